@@ -1,0 +1,73 @@
+import { readFile } from "node:fs/promises";
+
+/** Exit codes of every command: 0 ok, 1 failure, 2 bad input (DESIGN §6). */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_BAD_INPUT = 2;
+
+export class BadInputError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "BadInputError";
+  }
+}
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream;
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Reads a JSON document from a file path, or from stdin when the path is `-`. */
+export async function readJsonInput(source: string, io: Io): Promise<unknown> {
+  let text: string;
+  try {
+    text = source === "-" ? await readStream(io.stdin) : await readFile(source, "utf8");
+  } catch (error) {
+    throw new BadInputError(`cannot read ${source}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new BadInputError(`${source} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Writes and waits for the stream to drain, so 100,000 accounts never pile up in memory. */
+export function write(stream: NodeJS.WritableStream, text: string): Promise<void> | undefined {
+  if (stream.write(text)) return undefined;
+  return new Promise((resolve) => stream.once("drain", () => resolve()));
+}
+
+/** Progress on stderr for long work: a bar on a terminal, a line every 10% otherwise. */
+export function progress(io: Io, label: string, total: number) {
+  const quiet = total < 5_000;
+  let lastShown = -1;
+  return {
+    tick(done: number) {
+      if (quiet) return;
+      const percent = Math.floor((done / total) * 100);
+      if (io.stderr.isTTY) {
+        if (percent === lastShown) return;
+        const width = 30;
+        const filled = Math.round((percent / 100) * width);
+        io.stderr.write(
+          `\r${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${percent}% (${done}/${total})`,
+        );
+      } else {
+        if (percent % 10 !== 0 || percent === lastShown) return;
+        io.stderr.write(`${label}: ${percent}% (${done}/${total})\n`);
+      }
+      lastShown = percent;
+    },
+    done() {
+      if (!quiet && io.stderr.isTTY) io.stderr.write("\n");
+    },
+  };
+}

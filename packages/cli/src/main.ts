@@ -1,0 +1,69 @@
+import { PortfolioInputError } from "@backing/core";
+import { evaluateCommand } from "./evaluate-command.ts";
+import { BadInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, type Io } from "./io.ts";
+
+const HELP = `Usage: backing <command> [options]
+
+Backing: collateral adequacy, margin calls, stress tests and exposure reports for crypto
+derivatives books.
+
+Commands:
+  evaluate <file|->   evaluate a portfolio document: status, equity, IM, MM, liquidation prices
+  demo                the end-to-end local demo (what \`npm start\` runs)
+
+Run \`backing <command> --help\` for a command's options.
+Exit codes: 0 ok, 1 failure, 2 bad input.
+`;
+
+const MAX_ISSUES_SHOWN = 50;
+
+function reportInputIssues(error: PortfolioInputError, io: Io): void {
+  const { issues } = error;
+  io.stderr.write(
+    `invalid portfolio document (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n`,
+  );
+  for (const issue of issues.slice(0, MAX_ISSUES_SHOWN))
+    io.stderr.write(`  ${issue.path}: ${issue.message}\n`);
+  if (issues.length > MAX_ISSUES_SHOWN) io.stderr.write(`  … and ${issues.length - MAX_ISSUES_SHOWN} more\n`);
+}
+
+async function demoCommand(args: string[], io: Io): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    io.stdout.write("Usage: backing demo [--json]\n\nThe end-to-end local demo. Not built yet.\n");
+    return EXIT_OK;
+  }
+  io.stderr.write("demo not built yet: try `npx backing evaluate test/fixtures/portfolio-example.json`\n");
+  return EXIT_OK;
+}
+
+const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
+  evaluate: evaluateCommand,
+  demo: demoCommand,
+};
+
+export async function main(argv: string[], io: Io = process): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === "--help" || command === "-h" || command === "help") {
+    io.stdout.write(HELP);
+    return command ? EXIT_OK : EXIT_BAD_INPUT;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    io.stderr.write(`backing: unknown command "${command}"\n\n${HELP}`);
+    return EXIT_BAD_INPUT;
+  }
+  try {
+    return await run(args, io);
+  } catch (error) {
+    if (error instanceof PortfolioInputError) {
+      reportInputIssues(error, io);
+      return EXIT_BAD_INPUT;
+    }
+    if (error instanceof BadInputError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.stderr.write(`backing ${command}: ${(error as Error).message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    io.stderr.write(`backing ${command}: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,5 @@
+export * from "./evaluation.ts";
+export * from "./issues.ts";
+export * from "./params.ts";
+export * from "./portfolio.ts";
+export * from "./primitives.ts";

@@ -1,0 +1,149 @@
+import { z } from "zod";
+import {
+  AssetSymbol,
+  FractionString,
+  NonNegativeDecimalString,
+  PositiveDecimalString,
+  PositiveInteger,
+  Timestamp,
+} from "./primitives.ts";
+
+export const HaircutTier = z.strictObject({
+  upTo: PositiveDecimalString.nullable(),
+  haircut: FractionString,
+});
+
+/** Tiers cut the USD value of a balance like tax brackets; the last tier is unbounded (`upTo: null`). */
+export const HaircutTiers = z
+  .array(HaircutTier)
+  .min(1, { error: "expected at least one haircut tier" })
+  .superRefine((tiers, ctx) => {
+    tiers.forEach((tier, i) => {
+      const last = i === tiers.length - 1;
+      if (last && tier.upTo !== null) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "upTo"],
+          message: "expected null: the last tier is unbounded",
+        });
+      }
+      if (!last && tier.upTo === null) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "upTo"],
+          message: "only the last tier may be unbounded (null)",
+        });
+      }
+      const previous = tiers[i - 1]?.upTo;
+      if (previous && tier.upTo && Number(tier.upTo) <= Number(previous)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "upTo"],
+          message: "expected tiers in increasing order of upTo",
+        });
+      }
+    });
+  });
+
+export const Bracket = z.strictObject({
+  notionalCap: PositiveDecimalString,
+  maxLeverage: PositiveDecimalString,
+  mmr: FractionString,
+});
+
+export const Brackets = z
+  .array(Bracket)
+  .min(1, { error: "expected at least one bracket" })
+  .superRefine((brackets, ctx) => {
+    brackets.forEach((bracket, i) => {
+      const previous = brackets[i - 1];
+      if (previous && Number(bracket.notionalCap) <= Number(previous.notionalCap)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "notionalCap"],
+          message: "expected brackets in increasing order of notionalCap",
+        });
+      }
+    });
+  });
+
+export const OptionParams = z.strictObject({
+  shortInitialBase: FractionString,
+  shortInitialFloor: FractionString,
+  shortMaintenance: FractionString,
+});
+
+export const PortfolioMarginParams = z.strictObject({
+  priceRange: FractionString,
+  buckets: PositiveInteger,
+  volUp: NonNegativeDecimalString,
+  volDown: FractionString,
+  mmFactor: PositiveDecimalString,
+  contingency: NonNegativeDecimalString,
+});
+
+export const StatusParams = z.strictObject({
+  warningBuffer: NonNegativeDecimalString,
+  cureBuffer: NonNegativeDecimalString,
+  callDeadlineHours: z.number({ error: "expected a positive number of hours" }).positive(),
+});
+
+export const PriceGuardParams = z.strictObject({
+  maxPriceAgeSeconds: z.number({ error: "expected a positive number of seconds" }).positive(),
+  maxJump: PositiveDecimalString,
+  confirmAfterSeconds: z.number({ error: "expected a non-negative number of seconds" }).nonnegative(),
+});
+
+export const ImpactParams = z.strictObject({
+  Y: PositiveDecimalString,
+  dailyVol: PositiveDecimalString,
+  dailyVolume: PositiveDecimalString,
+});
+
+export const StressParams = z.strictObject({
+  insuranceFund: NonNegativeDecimalString,
+  impact: z.record(AssetSymbol, ImpactParams),
+  maxCascadeRounds: PositiveInteger,
+});
+
+const riskParamsShape = {
+  version: z.string({ error: "expected a version string" }).min(1),
+  effectiveFrom: Timestamp,
+  collateral: z.record(AssetSymbol, z.strictObject({ haircutTiers: HaircutTiers })),
+  liabilitySurcharge: NonNegativeDecimalString,
+  brackets: z.record(AssetSymbol, Brackets),
+  options: OptionParams,
+  portfolio: PortfolioMarginParams,
+  status: StatusParams,
+  priceGuards: PriceGuardParams,
+  stress: StressParams.optional(),
+};
+
+/** The versioned risk parameter document (DESIGN §3.5). */
+export const RiskParamsDocument = z.strictObject(riskParamsShape);
+export type RiskParamsDocument = z.infer<typeof RiskParamsDocument>;
+
+/**
+ * The `params` override inside a portfolio document: merged key by key over the defaults, arrays
+ * replaced whole. Only the shape is checked here; the merged result is checked with
+ * `RiskParamsDocument` so that, say, a bracket list stays increasing after the merge.
+ */
+export const RiskParamsOverride = z.strictObject({
+  version: riskParamsShape.version.optional(),
+  effectiveFrom: Timestamp.optional(),
+  collateral: z.record(AssetSymbol, z.strictObject({ haircutTiers: HaircutTiers.optional() })).optional(),
+  liabilitySurcharge: NonNegativeDecimalString.optional(),
+  brackets: z.record(AssetSymbol, Brackets).optional(),
+  options: OptionParams.partial().optional(),
+  portfolio: PortfolioMarginParams.partial().optional(),
+  status: StatusParams.partial().optional(),
+  priceGuards: PriceGuardParams.partial().optional(),
+  stress: z
+    .strictObject({
+      insuranceFund: NonNegativeDecimalString.optional(),
+      impact: z.record(AssetSymbol, ImpactParams.partial()).optional(),
+      maxCascadeRounds: PositiveInteger.optional(),
+    })
+    .optional(),
+});
+export type RiskParamsOverride = z.infer<typeof RiskParamsOverride>;

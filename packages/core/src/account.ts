@@ -1,0 +1,132 @@
+import type { AccountBook, Market } from "./book.ts";
+import { type Decimal, ONE, ZERO } from "./decimal.ts";
+import {
+  type CollateralLine,
+  linearFigures,
+  optionFigures,
+  type PositionFigures,
+  underlyingMark,
+  valueBalance,
+} from "./margin.ts";
+import type { RiskParams } from "./params.ts";
+import { portfolioMargin, type UnderlyingRisk } from "./portfolio-margin.ts";
+
+export type AccountStatus = "HEALTHY" | "WARNING" | "MARGIN_CALL" | "LIQUIDATION";
+
+/** Worst first: the order in which DESIGN §3.3 checks the thresholds. */
+export const STATUSES: readonly AccountStatus[] = ["LIQUIDATION", "MARGIN_CALL", "WARNING", "HEALTHY"];
+
+export interface AccountRisk {
+  collateralValue: Decimal;
+  unrealizedPnl: Decimal;
+  optionValue: Decimal;
+  equity: Decimal;
+  initialMargin: Decimal;
+  maintenanceMargin: Decimal;
+  positions: PositionFigures[];
+  collateral?: CollateralLine[];
+  portfolio?: UnderlyingRisk[];
+}
+
+/**
+ * LIQUIDATION if equity < MM; MARGIN_CALL if equity < IM; WARNING if equity < IM × (1 + warningBuffer);
+ * else HEALTHY. Compared on exact values, before any output rounding.
+ */
+export function statusOf(
+  equity: Decimal,
+  initialMargin: Decimal,
+  maintenanceMargin: Decimal,
+  warningBuffer: Decimal,
+): AccountStatus {
+  if (equity.lt(maintenanceMargin)) return "LIQUIDATION";
+  if (equity.lt(initialMargin)) return "MARGIN_CALL";
+  if (equity.lt(initialMargin.times(ONE.plus(warningBuffer)))) return "WARNING";
+  return "HEALTHY";
+}
+
+/** marginRatio = MM / equity, null when equity ≤ 0. */
+export function marginRatio(equity: Decimal, maintenanceMargin: Decimal): Decimal | null {
+  return equity.isPositive() && !equity.isZero() ? maintenanceMargin.div(equity) : null;
+}
+
+/** callAmount = max(0, IM − equity). */
+export function callAmount(equity: Decimal, initialMargin: Decimal): Decimal {
+  const shortfall = initialMargin.minus(equity);
+  return shortfall.isPositive() ? shortfall : ZERO;
+}
+
+/**
+ * Equity, IM and MM of one account under one market: the kernel every other computation (status,
+ * liquidation prices, stress, trigger bands) calls. Standard model (§3.3) or portfolio model (§3.4).
+ */
+export function accountRisk(
+  book: AccountBook,
+  market: Market,
+  params: RiskParams,
+  explain = false,
+): AccountRisk {
+  const portfolioMode = book.marginMode === "portfolio";
+  const gridAssets = portfolioMode ? new Set(book.positions.map((p) => p.underlying)) : undefined;
+
+  let collateralValue = ZERO;
+  const collateral: CollateralLine[] | undefined = explain ? [] : undefined;
+  for (const balance of book.collateral) {
+    if (balance.amount.isZero()) continue;
+    const index = market.quotes.get(balance.asset)?.index ?? ZERO;
+    let line: CollateralLine;
+    if (gridAssets?.has(balance.asset)) {
+      // Portfolio mode: collateral in an underlying sits in that underlying's grid, un-haircut.
+      const usdValue = balance.amount.times(index);
+      line = { asset: balance.asset, amount: balance.amount, index, usdValue, counted: usdValue };
+    } else {
+      const tiers = params.collateral.get(balance.asset) ?? [];
+      line = valueBalance(balance.asset, balance.amount, index, tiers, params.liabilitySurcharge, explain);
+    }
+    collateralValue = collateralValue.plus(line.counted);
+    collateral?.push(line);
+  }
+
+  let unrealizedPnl = ZERO;
+  let optionValue = ZERO;
+  let initialMargin = ZERO;
+  let maintenanceMargin = ZERO;
+  const positions: PositionFigures[] = [];
+  for (const position of book.positions) {
+    const mark = underlyingMark(market, position.underlying);
+    const figures =
+      position.kind === "linear"
+        ? linearFigures(position, mark, params.brackets.get(position.underlying) ?? [], explain)
+        : optionFigures(position, mark, market, params, explain);
+    unrealizedPnl = unrealizedPnl.plus(figures.unrealizedPnl);
+    optionValue = optionValue.plus(figures.value);
+    initialMargin = initialMargin.plus(figures.initialMargin);
+    maintenanceMargin = maintenanceMargin.plus(figures.maintenanceMargin);
+    positions.push(figures);
+  }
+
+  let portfolio: UnderlyingRisk[] | undefined;
+  if (portfolioMode) {
+    const result = portfolioMargin(book, market, params, explain);
+    initialMargin = result.initialMargin;
+    maintenanceMargin = result.maintenanceMargin;
+    for (const figures of positions) {
+      const standalone = result.positionMaintenance.get(figures.instrument) ?? ZERO;
+      figures.maintenanceMargin = standalone;
+      figures.initialMargin = standalone.div(params.portfolio.mmFactor);
+    }
+    portfolio = result.underlyings;
+  }
+
+  const risk: AccountRisk = {
+    collateralValue,
+    unrealizedPnl,
+    optionValue,
+    equity: collateralValue.plus(unrealizedPnl).plus(optionValue),
+    initialMargin,
+    maintenanceMargin,
+    positions,
+  };
+  if (collateral) risk.collateral = collateral;
+  if (portfolio) risk.portfolio = portfolio;
+  return risk;
+}

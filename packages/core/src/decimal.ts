@@ -1,0 +1,52 @@
+import DecimalJs from "decimal.js";
+
+/**
+ * The one Decimal constructor of the engine. 50 significant digits keep every product of an
+ * 18-decimal token amount and a price exact; only divisions (IM = notional / leverage) can round,
+ * and they round 40+ digits below the 8 dp that the output shows.
+ */
+export const Decimal = DecimalJs.clone({
+  precision: 50,
+  rounding: DecimalJs.ROUND_HALF_UP,
+  toExpNeg: -30,
+  toExpPos: 40,
+});
+export type Decimal = InstanceType<typeof Decimal>;
+
+export const ZERO = new Decimal(0);
+export const ONE = new Decimal(1);
+
+export const OUTPUT_DECIMALS = 8;
+
+/** Requirements (IM, MM, call amounts) round up at output: never understate what is owed. */
+export function requirementString(value: Decimal): string {
+  return value.toDecimalPlaces(OUTPUT_DECIMALS, Decimal.ROUND_CEIL).toFixed();
+}
+
+/** Values (collateral, equity, PnL) round down at output: never overstate what backs a position. */
+export function valueString(value: Decimal): string {
+  return value.toDecimalPlaces(OUTPUT_DECIMALS, Decimal.ROUND_FLOOR).toFixed();
+}
+
+/** Quantities that are neither (notional, shares) round half-even. */
+export function neutralString(value: Decimal): string {
+  return value.toDecimalPlaces(OUTPUT_DECIMALS, Decimal.ROUND_HALF_EVEN).toFixed();
+}
+
+export function dmax(a: Decimal, b: Decimal): Decimal {
+  return a.gte(b) ? a : b;
+}
+
+export function dmin(a: Decimal, b: Decimal): Decimal {
+  return a.lte(b) ? a : b;
+}
+
+/**
+ * The one boundary where model maths in float64 (Black-76, stress simulation) enters exact
+ * money: the float is printed with 15 significant digits (what a double reliably carries) and
+ * parsed as a Decimal, so the conversion is deterministic and never invents digits.
+ */
+export function fromModelFloat(value: number): Decimal {
+  if (!Number.isFinite(value)) throw new RangeError(`model value is not finite: ${value}`);
+  return new Decimal(value.toPrecision(15));
+}

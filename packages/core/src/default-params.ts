@@ -1,0 +1,97 @@
+import type { RiskParamsDocument } from "@backing/contracts";
+
+/**
+ * The shipped risk parameter set. Exchange parameters are dated facts (they change often):
+ * each number carries its source or rationale; "ref §x" points into
+ * shared/reference/margin-methodology.md, where the URLs are.
+ */
+export const DEFAULT_RISK_PARAMS: RiskParamsDocument = {
+  version: "2026-01-15",
+  effectiveFrom: "2026-01-15T00:00:00Z",
+  collateral: {
+    // Deribit announcement 2025-07-08: USDC cross-collateral haircut 0% (ref §2.4).
+    USDC: { haircutTiers: [{ upTo: null, haircut: "0" }] },
+    // Crypto.com derivatives collateral weight 0.975 for USDT and DAI (ref §2.4).
+    USDT: { haircutTiers: [{ upTo: null, haircut: "0.025" }] },
+    DAI: { haircutTiers: [{ upTo: null, haircut: "0.025" }] },
+    // Binance Multi-Assets mode: BTC and ETH 5% (ref §1.3). Above $100M the slice counts at 90%:
+    // Binance's tiered collateral ratio starts cutting BTC at 100M USDT (ref §1.3); DESIGN §3.5 example.
+    BTC: {
+      haircutTiers: [
+        { upTo: "100000000", haircut: "0.05" },
+        { upTo: null, haircut: "0.10" },
+      ],
+    },
+    ETH: {
+      haircutTiers: [
+        { upTo: "100000000", haircut: "0.05" },
+        { upTo: null, haircut: "0.10" },
+      ],
+    },
+    // Drift maintenance asset weight 90% for SOL (ref §4.2); halved again above $50M, where one
+    // account's collateral is a meaningful share of SOL spot depth (rationale, not a venue fact).
+    SOL: {
+      haircutTiers: [
+        { upTo: "50000000", haircut: "0.10" },
+        { upTo: null, haircut: "0.20" },
+      ],
+    },
+    // Deribit from 2026-01-13: stETH haircut 7.5% (was 15%) (ref §2.4). wstETH is wrapped stETH
+    // with the same depeg risk, so it gets the same haircut.
+    stETH: { haircutTiers: [{ upTo: null, haircut: "0.075" }] },
+    wstETH: { haircutTiers: [{ upTo: null, haircut: "0.075" }] },
+  },
+  // Loans count 10% heavier: Drift's maintenance liability weights are 105–110% (ref §4.2).
+  liabilitySurcharge: "0.1",
+  brackets: {
+    // Binance BTCUSDT 125x table dated 2021-03-18 (ref §1.1); cum derived and matching the
+    // published 1,300 and 16,300.
+    BTC: [
+      { notionalCap: "50000", maxLeverage: "125", mmr: "0.004" },
+      { notionalCap: "250000", maxLeverage: "100", mmr: "0.005" },
+      { notionalCap: "1000000", maxLeverage: "50", mmr: "0.01" },
+      { notionalCap: "10000000", maxLeverage: "20", mmr: "0.025" },
+      { notionalCap: "20000000", maxLeverage: "10", mmr: "0.05" },
+      { notionalCap: "50000000", maxLeverage: "5", mmr: "0.10" },
+      { notionalCap: "100000000", maxLeverage: "4", mmr: "0.125" },
+      { notionalCap: "200000000", maxLeverage: "3", mmr: "0.15" },
+      { notionalCap: "300000000", maxLeverage: "2", mmr: "0.25" },
+      { notionalCap: "500000000", maxLeverage: "1", mmr: "0.50" },
+    ],
+    // Binance ETHUSDT table of the same era. Check against the FAQ's quoted example
+    // "356,512.508 (4918775.081 × 10.00% − 135365)" (ref §1.1): the cum recursion over these rows
+    // gives 135,365 at the 10% bracket.
+    ETH: [
+      { notionalCap: "10000", maxLeverage: "100", mmr: "0.005" },
+      { notionalCap: "100000", maxLeverage: "75", mmr: "0.0065" },
+      { notionalCap: "500000", maxLeverage: "50", mmr: "0.01" },
+      { notionalCap: "1000000", maxLeverage: "25", mmr: "0.02" },
+      { notionalCap: "2000000", maxLeverage: "10", mmr: "0.05" },
+      { notionalCap: "5000000", maxLeverage: "5", mmr: "0.10" },
+      { notionalCap: "10000000", maxLeverage: "4", mmr: "0.125" },
+      { notionalCap: "20000000", maxLeverage: "3", mmr: "0.15" },
+      { notionalCap: "50000000", maxLeverage: "2", mmr: "0.25" },
+    ],
+    // Hyperliquid SOL: 0–70M at 20x, MMR = half the IMR at max leverage = 2.5% (ref §4.4). Beyond
+    // 70M: 10x / 5%, Hyperliquid's step for large alt positions (rationale).
+    SOL: [
+      { notionalCap: "70000000", maxLeverage: "20", mmr: "0.025" },
+      { notionalCap: "200000000", maxLeverage: "10", mmr: "0.05" },
+    ],
+  },
+  // Deribit standard margin for short options (tslab transcription, ref §2.2).
+  options: { shortInitialBase: "0.15", shortInitialFloor: "0.10", shortMaintenance: "0.075" },
+  // Deribit portfolio margin, btc_usd pair parameters of `private/pme/simulate` (ref §2.3).
+  portfolio: {
+    priceRange: "0.16",
+    buckets: 4,
+    volUp: "0.5",
+    volDown: "0.25",
+    mmFactor: "0.8",
+    contingency: "0.01",
+  },
+  // DESIGN §3.5 defaults: warn 20% above IM; cure must clear the threshold by 2%; 24 h call deadline.
+  status: { warningBuffer: "0.2", cureBuffer: "0.02", callDeadlineHours: 24 },
+  // DESIGN §3.5 defaults; Binance drops an index source after 10 s without an update (ref §1.4).
+  priceGuards: { maxPriceAgeSeconds: 120, maxJump: "0.25", confirmAfterSeconds: 30 },
+};

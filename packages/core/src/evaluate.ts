@@ -1,0 +1,154 @@
+import type { AccountResult, EvaluationOutput } from "@backing/contracts";
+import {
+  type AccountRisk,
+  type AccountStatus,
+  accountRisk,
+  callAmount,
+  marginRatio,
+  statusOf,
+} from "./account.ts";
+import type { AccountBook, Market } from "./book.ts";
+import { Decimal, neutralString, requirementString, valueString } from "./decimal.ts";
+import { type LiquidationSolution, liquidationPrice } from "./liquidation.ts";
+import type { RiskParams } from "./params.ts";
+import type { Portfolio } from "./portfolio-input.ts";
+
+export interface AccountEvaluation {
+  book: AccountBook;
+  risk: AccountRisk;
+  status: AccountStatus;
+  marginRatio: Decimal | null;
+  callAmount: Decimal;
+  /** Per underlying of the account's perps and futures. */
+  liquidation: Map<string, LiquidationSolution>;
+}
+
+export interface EvaluateOptions {
+  explain?: boolean;
+}
+
+export function evaluateAccount(
+  book: AccountBook,
+  market: Market,
+  params: RiskParams,
+  options: EvaluateOptions = {},
+): AccountEvaluation {
+  const explain = options.explain ?? false;
+  const risk = accountRisk(book, market, params, explain);
+  const liquidation = new Map<string, LiquidationSolution>();
+  for (const position of book.positions) {
+    if (position.kind === "linear" && !position.size.isZero() && !liquidation.has(position.underlying)) {
+      liquidation.set(
+        position.underlying,
+        liquidationPrice(book, market, params, position.underlying, explain),
+      );
+    }
+  }
+  return {
+    book,
+    risk,
+    status: statusOf(risk.equity, risk.initialMargin, risk.maintenanceMargin, params.status.warningBuffer),
+    marginRatio: marginRatio(risk.equity, risk.maintenanceMargin),
+    callAmount: callAmount(risk.equity, risk.initialMargin),
+    liquidation,
+  };
+}
+
+/**
+ * A liquidation price is rounded toward the mark: up for an account liquidated when the price
+ * falls, down when it rises, so the printed level is never past the true one.
+ */
+function liquidationString(solution: LiquidationSolution | undefined): string | null {
+  if (!solution?.price) return null;
+  const mode = solution.direction === -1 ? Decimal.ROUND_FLOOR : Decimal.ROUND_CEIL;
+  return solution.price.toDecimalPlaces(8, mode).toFixed();
+}
+
+/** Decimals in the explain trace print as exact strings, floats (model values) as numbers. */
+function toJsonValue(value: unknown): unknown {
+  if (Decimal.isDecimal(value)) return (value as Decimal).toFixed();
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [k, toJsonValue(v)]));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJsonValue(v)]));
+  }
+  return value;
+}
+
+export function accountResult(
+  evaluation: AccountEvaluation,
+  params: RiskParams,
+  explain = false,
+): AccountResult {
+  const { book, risk } = evaluation;
+  const result: AccountResult = {
+    id: book.id,
+    venue: book.venue,
+    status: evaluation.status,
+    collateralValue: valueString(risk.collateralValue),
+    unrealizedPnl: valueString(risk.unrealizedPnl),
+    optionValue: valueString(risk.optionValue),
+    equity: valueString(risk.equity),
+    initialMargin: requirementString(risk.initialMargin),
+    maintenanceMargin: requirementString(risk.maintenanceMargin),
+    marginRatio: evaluation.marginRatio ? requirementString(evaluation.marginRatio) : null,
+    callAmount: requirementString(evaluation.callAmount),
+    positions: risk.positions.map((figures, i) => {
+      const position = book.positions[i];
+      return {
+        instrument: figures.instrument,
+        notional: neutralString(figures.notional),
+        unrealizedPnl: valueString(figures.unrealizedPnl),
+        initialMargin: requirementString(figures.initialMargin),
+        maintenanceMargin: requirementString(figures.maintenanceMargin),
+        liquidationPrice:
+          position?.kind === "linear"
+            ? liquidationString(evaluation.liquidation.get(position.underlying))
+            : null,
+        ...(position?.kind === "option" ? { value: valueString(figures.value) } : {}),
+      };
+    }),
+  };
+  if (explain) {
+    const { warningBuffer } = params.status;
+    result.explain = toJsonValue({
+      marginMode: book.marginMode,
+      collateral: risk.collateral,
+      positions: risk.positions.map((p) => ({ instrument: p.instrument, ...p.explain })),
+      portfolio: risk.portfolio,
+      totals: {
+        equity: "collateralValue + unrealizedPnl + optionValue",
+        exactEquity: risk.equity,
+        exactInitialMargin: risk.initialMargin,
+        exactMaintenanceMargin: risk.maintenanceMargin,
+      },
+      thresholds: {
+        liquidationBelow: risk.maintenanceMargin,
+        marginCallBelow: risk.initialMargin,
+        warningBelow: risk.initialMargin.times(warningBuffer.plus(1)),
+        warningBuffer,
+      },
+      liquidation: evaluation.liquidation,
+    });
+  }
+  return result;
+}
+
+/** Every account of a portfolio, one at a time, so a caller can stream 100,000 of them. */
+export function* evaluatePortfolioAccounts(
+  portfolio: Portfolio,
+  options: EvaluateOptions = {},
+): Generator<AccountResult> {
+  for (const book of portfolio.accounts) {
+    const evaluation = evaluateAccount(book, portfolio.market, portfolio.params, options);
+    yield accountResult(evaluation, portfolio.params, options.explain);
+  }
+}
+
+export function evaluatePortfolio(portfolio: Portfolio, options: EvaluateOptions = {}): EvaluationOutput {
+  return {
+    asOf: portfolio.asOf,
+    paramsVersion: portfolio.params.version,
+    accounts: [...evaluatePortfolioAccounts(portfolio, options)],
+  };
+}

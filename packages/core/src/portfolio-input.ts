@@ -1,0 +1,141 @@
+import { type InputIssue, issuesFromZod, PortfolioDocument, RiskParamsDocument } from "@backing/contracts";
+import type { AccountBook, Market, Position, Quote } from "./book.ts";
+import { Decimal, ZERO } from "./decimal.ts";
+import { buildRiskParams, mergeParams, type RiskParams } from "./params.ts";
+
+/** Bad input, with every offending path. Callers print the issues and exit 2. */
+export class PortfolioInputError extends Error {
+  readonly issues: InputIssue[];
+  constructor(issues: InputIssue[], options?: { cause?: unknown }) {
+    super(
+      `invalid portfolio document:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`,
+      options,
+    );
+    this.name = "PortfolioInputError";
+    this.issues = issues;
+  }
+}
+
+export interface Portfolio {
+  asOf: string;
+  market: Market;
+  params: RiskParams;
+  accounts: AccountBook[];
+}
+
+/**
+ * The edge of every evaluation: schema-check the document, merge its `params` over the defaults and
+ * check the result, then check what only the whole document can tell (unknown assets, missing
+ * prices, expired instruments, duplicate ids) and build the exact domain values.
+ */
+export function parsePortfolio(input: unknown, defaults: RiskParamsDocument): Portfolio {
+  const parsed = PortfolioDocument.safeParse(input);
+  if (!parsed.success) throw new PortfolioInputError(issuesFromZod(parsed.error));
+  const document = parsed.data;
+
+  const merged = RiskParamsDocument.safeParse(mergeParams(defaults, document.params));
+  if (!merged.success) throw new PortfolioInputError(issuesFromZod(merged.error, ["params"]));
+  const params = buildRiskParams(merged.data);
+
+  const asOfMs = Date.parse(document.asOf);
+  const quotes = new Map<string, Quote>();
+  for (const [asset, quote] of Object.entries(document.prices)) {
+    const index = new Decimal(quote.index);
+    quotes.set(asset, { index, mark: quote.mark === undefined ? index : new Decimal(quote.mark) });
+  }
+  const vols = new Map(Object.entries(document.volatility).map(([asset, vol]) => [asset, Number(vol)]));
+  const market: Market = { asOfMs, quotes, vols };
+
+  const issues: InputIssue[] = [];
+  const firstIndexOfId = new Map<string, number>();
+  const accounts = document.accounts.map((account, a): AccountBook => {
+    const at = `accounts[${a}]`;
+    const previous = firstIndexOfId.get(account.id);
+    if (previous !== undefined) {
+      issues.push({
+        path: `${at}.id`,
+        message: `duplicate account id "${account.id}" (also accounts[${previous}])`,
+      });
+    } else firstIndexOfId.set(account.id, a);
+
+    const collateral = Object.entries(account.collateral).map(([asset, amount]) => {
+      const path = `${at}.collateral.${asset}`;
+      if (!params.collateral.has(asset)) {
+        issues.push({
+          path,
+          message: `unknown collateral asset ${asset}: the risk parameters have no haircut tiers for it`,
+        });
+      }
+      if (!quotes.has(asset)) issues.push({ path, message: `no price for ${asset}: add prices.${asset}` });
+      return { asset, amount: new Decimal(amount) };
+    });
+
+    const instruments = new Map<string, number>();
+    const positions = account.positions.map((position, p): Position => {
+      const path = `${at}.positions[${p}]`;
+      const seen = instruments.get(position.instrument);
+      if (seen !== undefined) {
+        issues.push({
+          path: `${path}.instrument`,
+          message: `duplicate instrument "${position.instrument}" (also positions[${seen}])`,
+        });
+      } else instruments.set(position.instrument, p);
+      const quote = quotes.get(position.underlying);
+      if (!quote)
+        issues.push({
+          path: `${path}.underlying`,
+          message: `no price for ${position.underlying}: add prices.${position.underlying}`,
+        });
+      if ("expiry" in position && Date.parse(position.expiry) <= asOfMs) {
+        issues.push({
+          path: `${path}.expiry`,
+          message: `instrument expired at ${position.expiry} (asOf ${document.asOf})`,
+        });
+      }
+      const size = new Decimal(position.size);
+      if (position.type === "option") {
+        if (position.markPrice === undefined && !vols.has(position.underlying)) {
+          issues.push({
+            path: `${path}.markPrice`,
+            message: `required when volatility.${position.underlying} is not given (Black-76 needs a volatility)`,
+          });
+        }
+        if (quote && !quote.mark.isPositive()) {
+          issues.push({
+            path: `${path}.underlying`,
+            message: `the mark of ${position.underlying} must be positive to value an option`,
+          });
+        }
+        return {
+          kind: "option",
+          instrument: position.instrument,
+          underlying: position.underlying,
+          optionType: position.optionType,
+          strike: new Decimal(position.strike),
+          expiryMs: Date.parse(position.expiry),
+          size,
+          markPrice: position.markPrice === undefined ? null : new Decimal(position.markPrice),
+        };
+      }
+      if (!params.brackets.has(position.underlying)) {
+        issues.push({
+          path: `${path}.underlying`,
+          message: `unknown underlying ${position.underlying}: the risk parameters have no brackets for it`,
+        });
+      }
+      return {
+        kind: "linear",
+        type: position.type,
+        instrument: position.instrument,
+        underlying: position.underlying,
+        size,
+        entryPrice: new Decimal(position.entryPrice),
+        funding: position.funding === undefined ? ZERO : new Decimal(position.funding),
+        expiryMs: position.type === "future" ? Date.parse(position.expiry) : null,
+      };
+    });
+    return { id: account.id, venue: account.venue, marginMode: account.marginMode, collateral, positions };
+  });
+  if (issues.length > 0) throw new PortfolioInputError(issues);
+  return { asOf: document.asOf, market, params, accounts };
+}
