@@ -1,0 +1,141 @@
+import { accountRisk, Decimal, evaluatePortfolio, gridMoves, STATUSES, withMark } from "@backing/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { accountArbitrary, decimalString, documentOf, pricesArbitrary } from "../helpers/arbitraries.ts";
+import { parse } from "../helpers/portfolio.ts";
+
+const RUNS = { numRuns: 150 };
+
+describe("risk core properties", () => {
+  it("IM ≥ MM ≥ 0 for every account and position, in both margin models", () => {
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        fc.constantFrom("standard", "portfolio"),
+        accountArbitrary("a").chain((a) => fc.constant(a)),
+        (prices, marginMode, account) => {
+          const portfolio = parse(documentOf(prices, [{ ...account, marginMode }]));
+          const book = portfolio.accounts[0];
+          if (!book) return;
+          const risk = accountRisk(book, portfolio.market, portfolio.params);
+          expect(risk.maintenanceMargin.gte(0)).toBe(true);
+          expect(risk.initialMargin.gte(risk.maintenanceMargin)).toBe(true);
+          for (const p of risk.positions) {
+            expect(p.maintenanceMargin.gte(0)).toBe(true);
+            expect(p.initialMargin.gte(p.maintenanceMargin)).toBe(true);
+          }
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it("more collateral never worsens the status", () => {
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        accountArbitrary("a"),
+        decimalString(0, 1000000, 2),
+        (prices, account, extra) => {
+          const before = evaluatePortfolio(parse(documentOf(prices, [account]))).accounts[0];
+          const usdc = new Decimal(account.collateral.USDC ?? "0").plus(extra).toFixed();
+          const richer = { ...account, collateral: { ...account.collateral, USDC: usdc } };
+          const after = evaluatePortfolio(parse(documentOf(prices, [richer]))).accounts[0];
+          if (!before || !after) throw new Error("missing account");
+          expect(STATUSES.indexOf(after.status)).toBeGreaterThanOrEqual(STATUSES.indexOf(before.status));
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it("equity never falls when the mark of a long-only book's underlying rises", () => {
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        accountArbitrary("a", { longOnly: true }),
+        fc.constantFrom("BTC", "ETH", "SOL"),
+        fc.double({ min: 0.001, max: 0.5, noNaN: true }),
+        (prices, account, asset, rise) => {
+          const portfolio = parse(documentOf(prices, [account]));
+          const book = portfolio.accounts[0];
+          if (!book) return;
+          const mark = portfolio.market.quotes.get(asset)?.mark ?? new Decimal(0);
+          const higher = withMark(portfolio.market, asset, mark.times(1 + rise));
+          const equityBefore = accountRisk(book, portfolio.market, portfolio.params).equity;
+          const equityAfter = accountRisk(book, higher, portfolio.params).equity;
+          // Black-76 marks convert through 15 significant digits: allow that much noise.
+          expect(equityAfter.minus(equityBefore).toNumber()).toBeGreaterThanOrEqual(-1e-6);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it("is deterministic and independent of account, position and collateral order", () => {
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        fc.tuple(accountArbitrary("a"), accountArbitrary("b"), accountArbitrary("c")),
+        fc.infiniteStream(fc.boolean()),
+        (prices, accounts, coin) => {
+          const shuffle = <T>(items: T[]) => [...items].sort(() => (coin.next().value ? 1 : -1));
+          const permuted = shuffle(accounts).map((a) => ({
+            ...a,
+            positions: shuffle(a.positions),
+            collateral: Object.fromEntries(shuffle(Object.entries(a.collateral))),
+          }));
+          const byId = (document: unknown) => {
+            const output = evaluatePortfolio(parse(document));
+            return Object.fromEntries(
+              output.accounts.map((a) => [
+                a.id,
+                {
+                  ...a,
+                  positions: [...a.positions].sort((x, y) => x.instrument.localeCompare(y.instrument)),
+                },
+              ]),
+            );
+          };
+          const original = byId(documentOf(prices, accounts));
+          expect(byId(documentOf(prices, permuted))).toEqual(original);
+          expect(byId(documentOf(prices, accounts))).toEqual(original);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("a price move inside the portfolio grid never loses more than the PM maintenance margin of a linear book", () => {
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        accountArbitrary("a", { withOptions: false, marginMode: "portfolio" }),
+        fc.double({ min: -1, max: 1, noNaN: true }),
+        fc.nat(),
+        (prices, account, fraction, pick) => {
+          const portfolio = parse(documentOf(prices, [account]));
+          const book = portfolio.accounts[0];
+          // The grid covers the underlyings of the book's positions (and collateral held in them);
+          // collateral in other assets is protected by its haircut instead.
+          const underlyings = [...new Set(book?.positions.map((p) => p.underlying))];
+          const asset = underlyings[pick % Math.max(underlyings.length, 1)];
+          if (!book || !asset) return;
+          const range = portfolio.params.portfolio.priceRange;
+          expect(gridMoves(portfolio.params).at(-1)?.eq(range)).toBe(true);
+          const before = accountRisk(book, portfolio.market, portfolio.params);
+          const move = range.times(fraction.toFixed(6));
+          const quote = portfolio.market.quotes.get(asset);
+          if (!quote) return;
+          // The whole asset moves: mark and index (collateral held in it is in the grid too).
+          const quotes = new Map(portfolio.market.quotes);
+          quotes.set(asset, { index: quote.index.times(move.plus(1)), mark: quote.mark.times(move.plus(1)) });
+          const after = accountRisk(book, { ...portfolio.market, quotes }, portfolio.params);
+          const loss = before.equity.minus(after.equity);
+          expect(loss.lte(before.maintenanceMargin)).toBe(true);
+        },
+      ),
+      RUNS,
+    );
+  });
+});
