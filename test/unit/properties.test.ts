@@ -1,4 +1,13 @@
-import { accountRisk, Decimal, evaluatePortfolio, gridMoves, STATUSES, withMark } from "@backing/core";
+import {
+  accountRisk,
+  Decimal,
+  evaluatePortfolio,
+  gridMoves,
+  liquidationPrice,
+  marginTotals,
+  STATUSES,
+  withMark,
+} from "@backing/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { accountArbitrary, decimalString, documentOf, pricesArbitrary } from "../helpers/arbitraries.ts";
@@ -27,6 +36,82 @@ describe("risk core properties", () => {
         },
       ),
       RUNS,
+    );
+  });
+
+  it("the fast kernel's totals equal the per-position evaluation exactly, at any mark", () => {
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        fc.constantFrom("standard", "portfolio"),
+        accountArbitrary("a"),
+        fc.constantFrom("BTC", "ETH", "SOL"),
+        fc.constantFrom(0.5, 0.9, 0.999999999999, 1, 1.000000000001, 1.1, 3),
+        (prices, marginMode, account, asset, factor) => {
+          const portfolio = parse(documentOf(prices, [{ ...account, marginMode }]));
+          const book = portfolio.accounts[0];
+          if (!book) return;
+          for (const market of [
+            portfolio.market,
+            withMark(portfolio.market, asset, new Decimal(prices[asset as "BTC"]).times(factor)),
+          ]) {
+            const detailed = accountRisk(book, market, portfolio.params);
+            const fast = marginTotals(book, market, portfolio.params);
+            for (const key of [
+              "collateralValue",
+              "unrealizedPnl",
+              "optionValue",
+              "equity",
+              "initialMargin",
+              "maintenanceMargin",
+            ] as const) {
+              expect(fast[key].toFixed(), key).toBe(detailed[key].toFixed());
+            }
+          }
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it("decides brackets and haircut tiers exactly at their edges", () => {
+    // A notional exactly at a cap, and one 1e-20 above it, where float64 cannot tell them apart.
+    for (const mark of ["50000", "50000.00000000000000000001"]) {
+      const portfolio = parse(
+        documentOf({ BTC: mark, ETH: "3000", SOL: "150", stETH: "2900" }, [
+          {
+            id: "a",
+            venue: "v",
+            collateral: { BTC: "2000" },
+            positions: [{ instrument: "P", type: "perp", underlying: "BTC", size: "1", entryPrice: "50000" }],
+          },
+        ]),
+      );
+      const book = portfolio.accounts[0];
+      if (!book) throw new Error("no book");
+      const fast = marginTotals(book, portfolio.market, portfolio.params);
+      const detailed = accountRisk(book, portfolio.market, portfolio.params);
+      expect(fast.initialMargin.toFixed()).toBe(detailed.initialMargin.toFixed());
+      expect(fast.collateralValue.toFixed()).toBe(detailed.collateralValue.toFixed());
+    }
+  });
+
+  it("the float-guided liquidation solve agrees with the exact bracket walk", () => {
+    fc.assert(
+      fc.property(pricesArbitrary, accountArbitrary("a"), (prices, account) => {
+        const portfolio = parse(documentOf(prices, [account]));
+        const book = portfolio.accounts[0];
+        if (!book) return;
+        for (const underlying of new Set(book.positions.map((p) => p.underlying))) {
+          const fast = liquidationPrice(book, portfolio.market, portfolio.params, underlying, false);
+          const walked = liquidationPrice(book, portfolio.market, portfolio.params, underlying, true);
+          expect(fast.price?.toDecimalPlaces(30).toFixed() ?? null).toBe(
+            walked.price?.toDecimalPlaces(30).toFixed() ?? null,
+          );
+          expect(fast.direction).toBe(walked.direction);
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -64,6 +64,14 @@ export const Brackets = z
           message: "expected brackets in increasing order of notionalCap",
         });
       }
+      // A falling mmr would make MM = notional × mmr − cum negative inside a bracket.
+      if (previous && Number(bracket.mmr) < Number(previous.mmr)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "mmr"],
+          message: "expected mmr not to decrease from one bracket to the next",
+        });
+      }
     });
   });
 

@@ -1,5 +1,5 @@
 import type { AccountBook, Market } from "./book.ts";
-import { type Decimal, ONE, ZERO } from "./decimal.ts";
+import { type Decimal, divideDown, ONE, ZERO } from "./decimal.ts";
 import {
   type CollateralLine,
   linearFigures,
@@ -46,7 +46,7 @@ export function statusOf(
 
 /** marginRatio = MM / equity, null when equity ≤ 0. */
 export function marginRatio(equity: Decimal, maintenanceMargin: Decimal): Decimal | null {
-  return equity.isPositive() && !equity.isZero() ? maintenanceMargin.div(equity) : null;
+  return equity.isPositive() && !equity.isZero() ? divideDown(maintenanceMargin, equity) : null;
 }
 
 /** callAmount = max(0, IM − equity). */
@@ -112,7 +112,7 @@ export function accountRisk(
     for (const figures of positions) {
       const standalone = result.positionMaintenance.get(figures.instrument) ?? ZERO;
       figures.maintenanceMargin = standalone;
-      figures.initialMargin = standalone.div(params.portfolio.mmFactor);
+      figures.initialMargin = divideDown(standalone, params.portfolio.mmFactor);
     }
     portfolio = result.underlyings;
   }

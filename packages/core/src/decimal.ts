@@ -50,3 +50,15 @@ export function fromModelFloat(value: number): Decimal {
   if (!Number.isFinite(value)) throw new RangeError(`model value is not finite: ${value}`);
   return new Decimal(value.toPrecision(15));
 }
+
+const DecimalDown = Decimal.clone({ rounding: Decimal.ROUND_DOWN });
+
+/**
+ * a / b truncated toward zero at 50 significant digits. Requirements (IM = notional / leverage,
+ * IM = MM / mmFactor, MM / equity) are divided this way and rounded up at output, so a quotient
+ * that is exactly on the 8-decimal grid (75 / 75 = 1, or a sum of thirds) never prints one unit
+ * too high; a quotient off the grid is farther from it than the truncation error.
+ */
+export function divideDown(a: Decimal, b: Decimal): Decimal {
+  return new Decimal(new DecimalDown(a).div(b));
+}

@@ -36,12 +36,11 @@ export function evaluateAccount(
   const explain = options.explain ?? false;
   const risk = accountRisk(book, market, params, explain);
   const liquidation = new Map<string, LiquidationSolution>();
+  const excess = risk.equity.minus(risk.maintenanceMargin);
   for (const position of book.positions) {
     if (position.kind === "linear" && !position.size.isZero() && !liquidation.has(position.underlying)) {
-      liquidation.set(
-        position.underlying,
-        liquidationPrice(book, market, params, position.underlying, explain),
-      );
+      const solution = liquidationPrice(book, market, params, position.underlying, explain, excess);
+      liquidation.set(position.underlying, solution);
     }
   }
   return {

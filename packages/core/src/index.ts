@@ -4,6 +4,7 @@ export * from "./book.ts";
 export * from "./decimal.ts";
 export * from "./default-params.ts";
 export * from "./evaluate.ts";
+export * from "./kernel.ts";
 export * from "./liquidation.ts";
 export * from "./margin.ts";
 export * from "./params.ts";

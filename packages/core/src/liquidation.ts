@@ -1,7 +1,7 @@
-import { accountRisk } from "./account.ts";
 import { type AccountBook, type Market, withMark } from "./book.ts";
-import { Decimal, ZERO } from "./decimal.ts";
-import type { RiskParams } from "./params.ts";
+import { Decimal, dmax, ZERO } from "./decimal.ts";
+import { marginTotals } from "./kernel.ts";
+import type { Bracket, RiskParams } from "./params.ts";
 
 /** How a liquidation price was found, for the explain trace. */
 export interface LiquidationSolution {
@@ -25,31 +25,12 @@ function excessFunction(book: AccountBook, market: Market, params: RiskParams, u
     positions: book.positions.filter((p) => p.underlying === underlying),
   };
   const sliceExcess = (m: Market) => {
-    const risk = accountRisk(slice, m, params);
-    return risk.equity.minus(risk.maintenanceMargin);
+    const totals = marginTotals(slice, m, params);
+    return totals.equity.minus(totals.maintenanceMargin);
   };
-  const full = accountRisk(book, market, params);
+  const full = marginTotals(book, market, params);
   const constant = full.equity.minus(full.maintenanceMargin).minus(sliceExcess(market));
   return (price: Decimal) => constant.plus(sliceExcess(withMark(market, underlying, price)));
-}
-
-/**
- * Prices at which f can bend in the standard model: bracket edges of every linear position on the
- * underlying (P = cap / |size|) and the kink of a short put's MM at S = markPrice.
- */
-function breakpoints(book: AccountBook, params: RiskParams, underlying: string): Decimal[] {
-  const points: Decimal[] = [];
-  for (const position of book.positions) {
-    if (position.underlying !== underlying || position.size.isZero()) continue;
-    if (position.kind === "linear") {
-      for (const bracket of params.brackets.get(underlying) ?? [])
-        points.push(bracket.notionalCap.div(position.size.abs()));
-    } else if (position.optionType === "put" && position.size.isNegative() && position.markPrice) {
-      points.push(position.markPrice);
-    }
-  }
-  points.sort((a, b) => a.comparedTo(b));
-  return points.filter((p, i) => p.isPositive() && !(i > 0 && p.eq(points[i - 1] as Decimal)));
 }
 
 /** f is piecewise linear in P in the standard model unless an option is marked by Black-76. */
@@ -61,11 +42,18 @@ function isPiecewiseLinear(book: AccountBook, underlying: string): boolean {
 }
 
 /**
- * The mark of `underlying` at which equity = MM (DESIGN §3.3). Standard model: solve the linear
- * equation in the bracket segment holding the current mark; if the root falls outside that segment,
- * move to the neighbouring segment on the root's side and solve again (the Binance re-check). Null
- * when no root exists in (0, ∞). Otherwise (Black-76 options, portfolio grid) f is not linear: the
- * nearest sign change is bracketed and refined by regula falsi (Illinois) to 1e-14 relative.
+ * The mark of `underlying` at which equity = MM (DESIGN §3.3), all other prices fixed.
+ *
+ * Standard model without Black-76 options: f(P) = equity − MM is linear between the breakpoints
+ * (bracket edges P = cap / |size|, a short put's kink at S = markPrice), with slope
+ *   Σ_linear (size − |size| × mmr_bracket) − Σ_short calls maint·|n| − Σ_short puts above the kink maint·|n|.
+ * Start in the segment holding the current mark with f(mark) from the evaluation, solve the line
+ * in closed form; if the root falls outside the segment, carry f to the segment's edge (f is
+ * continuous) and solve again in the neighbouring segment with its own brackets — Binance's
+ * "substitute that tier's MMR and cum and recompute". Null when no root exists in (0, ∞).
+ *
+ * Otherwise (Black-76 options, portfolio grid) f is not linear: the nearest sign change is
+ * bracketed and refined by regula falsi (Illinois) to 1e-14 relative.
  */
 export function liquidationPrice(
   book: AccountBook,
@@ -73,58 +61,269 @@ export function liquidationPrice(
   params: RiskParams,
   underlying: string,
   explain = false,
+  excessAtMark?: Decimal,
 ): LiquidationSolution {
-  const f = excessFunction(book, market, params, underlying);
   const mark = market.quotes.get(underlying)?.mark ?? ZERO;
   if (!mark.isPositive()) return { underlying, price: null, method: "closed-form", direction: 0 };
-  return isPiecewiseLinear(book, underlying)
-    ? solveSegments(f, breakpoints(book, params, underlying), mark, underlying, explain)
-    : solveBracketed(f, mark, underlying);
+  if (!isPiecewiseLinear(book, underlying)) {
+    return solveBracketed(excessFunction(book, market, params, underlying), mark, underlying);
+  }
+  const excess =
+    excessAtMark ??
+    (() => {
+      const totals = marginTotals(book, market, params);
+      return totals.equity.minus(totals.maintenanceMargin);
+    })();
+  if (!explain) {
+    const fast = solveFromFloatGuess(book, params, underlying, mark, excess);
+    if (fast) return fast;
+  }
+  return solveSegments(book, params, underlying, mark, excess, explain);
+}
+
+const EDGE_TOLERANCE = new Decimal("1e-40");
+
+interface Segment {
+  from: Decimal;
+  to: Decimal | null;
+  slope: Decimal;
+}
+
+/**
+ * The linear piece of f next to `point` on `side` (+1: just above it, −1: just below): its edges
+ * (the nearest bracket edges P = cap / |size| of every leg, and put kinks) and its slope
+ *   Σ_linear (size − |size| × mmr) − Σ_short calls maint·|n| − Σ_short puts past the kink maint·|n|.
+ */
+function segmentAt(
+  book: AccountBook,
+  params: RiskParams,
+  underlying: string,
+  point: Decimal,
+  side: 1 | -1,
+): Segment {
+  let from = ZERO;
+  let to: Decimal | null = null;
+  let slope = ZERO;
+  const lowerEdge = (edge: Decimal) => {
+    if (edge.gt(from)) from = edge;
+  };
+  const upperEdge = (edge: Decimal) => {
+    if (to === null || edge.lt(to)) to = edge;
+  };
+  const maintenance = params.options.shortMaintenance;
+  const brackets = params.brackets.get(underlying) ?? [];
+  for (const position of book.positions) {
+    if (position.underlying !== underlying || position.size.isZero()) continue;
+    const units = position.size.abs();
+    if (position.kind === "linear") {
+      const notional = units.times(point);
+      // A point on an edge is cap / |size| rounded at 50 digits: treat a notional within 1e-40 of a
+      // cap as on it, and let the side decide which bracket is next to it.
+      const onOrPast = (cap: Decimal) =>
+        notional.gte(cap) || cap.minus(notional).lte(cap.times(EDGE_TOLERANCE));
+      const onOrBelow = (cap: Decimal) =>
+        notional.lte(cap) || notional.minus(cap).lte(cap.times(EDGE_TOLERANCE));
+      let index = brackets.findIndex((b) =>
+        side === 1 ? !onOrPast(b.notionalCap) : onOrBelow(b.notionalCap),
+      );
+      if (index < 0) index = brackets.length - 1;
+      const bracket = brackets[index];
+      const below = brackets[index - 1];
+      if (below) lowerEdge(below.notionalCap.div(units));
+      if (bracket && index < brackets.length - 1) upperEdge(bracket.notionalCap.div(units));
+      slope = slope.plus(position.size).minus(units.times(bracket?.mmr ?? ZERO));
+    } else if (position.size.isNegative()) {
+      if (position.optionType === "call") {
+        slope = slope.minus(maintenance.times(units));
+      } else {
+        const kink = position.markPrice ?? ZERO;
+        const pastKink = side === 1 ? point.gte(kink) : point.gt(kink);
+        if (pastKink) {
+          lowerEdge(kink);
+          slope = slope.minus(maintenance.times(units));
+        } else upperEdge(kink);
+      }
+    }
+  }
+  return { from, to, slope };
 }
 
 function solveSegments(
-  f: (p: Decimal) => Decimal,
-  points: Decimal[],
-  mark: Decimal,
+  book: AccountBook,
+  params: RiskParams,
   underlying: string,
+  mark: Decimal,
+  excessAtMark: Decimal,
   explain: boolean,
 ): LiquidationSolution {
-  const edges = [ZERO, ...points];
-  let segment = edges.findLastIndex((edge) => edge.lt(mark));
-  const visited = new Set<number>();
+  let point = mark;
+  let excess = excessAtMark;
+  let side: 1 | -1 = 1;
+  let moved: 1 | -1 | 0 = 0;
   const trace: NonNullable<LiquidationSolution["segments"]> | undefined = explain ? [] : undefined;
-  while (segment >= 0 && segment < edges.length && !visited.has(segment)) {
-    visited.add(segment);
-    const from = edges[segment] as Decimal;
-    const to = edges[segment + 1] ?? null;
-    const a = from;
-    const b = to ?? from.times(2).plus(1);
-    const fa = f(a);
-    const slope = f(b).minus(fa).div(b.minus(a));
+  const result = (price: Decimal | null, direction: 1 | -1 | 0): LiquidationSolution => ({
+    underlying,
+    price,
+    method: "closed-form",
+    direction,
+    ...(trace ? { segments: trace } : {}),
+  });
+  // Each step crosses one edge; there are at most (brackets + 1) × positions edges.
+  const maxSteps = 2 + book.positions.length * ((params.brackets.get(underlying)?.length ?? 0) + 1);
+  for (let step = 0; step < maxSteps; step++) {
+    const { from, to, slope } = segmentAt(book, params, underlying, point, side);
     if (slope.isZero()) {
       trace?.push({ from, to, root: null });
-      break;
+      return result(null, 0);
     }
-    const root = a.minus(fa.div(slope));
+    const root = point.minus(excess.div(slope));
     trace?.push({ from, to, root });
-    const direction = slope.isPositive() ? 1 : -1;
-    if (root.lt(from)) {
-      if (segment === 0) break;
-      segment -= 1;
-    } else if (to && root.gt(to)) {
-      segment += 1;
+    const direction = root.lt(from) ? -1 : to && root.gt(to) ? 1 : 0;
+    if (direction === 0) return result(root.isPositive() ? root : null, slope.isPositive() ? 1 : -1);
+    // Turning back means the neighbour already pointed here: f has no root on this side.
+    if ((direction === -1 && from.isZero()) || direction === -moved) return result(null, 0);
+    const edge = direction === -1 ? from : (to as Decimal);
+    excess = excess.plus(slope.times(edge.minus(point)));
+    point = edge;
+    side = direction;
+    moved = direction;
+  }
+  return result(null, 0);
+}
+
+interface FloatLeg {
+  kind: "linear" | "call" | "put";
+  size: number;
+  units: number;
+  kink: number;
+  position: AccountBook["positions"][number];
+}
+
+/**
+ * The same segment walk in float64, only to guess which brackets hold at the root; the root itself
+ * is then solved exactly for that assignment and accepted only if the assignment checks out exactly
+ * at the root. Undefined when the guess is not conclusive (the exact walk then decides).
+ */
+function solveFromFloatGuess(
+  book: AccountBook,
+  params: RiskParams,
+  underlying: string,
+  mark: Decimal,
+  excess: Decimal,
+): LiquidationSolution | undefined {
+  const brackets = params.brackets.get(underlying) ?? [];
+  const caps = brackets.map((b) => b.notionalCap.toNumber());
+  const mmrs = brackets.map((b) => b.mmr.toNumber());
+  const maintenance = params.options.shortMaintenance.toNumber();
+  const legs: FloatLeg[] = [];
+  for (const position of book.positions) {
+    if (position.underlying !== underlying || position.size.isZero()) continue;
+    if (position.kind === "option" && !position.size.isNegative()) continue;
+    const size = position.size.toNumber();
+    const kind = position.kind === "linear" ? "linear" : position.optionType;
+    legs.push({
+      kind,
+      size,
+      units: Math.abs(size),
+      kink: position.kind === "option" ? (position.markPrice?.toNumber() ?? 0) : 0,
+      position,
+    });
+  }
+  const bracketIndex = (notional: number, side: number) => {
+    const i = caps.findIndex((cap) => (side === 1 ? cap > notional : cap >= notional));
+    return i < 0 ? caps.length - 1 : i;
+  };
+  let point = mark.toNumber();
+  let value = excess.toNumber();
+  let side = 1;
+  let moved = 0;
+  let root = Number.NaN;
+  for (let step = 0; step < 2 + legs.length * (caps.length + 1); step++) {
+    let from = 0;
+    let to = Number.POSITIVE_INFINITY;
+    let slope = 0;
+    for (const leg of legs) {
+      if (leg.kind === "linear") {
+        const i = bracketIndex(leg.units * point, side);
+        if (i > 0) from = Math.max(from, (caps[i - 1] as number) / leg.units);
+        if (i < caps.length - 1) to = Math.min(to, (caps[i] as number) / leg.units);
+        slope += leg.size - leg.units * (mmrs[i] as number);
+      } else if (leg.kind === "call") slope -= maintenance * leg.units;
+      else if (side === 1 ? point >= leg.kink : point > leg.kink) {
+        from = Math.max(from, leg.kink);
+        slope -= maintenance * leg.units;
+      } else to = Math.min(to, leg.kink);
+    }
+    if (slope === 0) return undefined;
+    root = point - value / slope;
+    const direction = root < from ? -1 : root > to ? 1 : 0;
+    if (direction === 0) break;
+    if ((direction === -1 && from === 0) || direction === -moved) {
+      // No root on this side; trust it only when the float root is far from the edge it fails at.
+      const edge = direction === -1 ? from : to;
+      return Math.abs(root - edge) > 1e-6 * Math.max(point, 1)
+        ? { underlying, price: null, method: "closed-form", direction: 0 }
+        : undefined;
+    }
+    const edge = direction === -1 ? from : to;
+    value += slope * (edge - point);
+    point = edge;
+    side = direction;
+    moved = direction;
+  }
+  if (!(root > 0)) return undefined;
+
+  // Exact: f(P) = excess − g(mark) + g(P), g(P) = s·P + c inside the guessed segment.
+  const m = params.options.shortMaintenance;
+  let slope = ZERO;
+  let intercept = ZERO;
+  let gAtMark = ZERO;
+  for (const leg of legs) {
+    const units = leg.position.size.abs();
+    if (leg.position.kind === "linear") {
+      const guess = brackets[bracketIndex(leg.units * root, 1)] as (typeof brackets)[number];
+      const atMark = brackets[bracketIndex(leg.units * mark.toNumber(), 0)] as (typeof brackets)[number];
+      slope = slope.plus(leg.position.size).minus(units.times(guess.mmr));
+      intercept = intercept.plus(guess.cum);
+      const notionalAtMark = units.times(mark);
+      if (!bracketHolds(brackets, atMark, notionalAtMark)) return undefined;
+      gAtMark = gAtMark
+        .plus(leg.position.size.times(mark))
+        .minus(notionalAtMark.times(atMark.mmr))
+        .plus(atMark.cum);
     } else {
-      const price = root.isPositive() ? root : null;
-      return { underlying, price, method: "closed-form", direction, ...(trace ? { segments: trace } : {}) };
+      const markPrice = leg.position.kind === "option" ? (leg.position.markPrice ?? ZERO) : ZERO;
+      const pastKinkAtRoot = leg.kind === "call" || root >= leg.kink;
+      if (pastKinkAtRoot) {
+        slope = slope.minus(m.times(units));
+        intercept = intercept.minus(markPrice.times(units));
+      } else intercept = intercept.minus(m.times(markPrice).plus(markPrice).times(units));
+      const perUnitAtMark = leg.kind === "call" ? m.times(mark) : dmax(m.times(mark), m.times(markPrice));
+      gAtMark = gAtMark.minus(perUnitAtMark.plus(markPrice).times(units));
     }
   }
-  return {
-    underlying,
-    price: null,
-    method: "closed-form",
-    direction: 0,
-    ...(trace ? { segments: trace } : {}),
-  };
+  if (slope.isZero()) return undefined;
+  const price = excess.minus(gAtMark).plus(intercept).neg().div(slope);
+  if (!price.isPositive()) return undefined;
+  for (const leg of legs) {
+    if (leg.position.kind === "linear") {
+      const guess = brackets[bracketIndex(leg.units * root, 1)] as (typeof brackets)[number];
+      if (!bracketHolds(brackets, guess, leg.position.size.abs().times(price))) return undefined;
+    } else if (
+      leg.kind === "put" &&
+      root >= leg.kink !== price.gte(leg.position.kind === "option" ? (leg.position.markPrice ?? ZERO) : ZERO)
+    ) {
+      return undefined;
+    }
+  }
+  return { underlying, price, method: "closed-form", direction: slope.isPositive() ? 1 : -1 };
+}
+
+/** Does `bracket` hold at `notional` (edges included: MM is continuous there)? */
+function bracketHolds(brackets: readonly Bracket[], bracket: Bracket, notional: Decimal): boolean {
+  const below = brackets[bracket.index - 1];
+  const isLast = bracket.index === brackets.length - 1;
+  return (!below || notional.gte(below.notionalCap)) && (isLast || notional.lte(bracket.notionalCap));
 }
 
 const SEARCH_FACTORS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9, 0.99, 0.9999];

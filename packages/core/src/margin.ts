@@ -1,6 +1,6 @@
 import { type Black76Result, black76 } from "./black76.ts";
 import { type LinearPosition, type Market, MS_PER_YEAR, type OptionPosition, quoteOf } from "./book.ts";
-import { type Decimal, dmax, fromModelFloat, ONE, ZERO } from "./decimal.ts";
+import { type Decimal, divideDown, dmax, fromModelFloat, ONE, ZERO } from "./decimal.ts";
 import type { Bracket, HaircutTier, RiskParams } from "./params.ts";
 
 export interface HaircutSlice {
@@ -85,8 +85,9 @@ export function linearFigures(
   const notional = position.size.abs().times(mark);
   const unrealizedPnl = position.size.times(mark.minus(position.entryPrice)).plus(position.funding);
   const bracket = bracketFor(brackets, notional);
-  const initialMargin = notional.div(bracket.maxLeverage);
-  const maintenanceMargin = dmax(notional.times(bracket.mmr).minus(bracket.cum), ZERO);
+  const initialMargin = divideDown(notional, bracket.maxLeverage);
+  // Non-negative: mmr never falls from one bracket to the next (checked by the params schema).
+  const maintenanceMargin = notional.times(bracket.mmr).minus(bracket.cum);
   const figures: PositionFigures = {
     instrument: position.instrument,
     notional,

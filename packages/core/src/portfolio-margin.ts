@@ -1,6 +1,6 @@
 import { black76Price, impliedVol } from "./black76.ts";
 import type { AccountBook, Market, OptionPosition } from "./book.ts";
-import { type Decimal, dmax, dmin, fromModelFloat, ZERO } from "./decimal.ts";
+import { type Decimal, divideDown, dmax, dmin, fromModelFloat, ZERO } from "./decimal.ts";
 import { markOption, underlyingMark, yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
 
@@ -182,7 +182,7 @@ export function portfolioMargin(
   }
   return {
     maintenanceMargin,
-    initialMargin: maintenanceMargin.div(mmFactor),
+    initialMargin: divideDown(maintenanceMargin, mmFactor),
     underlyings,
     positionMaintenance,
   };

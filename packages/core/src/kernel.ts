@@ -1,0 +1,483 @@
+import { type AccountRisk, type AccountStatus, accountRisk, statusOf } from "./account.ts";
+import type { AccountBook, LinearPosition, Market, OptionPosition } from "./book.ts";
+import { Decimal, divideDown, ONE, ZERO } from "./decimal.ts";
+import { optionFigures } from "./margin.ts";
+import type { Bracket, HaircutTier, RiskParams } from "./params.ts";
+import { portfolioMargin } from "./portfolio-margin.ts";
+
+/**
+ * The hot path: exact equity, IM and MM of an account at a fraction of the Decimal work.
+ *
+ * 1. Everything that does not depend on prices is compiled once per book and reused for every
+ *    market the book is evaluated under:
+ *      Σ uPnL over an underlying's perps/futures = mark × Σ size − Σ (size × entry − funding)
+ *      Σ IM = mark × Σ |size| / maxLeverage,   Σ MM = mark × Σ |size| × mmr − Σ cum
+ *    with the sums over the legs' brackets at this mark (each bracket assignment compiled once).
+ * 2. The arithmetic is exact fixed-point on BigInt: sizes, prices and rates at 18 decimals, USD
+ *    amounts at 54 (= size × price × rate), so no product is ever rounded. It is ~6× cheaper per
+ *    operation than decimal.js here. Inputs with more than 18 decimals, and divisions by a
+ *    leverage whose reciprocal does not terminate (1/3, 1/75), take the Decimal path instead.
+ * 3. Branches (which bracket, which haircut tier) are decided in float64 and re-checked exactly
+ *    within a 1e-9 relative guard band around every edge, so they are always the exact decision.
+ *
+ * The totals equal `accountRisk`'s to the last digit (property-tested). Options and the portfolio
+ * grid are computed by the same Decimal/float code as `accountRisk`.
+ */
+
+const SCALE = 18;
+const TEN = 10n;
+const SCALE_UNIT = TEN ** BigInt(SCALE);
+const GUARD = 1e-9;
+
+/** A Decimal as an integer count of 10^-18, or null when it has more than 18 decimals. */
+function toFixed18(value: Decimal): bigint | null {
+  if (value.decimalPlaces() > SCALE) return null;
+  return BigInt(value.times(SCALE_UNIT.toString()).toFixed(0));
+}
+
+/** toFixed18 for parameters read on every evaluation (the same Decimal objects each time). */
+const fixedParameters = new WeakMap<Decimal, bigint | null>();
+function fixedParameter(value: Decimal): bigint | null {
+  let fixed = fixedParameters.get(value);
+  if (fixed === undefined) {
+    fixed = toFixed18(value);
+    fixedParameters.set(value, fixed);
+  }
+  return fixed;
+}
+
+/** An integer count of 10^-(18·k) back to an exact Decimal. */
+function fromFixed(value: bigint, scaleMultiple: number): Decimal {
+  if (value === 0n) return ZERO;
+  // Trailing zeros cost decimal.js parsing time; most values carry dozens of them at scale 54.
+  const digits = value.toString();
+  let end = digits.length;
+  while (digits.charCodeAt(end - 1) === 48) end--;
+  return new Decimal(`${digits.slice(0, end)}e${digits.length - end - SCALE * scaleMultiple}`);
+}
+
+/** How many of `edges` (increasing) does `value` exceed? Decided exactly within the guard band. */
+function countEdgesBelow(
+  value: number,
+  exactValue: () => bigint,
+  edges: readonly number[],
+  exactEdges: readonly bigint[],
+): number {
+  let count = 0;
+  for (let i = 0; i < edges.length; i++) {
+    const edge = edges[i] as number;
+    if (value > edge * (1 + GUARD)) count++;
+    else if (value < edge * (1 - GUARD)) break;
+    else if (exactValue() > (exactEdges[i] as bigint)) count++;
+    else break;
+  }
+  return count;
+}
+
+interface CompiledTiers {
+  tiers: readonly HaircutTier[];
+  /** upTo of each bounded tier, as floats and at scale 36 (USD value = amount × index). */
+  edges: number[];
+  exactEdges: bigint[];
+  /** Lower edge (scale 36) and weight (scale 18) of each tier. */
+  from: bigint[];
+  weight: bigint[];
+  /** Counted value of all tiers below tier k, scale 54. */
+  prefix: bigint[];
+}
+
+interface Leg {
+  absSize: bigint;
+  absSizeFloat: number;
+  /** Kept for brackets whose 1/maxLeverage does not terminate. */
+  absSizeDecimal: Decimal;
+}
+
+interface BracketSums {
+  /** Σ |size| × (1/maxLeverage), scale 36, over legs whose bracket has a terminating reciprocal. */
+  imCoefficient: bigint;
+  /** Legs whose IM, |size| × mark / maxLeverage, does not terminate: kept as an exact fraction. */
+  divided: DividedLeg[];
+  /** Σ |size| × mmr, scale 36 */
+  mmCoefficient: bigint;
+  /** Σ cum, scale 54 */
+  cum: bigint;
+}
+
+interface DividedLeg {
+  absSize: bigint;
+  absSizeDecimal: Decimal;
+  maxLeverage: Decimal;
+  /** maxLeverage at scale 18 */
+  leverage: bigint;
+}
+
+interface LinearGroup {
+  underlying: string;
+  legs: Leg[];
+  brackets: readonly Bracket[];
+  capEdges: number[];
+  /** Caps at scale 36, comparable with |size| × mark. */
+  exactCaps: bigint[];
+  /** Σ size, scale 18 */
+  netSize: bigint;
+  /** Σ size × entry − Σ funding, scale 36 */
+  cost: bigint;
+  byAssignment: Map<string, BracketSums>;
+}
+
+interface CompiledBook {
+  params: RiskParams;
+  /** False when some input has more than 18 decimals: evaluate with Decimal instead. */
+  fixedPoint: boolean;
+  collateral: {
+    asset: string;
+    amount: bigint;
+    amountFloat: number;
+    tiers: CompiledTiers | null;
+    inGrid: boolean;
+  }[];
+  linear: LinearGroup[];
+  options: OptionPosition[];
+}
+
+const compiledTiersCache = new WeakMap<readonly HaircutTier[], CompiledTiers | null>();
+function compileTiers(tiers: readonly HaircutTier[]): CompiledTiers | null {
+  if (compiledTiersCache.has(tiers)) return compiledTiersCache.get(tiers) ?? null;
+  const from = tiers.map((t) => toFixed18(t.from));
+  const weight = tiers.map((t) => toFixed18(t.weight));
+  const bounded = tiers.filter((t) => t.upTo !== null);
+  const upTo = bounded.map((t) => toFixed18(t.upTo as Decimal));
+  let compiled: CompiledTiers | null = null;
+  if ([...from, ...weight, ...upTo].every((v) => v !== null)) {
+    const prefix: bigint[] = [0n];
+    bounded.forEach((_, k) => {
+      const width = ((upTo[k] as bigint) - (from[k] as bigint)) * SCALE_UNIT;
+      prefix.push((prefix[k] as bigint) + width * (weight[k] as bigint));
+    });
+    compiled = {
+      tiers,
+      edges: bounded.map((t) => (t.upTo as Decimal).toNumber()),
+      exactEdges: upTo.map((v) => (v as bigint) * SCALE_UNIT),
+      from: from.map((v) => (v as bigint) * SCALE_UNIT),
+      weight: weight as bigint[],
+      prefix,
+    };
+  }
+  compiledTiersCache.set(tiers, compiled);
+  return compiled;
+}
+
+/** 1/maxLeverage at scale 18 when it terminates within 18 decimals (125 → 0.008), else null. */
+const reciprocalCache = new WeakMap<Decimal, bigint | null>();
+function exactReciprocal(maxLeverage: Decimal): bigint | null {
+  let reciprocal = reciprocalCache.get(maxLeverage);
+  if (reciprocal === undefined) {
+    const candidate = ONE.div(maxLeverage);
+    reciprocal = candidate.times(maxLeverage).eq(ONE) ? toFixed18(candidate) : null;
+    reciprocalCache.set(maxLeverage, reciprocal);
+  }
+  return reciprocal;
+}
+
+/** One compiled form per book, for the params it was compiled with. */
+const compiledBooks = new WeakMap<AccountBook, CompiledBook>();
+
+export function compileBook(book: AccountBook, params: RiskParams): CompiledBook {
+  const cached = compiledBooks.get(book);
+  if (cached?.params === params) return cached;
+  let fixedPoint = toFixed18(params.liabilitySurcharge) !== null;
+  const fixed = (value: Decimal) => {
+    const result = toFixed18(value);
+    if (result === null) fixedPoint = false;
+    return result ?? 0n;
+  };
+  const gridAssets = new Set(book.marginMode === "portfolio" ? book.positions.map((p) => p.underlying) : []);
+  const collateral = book.collateral
+    .filter((c) => !c.amount.isZero())
+    .map((c) => {
+      const list = params.collateral.get(c.asset);
+      const tiers = list ? compileTiers(list) : null;
+      if (list && !tiers) fixedPoint = false;
+      return {
+        asset: c.asset,
+        amount: fixed(c.amount),
+        amountFloat: c.amount.toNumber(),
+        tiers,
+        inGrid: gridAssets.has(c.asset),
+      };
+    });
+  const linear = new Map<string, LinearGroup>();
+  const options: OptionPosition[] = [];
+  for (const position of book.positions) {
+    if (position.kind === "option") {
+      options.push(position);
+      continue;
+    }
+    let group = linear.get(position.underlying);
+    if (!group) {
+      const brackets = params.brackets.get(position.underlying) ?? [];
+      const caps = brackets.slice(0, -1).map((b) => b.notionalCap);
+      group = {
+        underlying: position.underlying,
+        legs: [],
+        brackets,
+        capEdges: caps.map((c) => c.toNumber()),
+        exactCaps: caps.map((c) => fixed(c) * SCALE_UNIT),
+        netSize: 0n,
+        cost: 0n,
+        byAssignment: new Map(),
+      };
+      linear.set(position.underlying, group);
+    }
+    addLeg(group, position, fixed);
+  }
+  const compiled: CompiledBook = { params, fixedPoint, collateral, linear: [...linear.values()], options };
+  compiledBooks.set(book, compiled);
+  return compiled;
+}
+
+function addLeg(group: LinearGroup, position: LinearPosition, fixed: (value: Decimal) => bigint): void {
+  const size = fixed(position.size);
+  const absSize = size < 0n ? -size : size;
+  group.legs.push({
+    absSize,
+    absSizeFloat: Math.abs(position.size.toNumber()),
+    absSizeDecimal: position.size.abs(),
+  });
+  group.netSize += size;
+  group.cost += size * fixed(position.entryPrice) - fixed(position.funding) * SCALE_UNIT;
+}
+
+/** The legs' bracket numbers at this mark as a cache key, one base-36 digit per leg. */
+function bracketKey(group: LinearGroup, mark: bigint, markFloat: number): string {
+  let key = "";
+  for (const leg of group.legs) {
+    key += countEdgesBelow(
+      leg.absSizeFloat * markFloat,
+      () => leg.absSize * mark,
+      group.capEdges,
+      group.exactCaps,
+    ).toString(36);
+  }
+  return key;
+}
+
+function bracketSums(group: LinearGroup, key: string): BracketSums {
+  let sums = group.byAssignment.get(key);
+  if (!sums) {
+    const computed: BracketSums = { imCoefficient: 0n, divided: [], mmCoefficient: 0n, cum: 0n };
+    group.legs.forEach((leg, i) => {
+      const bracket = group.brackets[Number.parseInt(key[i] ?? "0", 36)] as Bracket;
+      const reciprocal = exactReciprocal(bracket.maxLeverage);
+      if (reciprocal !== null) computed.imCoefficient += leg.absSize * reciprocal;
+      else {
+        computed.divided.push({
+          absSize: leg.absSize,
+          absSizeDecimal: leg.absSizeDecimal,
+          maxLeverage: bracket.maxLeverage,
+          leverage: toFixed18(bracket.maxLeverage) ?? 1n,
+        });
+      }
+      computed.mmCoefficient += leg.absSize * (toFixed18(bracket.mmr) ?? 0n);
+      computed.cum += (toFixed18(bracket.cum) ?? 0n) * SCALE_UNIT * SCALE_UNIT;
+    });
+    sums = computed;
+    group.byAssignment.set(key, sums);
+  }
+  return sums;
+}
+
+interface FixedQuote {
+  index: bigint;
+  mark: bigint;
+  indexFloat: number;
+  markFloat: number;
+}
+
+/** Fixed-point and float copies of a market's prices, once per market object (null: > 18 decimals). */
+const fixedMarkets = new WeakMap<Market, Map<string, FixedQuote> | null>();
+function fixedMarket(market: Market): Map<string, FixedQuote> | null {
+  if (fixedMarkets.has(market)) return fixedMarkets.get(market) ?? null;
+  let quotes: Map<string, FixedQuote> | null = new Map();
+  for (const [asset, q] of market.quotes) {
+    const index = toFixed18(q.index);
+    const mark = toFixed18(q.mark);
+    if (index === null || mark === null) {
+      quotes = null;
+      break;
+    }
+    quotes.set(asset, { index, mark, indexFloat: q.index.toNumber(), markFloat: q.mark.toNumber() });
+  }
+  fixedMarkets.set(market, quotes);
+  return quotes;
+}
+
+export interface MarginTotals {
+  collateralValue: Decimal;
+  unrealizedPnl: Decimal;
+  optionValue: Decimal;
+  equity: Decimal;
+  initialMargin: Decimal;
+  maintenanceMargin: Decimal;
+}
+
+/**
+ * Totals of the pure fixed-point case (perps, futures and collateral only): exact integers at scale
+ * 54, turned into Decimals only when read, and compared for the status without any Decimal.
+ */
+class FixedTotals implements MarginTotals {
+  #cache = new Map<string, Decimal>();
+  constructor(
+    readonly collateral54: bigint,
+    readonly pnl54: bigint,
+    readonly initial54: bigint,
+    readonly maintenance54: bigint,
+    /** IM of legs with a non-terminating leverage reciprocal: exactly dividedNumerator / dividedDenominator (scale 54). */
+    readonly divided: DividedInitial,
+  ) {}
+  #read(key: string, value: bigint): Decimal {
+    let decimal = this.#cache.get(key);
+    if (!decimal) {
+      decimal = fromFixed(value, 3);
+      this.#cache.set(key, decimal);
+    }
+    return decimal;
+  }
+  get collateralValue() {
+    return this.#read("collateral", this.collateral54);
+  }
+  get unrealizedPnl() {
+    return this.#read("pnl", this.pnl54);
+  }
+  get optionValue() {
+    return ZERO;
+  }
+  get equity() {
+    return this.#read("equity", this.collateral54 + this.pnl54);
+  }
+  get initialMargin() {
+    let initial = this.#cache.get("initialTotal");
+    if (!initial) {
+      initial = this.#read("initial", this.initial54);
+      for (const { absSize, mark, maxLeverage } of this.divided.legs)
+        initial = initial.plus(divideDown(absSize.times(mark), maxLeverage));
+      this.#cache.set("initialTotal", initial);
+    }
+    return initial;
+  }
+  get maintenanceMargin() {
+    return this.#read("maintenance", this.maintenance54);
+  }
+  /** Compared as integers: equity < initial54 + n/d  ⟺  equity·d < initial54·d + n (d > 0). */
+  status(warningBuffer: Decimal): AccountStatus {
+    const equity = this.collateral54 + this.pnl54;
+    if (equity < this.maintenance54) return "LIQUIDATION";
+    const { numerator, denominator } = this.divided;
+    const initialScaled = this.initial54 * denominator + numerator;
+    if (equity * denominator < initialScaled) return "MARGIN_CALL";
+    const buffer = fixedParameter(warningBuffer);
+    if (buffer === null)
+      return statusOf(this.equity, this.initialMargin, this.maintenanceMargin, warningBuffer);
+    return equity * denominator * SCALE_UNIT < initialScaled * (SCALE_UNIT + buffer) ? "WARNING" : "HEALTHY";
+  }
+}
+
+interface DividedInitial {
+  numerator: bigint;
+  denominator: bigint;
+  legs: { absSize: Decimal; mark: Decimal; maxLeverage: Decimal }[];
+}
+
+/** The status of §3.3 from kernel totals: integer comparisons when the totals are fixed-point. */
+export function totalsStatus(totals: MarginTotals, warningBuffer: Decimal): AccountStatus {
+  return totals instanceof FixedTotals
+    ? totals.status(warningBuffer)
+    : statusOf(totals.equity, totals.initialMargin, totals.maintenanceMargin, warningBuffer);
+}
+
+function totalsOf(risk: AccountRisk): MarginTotals {
+  const { collateralValue, unrealizedPnl, optionValue, equity, initialMargin, maintenanceMargin } = risk;
+  return { collateralValue, unrealizedPnl, optionValue, equity, initialMargin, maintenanceMargin };
+}
+
+/** Exact equity, IM and MM of an account (standard or portfolio model), without per-position detail. */
+export function marginTotals(book: AccountBook, market: Market, params: RiskParams): MarginTotals {
+  const compiled = compileBook(book, params);
+  const quotes = compiled.fixedPoint ? fixedMarket(market) : null;
+  if (!quotes) return totalsOf(accountRisk(book, market, params));
+  const portfolioMode = book.marginMode === "portfolio";
+  const surcharge = (fixedParameter(params.liabilitySurcharge) ?? 0n) + SCALE_UNIT;
+
+  let collateral54 = 0n;
+  for (const balance of compiled.collateral) {
+    const quote = quotes.get(balance.asset);
+    if (!quote) continue;
+    const value36 = balance.amount * quote.index;
+    if (balance.inGrid) collateral54 += value36 * SCALE_UNIT;
+    else if (value36 < 0n) collateral54 += value36 * surcharge;
+    else if (balance.tiers) {
+      const { edges, exactEdges, from, weight, prefix } = balance.tiers;
+      const k = countEdgesBelow(balance.amountFloat * quote.indexFloat, () => value36, edges, exactEdges);
+      collateral54 += (prefix[k] as bigint) + (value36 - (from[k] as bigint)) * (weight[k] as bigint);
+    }
+  }
+
+  let pnl36 = 0n;
+  let initial54 = 0n;
+  let maintenance54 = 0n;
+  const divided: DividedInitial = { numerator: 0n, denominator: 1n, legs: [] };
+  for (const group of compiled.linear) {
+    const quote = quotes.get(group.underlying);
+    if (!quote) continue;
+    pnl36 += quote.mark * group.netSize - group.cost;
+    if (portfolioMode) continue;
+    const sums = bracketSums(group, bracketKey(group, quote.mark, quote.markFloat));
+    initial54 += quote.mark * sums.imCoefficient;
+    maintenance54 += quote.mark * sums.mmCoefficient - sums.cum;
+    for (const leg of sums.divided) {
+      // IM = |size| × mark / maxLeverage at scale 54 = |size|·mark·10^36 / leverage18: add the fraction.
+      const numerator = leg.absSize * quote.mark * SCALE_UNIT * SCALE_UNIT;
+      divided.numerator = divided.numerator * leg.leverage + numerator * divided.denominator;
+      divided.denominator *= leg.leverage;
+      const mark = (market.quotes.get(group.underlying) as { mark: Decimal }).mark;
+      divided.legs.push({ absSize: leg.absSizeDecimal, mark, maxLeverage: leg.maxLeverage });
+    }
+  }
+
+  const fixedTotals = new FixedTotals(collateral54, pnl36 * SCALE_UNIT, initial54, maintenance54, divided);
+  if (compiled.options.length === 0 && !portfolioMode) return fixedTotals;
+  const { collateralValue, unrealizedPnl } = fixedTotals;
+  let initialMargin = fixedTotals.initialMargin;
+  let maintenanceMargin = fixedTotals.maintenanceMargin;
+
+  let optionValue = ZERO;
+  for (const option of compiled.options) {
+    const figures = optionFigures(
+      option,
+      (market.quotes.get(option.underlying) as { mark: Decimal }).mark,
+      market,
+      params,
+      false,
+    );
+    optionValue = optionValue.plus(figures.value);
+    if (!portfolioMode) {
+      initialMargin = initialMargin.plus(figures.initialMargin);
+      maintenanceMargin = maintenanceMargin.plus(figures.maintenanceMargin);
+    }
+  }
+  if (portfolioMode) {
+    const result = portfolioMargin(book, market, params, false);
+    initialMargin = result.initialMargin;
+    maintenanceMargin = result.maintenanceMargin;
+  }
+  const linearEquity = collateralValue.plus(unrealizedPnl);
+  return {
+    collateralValue,
+    unrealizedPnl,
+    optionValue,
+    equity: compiled.options.length === 0 ? linearEquity : linearEquity.plus(optionValue),
+    initialMargin,
+    maintenanceMargin,
+  };
+}
