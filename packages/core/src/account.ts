@@ -16,13 +16,18 @@ export type AccountStatus = "HEALTHY" | "WARNING" | "MARGIN_CALL" | "LIQUIDATION
 /** Worst first: the order in which DESIGN §3.3 checks the thresholds. */
 export const STATUSES: readonly AccountStatus[] = ["LIQUIDATION", "MARGIN_CALL", "WARNING", "HEALTHY"];
 
-export interface AccountRisk {
+/** The account-level figures every consumer needs (status, triggers, stress). */
+export interface MarginTotals {
   collateralValue: Decimal;
   unrealizedPnl: Decimal;
   optionValue: Decimal;
   equity: Decimal;
   initialMargin: Decimal;
   maintenanceMargin: Decimal;
+}
+
+/** MarginTotals with the per-position and per-asset detail behind them. */
+export interface AccountRisk extends MarginTotals {
   positions: PositionFigures[];
   collateral?: CollateralLine[];
   portfolio?: UnderlyingRisk[];

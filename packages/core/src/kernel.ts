@@ -1,4 +1,4 @@
-import { type AccountRisk, type AccountStatus, accountRisk, statusOf } from "./account.ts";
+import { type AccountRisk, type AccountStatus, accountRisk, type MarginTotals, statusOf } from "./account.ts";
 import type { AccountBook, LinearPosition, Market, OptionPosition } from "./book.ts";
 import { Decimal, divideDown, ONE, ZERO } from "./decimal.ts";
 import { optionFigures } from "./margin.ts";
@@ -311,15 +311,6 @@ function fixedMarket(market: Market): Map<string, FixedQuote> | null {
   }
   fixedMarkets.set(market, quotes);
   return quotes;
-}
-
-export interface MarginTotals {
-  collateralValue: Decimal;
-  unrealizedPnl: Decimal;
-  optionValue: Decimal;
-  equity: Decimal;
-  initialMargin: Decimal;
-  maintenanceMargin: Decimal;
 }
 
 /**

@@ -51,6 +51,9 @@ function isPiecewiseLinear(book: AccountBook, underlying: string): boolean {
  * in closed form; if the root falls outside the segment, carry f to the segment's edge (f is
  * continuous) and solve again in the neighbouring segment with its own brackets — Binance's
  * "substitute that tier's MMR and cum and recompute". Null when no root exists in (0, ∞).
+ * To save Decimal work the same walk is first run in float64 only to guess the final segment; the
+ * root is then solved exactly there and kept if the brackets check out exactly at it (else, and
+ * for --explain, the exact walk runs). Both give the same answer (property-tested).
  *
  * Otherwise (Black-76 options, portfolio grid) f is not linear: the nearest sign change is
  * bracketed and refined by regula falsi (Illinois) to 1e-14 relative.
