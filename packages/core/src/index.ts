@@ -10,3 +10,5 @@ export * from "./margin.ts";
 export * from "./params.ts";
 export * from "./portfolio-input.ts";
 export * from "./portfolio-margin.ts";
+export * from "./price-guards.ts";
+export * from "./status-machine.ts";

@@ -1,0 +1,72 @@
+import { Decimal } from "./decimal.ts";
+import type { RiskParams } from "./params.ts";
+
+export interface PriceUpdate {
+  eventId: string;
+  asset: string;
+  index: Decimal;
+  mark: Decimal;
+  timestampMs: number;
+  sequence: number | null;
+  source: string;
+}
+
+export type GuardOutcome =
+  | { kind: "accept"; reason: "first" | "normal" | "confirmed-jump" }
+  | { kind: "hold"; reason: "jump" }
+  | { kind: "reject"; reason: "stale" | "out-of-order" };
+
+export interface PriceGuardParams {
+  maxPriceAgeSeconds: number;
+  maxJump: Decimal;
+  confirmAfterSeconds: number;
+}
+
+export function priceGuardParams(params: RiskParams): PriceGuardParams {
+  const guards = params.document.priceGuards;
+  return {
+    maxPriceAgeSeconds: guards.maxPriceAgeSeconds,
+    maxJump: new Decimal(guards.maxJump),
+    confirmAfterSeconds: guards.confirmAfterSeconds,
+  };
+}
+
+const isNewer = (update: PriceUpdate, than: PriceUpdate) =>
+  update.sequence !== null && than.sequence !== null
+    ? update.sequence > than.sequence
+    : update.timestampMs > than.timestampMs;
+
+const jump = (from: Decimal, to: Decimal) =>
+  from.isZero() ? new Decimal(Infinity) : to.minus(from).abs().div(from);
+
+/**
+ * DESIGN §3.6 price guards for one update against the last accepted price of its asset (and a
+ * held jump, if any):
+ * - older than maxPriceAgeSeconds at `nowMs` → rejected as stale;
+ * - not newer than the last accepted (by sequence when both have one, else timestamp) → rejected;
+ * - a mark move larger than maxJump → held, unless it confirms a held jump (within maxJump of the
+ *   held price, arriving after it), or the held price has stood confirmAfterSeconds and this
+ *   update agrees with it.
+ */
+export function guardPrice(
+  update: PriceUpdate,
+  latest: PriceUpdate | null,
+  held: PriceUpdate | null,
+  nowMs: number,
+  guards: PriceGuardParams,
+): GuardOutcome {
+  if (nowMs - update.timestampMs > guards.maxPriceAgeSeconds * 1000)
+    return { kind: "reject", reason: "stale" };
+  if (!latest) return { kind: "accept", reason: "first" };
+  if (!isNewer(update, latest)) return { kind: "reject", reason: "out-of-order" };
+  if (jump(latest.mark, update.mark).lte(guards.maxJump)) return { kind: "accept", reason: "normal" };
+  if (
+    held &&
+    held.eventId !== update.eventId &&
+    isNewer(update, held) &&
+    jump(held.mark, update.mark).lte(guards.maxJump)
+  ) {
+    return { kind: "accept", reason: "confirmed-jump" };
+  }
+  return { kind: "hold", reason: "jump" };
+}
