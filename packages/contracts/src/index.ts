@@ -1,4 +1,5 @@
 export * from "./evaluation.ts";
+export * from "./events.ts";
 export * from "./issues.ts";
 export * from "./params.ts";
 export * from "./portfolio.ts";

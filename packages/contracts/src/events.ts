@@ -1,0 +1,52 @@
+import { z } from "zod";
+import { AssetSymbol, NonNegativeDecimalString, Timestamp } from "./primitives.ts";
+
+/** A price update from a feed, the HTTP API or a replay (DESIGN §3.6). */
+export const PriceEvent = z.strictObject({
+  eventId: z.string({ error: "expected an event id" }).min(1, { error: "expected an event id" }).max(200),
+  asset: AssetSymbol,
+  index: NonNegativeDecimalString,
+  /** Defaults to `index`. */
+  mark: NonNegativeDecimalString.optional(),
+  timestamp: Timestamp,
+  source: z.string({ error: "expected a source name" }).min(1).max(100),
+  /** Per-asset feed sequence; when both updates have one it orders them instead of the timestamp. */
+  sequence: z.number({ error: "expected a non-negative integer" }).int().nonnegative().optional(),
+});
+export type PriceEvent = z.infer<typeof PriceEvent>;
+
+export const PriceEventBatch = z.union([PriceEvent, z.array(PriceEvent).min(1).max(1000)]);
+
+export const NotificationType = z.enum([
+  "margin.warning",
+  "margin.call",
+  "margin.liquidation",
+  "margin.cured",
+  "margin.call.expired",
+  "report.exposure.ready",
+  "report.stress.ready",
+]);
+
+/** The webhook body of a margin notification (DESIGN §5). */
+export const MarginNotificationPayload = z.object({
+  type: NotificationType,
+  timestamp: z.string(),
+  data: z.object({
+    venue: z.string(),
+    account: z.string(),
+    status: z.enum(["HEALTHY", "WARNING", "MARGIN_CALL", "LIQUIDATION"]),
+    previousStatus: z.enum(["HEALTHY", "WARNING", "MARGIN_CALL", "LIQUIDATION"]).nullable(),
+    equity: z.string(),
+    initialMargin: z.string(),
+    maintenanceMargin: z.string(),
+    callAmount: z.string(),
+    deadline: z.string().nullable(),
+    episodeId: z.string().nullable(),
+    paramsVersion: z.string(),
+    priceSnapshot: z.object({
+      id: z.string(),
+      prices: z.record(z.string(), z.object({ index: z.string(), mark: z.string() })),
+    }),
+  }),
+});
+export type MarginNotificationPayload = z.infer<typeof MarginNotificationPayload>;

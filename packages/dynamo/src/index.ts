@@ -1,0 +1,4 @@
+export * from "./client.ts";
+export * from "./keys.ts";
+export * from "./store.ts";
+export * from "./table.ts";

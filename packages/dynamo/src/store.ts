@@ -1,0 +1,315 @@
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+import type { Account, RiskParamsDocument } from "@backing/contracts";
+import {
+  type EngineStore,
+  type NotificationRecord,
+  type PriceRecord,
+  type PriceSnapshot,
+  type PriceWriteResult,
+  type StateWrite,
+  type StoredAccount,
+  type StoredPrice,
+  type StoredRiskState,
+  VersionConflictError,
+} from "@backing/engine";
+import { EXPOSURE_SHARDS, keys } from "./keys.ts";
+
+type Item = Record<string, unknown>;
+type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
+
+const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+const QUERY_PAGE = 500;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const backoff = (attempt: number) => sleep(Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random() / 2));
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
+  return result;
+}
+
+/** The positions' underlyings and the collateral assets: the assets whose price moves this account. */
+function exposureAssets(account: Account): string[] {
+  return [...new Set([...account.positions.map((p) => p.underlying), ...Object.keys(account.collateral)])];
+}
+
+/**
+ * EngineStore over one DynamoDB table (see table.ts and keys.ts). Decimals stay strings; batch calls
+ * respect the service limits and retry unprocessed items with backoff; conditional failures become
+ * VersionConflictError.
+ */
+export class DynamoEngineStore implements EngineStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private async batchGet(keyList: Item[]): Promise<Item[]> {
+    const items: Item[] = [];
+    for (const chunk of chunks(keyList, BATCH_GET_LIMIT)) {
+      let pending: Item[] = chunk;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const response = await this.documents.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+        );
+        items.push(...(response.Responses?.[this.tableName] ?? []));
+        pending = (response.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
+        if (pending.length > 0) await backoff(attempt);
+      }
+    }
+    return items;
+  }
+
+  private async batchPut(items: Item[]): Promise<void> {
+    for (const chunk of chunks(items, BATCH_WRITE_LIMIT)) {
+      let pending = chunk.map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const response = await this.documents.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+        );
+        pending = (response.UnprocessedItems?.[this.tableName] as typeof pending | undefined) ?? [];
+        if (pending.length > 0) await backoff(attempt);
+      }
+    }
+  }
+
+  private async queryAll(partitionKey: string, extra: Partial<{ upTo: string }> = {}): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const response = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: extra.upTo ? "pk = :pk AND sk <= :upTo" : "pk = :pk",
+          ExpressionAttributeValues: { ":pk": partitionKey, ...(extra.upTo ? { ":upTo": extra.upTo } : {}) },
+          Limit: QUERY_PAGE,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(response.Items ?? []));
+      start = response.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  async putAccounts(accounts: Account[]): Promise<void> {
+    const items: Item[] = [];
+    for (const account of accounts) {
+      items.push({ ...keys.account(account.id), type: "account", account, version: 1 });
+      for (const asset of exposureAssets(account))
+        items.push({ ...keys.exposure(asset, account.id), type: "exposure", accountId: account.id });
+    }
+    await this.batchPut(items);
+  }
+
+  async getAccounts(ids: readonly string[]): Promise<Map<string, StoredAccount>> {
+    const items = await this.batchGet(ids.map((id) => keys.account(id)));
+    return new Map(
+      items.map((item) => [
+        (item.account as Account).id,
+        { account: item.account as Account, version: item.version as number },
+      ]),
+    );
+  }
+
+  async exposedAccountIds(asset: string): Promise<string[]> {
+    const shards = await Promise.all(
+      Array.from({ length: EXPOSURE_SHARDS }, (_, shard) =>
+        this.queryAll(keys.exposurePartition(asset, shard)),
+      ),
+    );
+    return shards.flat().map((item) => item.accountId as string);
+  }
+
+  async getRiskStates(ids: readonly string[]): Promise<Map<string, StoredRiskState>> {
+    const items = await this.batchGet(ids.map((id) => keys.riskState(id)));
+    return new Map(items.map((item) => [item.accountId as string, item.state as StoredRiskState]));
+  }
+
+  async getPrices(): Promise<Map<string, PriceRecord>> {
+    const items = await this.queryAll(keys.pricesPartition);
+    return new Map(
+      items.map((item) => [
+        item.asset as string,
+        { latest: (item.latest as StoredPrice) ?? null, held: (item.held as StoredPrice) ?? null },
+      ]),
+    );
+  }
+
+  async applyPriceUpdate(
+    update: StoredPrice,
+    action: "accept" | "hold",
+    previous: PriceRecord,
+  ): Promise<PriceWriteResult> {
+    const record: PriceRecord =
+      action === "accept" ? { latest: update, held: null } : { latest: previous.latest, held: update };
+    const item = {
+      ...keys.price(update.asset),
+      type: "price",
+      asset: update.asset,
+      ...record,
+      revision: update.eventId,
+    };
+    const previousRevision = previous.held?.eventId ?? previous.latest?.eventId;
+    // The record is conditional on the revision it was computed from; the event marker makes the
+    // event id single-use. Both in one transaction.
+    const transactItems: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.priceEvent(update.eventId), type: "price-event", asset: update.asset, action },
+          ConditionExpression: "attribute_not_exists(pk)",
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: item,
+          ...(previousRevision
+            ? {
+                ConditionExpression: "revision = :revision",
+                ExpressionAttributeValues: { ":revision": previousRevision },
+              }
+            : { ConditionExpression: "attribute_not_exists(pk)" }),
+        },
+      },
+    ];
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: transactItems }));
+      return "applied";
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [marker] = error.CancellationReasons ?? [];
+      return marker?.Code === "ConditionalCheckFailed" ? "duplicate" : "conflict";
+    }
+  }
+
+  async putSnapshot(snapshot: PriceSnapshot): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.snapshot(snapshot.id), type: "snapshot", snapshot },
+      }),
+    );
+  }
+
+  async writeState(write: StateWrite): Promise<void> {
+    const { state, expectedVersion, notifications } = write;
+    const transactItems: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...keys.riskState(state.accountId),
+            type: "risk-state",
+            accountId: state.accountId,
+            state,
+            version: state.version,
+          },
+          ...(expectedVersion === null
+            ? { ConditionExpression: "attribute_not_exists(pk)" }
+            : {
+                ConditionExpression: "version = :expected",
+                ExpressionAttributeValues: { ":expected": expectedVersion },
+              }),
+        },
+      },
+      ...notifications.map(
+        (n): TransactItem => ({
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              ...keys.notification(n.id),
+              ...keys.notificationByVenue(n.venue, n.createdAtMs, n.id),
+              type: "notification",
+              notification: n,
+              delivery: "pending",
+            },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        }),
+      ),
+    ];
+    // Keep the open-episode marker in step with the episode (for the expiry job).
+    if (state.episode && !state.episode.expiredNotified) {
+      transactItems.push({
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...keys.openEpisode(state.episode.deadlineMs, state.accountId),
+            type: "open-episode",
+            accountId: state.accountId,
+          },
+        },
+      });
+    }
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: transactItems }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException)
+        throw new VersionConflictError(state.accountId, { cause: error });
+      throw error;
+    }
+  }
+
+  async dueEpisodes(nowMs: number): Promise<string[]> {
+    const items = await this.queryAll("OPEN_EPISODES", { upTo: `${String(nowMs).padStart(15, "0")}#\uffff` });
+    const ids = [...new Set(items.map((item) => item.accountId as string))];
+    const states = await this.getRiskStates(ids);
+    return ids.filter((id) => {
+      const episode = states.get(id)?.episode;
+      return episode && !episode.expiredNotified && episode.deadlineMs <= nowMs;
+    });
+  }
+
+  async getParams(): Promise<RiskParamsDocument | null> {
+    const response = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.params }),
+    );
+    return response.Item ? (JSON.parse(response.Item.document as string) as RiskParamsDocument) : null;
+  }
+
+  async putParams(document: RiskParamsDocument): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.params, type: "params", document: JSON.stringify(document) },
+      }),
+    );
+  }
+
+  async listNotifications(): Promise<NotificationRecord[]> {
+    // Small tables only (tests, demo summary): notifications are also indexed by venue in gsi1.
+    const items: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const response = await this.documents.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: "#t = :t",
+          ExpressionAttributeNames: { "#t": "type" },
+          ExpressionAttributeValues: { ":t": "notification" },
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(response.Items ?? []));
+      start = response.LastEvaluatedKey;
+    } while (start);
+    return items
+      .map((item) => item.notification as NotificationRecord)
+      .sort((a, b) => a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id));
+  }
+}

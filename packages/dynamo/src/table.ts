@@ -1,0 +1,55 @@
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DeleteTableCommand,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+
+/**
+ * The one table definition, used by the local runtime, the tests and sst.config.ts alike.
+ * Single table: every key is a string (`pk`, `sk`), one GSI (`gsi1`) for notifications by venue
+ * and time, a stream with new and old images feeding the notify function, on-demand billing.
+ */
+export const TABLE = {
+  partitionKey: "pk",
+  sortKey: "sk",
+  indexes: { gsi1: { partitionKey: "gsi1pk", sortKey: "gsi1sk" } },
+  stream: "NEW_AND_OLD_IMAGES",
+} as const;
+
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const { gsi1 } = TABLE.indexes;
+  return {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [TABLE.partitionKey, TABLE.sortKey, gsi1.partitionKey, gsi1.sortKey].map(
+      (name) => ({
+        AttributeName: name,
+        AttributeType: "S",
+      }),
+    ),
+    KeySchema: [
+      { AttributeName: TABLE.partitionKey, KeyType: "HASH" },
+      { AttributeName: TABLE.sortKey, KeyType: "RANGE" },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: "gsi1",
+        KeySchema: [
+          { AttributeName: gsi1.partitionKey, KeyType: "HASH" },
+          { AttributeName: gsi1.sortKey, KeyType: "RANGE" },
+        ],
+        Projection: { ProjectionType: "ALL" },
+      },
+    ],
+    StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE.stream },
+  };
+}
+
+export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(new CreateTableCommand(createTableInput(tableName)));
+}
+
+export async function deleteTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(new DeleteTableCommand({ TableName: tableName }));
+}

@@ -1,0 +1,104 @@
+import type { Account, MarginNotificationPayload, RiskParamsDocument } from "@backing/contracts";
+import type { AccountStatus, Episode, NotificationType } from "@backing/core";
+
+/** The last accepted (or held) price of an asset; decimals as strings, as stored. */
+export interface StoredPrice {
+  asset: string;
+  index: string;
+  mark: string;
+  timestampMs: number;
+  sequence: number | null;
+  source: string;
+  eventId: string;
+}
+
+export interface PriceRecord {
+  latest: StoredPrice | null;
+  /** A jump larger than maxJump waiting for confirmation. */
+  held: StoredPrice | null;
+}
+
+export interface StoredAccount {
+  account: Account;
+  version: number;
+}
+
+/** What the engine remembers of an account between evaluations. */
+export interface StoredRiskState {
+  accountId: string;
+  venue: string;
+  status: AccountStatus;
+  episode: Episode | null;
+  equity: string;
+  initialMargin: string;
+  maintenanceMargin: string;
+  callAmount: string;
+  paramsVersion: string;
+  snapshotId: string;
+  evaluatedAtMs: number;
+  /** Optimistic concurrency: every write is conditional on the version it read. */
+  version: number;
+}
+
+export interface NotificationRecord {
+  /** Stable across retries: derived from the account, the state version it belongs to and its type. */
+  id: string;
+  type: NotificationType;
+  venue: string;
+  accountId: string;
+  episodeId: string | null;
+  createdAtMs: number;
+  payload: MarginNotificationPayload;
+}
+
+export interface PriceSnapshot {
+  id: string;
+  prices: Record<string, { index: string; mark: string; timestampMs: number }>;
+}
+
+/** A status transition and its notifications: written atomically (the transactional outbox). */
+export interface StateWrite {
+  state: StoredRiskState;
+  /** The version read; null when the account had no state yet. */
+  expectedVersion: number | null;
+  notifications: NotificationRecord[];
+}
+
+export type PriceWriteResult = "applied" | "duplicate" | "conflict";
+
+/** The persistence the jobs need; implemented over DynamoDB by @backing/dynamo. */
+export interface EngineStore {
+  putAccounts(accounts: Account[]): Promise<void>;
+  getAccounts(ids: readonly string[]): Promise<Map<string, StoredAccount>>;
+  exposedAccountIds(asset: string): Promise<string[]>;
+  getRiskStates(ids: readonly string[]): Promise<Map<string, StoredRiskState>>;
+  getPrices(): Promise<Map<string, PriceRecord>>;
+  /**
+   * Records `update.eventId` as seen and, atomically, makes `update` the asset's latest price
+   * ("accept") or its held price ("hold"), conditional on the record still being `previous`.
+   */
+  applyPriceUpdate(
+    update: StoredPrice,
+    action: "accept" | "hold",
+    previous: PriceRecord,
+  ): Promise<PriceWriteResult>;
+  putSnapshot(snapshot: PriceSnapshot): Promise<void>;
+  /** Throws VersionConflictError when the state moved since it was read. */
+  writeState(write: StateWrite): Promise<void>;
+  /** Accounts whose open episode's deadline is at or before `nowMs` and not yet expired. */
+  dueEpisodes(nowMs: number): Promise<string[]>;
+  getParams(): Promise<RiskParamsDocument | null>;
+  putParams(document: RiskParamsDocument): Promise<void>;
+  listNotifications(): Promise<NotificationRecord[]>;
+}
+
+/** A state write lost a race: someone else wrote the account's state first. Re-read and redo. */
+export class VersionConflictError extends Error {
+  constructor(
+    readonly accountId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`risk state of ${accountId} changed concurrently`, options);
+    this.name = "VersionConflictError";
+  }
+}

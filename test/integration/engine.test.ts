@@ -1,0 +1,198 @@
+import type { Account } from "@backing/contracts";
+import {
+  type EngineDeps,
+  type EngineStore,
+  expireCalls,
+  ingestPriceEvents,
+  PriceEventInputError,
+  processPriceEvents,
+  recomputeAccounts,
+} from "@backing/engine";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { freshStore } from "../helpers/dynamo.ts";
+
+// One account: 1,000 USDC against a long 1 BTC perp entered at 20,000. Tier 1 (0.4%, 125x):
+// equity = 1,000 + P − 20,000, IM = P/125, MM = 0.004·P.
+//   MARGIN_CALL below P(1 − 0.008) = 19,000 → P < 19,153.2258
+//   LIQUIDATION below P(1 − 0.004) = 19,000 → P < 19,076.3052
+//   cure out of MARGIN_CALL needs equity ≥ 1.02·IM → P ≥ 19,000 / 0.99184 = 19,156.31
+const account = (id: string): Account => ({
+  id,
+  venue: "venue-a",
+  marginMode: "standard",
+  collateral: { USDC: "1000" },
+  positions: [{ instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" }],
+});
+
+const T0 = Date.parse("2022-11-08T00:00:00Z");
+const drops: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const drop of drops) await drop();
+});
+
+let store: EngineStore;
+let clock = T0;
+const deps = (): EngineDeps => ({ store, now: () => clock });
+
+beforeEach(async () => {
+  const fresh = await freshStore();
+  drops.push(fresh.drop);
+  store = fresh.store;
+  clock = T0;
+});
+
+function events(minute: number, btc: string, suffix = "") {
+  const timestamp = new Date(T0 + minute * 60_000).toISOString();
+  return [
+    { eventId: `BTC@${minute}${suffix}`, asset: "BTC", index: btc, timestamp, source: "test" },
+    { eventId: `USDC@${minute}${suffix}`, asset: "USDC", index: "1", timestamp, source: "test" },
+  ];
+}
+
+async function tick(minute: number, btc: string) {
+  clock = T0 + minute * 60_000;
+  return processPriceEvents(events(minute, btc), deps());
+}
+
+const types = async () => (await store.listNotifications()).map((n) => `${n.accountId}:${n.type}`);
+
+describe("price events → recompute → transactional outbox (DynamoDB Local)", () => {
+  it("emits one margin.call when BTC falls through the IM threshold, with DESIGN §5's payload", async () => {
+    await store.putAccounts([account("a-1")]);
+    const first = await tick(0, "20000");
+    expect(first.recompute).toMatchObject({ evaluated: 1, written: 1 });
+    await tick(1, "19100");
+    const [notification, ...rest] = await store.listNotifications();
+    expect(rest).toEqual([]);
+    expect(notification?.type).toBe("margin.call");
+    // equity 1,000 − 900 = 100; IM 19,100/125 = 152.8; MM 76.4
+    expect(notification?.payload.data).toMatchObject({
+      venue: "venue-a",
+      account: "a-1",
+      status: "MARGIN_CALL",
+      previousStatus: "HEALTHY",
+      equity: "100",
+      initialMargin: "152.8",
+      maintenanceMargin: "76.4",
+      callAmount: "52.8",
+      deadline: "2022-11-09T00:01:00.000Z",
+      paramsVersion: "2026-01-15",
+    });
+    expect(notification?.payload.data.priceSnapshot.prices.BTC).toEqual({ index: "19100", mark: "19100" });
+  });
+
+  it("never notifies twice for a duplicated event or a replay of the whole path", async () => {
+    await store.putAccounts([account("a-1")]);
+    const path: [number, string][] = [
+      [0, "20000"],
+      [1, "19100"],
+      [2, "19000"],
+      [3, "19600"],
+    ];
+    for (const [minute, btc] of path) await tick(minute, btc);
+    const once = await types();
+    expect(once).toEqual(["a-1:margin.call", "a-1:margin.liquidation", "a-1:margin.cured"]);
+    clock = T0 + 3 * 60_000;
+    const latestAgain = await processPriceEvents(events(3, "19600"), deps());
+    expect(latestAgain.ingest.outcomes.map((o) => o.outcome)).toEqual(["duplicate", "duplicate"]);
+    // An older event delivered again is behind the latest price: refused before its id is even checked.
+    const olderAgain = await processPriceEvents(events(1, "19100"), deps());
+    expect(olderAgain.ingest.outcomes.map((o) => o.outcome)).toEqual(["out-of-order", "out-of-order"]);
+    for (const [minute, btc] of path) {
+      clock = T0 + minute * 60_000;
+      await processPriceEvents(events(minute, btc), deps());
+    }
+    expect(await types()).toEqual(once);
+  });
+
+  it("two workers recomputing the same accounts concurrently emit exactly one call each", async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `c-${i}`);
+    await store.putAccounts(ids.map(account));
+    await tick(0, "20000");
+    clock = T0 + 60_000;
+    await ingestPriceEvents(events(1, "19100"), deps());
+    const [a, b] = await Promise.all([recomputeAccounts(ids, deps()), recomputeAccounts(ids, deps())]);
+    expect((a.notifications["margin.call"] ?? 0) + (b.notifications["margin.call"] ?? 0)).toBe(20);
+    expect((await types()).filter((t) => t.endsWith("margin.call"))).toHaveLength(20);
+    expect(new Set(await types()).size).toBe(20);
+  });
+
+  it("a failure between evaluation and write loses nothing: the retry writes the transition once", async () => {
+    await store.putAccounts([account("a-1")]);
+    await tick(0, "20000");
+    clock = T0 + 60_000;
+    await ingestPriceEvents(events(1, "19100"), deps());
+    let failNext = true;
+    const flaky: EngineStore = Object.create(store, {
+      writeState: {
+        value: async (...args: Parameters<EngineStore["writeState"]>) => {
+          if (failNext) {
+            failNext = false;
+            throw new Error("injected: process killed before the write");
+          }
+          return store.writeState(...args);
+        },
+      },
+    });
+    await expect(recomputeAccounts(["a-1"], { store: flaky, now: () => clock })).rejects.toThrow("injected");
+    expect(await types()).toEqual([]);
+    await recomputeAccounts(["a-1"], { store: flaky, now: () => clock });
+    await recomputeAccounts(["a-1"], { store: flaky, now: () => clock });
+    expect(await types()).toEqual(["a-1:margin.call"]);
+  });
+
+  it("a price oscillating inside the cure buffer emits one call and no flapping", async () => {
+    await store.putAccounts([account("a-1")]);
+    await tick(0, "20000");
+    const oscillation = ["19150", "19155", "19150", "19156", "19151", "19156.3"];
+    for (const [i, btc] of oscillation.entries()) await tick(i + 1, btc);
+    expect(await types()).toEqual(["a-1:margin.call"]);
+    await tick(10, "19156.4");
+    expect(await types()).toEqual(["a-1:margin.call", "a-1:margin.cured"]);
+  });
+
+  it("expires an uncured call once after its 24 h deadline", async () => {
+    await store.putAccounts([account("a-1")]);
+    await tick(0, "20000");
+    await tick(1, "19100");
+    clock = T0 + 60_000 + 86_400_000 - 1;
+    expect(await expireCalls(deps())).toBe(0);
+    clock += 1;
+    expect(await expireCalls(deps())).toBe(1);
+    expect(await expireCalls(deps())).toBe(0);
+    expect(await types()).toEqual(["a-1:margin.call", "a-1:margin.call.expired"]);
+  });
+});
+
+describe("price guards at ingest", () => {
+  it("rejects stale and out-of-order prices and writes nothing for them", async () => {
+    clock = T0 + 10 * 60_000;
+    const stale = await ingestPriceEvents(events(0, "20000"), deps());
+    expect(stale.outcomes.map((o) => o.outcome)).toEqual(["stale", "stale"]);
+    expect((await store.getPrices()).size).toBe(0);
+    await ingestPriceEvents(events(10, "20000"), deps());
+    const older = await ingestPriceEvents(events(9, "21000", "-late"), deps());
+    expect(older.outcomes.map((o) => o.outcome)).toEqual(["out-of-order", "out-of-order"]);
+    expect((await store.getPrices()).get("BTC")?.latest?.index).toBe("20000");
+  });
+
+  it("refuses a malformed event with its path and writes nothing", async () => {
+    const bad = [{ eventId: "x", asset: "BTC", index: "-5", timestamp: "now", source: "t" }];
+    const error = await ingestPriceEvents(bad, deps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PriceEventInputError);
+    expect((error as PriceEventInputError).issues.map((i) => i.path)).toEqual(["[0].index", "[0].timestamp"]);
+    expect((await store.getPrices()).size).toBe(0);
+  });
+
+  it("holds a jump over 25% until a second update confirms it, and recomputes nothing meanwhile", async () => {
+    await store.putAccounts([account("a-1")]);
+    await tick(0, "20000");
+    const held = await tick(1, "14000");
+    expect(held.ingest.outcomes[0]?.outcome).toBe("held");
+    expect(held.recompute.evaluated).toBe(0);
+    expect((await store.getPrices()).get("BTC")?.latest?.index).toBe("20000");
+    const confirmed = await tick(2, "14100");
+    expect(confirmed.ingest.outcomes[0]?.outcome).toBe("confirmed-jump");
+    expect(await types()).toEqual(["a-1:margin.liquidation"]);
+  });
+});
