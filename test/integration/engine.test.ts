@@ -60,7 +60,8 @@ describe("price events → recompute → transactional outbox (DynamoDB Local)",
   it("emits one margin.call when BTC falls through the IM threshold, with DESIGN §5's payload", async () => {
     await store.putAccounts([account("a-1")]);
     const first = await tick(0, "20000");
-    expect(first.recompute).toMatchObject({ evaluated: 1, written: 1 });
+    // Healthy on first sight: evaluated, nothing to store.
+    expect(first.recompute).toMatchObject({ evaluated: 1, written: 0 });
     await tick(1, "19100");
     const [notification, ...rest] = await store.listNotifications();
     expect(rest).toEqual([]);
@@ -70,7 +71,7 @@ describe("price events → recompute → transactional outbox (DynamoDB Local)",
       venue: "venue-a",
       account: "a-1",
       status: "MARGIN_CALL",
-      previousStatus: "HEALTHY",
+      previousStatus: null,
       equity: "100",
       initialMargin: "152.8",
       maintenanceMargin: "76.4",

@@ -16,6 +16,9 @@ const at = (equity: string) => ({
   equity: new Decimal(equity),
   initialMargin: new Decimal(100),
   maintenanceMargin: new Decimal(50),
+  collateralValue: new Decimal(equity),
+  unrealizedPnl: new Decimal(0),
+  optionValue: new Decimal(0),
 });
 
 describe("status hysteresis", () => {

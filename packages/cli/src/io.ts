@@ -46,8 +46,8 @@ export function write(stream: NodeJS.WritableStream, text: string): Promise<void
 }
 
 /** Progress on stderr for long work: a bar on a terminal, a line every 10% otherwise. */
-export function progress(io: Io, label: string, total: number) {
-  const quiet = total < 5_000;
+export function progress(io: Io, label: string, total: number, options: { always?: boolean } = {}) {
+  const quiet = !options.always && total < 5_000;
   let lastShown = -1;
   return {
     tick(done: number) {

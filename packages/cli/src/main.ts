@@ -1,4 +1,5 @@
 import { PortfolioInputError } from "@backing/core";
+import { demoCommand } from "./demo-command.ts";
 import { evaluateCommand } from "./evaluate-command.ts";
 import { BadInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, type Io } from "./io.ts";
 
@@ -9,7 +10,8 @@ derivatives books.
 
 Commands:
   evaluate <file|->   evaluate a portfolio document: status, equity, IM, MM, liquidation prices
-  demo                the end-to-end local demo (what \`npm start\` runs)
+  demo                the end-to-end local run: DynamoDB Local, a seeded book, a crash replay
+                      (what \`npm start\` runs)
 
 Run \`backing <command> --help\` for a command's options.
 Exit codes: 0 ok, 1 failure, 2 bad input.
@@ -25,15 +27,6 @@ function reportInputIssues(error: PortfolioInputError, io: Io): void {
   for (const issue of issues.slice(0, MAX_ISSUES_SHOWN))
     io.stderr.write(`  ${issue.path}: ${issue.message}\n`);
   if (issues.length > MAX_ISSUES_SHOWN) io.stderr.write(`  … and ${issues.length - MAX_ISSUES_SHOWN} more\n`);
-}
-
-async function demoCommand(args: string[], io: Io): Promise<number> {
-  if (args.includes("--help") || args.includes("-h")) {
-    io.stdout.write("Usage: backing demo [--json]\n\nThe end-to-end local demo. Not built yet.\n");
-    return EXIT_OK;
-  }
-  io.stderr.write("demo not built yet: try `npx backing evaluate test/fixtures/portfolio-example.json`\n");
-  return EXIT_OK;
 }
 
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {

@@ -1,5 +1,6 @@
-import { type AccountStatus, STATUSES, statusOf } from "./account.ts";
-import { type Decimal, ONE } from "./decimal.ts";
+import { type AccountStatus, type MarginTotals, STATUSES, statusOf } from "./account.ts";
+import { ONE } from "./decimal.ts";
+import { totalsStatus } from "./kernel.ts";
 import type { RiskParams } from "./params.ts";
 
 export type NotificationType =
@@ -25,11 +26,7 @@ export interface StatusState {
   episode: Episode | null;
 }
 
-export interface Requirements {
-  equity: Decimal;
-  initialMargin: Decimal;
-  maintenanceMargin: Decimal;
-}
+export type Requirements = MarginTotals;
 
 const rank = (status: AccountStatus) => STATUSES.indexOf(status); // 0 = LIQUIDATION … 3 = HEALTHY
 const inEpisode = (status: AccountStatus) => status === "MARGIN_CALL" || status === "LIQUIDATION";
@@ -44,10 +41,11 @@ export function nextStatus(
   requirements: Requirements,
   params: RiskParams,
 ): AccountStatus {
-  const { equity, initialMargin, maintenanceMargin } = requirements;
   const { warningBuffer, cureBuffer } = params.status;
-  const raw = statusOf(equity, initialMargin, maintenanceMargin, warningBuffer);
+  // Integer comparisons on kernel totals; Decimals are only read on the (rare) way up.
+  const raw = totalsStatus(requirements, warningBuffer);
   if (previous === null || rank(raw) <= rank(previous)) return raw;
+  const { equity, initialMargin, maintenanceMargin } = requirements;
   const cure = ONE.plus(cureBuffer);
   const cured = statusOf(equity, initialMargin.times(cure), maintenanceMargin.times(cure), warningBuffer);
   return rank(cured) > rank(previous) ? cured : previous;

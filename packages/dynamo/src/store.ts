@@ -207,7 +207,8 @@ export class DynamoEngineStore implements EngineStore {
   }
 
   async writeState(write: StateWrite): Promise<void> {
-    const { state, expectedVersion, notifications } = write;
+    const { state, previous, notifications } = write;
+    const expectedVersion = previous?.version ?? null;
     const transactItems: TransactItem[] = [
       {
         Put: {
@@ -243,13 +244,20 @@ export class DynamoEngineStore implements EngineStore {
         }),
       ),
     ];
-    // Keep the open-episode marker in step with the episode (for the expiry job).
-    if (state.episode && !state.episode.expiredNotified) {
+    // Keep the open-episode marker in step with the episode, so the expiry job reads only live ones.
+    const wasOpen = previous?.episode && !previous.episode.expiredNotified ? previous.episode : null;
+    const isOpen = state.episode && !state.episode.expiredNotified ? state.episode : null;
+    if (wasOpen && wasOpen.id !== isOpen?.id) {
+      transactItems.push({
+        Delete: { TableName: this.tableName, Key: keys.openEpisode(wasOpen.deadlineMs, state.accountId) },
+      });
+    }
+    if (isOpen && isOpen.id !== wasOpen?.id) {
       transactItems.push({
         Put: {
           TableName: this.tableName,
           Item: {
-            ...keys.openEpisode(state.episode.deadlineMs, state.accountId),
+            ...keys.openEpisode(isOpen.deadlineMs, state.accountId),
             type: "open-episode",
             accountId: state.accountId,
           },

@@ -1,2 +1,3 @@
+export * from "./cache.ts";
 export * from "./jobs.ts";
 export * from "./ports.ts";

@@ -43,6 +43,11 @@ export interface EngineDeps {
   store: EngineStore;
   /** Injected clock (ms since epoch): the replay passes event time. */
   now: () => number;
+  /**
+   * Implied volatility per underlying for marking options without a markPrice (Black-76). Price
+   * events carry no volatility, so it is configuration until a volatility feed exists.
+   */
+  volatility?: Record<string, string>;
 }
 
 /** A price event batch that failed validation: nothing was written. */
@@ -93,60 +98,70 @@ export async function ingestPriceEvents(input: unknown, deps: EngineDeps): Promi
   if (!parsed.success) throw new PriceEventInputError(issuesFromZod(parsed.error));
   const events: PriceEvent[] = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
   const guards = priceGuardParams(await currentParams(deps.store));
-  let records = await deps.store.getPrices();
+  const records = await deps.store.getPrices();
   const result: IngestResult = { outcomes: [], movedAssets: new Set() };
-  for (const event of events) {
-    const update: StoredPrice = {
-      asset: event.asset,
-      index: event.index,
-      mark: event.mark ?? event.index,
-      timestampMs: Date.parse(event.timestamp),
-      sequence: event.sequence ?? null,
-      source: event.source,
-      eventId: event.eventId,
-    };
-    for (let attempt = 0; ; attempt++) {
-      const record: PriceRecord = records.get(event.asset) ?? { latest: null, held: null };
-      if (record.latest?.eventId === update.eventId || record.held?.eventId === update.eventId) {
-        result.outcomes.push({ eventId: event.eventId, asset: event.asset, outcome: "duplicate" });
+  const outcomes = new Map<PriceEvent, IngestResult["outcomes"][number]>();
+  // Events of one asset are applied in order; different assets are independent and go in parallel.
+  const byAsset = new Map<string, PriceEvent[]>();
+  for (const event of events) byAsset.set(event.asset, [...(byAsset.get(event.asset) ?? []), event]);
+  const ingestAsset = async (assetEvents: PriceEvent[]) => {
+    for (const event of assetEvents) {
+      const update: StoredPrice = {
+        asset: event.asset,
+        index: event.index,
+        mark: event.mark ?? event.index,
+        timestampMs: Date.parse(event.timestamp),
+        sequence: event.sequence ?? null,
+        source: event.source,
+        eventId: event.eventId,
+      };
+      for (let attempt = 0; ; attempt++) {
+        const record: PriceRecord = records.get(event.asset) ?? { latest: null, held: null };
+        if (record.latest?.eventId === update.eventId || record.held?.eventId === update.eventId) {
+          outcomes.set(event, { eventId: event.eventId, asset: event.asset, outcome: "duplicate" });
+          break;
+        }
+        const verdict = guardPrice(
+          toUpdate(update),
+          record.latest && toUpdate(record.latest),
+          record.held && toUpdate(record.held),
+          deps.now(),
+          guards,
+        );
+        if (verdict.kind === "reject") {
+          outcomes.set(event, { eventId: event.eventId, asset: event.asset, outcome: verdict.reason });
+          break;
+        }
+        const written = await deps.store.applyPriceUpdate(update, verdict.kind, record);
+        if (written === "conflict" && attempt < 5) {
+          const fresh = (await deps.store.getPrices()).get(event.asset);
+          if (fresh) records.set(event.asset, fresh);
+          else records.delete(event.asset);
+          continue;
+        }
+        const outcome: IngestOutcome =
+          written === "duplicate" || written === "conflict"
+            ? "duplicate"
+            : verdict.kind === "hold"
+              ? "held"
+              : verdict.reason === "confirmed-jump"
+                ? "confirmed-jump"
+                : "accepted";
+        outcomes.set(event, { eventId: event.eventId, asset: event.asset, outcome });
+        if (written === "applied") {
+          const next: PriceRecord =
+            verdict.kind === "hold" ? { ...record, held: update } : { latest: update, held: null };
+          records.set(event.asset, next);
+          // Only a changed price can change a status; an unchanged one only refreshes its age.
+          const moved = record.latest?.mark !== update.mark || record.latest?.index !== update.index;
+          if (verdict.kind === "accept" && moved) result.movedAssets.add(event.asset);
+        }
         break;
       }
-      const verdict = guardPrice(
-        toUpdate(update),
-        record.latest && toUpdate(record.latest),
-        record.held && toUpdate(record.held),
-        deps.now(),
-        guards,
-      );
-      if (verdict.kind === "reject") {
-        result.outcomes.push({ eventId: event.eventId, asset: event.asset, outcome: verdict.reason });
-        break;
-      }
-      const written = await deps.store.applyPriceUpdate(update, verdict.kind, record);
-      if (written === "conflict" && attempt < 5) {
-        records = await deps.store.getPrices();
-        continue;
-      }
-      const outcome: IngestOutcome =
-        written === "duplicate" || written === "conflict"
-          ? "duplicate"
-          : verdict.kind === "hold"
-            ? "held"
-            : verdict.reason === "confirmed-jump"
-              ? "confirmed-jump"
-              : "accepted";
-      result.outcomes.push({ eventId: event.eventId, asset: event.asset, outcome });
-      if (written === "applied") {
-        const next: PriceRecord =
-          verdict.kind === "hold" ? { ...record, held: update } : { latest: update, held: null };
-        records.set(event.asset, next);
-        // Only a changed price can change a status; an unchanged one only refreshes its age.
-        const moved = record.latest?.mark !== update.mark || record.latest?.index !== update.index;
-        if (verdict.kind === "accept" && moved) result.movedAssets.add(event.asset);
-      }
-      break;
     }
-  }
+  };
+  await Promise.all([...byAsset.values()].map(ingestAsset));
+  result.outcomes = events.map((event) => outcomes.get(event) as IngestResult["outcomes"][number]);
   return result;
 }
 
@@ -179,47 +194,71 @@ function notificationId(accountId: string, version: number, type: NotificationTy
   return `ntf_${createHash("sha256").update(`${accountId}\u0000${version}\u0000${type}`).digest("hex").slice(0, 32)}`;
 }
 
-/** Parses the stored accounts against the snapshot; an account that no longer validates is reported, not fatal. */
-function parseBooks(accounts: Account[], snapshot: PriceSnapshot, nowMs: number, params: RiskParams) {
+/** Domain books by stored account document: a book does not depend on prices, so parse it once. */
+const parsedBooks = new WeakMap<Account, AccountBook>();
+
+/**
+ * The market of the snapshot and the domain books of the stored accounts. A stored account that no
+ * longer validates (an instrument expired, a price missing) is reported, not fatal.
+ */
+function parseBooks(
+  accounts: Account[],
+  snapshot: PriceSnapshot,
+  nowMs: number,
+  params: RiskParams,
+  volatility: Record<string, string>,
+) {
   const prices = Object.fromEntries(
     Object.entries(snapshot.prices).map(([a, p]) => [a, { index: p.index, mark: p.mark }]),
   );
-  const document = (list: Account[]) => ({
-    asOf: new Date(nowMs).toISOString(),
-    prices,
-    accounts: list,
-    params: undefined,
-  });
+  const parseWith = (list: Account[]) =>
+    parsePortfolio(
+      { asOf: new Date(nowMs).toISOString(), prices, volatility, accounts: list },
+      params.document,
+    );
+  const { market } = parseWith([]);
   const invalid: { accountId: string; message: string }[] = [];
-  const parseWith = (list: Account[]) => parsePortfolio(document(list), params.document);
-  try {
-    const portfolio = parseWith(accounts);
-    return { market: portfolio.market, books: portfolio.accounts, invalid };
-  } catch {
-    const books: AccountBook[] = [];
-    let market: Market | undefined;
-    for (const account of accounts) {
-      try {
-        const portfolio = parseWith([account]);
-        market = portfolio.market;
-        books.push(...portfolio.accounts);
-      } catch (error) {
-        const issues = (error as PortfolioInputError).issues ?? [];
-        invalid.push({
-          accountId: account.id,
-          message: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
-        });
-      }
+  const books: AccountBook[] = [];
+  const unparsed = accounts.filter((account) => !parsedBooks.has(account));
+  const parseOne = (account: Account) => {
+    try {
+      const [book] = parseWith([account]).accounts;
+      if (book) parsedBooks.set(account, book);
+    } catch (error) {
+      const issues = (error as PortfolioInputError).issues ?? [];
+      invalid.push({
+        accountId: account.id,
+        message: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
+      });
     }
-    return { market, books, invalid };
+  };
+  try {
+    parseWith(unparsed).accounts.forEach((book, i) => parsedBooks.set(unparsed[i] as Account, book));
+  } catch {
+    unparsed.forEach(parseOne);
   }
+  for (const account of accounts) {
+    const book = parsedBooks.get(account);
+    if (!book) continue;
+    const expired = book.positions.find(
+      (p) => (p.kind === "option" ? p.expiryMs : (p.expiryMs ?? Infinity)) <= nowMs,
+    );
+    const unpriced = [
+      ...book.collateral.map((c) => c.asset),
+      ...book.positions.map((p) => p.underlying),
+    ].find((asset) => !market.quotes.has(asset));
+    if (expired) invalid.push({ accountId: account.id, message: `${expired.instrument} has expired` });
+    else if (unpriced) invalid.push({ accountId: account.id, message: `no price for ${unpriced}` });
+    else books.push(book);
+  }
+  return { market, books, invalid };
 }
 
 /**
  * Recompute the given accounts against the latest accepted prices and the current params: evaluate
  * with core, apply the status machine (hysteresis, episodes), and write the state only when the
- * status or episode changed (or on first evaluation), with its notifications in the same
- * transaction. A lost race re-reads the account's state and redoes it, so two workers never lose
+ * status or episode changed (an account never written counts as HEALTHY), with its notifications in
+ * the same transaction. A lost race re-reads the account's state and redoes it, so two workers never lose
  * an update or emit a transition twice.
  */
 export async function recomputeAccounts(
@@ -238,6 +277,7 @@ export async function recomputeAccounts(
     snapshot,
     nowMs,
     params,
+    deps.volatility ?? {},
   );
   const result: RecomputeResult = {
     evaluated: 0,
@@ -247,33 +287,28 @@ export async function recomputeAccounts(
     invalid,
     conflictsRetried: 0,
   };
-  if (!market) return result;
-  let states = await deps.store.getRiskStates(books.map((b) => b.id));
+  const states = await deps.store.getRiskStates(books.map((b) => b.id));
 
-  for (const book of books) {
+  const updateAccount = async (book: AccountBook) => {
     const stale = dependsOnStalePrice(book, snapshot, nowMs, guards.maxPriceAgeSeconds);
+    result.evaluated++;
     for (let attempt = 0; attempt < 5; attempt++) {
+      // An account never written is HEALTHY with no episode: only a change from that is stored.
       const previous = states.get(book.id) ?? null;
+      const before: StatusState = previous ? { status: previous.status, episode: previous.episode } : HEALTHY;
       const totals = marginTotals(book, market, params);
-      const previousState: StatusState | null = previous && {
-        status: previous.status,
-        episode: previous.episode,
-      };
-      const status = nextStatus(previous?.status ?? null, totals, params);
-      if (attempt === 0) result.evaluated++;
+      const status = nextStatus(before.status, totals, params);
       // Calls are never issued on stale prices: hold the previous state until prices are fresh.
-      if (stale && previous && status !== previous.status) {
+      if (stale && status !== before.status) {
         result.skippedStale++;
-        break;
+        return;
       }
-      const step = transition(previousState, status, { accountId: book.id, atMs: nowMs }, params);
+      const step = transition(before, status, { accountId: book.id, atMs: nowMs }, params);
       const changed =
-        !previous ||
-        previous.status !== status ||
-        previous.episode?.id !== step.state.episode?.id ||
+        before.status !== status ||
+        before.episode?.id !== step.state.episode?.id ||
         step.notifications.length > 0;
-      if (!changed) break;
-      const version = (previous?.version ?? 0) + 1;
+      if (!changed) return;
       const state: StoredRiskState = {
         accountId: book.id,
         venue: book.venue,
@@ -286,24 +321,44 @@ export async function recomputeAccounts(
         paramsVersion: params.version,
         snapshotId: snapshot.id,
         evaluatedAtMs: nowMs,
-        version,
+        version: (previous?.version ?? 0) + 1,
       };
       const notifications = step.notifications.map((type) =>
         notificationFor(type, state, previous?.status ?? null, snapshot, nowMs),
       );
       try {
-        await deps.store.writeState({ state, expectedVersion: previous?.version ?? null, notifications });
+        await deps.store.writeState({ state, previous, notifications });
         result.written++;
         for (const n of notifications) result.notifications[n.type] = (result.notifications[n.type] ?? 0) + 1;
-        break;
+        return;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
         result.conflictsRetried++;
-        states = new Map([...states, ...(await deps.store.getRiskStates([book.id]))]);
+        const fresh = (await deps.store.getRiskStates([book.id])).get(book.id);
+        if (fresh) states.set(book.id, fresh);
+        else states.delete(book.id);
       }
     }
-  }
+  };
+  await forEachConcurrently(books, WRITE_CONCURRENCY, updateAccount);
   return result;
+}
+
+const HEALTHY: StatusState = { status: "HEALTHY", episode: null };
+
+/** State writes in flight at once: the store's latency, not CPU, bounds a tick. */
+const WRITE_CONCURRENCY = 16;
+
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function dependsOnStalePrice(
@@ -385,7 +440,7 @@ export async function expireCalls(deps: EngineDeps): Promise<number> {
         notificationFor(type, state, previous.status, snapshot, nowMs),
       );
       try {
-        await deps.store.writeState({ state, expectedVersion: previous.version, notifications });
+        await deps.store.writeState({ state, previous, notifications });
         emitted += notifications.length;
         break;
       } catch (error) {

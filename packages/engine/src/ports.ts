@@ -59,8 +59,8 @@ export interface PriceSnapshot {
 /** A status transition and its notifications: written atomically (the transactional outbox). */
 export interface StateWrite {
   state: StoredRiskState;
-  /** The version read; null when the account had no state yet. */
-  expectedVersion: number | null;
+  /** The state read (the write is conditional on its version); null when there was none. */
+  previous: StoredRiskState | null;
   notifications: NotificationRecord[];
 }
 
