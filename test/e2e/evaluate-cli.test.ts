@@ -261,8 +261,4 @@ describe("backing", () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "frobnicate"');
   });
-
-  it("npm start's demo command exits 0 until the demo lands", async () => {
-    expect((await runCli(["demo"])).code).toBe(0);
-  });
 });

@@ -13,11 +13,12 @@ export interface CliResult {
 /** Runs the real `backing` executable as a user would (`npx backing …`), optionally feeding stdin. */
 export function runCli(
   args: string[],
-  options: { stdin?: string; nodeOptions?: string[] } = {},
+  options: { stdin?: string; nodeOptions?: string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(options.nodeOptions ?? []), BIN, ...args], {
       cwd: ROOT,
+      env: options.env ?? process.env,
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.ts";
+
+const TYPES = ["margin.warning", "margin.call", "margin.liquidation", "margin.cured", "margin.call.expired"];
+
+describe("backing demo", () => {
+  it("replays the FTX week over a small book and prints one JSON summary", async () => {
+    const { code, stdout, stderr } = await runCli(["demo", "--json", "--accounts", "300"]);
+    expect(code, stderr.slice(-2000)).toBe(0);
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ scenario: "ftx-2022", accounts: 300, ticks: 216, invalidAccounts: 0 });
+    // Every tick moves BTC, ETH and SOL, so every account is evaluated on every tick.
+    expect(summary.accountsEvaluated).toBe(300 * 216);
+    expect(Object.keys(summary.notifications).every((t) => TYPES.includes(t))).toBe(true);
+    // A −25% BTC / −34% ETH / −60% SOL week against a long-biased book must call someone.
+    expect(
+      summary.notifications["margin.call"] + summary.notifications["margin.liquidation"],
+    ).toBeGreaterThan(0);
+    expect(stderr).toContain("replaying: 100% (216/216)");
+  }, 120_000);
+
+  it("npm start's default run (5,000 accounts) finishes within two minutes", async () => {
+    const { code, stdout, stderr } = await runCli(["demo", "--json"]);
+    expect(code, stderr.slice(-2000)).toBe(0);
+    const summary = JSON.parse(stdout);
+    expect(summary.accounts).toBe(5000);
+    expect(summary.elapsedMs).toBeLessThan(120_000);
+  }, 180_000);
+
+  it("refuses bad options with exit 2", async () => {
+    for (const args of [
+      ["--accounts", "many"],
+      ["--scenario", "luna-2022"],
+    ]) {
+      const { code, stderr } = await runCli(["demo", ...args]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/--accounts|--scenario/);
+    }
+  });
+
+  it("says how to install Java when it is missing", async () => {
+    const { code, stderr } = await runCli(["demo", "--accounts", "10"], {
+      env: { ...process.env, PATH: "/nonexistent" },
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/java was not found.*Java 17\+/s);
+  });
+});
