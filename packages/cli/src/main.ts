@@ -52,6 +52,11 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
       reportInputIssues(error, io);
       return EXIT_BAD_INPUT;
     }
+    // By name: @backing/local (and the AWS SDK behind it) is loaded only by the commands that use it.
+    if ((error as Error).name === "DynamoLocalError") {
+      io.stderr.write(`backing ${command}: ${(error as Error).message}\n`);
+      return EXIT_FAILURE;
+    }
     if (error instanceof BadInputError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       io.stderr.write(`backing ${command}: ${(error as Error).message}\n`);
       return EXIT_BAD_INPUT;
