@@ -1,8 +1,8 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 
-// AWS resources (DESIGN §6): the table with its stream, the price-event bus, the recompute queue,
-// the CronV2 jobs and the notify and API functions arrive with the stateful-engine issue. Until
-// then the app deploys nothing; the risk core runs from the CLI.
+// DESIGN §6. The table (keys, index, stream) comes from the same module the local runtime and the
+// tests use. The price-event bus, recompute queue, CronV2 jobs and the notify/API functions join
+// as their issues land.
 export default $config({
   app(input) {
     return {
@@ -11,5 +11,9 @@ export default $config({
       home: "aws",
     };
   },
-  async run() {},
+  async run() {
+    const { SST_TABLE_ARGS } = await import("./packages/dynamo/src/table-definition.ts");
+    const table = new sst.aws.Dynamo("Risk", SST_TABLE_ARGS);
+    return { table: table.name };
+  },
 });

@@ -2,3 +2,4 @@ export * from "./client.ts";
 export * from "./keys.ts";
 export * from "./store.ts";
 export * from "./table.ts";
+export { SST_TABLE_ARGS } from "./table-definition.ts";

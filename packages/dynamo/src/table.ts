@@ -5,17 +5,9 @@ import {
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 
-/**
- * The one table definition, used by the local runtime, the tests and sst.config.ts alike.
- * Single table: every key is a string (`pk`, `sk`), one GSI (`gsi1`) for notifications by venue
- * and time, a stream with new and old images feeding the notify function, on-demand billing.
- */
-export const TABLE = {
-  partitionKey: "pk",
-  sortKey: "sk",
-  indexes: { gsi1: { partitionKey: "gsi1pk", sortKey: "gsi1sk" } },
-  stream: "NEW_AND_OLD_IMAGES",
-} as const;
+import { TABLE } from "./table-definition.ts";
+
+export { TABLE };
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
   const { gsi1 } = TABLE.indexes;
