@@ -1,4 +1,5 @@
 import type { Account } from "@backing/contracts";
+import type { DynamoEngineStore } from "@backing/dynamo";
 import {
   type EngineDeps,
   type EngineStore,
@@ -30,7 +31,7 @@ afterAll(async () => {
   for (const drop of drops) await drop();
 });
 
-let store: EngineStore;
+let store: DynamoEngineStore;
 let clock = T0;
 const deps = (): EngineDeps => ({ store, now: () => clock });
 
@@ -162,6 +163,27 @@ describe("price events → recompute → transactional outbox (DynamoDB Local)",
     expect(await expireCalls(deps())).toBe(1);
     expect(await expireCalls(deps())).toBe(0);
     expect(await types()).toEqual(["a-1:margin.call", "a-1:margin.call.expired"]);
+  });
+});
+
+describe("risk parameters in the store", () => {
+  it("evaluates with the stored set and keeps every version", async () => {
+    await store.putAccounts([account("a-1")]);
+    const { DEFAULT_RISK_PARAMS } = await import("@backing/core");
+    // A 600% warning buffer puts the account in WARNING on first sight: equity 1,000 < IM 160 × 7 = 1,120.
+    await store.putParams({
+      ...DEFAULT_RISK_PARAMS,
+      version: "test-wide-warning",
+      status: { ...DEFAULT_RISK_PARAMS.status, warningBuffer: "6" },
+    });
+    await tick(0, "20000");
+    const [warning] = await store.listNotifications();
+    expect(warning?.type).toBe("margin.warning");
+    expect(warning?.payload.data.paramsVersion).toBe("test-wide-warning");
+    const kept = await (
+      store as unknown as { getParamsVersion(v: string): Promise<unknown> }
+    ).getParamsVersion("test-wide-warning");
+    expect(kept).toMatchObject({ version: "test-wide-warning" });
   });
 });
 

@@ -33,4 +33,5 @@ export const keys = {
     sk: `${String(deadlineMs).padStart(15, "0")}#${accountId}`,
   }),
   params: { pk: "PARAMS", sk: "CURRENT" },
+  paramsVersion: (version: string) => ({ pk: "PARAMS", sk: `VERSION#${version}` }),
 };

@@ -290,13 +290,29 @@ export class DynamoEngineStore implements EngineStore {
     return response.Item ? (JSON.parse(response.Item.document as string) as RiskParamsDocument) : null;
   }
 
+  /** The current set, and the same document kept by version so any evaluation can be re-run later. */
   async putParams(document: RiskParamsDocument): Promise<void> {
+    const body = JSON.stringify(document);
     await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.params, type: "params", document: JSON.stringify(document) },
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: this.tableName, Item: { ...keys.params, type: "params", document: body } } },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...keys.paramsVersion(document.version), type: "params-version", document: body },
+            },
+          },
+        ],
       }),
     );
+  }
+
+  async getParamsVersion(version: string): Promise<RiskParamsDocument | null> {
+    const response = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.paramsVersion(version) }),
+    );
+    return response.Item ? (JSON.parse(response.Item.document as string) as RiskParamsDocument) : null;
   }
 
   async listNotifications(): Promise<NotificationRecord[]> {
