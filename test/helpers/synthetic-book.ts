@@ -1,18 +1,9 @@
+import { seededRandom } from "@backing/core";
+
 /**
  * A deterministic synthetic book (seeded PRNG, no clock) for benchmarks and the large-document
  * test: each account holds 3 collateral assets and `perps` perps, optionally `options` options.
  */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const UNDERLYINGS = [
   { asset: "BTC", price: 100000 },
   { asset: "ETH", price: 3000 },
@@ -70,7 +61,7 @@ export function syntheticAccount(i: number, random: () => number, options: Synth
 }
 
 export function syntheticPortfolio(options: SyntheticBookOptions) {
-  const random = mulberry32(options.seed ?? 42);
+  const random = seededRandom(options.seed ?? 42);
   return {
     asOf: "2026-01-15T00:00:00Z",
     prices: {

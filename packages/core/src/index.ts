@@ -11,4 +11,5 @@ export * from "./params.ts";
 export * from "./portfolio-input.ts";
 export * from "./portfolio-margin.ts";
 export * from "./price-guards.ts";
+export * from "./random.ts";
 export * from "./status-machine.ts";

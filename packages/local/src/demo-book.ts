@@ -1,16 +1,5 @@
 import type { Account } from "@backing/contracts";
-
-/** A seeded PRNG (mulberry32): the same seed gives the same book, with no randomness in the engine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "@backing/core";
 
 export interface DemoBookOptions {
   accounts: number;
@@ -31,7 +20,7 @@ const UNDERLYINGS = ["BTC", "ETH", "SOL"] as const;
  * USDC with mixes of USDT, BTC, ETH and stETH.
  */
 export function demoBook(options: DemoBookOptions): Account[] {
-  const next = random(options.seed ?? 2022);
+  const next = seededRandom(options.seed ?? 2022);
   const price = (asset: string) => Number(options.prices[asset] ?? "1");
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)] as T;
   return Array.from({ length: options.accounts }, (_, i): Account => {
