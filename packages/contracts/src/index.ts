@@ -4,3 +4,4 @@ export * from "./issues.ts";
 export * from "./params.ts";
 export * from "./portfolio.ts";
 export * from "./primitives.ts";
+export * from "./stress.ts";

@@ -94,4 +94,20 @@ export const DEFAULT_RISK_PARAMS: RiskParamsDocument = {
   status: { warningBuffer: "0.2", cureBuffer: "0.02", callDeadlineHours: 24 },
   // DESIGN §3.5 defaults; Binance drops an index source after 10 s without an update (ref §1.4).
   priceGuards: { maxPriceAgeSeconds: 120, maxJump: "0.25", confirmAfterSeconds: 30 },
+  stress: {
+    // A placeholder for the venue's own fund: set yours in the params document.
+    insuranceFund: "50000000",
+    // Square-root impact ΔP/P = Y·σ_daily·sqrt(Q/V), calibrated as the reference suggests (§5):
+    // Y = 1 and V chosen so that selling the 1% depth moves the price 1%, i.e. V = depth₁% / (0.01/σ)².
+    // BTC: 1% depth ≈ $470M pre-FTX (D1), σ 4%/day → V = 470M × 16 = 7.52bn.
+    // ETH: 1% depth ≈ $230M (D2, 2024), σ 5%/day → V = 230M × 25 = 5.75bn.
+    // SOL: 2% depth ≈ 1M SOL before FTX (R36) ≈ $150M at $150, σ 7%/day, calibrated at 2%:
+    //      V = 150M / (0.02/0.07)² ≈ 1.84bn.
+    impact: {
+      BTC: { Y: "1", dailyVol: "0.04", dailyVolume: "7520000000" },
+      ETH: { Y: "1", dailyVol: "0.05", dailyVolume: "5750000000" },
+      SOL: { Y: "1", dailyVol: "0.07", dailyVolume: "1840000000" },
+    },
+    maxCascadeRounds: 20,
+  },
 };

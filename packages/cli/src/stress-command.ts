@@ -1,0 +1,110 @@
+import { parseArgs } from "node:util";
+import { issuesFromZod, ScenarioPack, type StressReport } from "@backing/contracts";
+import { DEFAULT_RISK_PARAMS, DEFAULT_SCENARIO_PACK, parsePortfolio, stressReport } from "@backing/core";
+import { BadInputError, EXIT_OK, type Io, readJsonInput, write } from "./io.ts";
+
+export const STRESS_HELP = `Usage: backing stress <portfolio-file|-> [options]
+
+Run a scenario pack (DESIGN §3.8) over a portfolio document: post-shock equity, MM, status,
+deficit and bad debt per account, liquidation cascades against a square-root depth model,
+Cover-1/Cover-2, the insurance fund after, and reverse stress (the severity k at which bad debt
+exceeds the fund). Pure: no database.
+
+Arguments:
+  <portfolio-file|->  portfolio document (JSON); - reads stdin
+
+Options:
+  --pack <file>       scenario pack (JSON); default: the shipped 12-scenario pack
+  --scenario <id>     run only this scenario (repeatable)
+  --format <f>        json (default), table or csv
+  --json              same as --format json
+  --skip-reverse      skip the reverse-stress bisection (reverseSeverity is then null)
+  -h, --help          show this help
+
+Insurance fund and impact parameters come from the params document's "stress" section (override
+them in the portfolio document's "params"). Exit codes: 0 ok, 1 failure, 2 bad input.
+`;
+
+const COLUMNS: [string, (s: StressReport["scenarios"][number]) => string][] = [
+  ["scenario", (s) => s.id],
+  ["healthy", (s) => String(s.accountsByStatus.HEALTHY)],
+  ["warning", (s) => String(s.accountsByStatus.WARNING)],
+  ["marginCall", (s) => String(s.accountsByStatus.MARGIN_CALL)],
+  ["liquidation", (s) => String(s.accountsByStatus.LIQUIDATION)],
+  ["totalBadDebt", (s) => s.totalBadDebt],
+  ["insuranceFundAfter", (s) => s.insuranceFundAfter],
+  ["cover1", (s) => s.cover1],
+  ["cover2", (s) => s.cover2],
+  ["reverseSeverity", (s) => s.reverseSeverity ?? "-"],
+  ["cascadeRounds", (s) => String(s.cascade.rounds)],
+  ["addedBadDebt", (s) => s.cascade.addedBadDebt],
+];
+
+export function stressTable(report: StressReport): string {
+  const rows = report.scenarios.map((s) => COLUMNS.map(([, cell]) => cell(s)));
+  const header = COLUMNS.map(([name]) => name);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
+}
+
+function stressCsv(report: StressReport): string {
+  const quote = (value: string) => (/[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+  const rows = report.scenarios.map((s) => COLUMNS.map(([, cell]) => quote(cell(s))).join(","));
+  return `${[COLUMNS.map(([name]) => name).join(","), ...rows].join("\n")}\n`;
+}
+
+export async function stressCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      pack: { type: "string" },
+      scenario: { type: "string", multiple: true },
+      format: { type: "string", default: "json" },
+      json: { type: "boolean", default: false },
+      "skip-reverse": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(STRESS_HELP);
+    return EXIT_OK;
+  }
+  const format = values.json ? "json" : values.format;
+  if (format !== "json" && format !== "table" && format !== "csv")
+    throw new BadInputError(`--format must be json, table or csv, not "${format}"`);
+  const [source, ...extra] = positionals;
+  if (!source) throw new BadInputError("missing <portfolio-file|->: the portfolio document to stress");
+  if (extra.length > 0) throw new BadInputError(`unexpected arguments: ${extra.join(" ")}`);
+
+  const portfolio = parsePortfolio(await readJsonInput(source, io), DEFAULT_RISK_PARAMS);
+  const packInput = values.pack ? await readJsonInput(values.pack, io) : DEFAULT_SCENARIO_PACK;
+  const parsedPack = ScenarioPack.safeParse(packInput);
+  if (!parsedPack.success) {
+    const issues = issuesFromZod(parsedPack.error);
+    throw new BadInputError(
+      `invalid scenario pack (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`,
+    );
+  }
+  const pack = parsedPack.data;
+  const unknown = (values.scenario ?? []).filter((id) => !pack.scenarios.some((s) => s.id === id));
+  if (unknown.length > 0) {
+    throw new BadInputError(
+      `unknown --scenario ${unknown.join(", ")} (the pack has ${pack.scenarios.map((s) => s.id).join(", ")})`,
+    );
+  }
+  const report = stressReport(portfolio, pack, {
+    ...(values.scenario ? { scenarios: values.scenario } : {}),
+    reverse: !values["skip-reverse"],
+  });
+  const text =
+    format === "json"
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : format === "csv"
+        ? stressCsv(report)
+        : stressTable(report);
+  await write(io.stdout, text);
+  return EXIT_OK;
+}

@@ -1,0 +1,119 @@
+import { z } from "zod";
+import { AssetSymbol, DecimalString, NonNegativeDecimalString, PositiveDecimalString } from "./primitives.ts";
+
+const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/;
+
+export const Shock = z
+  .strictObject({
+    /** Relative price move, e.g. "-0.25"; must stay above −1. */
+    price: DecimalString.optional(),
+    /** Absolute implied-vol shift, e.g. "0.4" = +40 vol points. */
+    vol: DecimalString.optional(),
+    /** Correlated shock: price move = beta × the BTC move of the same scenario. */
+    beta: DecimalString.optional(),
+  })
+  .superRefine((shock, ctx) => {
+    if (shock.price !== undefined && Number(shock.price) <= -1) {
+      ctx.addIssue({ code: "custom", path: ["price"], message: "expected a relative move above -1" });
+    }
+    if (shock.price !== undefined && shock.beta !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["beta"], message: "give either price or beta, not both" });
+    }
+  });
+
+/** One scenario (DESIGN §3.8). */
+export const Scenario = z.strictObject({
+  id: z
+    .string({ error: "expected a scenario id" })
+    .regex(/^[A-Za-z0-9_.-]{1,80}$/, { error: "expected a scenario id (letters, digits, _ . -)" }),
+  name: z.string({ error: "expected a name" }).min(1),
+  type: z.enum(["historical", "hypothetical", "reverse"], {
+    error: 'expected "historical", "hypothetical" or "reverse"',
+  }),
+  horizon: z
+    .string({ error: "expected an ISO 8601 duration" })
+    .regex(ISO_DURATION, { error: "expected an ISO 8601 duration such as P7D or PT1H" }),
+  shocks: z.record(AssetSymbol, Shock).default({}),
+  /**
+   * Price levels after the shock: USD for stablecoins; for liquid staking tokens (stETH, wstETH)
+   * the level relative to ETH (0.93 = a 7% discount to shocked ETH).
+   */
+  pegs: z.record(AssetSymbol, NonNegativeDecimalString).default({}),
+  depthMultiplier: PositiveDecimalString.default("1"),
+  cascade: z.boolean({ error: "expected true or false" }).default(true),
+  provenance: z
+    .strictObject({
+      sources: z.array(z.string()).default([]),
+      confidence: z.string().optional(),
+      notes: z.string().optional(),
+    })
+    .optional(),
+});
+export type Scenario = z.infer<typeof Scenario>;
+
+export const ScenarioPack = z
+  .strictObject({
+    id: z.string({ error: "expected a pack id" }).min(1),
+    version: z.string({ error: "expected a pack version" }).min(1),
+    scenarios: z.array(Scenario).min(1, { error: "expected at least one scenario" }),
+  })
+  .superRefine((pack, ctx) => {
+    const seen = new Map<string, number>();
+    pack.scenarios.forEach((scenario, i) => {
+      const first = seen.get(scenario.id);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["scenarios", i, "id"],
+          message: `duplicate scenario id "${scenario.id}" (also scenarios[${first}])`,
+        });
+      } else seen.set(scenario.id, i);
+    });
+  });
+export type ScenarioPack = z.infer<typeof ScenarioPack>;
+export type ScenarioPackInput = z.input<typeof ScenarioPack>;
+
+const StressAccount = z.object({
+  id: z.string(),
+  equity: DecimalString,
+  maintenanceMargin: DecimalString,
+  status: z.enum(["HEALTHY", "WARNING", "MARGIN_CALL", "LIQUIDATION"]),
+  deficit: DecimalString,
+  badDebt: DecimalString,
+});
+
+/** Output of `backing stress --format json` (DESIGN §3.8). */
+export const StressReport = z.object({
+  asOf: z.string(),
+  paramsVersion: z.string(),
+  pack: z.string(),
+  scenarios: z.array(
+    z.object({
+      id: z.string(),
+      accountsByStatus: z.object({
+        HEALTHY: z.number(),
+        WARNING: z.number(),
+        MARGIN_CALL: z.number(),
+        LIQUIDATION: z.number(),
+      }),
+      totalDeficit: DecimalString,
+      totalBadDebt: DecimalString,
+      insuranceFundAfter: DecimalString,
+      cover1: DecimalString,
+      cover2: DecimalString,
+      /** The accounts behind Cover-2, largest bad debt first. */
+      coverAccounts: z.array(z.string()),
+      reverseSeverity: DecimalString.nullable(),
+      cascade: z.object({
+        rounds: z.number(),
+        finalPrices: z.record(z.string(), DecimalString),
+        forcedNotional: z.record(z.string(), DecimalString),
+        addedBadDebt: DecimalString,
+      }),
+      /** Accounts liquidated by the shock itself, before any cascade, largest deficit first (up to 10). */
+      breaksFirst: z.array(z.string()),
+      accounts: z.array(StressAccount),
+    }),
+  ),
+});
+export type StressReport = z.infer<typeof StressReport>;

@@ -1,0 +1,361 @@
+import type { Scenario, ScenarioPack, StressReport } from "@backing/contracts";
+import { type AccountStatus, STATUSES } from "./account.ts";
+import { black76Price, impliedVol } from "./black76.ts";
+import type { AccountBook, Market, Quote } from "./book.ts";
+import {
+  Decimal,
+  fromModelFloat,
+  neutralString,
+  ONE,
+  requirementString,
+  valueString,
+  ZERO,
+} from "./decimal.ts";
+import { marginTotals, totalsStatus } from "./kernel.ts";
+import { yearsToExpiry } from "./margin.ts";
+import type { RiskParams } from "./params.ts";
+
+/** Liquid staking tokens are priced off their reference asset: a peg is a ratio to it. */
+const LST_REFERENCE: Readonly<Record<string, string>> = { stETH: "ETH", wstETH: "ETH" };
+/** A price never falls below this share of its level, however severe the scenario (k up to 5). */
+const PRICE_FLOOR = new Decimal("0.0001");
+const MIN_VOL = 0.01;
+
+export interface StressSettings {
+  insuranceFund: Decimal;
+  impact: ReadonlyMap<string, { Y: number; dailyVol: number; dailyVolume: number }>;
+  maxCascadeRounds: number;
+}
+
+export function stressSettings(params: RiskParams): StressSettings {
+  const stress = params.document.stress;
+  return {
+    insuranceFund: new Decimal(stress?.insuranceFund ?? "0"),
+    impact: new Map(
+      Object.entries(stress?.impact ?? {}).map(([asset, i]) => [
+        asset,
+        { Y: Number(i.Y), dailyVol: Number(i.dailyVol), dailyVolume: Number(i.dailyVolume) },
+      ]),
+    ),
+    maxCascadeRounds: stress?.maxCascadeRounds ?? 20,
+  };
+}
+
+const scaleQuote = (quote: Quote, factor: Decimal): Quote => ({
+  index: quote.index.times(factor),
+  mark: quote.mark.times(factor),
+});
+
+/**
+ * The market after `scenario` at severity k: relative price moves × k (a `beta` scales the BTC
+ * move), stablecoin pegs moved k times their deviation from 1, LST pegs as ratios to their shocked
+ * reference asset (without a peg an LST keeps its ratio), vols shifted by k × the absolute shift.
+ * Index and mark move together.
+ */
+export function shockMarket(market: Market, scenario: Scenario, k: Decimal): Market {
+  const quotes = new Map<string, Quote>();
+  const btcMove = scenario.shocks.BTC?.price;
+  const moveOf = (asset: string): Decimal | null => {
+    const shock = scenario.shocks[asset];
+    if (shock?.price !== undefined) return new Decimal(shock.price);
+    if (shock?.beta !== undefined && btcMove !== undefined) return new Decimal(shock.beta).times(btcMove);
+    return null;
+  };
+  const factorFor = (asset: string): Decimal => {
+    const move = moveOf(asset);
+    if (!move) return ONE;
+    const factor = ONE.plus(move.times(k));
+    return factor.lt(PRICE_FLOOR) ? PRICE_FLOOR : factor;
+  };
+  for (const [asset, quote] of market.quotes) {
+    const peg = scenario.pegs[asset];
+    const reference = LST_REFERENCE[asset];
+    if (reference && market.quotes.has(reference)) {
+      const referenceFactor = factorFor(reference);
+      if (peg === undefined) {
+        quotes.set(asset, scaleQuote(quote, referenceFactor));
+      } else {
+        const ratio = ONE.plus(new Decimal(peg).minus(1).times(k));
+        const level = (market.quotes.get(reference) as Quote).index
+          .times(referenceFactor)
+          .times(Decimal.max(ratio, PRICE_FLOOR));
+        quotes.set(asset, scaleQuote(quote, quote.index.isZero() ? ONE : level.div(quote.index)));
+      }
+    } else if (peg !== undefined) {
+      const level = Decimal.max(ONE.plus(new Decimal(peg).minus(1).times(k)), PRICE_FLOOR);
+      quotes.set(asset, scaleQuote(quote, quote.index.isZero() ? ONE : level.div(quote.index)));
+    } else {
+      quotes.set(asset, scaleQuote(quote, factorFor(asset)));
+    }
+  }
+  const vols = new Map(market.vols);
+  for (const [asset, shock] of Object.entries(scenario.shocks)) {
+    const base = market.vols.get(asset);
+    if (shock.vol !== undefined && base !== undefined)
+      vols.set(asset, Math.max(MIN_VOL, base + Number(shock.vol) * k.toNumber()));
+  }
+  return { ...market, quotes, vols };
+}
+
+/**
+ * The book with every option re-marked under the stressed market (Black-76 at the shocked
+ * underlying and shifted vol; an option given only a markPrice is revalued around its implied
+ * vol). Linear positions and collateral are untouched. This is the float → Decimal boundary of the
+ * stress engine: each option's stressed mark enters Decimal once, via `fromModelFloat`.
+ */
+function stressOptions(
+  book: AccountBook,
+  base: Market,
+  stressed: Market,
+  scenario: Scenario,
+  k: number,
+): AccountBook {
+  if (!book.positions.some((p) => p.kind === "option")) return book;
+  return {
+    ...book,
+    positions: book.positions.map((p) => {
+      if (p.kind !== "option") return p;
+      const years = yearsToExpiry(p, base.asOfMs);
+      const forward0 = (base.quotes.get(p.underlying) as Quote).mark.toNumber();
+      const strike = p.strike.toNumber();
+      const vol0 =
+        base.vols.get(p.underlying) ??
+        (p.markPrice
+          ? impliedVol(p.optionType, forward0, strike, years, p.markPrice.toNumber())
+          : undefined) ??
+        MIN_VOL;
+      const shift = Number(scenario.shocks[p.underlying]?.vol ?? "0") * k;
+      const forward = (stressed.quotes.get(p.underlying) as Quote).mark.toNumber();
+      const price = black76Price(p.optionType, forward, strike, years, Math.max(MIN_VOL, vol0 + shift));
+      return { ...p, markPrice: fromModelFloat(price) };
+    }),
+  };
+}
+
+interface AccountOutcome {
+  id: string;
+  equity: Decimal;
+  maintenanceMargin: Decimal;
+  status: AccountStatus;
+  /** Cascade round in which the account was force-closed (0: not closed). */
+  closedInRound: number;
+}
+
+function evaluateAt(
+  book: AccountBook,
+  market: Market,
+  params: RiskParams,
+): Omit<AccountOutcome, "closedInRound"> {
+  const totals = marginTotals(book, market, params);
+  return {
+    id: book.id,
+    equity: totals.equity,
+    maintenanceMargin: totals.maintenanceMargin,
+    status: totalsStatus(totals, params.status.warningBuffer),
+  };
+}
+
+export interface ScenarioRun {
+  accounts: AccountOutcome[];
+  rounds: number;
+  finalPrices: Map<string, Decimal>;
+  forcedNotional: Map<string, Decimal>;
+  /** Bad debt at the shocked prices, before any cascade. */
+  badDebtBeforeCascade: Decimal;
+  breaksFirst: string[];
+}
+
+const badDebtOf = (equity: Decimal) => (equity.isNegative() ? equity.neg() : ZERO);
+const deficitOf = (o: { equity: Decimal; maintenanceMargin: Decimal }) => {
+  const gap = o.maintenanceMargin.minus(o.equity);
+  return gap.isPositive() ? gap : ZERO;
+};
+
+/**
+ * One scenario at severity k. After the shock every account is evaluated. With a cascade, the
+ * accounts in LIQUIDATION are force-closed: their perps and futures are sold (longs) or bought
+ * (shorts) into a book of depth V × depthMultiplier, moving each asset by the square-root law
+ * ΔP/P = Y·σ_daily·sqrt(|Q|/V_eff) on the cumulative net forced notional Q; a closed account's
+ * equity is fixed at the prices of the round it was closed in. The remaining accounts are
+ * re-evaluated at the new prices and the rounds repeat until nobody new fails (the fixed point
+ * p* = p_shock·(1 − I(Q(p*)))) or maxCascadeRounds.
+ */
+export function runScenario(
+  books: readonly AccountBook[],
+  market: Market,
+  params: RiskParams,
+  scenario: Scenario,
+  k: Decimal,
+  settings: StressSettings,
+): ScenarioRun {
+  const shocked = shockMarket(market, scenario, k);
+  const kNumber = k.toNumber();
+  const stressedBooks = books.map((b) => stressOptions(b, market, shocked, scenario, kNumber));
+  const outcomes = new Map<string, AccountOutcome>();
+  for (const book of stressedBooks)
+    outcomes.set(book.id, { ...evaluateAt(book, shocked, params), closedInRound: 0 });
+  const badDebtBeforeCascade = [...outcomes.values()].reduce((sum, o) => sum.plus(badDebtOf(o.equity)), ZERO);
+  const breaksFirst = [...outcomes.values()]
+    .filter((o) => o.status === "LIQUIDATION")
+    .sort((a, b) => deficitOf(b).comparedTo(deficitOf(a)) || a.id.localeCompare(b.id))
+    .slice(0, 10)
+    .map((o) => o.id);
+
+  let prices = shocked;
+  let rounds = 0;
+  const netFlow = new Map<string, Decimal>();
+  const forcedNotional = new Map<string, Decimal>();
+  const depth = Number(scenario.depthMultiplier);
+  const cascades = scenario.cascade && settings.impact.size > 0;
+  while (cascades && rounds < settings.maxCascadeRounds) {
+    const failing = stressedBooks.filter((b) => {
+      const o = outcomes.get(b.id) as AccountOutcome;
+      return o.closedInRound === 0 && o.status === "LIQUIDATION";
+    });
+    if (failing.length === 0) break;
+    rounds++;
+    for (const book of failing) {
+      for (const p of book.positions) {
+        if (p.kind !== "linear" || p.size.isZero()) continue;
+        const notional = p.size.times((prices.quotes.get(p.underlying) as Quote).mark);
+        netFlow.set(p.underlying, (netFlow.get(p.underlying) ?? ZERO).plus(notional));
+        forcedNotional.set(p.underlying, (forcedNotional.get(p.underlying) ?? ZERO).plus(notional.abs()));
+      }
+    }
+    const quotes = new Map(shocked.quotes);
+    for (const [asset, flow] of netFlow) {
+      const impact = settings.impact.get(asset);
+      const quote = shocked.quotes.get(asset);
+      if (!impact || !quote || flow.isZero()) continue;
+      const move =
+        impact.Y * impact.dailyVol * Math.sqrt(Math.abs(flow.toNumber()) / (impact.dailyVolume * depth));
+      // Net selling (long closeouts) pushes the price down, net buying up.
+      const factor = flow.isPositive() ? Math.max(1 - move, PRICE_FLOOR.toNumber()) : 1 + move;
+      quotes.set(asset, scaleQuote(quote, fromModelFloat(factor)));
+    }
+    prices = { ...shocked, quotes };
+    for (const book of stressedBooks) {
+      const o = outcomes.get(book.id) as AccountOutcome;
+      if (o.closedInRound !== 0) continue;
+      const closing = failing.includes(book);
+      outcomes.set(book.id, {
+        ...evaluateAt(book, prices, params),
+        ...(closing ? { status: "LIQUIDATION" as const } : {}),
+        closedInRound: closing ? rounds : 0,
+      });
+    }
+  }
+  const finalPrices = new Map([...prices.quotes].map(([asset, q]) => [asset, q.mark]));
+  return {
+    accounts: [...outcomes.values()],
+    rounds,
+    finalPrices,
+    forcedNotional,
+    badDebtBeforeCascade,
+    breaksFirst,
+  };
+}
+
+const totalBadDebt = (run: ScenarioRun) =>
+  run.accounts.reduce((sum, o) => sum.plus(badDebtOf(o.equity)), ZERO);
+
+/**
+ * Reverse stress: the smallest severity k in (0, 5] at which total bad debt exceeds the insurance
+ * fund, by bisection to 1e-4 (reported rounded up); null when it stays within the fund at k = 5.
+ */
+export function reverseSeverity(
+  books: readonly AccountBook[],
+  market: Market,
+  params: RiskParams,
+  scenario: Scenario,
+  settings: StressSettings,
+): Decimal | null {
+  const exceeds = (k: Decimal) =>
+    totalBadDebt(runScenario(books, market, params, scenario, k, settings)).gt(settings.insuranceFund);
+  let high = new Decimal(5);
+  if (!exceeds(high)) return null;
+  let low = ZERO;
+  while (high.minus(low).gt("0.0001")) {
+    const mid = low.plus(high).div(2);
+    if (exceeds(mid)) high = mid;
+    else low = mid;
+  }
+  return high.toDecimalPlaces(4, Decimal.ROUND_CEIL);
+}
+
+export interface StressOptions {
+  /** Only these scenario ids. */
+  scenarios?: readonly string[];
+  /** Skip the reverse-stress bisection (it runs the scenario ~16 more times). */
+  reverse?: boolean;
+}
+
+/** The pack over the book: DESIGN §3.8's report. */
+export function stressReport(
+  portfolio: { asOf: string; market: Market; params: RiskParams; accounts: readonly AccountBook[] },
+  pack: ScenarioPack,
+  options: StressOptions = {},
+): StressReport {
+  const settings = stressSettings(portfolio.params);
+  const scenarios = pack.scenarios.filter((s) => !options.scenarios || options.scenarios.includes(s.id));
+  return {
+    asOf: portfolio.asOf,
+    paramsVersion: portfolio.params.version,
+    pack: pack.id,
+    scenarios: scenarios.map((scenario) => {
+      const run = runScenario(
+        portfolio.accounts,
+        portfolio.market,
+        portfolio.params,
+        scenario,
+        ONE,
+        settings,
+      );
+      const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<AccountStatus, number>;
+      for (const o of run.accounts) byStatus[o.status]++;
+      const badDebts = run.accounts
+        .map((o) => ({ id: o.id, badDebt: badDebtOf(o.equity) }))
+        .filter((b) => b.badDebt.isPositive())
+        .sort((a, b) => b.badDebt.comparedTo(a.badDebt) || a.id.localeCompare(b.id));
+      const total = badDebts.reduce((sum, b) => sum.plus(b.badDebt), ZERO);
+      const totalDeficit = run.accounts.reduce((sum, o) => sum.plus(deficitOf(o)), ZERO);
+      const cover1 = badDebts[0]?.badDebt ?? ZERO;
+      const cover2 = cover1.plus(badDebts[1]?.badDebt ?? ZERO);
+      const reverse =
+        options.reverse === false
+          ? null
+          : reverseSeverity(portfolio.accounts, portfolio.market, portfolio.params, scenario, settings);
+      return {
+        id: scenario.id,
+        accountsByStatus: {
+          HEALTHY: byStatus.HEALTHY,
+          WARNING: byStatus.WARNING,
+          MARGIN_CALL: byStatus.MARGIN_CALL,
+          LIQUIDATION: byStatus.LIQUIDATION,
+        },
+        totalDeficit: requirementString(totalDeficit),
+        totalBadDebt: requirementString(total),
+        insuranceFundAfter: valueString(settings.insuranceFund.minus(total)),
+        cover1: requirementString(cover1),
+        cover2: requirementString(cover2),
+        coverAccounts: badDebts.slice(0, 2).map((b) => b.id),
+        reverseSeverity: reverse ? reverse.toFixed() : null,
+        cascade: {
+          rounds: run.rounds,
+          finalPrices: Object.fromEntries([...run.finalPrices].map(([a, p]) => [a, neutralString(p)])),
+          forcedNotional: Object.fromEntries([...run.forcedNotional].map(([a, n]) => [a, neutralString(n)])),
+          addedBadDebt: requirementString(Decimal.max(ZERO, total.minus(run.badDebtBeforeCascade))),
+        },
+        breaksFirst: run.breaksFirst,
+        accounts: run.accounts.map((o) => ({
+          id: o.id,
+          equity: valueString(o.equity),
+          maintenanceMargin: requirementString(o.maintenanceMargin),
+          status: o.status,
+          deficit: requirementString(deficitOf(o)),
+          badDebt: requirementString(badDebtOf(o.equity)),
+        })),
+      };
+    }),
+  };
+}
