@@ -1,0 +1,109 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { StressReport } from "@backing/contracts";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.ts";
+
+// Long 1 BTC @ 100,000 on 20,000 USDC; fund 10,000. FTX pack scenario: BTC −25% → bad debt 5,000.
+const document = {
+  asOf: "2026-01-15T00:00:00Z",
+  prices: { BTC: { index: "100000" }, USDC: { index: "1" } },
+  params: { stress: { insuranceFund: "10000" } },
+  accounts: [
+    {
+      id: "a-1",
+      venue: "v",
+      collateral: { USDC: "20000" },
+      positions: [
+        { instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "100000" },
+      ],
+    },
+  ],
+};
+
+describe("backing stress", () => {
+  it("prints DESIGN §3.8's JSON for the shipped pack", async () => {
+    const { code, stdout, stderr } = await runCli(["stress", "-", "--json"], {
+      stdin: JSON.stringify(document),
+    });
+    expect(code, stderr).toBe(0);
+    const report = StressReport.parse(JSON.parse(stdout));
+    expect(report.pack).toBe("backing-default");
+    expect(report.scenarios).toHaveLength(12);
+    const ftx = report.scenarios.find((s) => s.id === "HIST_2022_11_FTX");
+    // 1 BTC closed out at 75,000 into a $7.52bn × 0.6 book moves BTC by 0.04·sqrt(75,000/4.512bn) ≈ 0.016%;
+    // the account fills at that price, so the bad debt is 5,000 plus its 75,000 × 0.016% slippage.
+    expect(ftx?.accounts[0]?.status).toBe("LIQUIDATION");
+    expect(Number(ftx?.totalBadDebt)).toBeCloseTo(5000 + 75000 * 0.04 * Math.sqrt(75000 / 4.512e9), 4);
+    expect(ftx?.cascade.rounds).toBe(1);
+    // Reverse: 25,000k − 20,000 (+ slippage) > 10,000 just above k = 1.2
+    expect(Number(ftx?.reverseSeverity)).toBeGreaterThan(1.19);
+    expect(Number(ftx?.reverseSeverity)).toBeLessThanOrEqual(1.2001);
+  });
+
+  it("runs one scenario, in table and csv form", async () => {
+    const table = await runCli(
+      ["stress", "-", "--scenario", "HIST_2022_11_FTX", "--format", "table", "--skip-reverse"],
+      { stdin: JSON.stringify(document) },
+    );
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^scenario\s+healthy/m);
+    expect(table.stdout).toMatch(/^HIST_2022_11_FTX\s+0\s+0\s+0\s+1/m);
+    const csv = await runCli(
+      ["stress", "-", "--scenario", "HIST_2022_11_FTX", "--format", "csv", "--skip-reverse"],
+      { stdin: JSON.stringify(document) },
+    );
+    expect(csv.stdout.split("\n")[0]).toBe(
+      "scenario,healthy,warning,marginCall,liquidation,totalBadDebt,insuranceFundAfter,cover1,cover2,reverseSeverity,cascadeRounds,addedBadDebt",
+    );
+  });
+
+  it("takes a user pack and names the paths of a bad one (exit 2)", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "backing-pack-"));
+    const good = join(directory, "good.json");
+    await writeFile(
+      good,
+      JSON.stringify({
+        id: "mine",
+        version: "1",
+        scenarios: [
+          {
+            id: "DROP",
+            name: "drop",
+            type: "hypothetical",
+            horizon: "PT1H",
+            shocks: { BTC: { price: "-0.1" } },
+          },
+        ],
+      }),
+    );
+    const ok = await runCli(["stress", "-", "--pack", good, "--skip-reverse"], {
+      stdin: JSON.stringify(document),
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      pack: "mine",
+      scenarios: [{ id: "DROP", accountsByStatus: { WARNING: 1 } }],
+    });
+    const bad = join(directory, "bad.json");
+    await writeFile(
+      bad,
+      JSON.stringify({
+        id: "mine",
+        version: "1",
+        scenarios: [
+          { id: "DROP", name: "drop", type: "hypothetical", horizon: "1h", shocks: { BTC: { price: "x" } } },
+        ],
+      }),
+    );
+    const refused = await runCli(["stress", "-", "--pack", bad], { stdin: JSON.stringify(document) });
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe("");
+    expect(refused.stderr).toContain("scenarios[0].horizon: expected an ISO 8601 duration");
+    expect(refused.stderr).toContain("scenarios[0].shocks.BTC.price: expected a decimal string");
+    const unknown = await runCli(["stress", "-", "--scenario", "NOPE"], { stdin: JSON.stringify(document) });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown --scenario NOPE");
+  });
+});

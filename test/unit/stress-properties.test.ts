@@ -1,0 +1,141 @@
+import { type Scenario, ScenarioPack } from "@backing/contracts";
+import { Decimal, runScenario, stressReport, stressSettings } from "@backing/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { accountArbitrary, decimalString, documentOf, pricesArbitrary } from "../helpers/arbitraries.ts";
+import { parse } from "../helpers/portfolio.ts";
+
+const IMPACT = {
+  BTC: { Y: "1", dailyVol: "0.04", dailyVolume: "20000000" },
+  ETH: { Y: "1", dailyVol: "0.05", dailyVolume: "10000000" },
+};
+
+function scenarioOf(btc: string, eth: string, cascade: boolean): Scenario {
+  return ScenarioPack.parse({
+    id: "p",
+    version: "1",
+    scenarios: [
+      {
+        id: "S",
+        name: "s",
+        type: "hypothetical",
+        horizon: "P1D",
+        cascade,
+        shocks: { BTC: { price: btc, vol: "0.3" }, ETH: { price: eth } },
+        pegs: { USDT: "0.97" },
+      },
+    ],
+  }).scenarios[0] as Scenario;
+}
+
+const withImpact = (document: ReturnType<typeof documentOf>) => ({
+  ...document,
+  params: { stress: { insuranceFund: "0", impact: IMPACT, maxCascadeRounds: 20 } },
+});
+
+const totalBadDebt = (run: ReturnType<typeof runScenario>) =>
+  run.accounts.reduce((sum, a) => (a.equity.isNegative() ? sum.minus(a.equity) : sum), new Decimal(0));
+
+describe("stress properties", () => {
+  it("a more severe scenario (larger k) never reduces total bad debt of a long book", () => {
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
+        fc.array(accountArbitrary("x", { longOnly: true }), { minLength: 4, maxLength: 4 }),
+        decimalString(-0.5, -0.01, 2),
+        fc.double({ min: 0.1, max: 2, noNaN: true }),
+        fc.double({ min: 1.01, max: 2.5, noNaN: true }),
+        (prices, ids, accounts, move, k1, ratio) => {
+          const book = parse(
+            documentOf(
+              prices,
+              ids.map((_, i) => ({ ...accounts[i], id: `a-${i}` })),
+            ),
+          );
+          const scenario = scenarioOf(move, move, false);
+          const settings = stressSettings(book.params);
+          const low = runScenario(
+            book.accounts,
+            book.market,
+            book.params,
+            scenario,
+            new Decimal(k1.toFixed(4)),
+            settings,
+          );
+          const high = runScenario(
+            book.accounts,
+            book.market,
+            book.params,
+            scenario,
+            new Decimal((k1 * ratio).toFixed(4)),
+            settings,
+          );
+          expect(totalBadDebt(high).gte(totalBadDebt(low))).toBe(true);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it("a cascade of long liquidations never raises a price above its shocked level", () => {
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        fc.array(accountArbitrary("x", { longOnly: true, withOptions: false }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        decimalString(-0.6, -0.05, 2),
+        (prices, accounts, move) => {
+          const book = parse(
+            withImpact(
+              documentOf(
+                prices,
+                accounts.map((a, i) => ({ ...a, id: `a-${i}` })),
+              ),
+            ),
+          );
+          const run = runScenario(
+            book.accounts,
+            book.market,
+            book.params,
+            scenarioOf(move, move, true),
+            new Decimal(1),
+            stressSettings(book.params),
+          );
+          for (const asset of ["BTC", "ETH"]) {
+            const before = book.market.quotes.get(asset)?.mark.times(new Decimal(move).plus(1));
+            expect(run.finalPrices.get(asset)?.lte(before ?? 0)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it("results do not depend on account order", () => {
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        fc.array(accountArbitrary("x"), { minLength: 2, maxLength: 5 }),
+        decimalString(-0.5, 0.3, 2),
+        (prices, accounts, move) => {
+          const named = accounts.map((a, i) => ({ ...a, id: `a-${i}` }));
+          const pack = { id: "p", version: "1", scenarios: [scenarioOf(move, move, true)] };
+          const report = (list: typeof named) => {
+            const scenario = stressReport(parse(withImpact(documentOf(prices, list))), pack, {
+              reverse: false,
+            }).scenarios[0];
+            return {
+              ...scenario,
+              accounts: [...(scenario?.accounts ?? [])].sort((a, b) => a.id.localeCompare(b.id)),
+            };
+          };
+          expect(report([...named].reverse())).toEqual(report(named));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
