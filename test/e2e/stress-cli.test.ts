@@ -82,9 +82,10 @@ describe("backing stress", () => {
       stdin: JSON.stringify(document),
     });
     expect(ok.code, ok.stderr).toBe(0);
+    // BTC 90,000: equity 10,000 against IM 900 → HEALTHY
     expect(JSON.parse(ok.stdout)).toMatchObject({
       pack: "mine",
-      scenarios: [{ id: "DROP", accountsByStatus: { WARNING: 1 } }],
+      scenarios: [{ id: "DROP", accountsByStatus: { HEALTHY: 1 } }],
     });
     const bad = join(directory, "bad.json");
     await writeFile(
