@@ -37,12 +37,14 @@ const totalBadDebt = (run: ReturnType<typeof runScenario>) =>
   run.accounts.reduce((sum, a) => (a.equity.isNegative() ? sum.minus(a.equity) : sum), new Decimal(0));
 
 describe("stress properties", () => {
-  it("a more severe scenario (larger k) never reduces total bad debt of a long book", () => {
+  // Linear long books only: a long option gains from the scenario's vol-up shift, so for it a larger
+  // k is not uniformly more severe (fast-check found such a book).
+  it("a more severe scenario (larger k) never reduces total bad debt of a long linear book", () => {
     fc.assert(
       fc.property(
         pricesArbitrary,
         fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
-        fc.array(accountArbitrary("x", { longOnly: true }), { minLength: 4, maxLength: 4 }),
+        fc.array(accountArbitrary("x", { longOnly: true, withOptions: false }), { minLength: 4, maxLength: 4 }),
         decimalString(-0.5, -0.01, 2),
         fc.double({ min: 0.1, max: 2, noNaN: true }),
         fc.double({ min: 1.01, max: 2.5, noNaN: true }),

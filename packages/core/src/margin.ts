@@ -129,21 +129,23 @@ export interface OptionMark {
 }
 
 /** The option's USD mark: the given markPrice, else Black-76 with F = underlying mark, r = 0. */
-export function markOption(position: OptionPosition, underlyingMark: Decimal, market: Market): OptionMark {
+export function markOption(
+  position: OptionPosition,
+  underlyingMark: Decimal,
+  market: Market,
+  withModel = false,
+): OptionMark {
+  // A given markPrice needs no model unless the explain trace asks for the greeks.
+  if (position.markPrice && !withModel) return { markPrice: position.markPrice, source: "given" };
   const vol = market.vols.get(position.underlying);
   const years = yearsToExpiry(position, market.asOfMs);
+  const forward = underlyingMark.toNumber();
   const model =
     vol === undefined
       ? undefined
       : {
-          ...black76({
-            type: position.optionType,
-            forward: underlyingMark.toNumber(),
-            strike: position.strike.toNumber(),
-            years,
-            vol,
-          }),
-          forward: underlyingMark.toNumber(),
+          ...black76({ type: position.optionType, forward, strike: position.strike.toNumber(), years, vol }),
+          forward,
           years,
           vol,
         };
@@ -171,7 +173,7 @@ export function optionFigures(
   explain: boolean,
 ): PositionFigures {
   const S = underlyingMark;
-  const mark = markOption(position, S, market);
+  const mark = markOption(position, S, market, explain);
   const markPrice = mark.markPrice;
   const units = position.size.abs();
   const value = position.size.times(markPrice);
