@@ -17,6 +17,9 @@ describe("backing demo", () => {
       summary.notifications["margin.call"] + summary.notifications["margin.liquidation"],
     ).toBeGreaterThan(0);
     expect(stderr).toContain("replaying: 100% (216/216)");
+    // The shipped pack runs over the book at the last prices.
+    expect(summary.stress).toHaveLength(12);
+    expect(summary.stress[0]).toMatchObject({ id: "HIST_2020_03_BLACK_THURSDAY", cascadeRounds: expect.any(Number) });
   }, 120_000);
 
   it("npm start's default run (5,000 accounts) finishes within two minutes", async () => {

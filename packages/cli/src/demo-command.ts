@@ -21,6 +21,22 @@ Options:
 Needs Java 17+ for DynamoDB Local. Exit codes: 0 ok, 1 failure, 2 bad input.
 `;
 
+function stressLines(summary: DemoSummary): string[] {
+  const header = ["scenario", "liquidations", "totalBadDebt", "insuranceFundAfter", "cover2", "rounds"];
+  const rows = summary.stress.map((s) => [
+    s.id,
+    String(s.liquidations),
+    s.totalBadDebt,
+    s.insuranceFundAfter,
+    s.cover2,
+    String(s.cascadeRounds),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ")}`;
+  return [line(header), ...rows.map(line)];
+}
+
 function table(summary: DemoSummary): string {
   const lines = [
     `scenario            ${summary.scenario}`,
@@ -33,7 +49,10 @@ function table(summary: DemoSummary): string {
     `invalid accounts    ${summary.invalidAccounts}`,
     `elapsed             ${(summary.elapsedMs / 1000).toFixed(1)} s`,
     "",
-    "Webhook delivery, stress tests and exposure reports join this run as they land.",
+    "Stress pack over the book at the last prices (bad debt in USD):",
+    ...stressLines(summary),
+    "",
+    "Webhook delivery and exposure reports join this run as they land.",
   ];
   return `${lines.join("\n")}\n`;
 }

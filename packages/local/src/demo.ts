@@ -1,4 +1,11 @@
-import type { NotificationType } from "@backing/core";
+import { ScenarioPack } from "@backing/contracts";
+import {
+  DEFAULT_RISK_PARAMS,
+  DEFAULT_SCENARIO_PACK,
+  type NotificationType,
+  parsePortfolio,
+  stressReport,
+} from "@backing/core";
 import { connect, createTable, DynamoEngineStore } from "@backing/dynamo";
 import { cachedStore, expireCalls, processPriceEvents } from "@backing/engine";
 import { demoBook } from "./demo-book.ts";
@@ -25,7 +32,19 @@ export interface DemoSummary {
   notifications: Partial<Record<NotificationType, number>>;
   skippedStale: number;
   invalidAccounts: number;
+  /** The shipped stress pack over the book at the replay's last prices (no reverse stress here). */
+  stress: DemoStressRow[];
   elapsedMs: number;
+}
+
+export interface DemoStressRow {
+  id: string;
+  liquidations: number;
+  totalBadDebt: string;
+  insuranceFundAfter: string;
+  cover1: string;
+  cover2: string;
+  cascadeRounds: number;
 }
 
 /**
@@ -73,6 +92,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       notifications: {},
       skippedStale: 0,
       invalidAccounts: 0,
+      stress: [],
       elapsedMs: 0,
     };
     const count = (type: NotificationType, n: number) => {
@@ -99,6 +119,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       if (expired > 0) count("margin.call.expired", expired);
       options.progress?.("replaying", tick + 1, path.length);
     }
+    const last = path[path.length - 1] ?? first;
+    options.progress?.("stress", 0, 1);
+    const portfolio = parsePortfolio(
+      {
+        asOf: last.timestamp,
+        prices: Object.fromEntries(Object.entries(last.prices).map(([asset, index]) => [asset, { index }])),
+        volatility: DEMO_VOLATILITY,
+        accounts: book,
+      },
+      (await store.getParams()) ?? DEFAULT_RISK_PARAMS,
+    );
+    const report = stressReport(portfolio, ScenarioPack.parse(DEFAULT_SCENARIO_PACK), { reverse: false });
+    summary.stress = report.scenarios.map((s) => ({
+      id: s.id,
+      liquidations: s.accountsByStatus.LIQUIDATION,
+      totalBadDebt: s.totalBadDebt,
+      insuranceFundAfter: s.insuranceFundAfter,
+      cover1: s.cover1,
+      cover2: s.cover2,
+      cascadeRounds: s.cascade.rounds,
+    }));
+    options.progress?.("stress", 1, 1);
     summary.elapsedMs = clock() - started;
     return summary;
   } finally {
