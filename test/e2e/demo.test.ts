@@ -19,7 +19,10 @@ describe("backing demo", () => {
     expect(stderr).toContain("replaying: 100% (216/216)");
     // The shipped pack runs over the book at the last prices.
     expect(summary.stress).toHaveLength(12);
-    expect(summary.stress[0]).toMatchObject({ id: "HIST_2020_03_BLACK_THURSDAY", cascadeRounds: expect.any(Number) });
+    expect(summary.stress[0]).toMatchObject({
+      id: "HIST_2020_03_BLACK_THURSDAY",
+      cascadeRounds: expect.any(Number),
+    });
   }, 120_000);
 
   it("npm start's default run (5,000 accounts) finishes within two minutes", async () => {

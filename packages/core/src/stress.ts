@@ -1,5 +1,5 @@
 import type { Scenario, ScenarioPack, StressReport } from "@backing/contracts";
-import { type AccountStatus, STATUSES } from "./account.ts";
+import { type AccountStatus, STATUSES, statusOf } from "./account.ts";
 import { black76Price, impliedVol } from "./black76.ts";
 import type { AccountBook, Market, Quote } from "./book.ts";
 import {
@@ -12,7 +12,7 @@ import {
   ZERO,
 } from "./decimal.ts";
 import { marginTotals, totalsStatus } from "./kernel.ts";
-import { yearsToExpiry } from "./margin.ts";
+import { optionFigures, yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
 
 /** Liquid staking tokens are priced off their reference asset: a peg is a ratio to it. */
@@ -141,17 +141,52 @@ interface AccountOutcome {
   closedInRound: number;
 }
 
+/** The perps, futures and collateral of a book, compiled once by the kernel across scenarios and rounds. */
+const linearParts = new WeakMap<AccountBook, AccountBook>();
+function linearPart(book: AccountBook): AccountBook {
+  let part = linearParts.get(book);
+  if (!part) {
+    part = { ...book, positions: book.positions.filter((p) => p.kind === "linear") };
+    linearParts.set(book, part);
+  }
+  return part;
+}
+
+/**
+ * Equity, MM and status of a stressed book. Standard model: the kernel on the linear part (compiled
+ * once per book) plus each re-marked option's value and margins; portfolio model: the whole book.
+ */
 function evaluateAt(
   book: AccountBook,
+  base: AccountBook,
   market: Market,
   params: RiskParams,
 ): Omit<AccountOutcome, "closedInRound"> {
-  const totals = marginTotals(book, market, params);
+  if (book.marginMode === "portfolio" || !book.positions.some((p) => p.kind === "option")) {
+    const totals = marginTotals(book.marginMode === "portfolio" ? book : linearPart(base), market, params);
+    return {
+      id: book.id,
+      equity: totals.equity,
+      maintenanceMargin: totals.maintenanceMargin,
+      status: totalsStatus(totals, params.status.warningBuffer),
+    };
+  }
+  const linear = marginTotals(linearPart(base), market, params);
+  let equity = linear.equity;
+  let initialMargin = linear.initialMargin;
+  let maintenanceMargin = linear.maintenanceMargin;
+  for (const p of book.positions) {
+    if (p.kind !== "option") continue;
+    const figures = optionFigures(p, (market.quotes.get(p.underlying) as Quote).mark, market, params, false);
+    equity = equity.plus(figures.value);
+    initialMargin = initialMargin.plus(figures.initialMargin);
+    maintenanceMargin = maintenanceMargin.plus(figures.maintenanceMargin);
+  }
   return {
     id: book.id,
-    equity: totals.equity,
-    maintenanceMargin: totals.maintenanceMargin,
-    status: totalsStatus(totals, params.status.warningBuffer),
+    equity,
+    maintenanceMargin,
+    status: statusOf(equity, initialMargin, maintenanceMargin, params.status.warningBuffer),
   };
 }
 
@@ -192,8 +227,12 @@ export function runScenario(
   const kNumber = k.toNumber();
   const stressedBooks = books.map((b) => stressOptions(b, market, shocked, scenario, kNumber));
   const outcomes = new Map<string, AccountOutcome>();
-  for (const book of stressedBooks)
-    outcomes.set(book.id, { ...evaluateAt(book, shocked, params), closedInRound: 0 });
+  stressedBooks.forEach((book, i) => {
+    outcomes.set(book.id, {
+      ...evaluateAt(book, books[i] as AccountBook, shocked, params),
+      closedInRound: 0,
+    });
+  });
   const badDebtBeforeCascade = [...outcomes.values()].reduce((sum, o) => sum.plus(badDebtOf(o.equity)), ZERO);
   const breaksFirst = [...outcomes.values()]
     .filter((o) => o.status === "LIQUIDATION")
@@ -234,12 +273,13 @@ export function runScenario(
       quotes.set(asset, scaleQuote(quote, fromModelFloat(factor)));
     }
     prices = { ...shocked, quotes };
-    for (const book of stressedBooks) {
+    const closingNow = new Set(failing);
+    for (const [i, book] of stressedBooks.entries()) {
       const o = outcomes.get(book.id) as AccountOutcome;
       if (o.closedInRound !== 0) continue;
-      const closing = failing.includes(book);
+      const closing = closingNow.has(book);
       outcomes.set(book.id, {
-        ...evaluateAt(book, prices, params),
+        ...evaluateAt(book, books[i] as AccountBook, prices, params),
         ...(closing ? { status: "LIQUIDATION" as const } : {}),
         closedInRound: closing ? rounds : 0,
       });
