@@ -4,13 +4,25 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { EvaluationOutput, PortfolioDocument, RiskParamsDocument } from "@backing/contracts";
+import {
+  EvaluationOutput,
+  MarginNotificationPayload,
+  PortfolioDocument,
+  PriceEventBatch,
+  RiskParamsDocument,
+  ScenarioPack,
+  StressReport,
+} from "@backing/contracts";
 import { z } from "zod";
 
 const SCHEMAS: Record<string, { schema: z.ZodType; io: "input" | "output" }> = {
   "portfolio-document": { schema: PortfolioDocument, io: "input" },
   "risk-params": { schema: RiskParamsDocument, io: "input" },
   "evaluation-output": { schema: EvaluationOutput, io: "output" },
+  "price-event": { schema: PriceEventBatch, io: "input" },
+  "margin-notification": { schema: MarginNotificationPayload, io: "output" },
+  "scenario-pack": { schema: ScenarioPack, io: "input" },
+  "stress-report": { schema: StressReport, io: "output" },
 };
 
 const directory = join(import.meta.dirname, "..", "docs", "schemas");
