@@ -132,7 +132,7 @@ function stressOptions(
   };
 }
 
-interface AccountOutcome {
+export interface AccountOutcome {
   id: string;
   equity: Decimal;
   maintenanceMargin: Decimal;
@@ -207,14 +207,143 @@ const deficitOf = (o: { equity: Decimal; maintenanceMargin: Decimal }) => {
 };
 
 /**
- * One scenario at severity k. After the shock every account is evaluated. With a cascade, the
- * accounts in LIQUIDATION are force-closed: their perps and futures are sold (longs) or bought
- * (shorts) into a book of depth V × depthMultiplier, moving each asset by the square-root law
- * ΔP/P = Y·σ_daily·sqrt(|Q|/V_eff) on the cumulative net forced notional Q; a closed account's
- * equity is fixed at the prices of the round it was closed in. The remaining accounts are
- * re-evaluated at the new prices and the rounds repeat until nobody new fails (the fixed point
- * p* = p_shock·(1 − I(Q(p*)))) or maxCascadeRounds.
+ * One scenario at severity k, as passes over the book so a stored book can be streamed page by
+ * page with memory bounded by the accounts that fail (not the book).
+ *
+ * After the shock every account is evaluated. With a cascade, the accounts in LIQUIDATION are
+ * force-closed: their perps and futures are sold (longs) or bought (shorts) into a book of depth
+ * V × depthMultiplier, moving each asset by the square-root law ΔP/P = Y·σ_daily·sqrt(|Q|/V_eff) on
+ * the cumulative net forced notional Q; a closed account's equity is fixed at the prices right
+ * after its round. The others are re-evaluated at the new prices and the rounds repeat until
+ * nobody new fails (the fixed point p* = p_shock·(1 − I(Q(p*)))) or maxCascadeRounds.
+ *
+ * Pass r evaluates at the prices after round r − 1 (the shocked prices for r = 1): it freezes the
+ * accounts closed in round r − 1 and collects the open accounts that now fail (round r). `endPass`
+ * applies their flow. Once a pass finds nobody new, one more pass (`final`) reports every account.
  */
+export class ScenarioRunner {
+  readonly shocked: Market;
+  prices: Market;
+  rounds = 0;
+  final = false;
+  readonly forcedNotional = new Map<string, Decimal>();
+  badDebtBeforeCascade = ZERO;
+  private readonly netFlow = new Map<string, Decimal>();
+  /** Accounts closed in a round (id → round) and, once frozen, their outcome. */
+  private readonly closed = new Map<string, number>();
+  private readonly frozen = new Map<string, AccountOutcome>();
+  private failingThisPass: string[] = [];
+  /** Forced flow of this pass's failures, applied by endPass if the round goes ahead. */
+  private pendingFlow: { asset: string; notional: Decimal }[] = [];
+  private firstBreaks: { id: string; deficit: Decimal }[] = [];
+  private readonly cascades: boolean;
+
+  constructor(
+    private readonly market: Market,
+    private readonly params: RiskParams,
+    private readonly scenario: Scenario,
+    private readonly k: Decimal,
+    private readonly settings: StressSettings,
+  ) {
+    this.shocked = shockMarket(market, scenario, k);
+    this.prices = this.shocked;
+    this.cascades = scenario.cascade && settings.impact.size > 0;
+  }
+
+  /** Evaluates one page of the book in the current pass; in the final pass returns the outcomes. */
+  pass(books: readonly AccountBook[]): AccountOutcome[] {
+    const outcomes: AccountOutcome[] = [];
+    for (const base of books) {
+      const book = stressOptions(base, this.market, this.shocked, this.scenario, this.k.toNumber());
+      const closedIn = this.closed.get(book.id);
+      if (closedIn !== undefined) {
+        let outcome = this.frozen.get(book.id);
+        if (!outcome) {
+          outcome = {
+            ...evaluateAt(book, base, this.prices, this.params),
+            status: "LIQUIDATION",
+            closedInRound: closedIn,
+          };
+          this.frozen.set(book.id, outcome);
+        }
+        if (this.final) outcomes.push(outcome);
+        continue;
+      }
+      const outcome: AccountOutcome = {
+        ...evaluateAt(book, base, this.prices, this.params),
+        closedInRound: 0,
+      };
+      if (this.rounds === 0 && !this.final) {
+        this.badDebtBeforeCascade = this.badDebtBeforeCascade.plus(badDebtOf(outcome.equity));
+        if (outcome.status === "LIQUIDATION") this.noteFirstBreak(outcome);
+      }
+      if (this.final) outcomes.push(outcome);
+      else if (this.cascades && outcome.status === "LIQUIDATION") this.fail(book);
+    }
+    return outcomes;
+  }
+
+  private noteFirstBreak(outcome: AccountOutcome): void {
+    this.firstBreaks.push({ id: outcome.id, deficit: deficitOf(outcome) });
+    this.firstBreaks.sort((a, b) => b.deficit.comparedTo(a.deficit) || a.id.localeCompare(b.id));
+    if (this.firstBreaks.length > 10) this.firstBreaks.length = 10;
+  }
+
+  private fail(book: AccountBook): void {
+    this.failingThisPass.push(book.id);
+    for (const p of book.positions) {
+      if (p.kind !== "linear" || p.size.isZero()) continue;
+      const notional = p.size.times((this.prices.quotes.get(p.underlying) as Quote).mark);
+      this.netFlow.set(p.underlying, (this.netFlow.get(p.underlying) ?? ZERO).plus(notional));
+      this.forcedNotional.set(
+        p.underlying,
+        (this.forcedNotional.get(p.underlying) ?? ZERO).plus(notional.abs()),
+      );
+    }
+  }
+
+  /** Ends a pass: applies this round's forced flow, or switches to the final pass when nobody new failed. */
+  endPass(): void {
+    if (this.final) return;
+    if (this.failingThisPass.length === 0 || this.rounds >= this.settings.maxCascadeRounds) {
+      this.final = true;
+      this.failingThisPass = [];
+      this.pendingFlow = [];
+      return;
+    }
+    this.rounds++;
+    for (const id of this.failingThisPass) this.closed.set(id, this.rounds);
+    for (const { asset, notional } of this.pendingFlow) {
+      this.netFlow.set(asset, (this.netFlow.get(asset) ?? ZERO).plus(notional));
+      this.forcedNotional.set(asset, (this.forcedNotional.get(asset) ?? ZERO).plus(notional.abs()));
+    }
+    this.failingThisPass = [];
+    this.pendingFlow = [];
+    const quotes = new Map(this.shocked.quotes);
+    const depth = Number(this.scenario.depthMultiplier);
+    for (const [asset, flow] of this.netFlow) {
+      const impact = this.settings.impact.get(asset);
+      const quote = this.shocked.quotes.get(asset);
+      if (!impact || !quote || flow.isZero()) continue;
+      const move =
+        impact.Y * impact.dailyVol * Math.sqrt(Math.abs(flow.toNumber()) / (impact.dailyVolume * depth));
+      // Net selling (long closeouts) pushes the price down, net buying up.
+      const factor = flow.isPositive() ? Math.max(1 - move, PRICE_FLOOR.toNumber()) : 1 + move;
+      quotes.set(asset, scaleQuote(quote, fromModelFloat(factor)));
+    }
+    this.prices = { ...this.shocked, quotes };
+  }
+
+  get breaksFirst(): string[] {
+    return this.firstBreaks.map((b) => b.id);
+  }
+
+  get finalPrices(): Map<string, Decimal> {
+    return new Map([...this.prices.quotes].map(([asset, q]) => [asset, q.mark]));
+  }
+}
+
+/** One scenario over an in-memory book: the passes of ScenarioRunner with the whole book as one page. */
 export function runScenario(
   books: readonly AccountBook[],
   market: Market,
@@ -223,76 +352,20 @@ export function runScenario(
   k: Decimal,
   settings: StressSettings,
 ): ScenarioRun {
-  const shocked = shockMarket(market, scenario, k);
-  const kNumber = k.toNumber();
-  const stressedBooks = books.map((b) => stressOptions(b, market, shocked, scenario, kNumber));
-  const outcomes = new Map<string, AccountOutcome>();
-  stressedBooks.forEach((book, i) => {
-    outcomes.set(book.id, {
-      ...evaluateAt(book, books[i] as AccountBook, shocked, params),
-      closedInRound: 0,
-    });
-  });
-  const badDebtBeforeCascade = [...outcomes.values()].reduce((sum, o) => sum.plus(badDebtOf(o.equity)), ZERO);
-  const breaksFirst = [...outcomes.values()]
-    .filter((o) => o.status === "LIQUIDATION")
-    .sort((a, b) => deficitOf(b).comparedTo(deficitOf(a)) || a.id.localeCompare(b.id))
-    .slice(0, 10)
-    .map((o) => o.id);
-
-  let prices = shocked;
-  let rounds = 0;
-  const netFlow = new Map<string, Decimal>();
-  const forcedNotional = new Map<string, Decimal>();
-  const depth = Number(scenario.depthMultiplier);
-  const cascades = scenario.cascade && settings.impact.size > 0;
-  while (cascades && rounds < settings.maxCascadeRounds) {
-    const failing = stressedBooks.filter((b) => {
-      const o = outcomes.get(b.id) as AccountOutcome;
-      return o.closedInRound === 0 && o.status === "LIQUIDATION";
-    });
-    if (failing.length === 0) break;
-    rounds++;
-    for (const book of failing) {
-      for (const p of book.positions) {
-        if (p.kind !== "linear" || p.size.isZero()) continue;
-        const notional = p.size.times((prices.quotes.get(p.underlying) as Quote).mark);
-        netFlow.set(p.underlying, (netFlow.get(p.underlying) ?? ZERO).plus(notional));
-        forcedNotional.set(p.underlying, (forcedNotional.get(p.underlying) ?? ZERO).plus(notional.abs()));
-      }
-    }
-    const quotes = new Map(shocked.quotes);
-    for (const [asset, flow] of netFlow) {
-      const impact = settings.impact.get(asset);
-      const quote = shocked.quotes.get(asset);
-      if (!impact || !quote || flow.isZero()) continue;
-      const move =
-        impact.Y * impact.dailyVol * Math.sqrt(Math.abs(flow.toNumber()) / (impact.dailyVolume * depth));
-      // Net selling (long closeouts) pushes the price down, net buying up.
-      const factor = flow.isPositive() ? Math.max(1 - move, PRICE_FLOOR.toNumber()) : 1 + move;
-      quotes.set(asset, scaleQuote(quote, fromModelFloat(factor)));
-    }
-    prices = { ...shocked, quotes };
-    const closingNow = new Set(failing);
-    for (const [i, book] of stressedBooks.entries()) {
-      const o = outcomes.get(book.id) as AccountOutcome;
-      if (o.closedInRound !== 0) continue;
-      const closing = closingNow.has(book);
-      outcomes.set(book.id, {
-        ...evaluateAt(book, books[i] as AccountBook, prices, params),
-        ...(closing ? { status: "LIQUIDATION" as const } : {}),
-        closedInRound: closing ? rounds : 0,
-      });
-    }
+  const runner = new ScenarioRunner(market, params, scenario, k, settings);
+  let accounts: AccountOutcome[] = [];
+  while (!runner.final) {
+    runner.pass(books);
+    runner.endPass();
   }
-  const finalPrices = new Map([...prices.quotes].map(([asset, q]) => [asset, q.mark]));
+  accounts = runner.pass(books);
   return {
-    accounts: [...outcomes.values()],
-    rounds,
-    finalPrices,
-    forcedNotional,
-    badDebtBeforeCascade,
-    breaksFirst,
+    accounts,
+    rounds: runner.rounds,
+    finalPrices: runner.finalPrices,
+    forcedNotional: runner.forcedNotional,
+    badDebtBeforeCascade: runner.badDebtBeforeCascade,
+    breaksFirst: runner.breaksFirst,
   };
 }
 
