@@ -1,4 +1,4 @@
-import type { Account } from "@backing/contracts";
+import type { Account, MarginNotificationPayload } from "@backing/contracts";
 import type { DynamoEngineStore } from "@backing/dynamo";
 import {
   type EngineDeps,
@@ -80,7 +80,10 @@ describe("price events → recompute → transactional outbox (DynamoDB Local)",
       deadline: "2022-11-09T00:01:00.000Z",
       paramsVersion: "2026-01-15",
     });
-    expect(notification?.payload.data.priceSnapshot.prices.BTC).toEqual({ index: "19100", mark: "19100" });
+    expect((notification?.payload as MarginNotificationPayload).data.priceSnapshot.prices.BTC).toEqual({
+      index: "19100",
+      mark: "19100",
+    });
   });
 
   it("never notifies twice for a duplicated event or a replay of the whole path", async () => {
@@ -179,7 +182,7 @@ describe("risk parameters in the store", () => {
     await tick(0, "20000");
     const [warning] = await store.listNotifications();
     expect(warning?.type).toBe("margin.warning");
-    expect(warning?.payload.data.paramsVersion).toBe("test-wide-warning");
+    expect((warning?.payload as MarginNotificationPayload).data.paramsVersion).toBe("test-wide-warning");
     const kept = await (
       store as unknown as { getParamsVersion(v: string): Promise<unknown> }
     ).getParamsVersion("test-wide-warning");

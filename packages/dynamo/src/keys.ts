@@ -33,5 +33,9 @@ export const keys = {
     sk: `${String(deadlineMs).padStart(15, "0")}#${accountId}`,
   }),
   params: { pk: "PARAMS", sk: "CURRENT" },
+  report: (kind: string, createdAtMs: number, id: string) => ({
+    pk: `REPORTS#${kind}`,
+    sk: `${new Date(createdAtMs).toISOString()}#${id}`,
+  }),
   paramsVersion: (version: string) => ({ pk: "PARAMS", sk: `VERSION#${version}` }),
 };

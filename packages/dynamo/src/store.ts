@@ -17,6 +17,7 @@ import {
   type PriceRecord,
   type PriceSnapshot,
   type PriceWriteResult,
+  type ReportSummary,
   type StateWrite,
   type StoredAccount,
   type StoredPrice,
@@ -313,6 +314,57 @@ export class DynamoEngineStore implements EngineStore {
       new GetCommand({ TableName: this.tableName, Key: keys.paramsVersion(version) }),
     );
     return response.Item ? (JSON.parse(response.Item.document as string) as RiskParamsDocument) : null;
+  }
+
+  async *scanAccounts(pageSize: number): AsyncIterable<Account[]> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const response = await this.documents.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: "#t = :t",
+          ExpressionAttributeNames: { "#t": "type" },
+          ExpressionAttributeValues: { ":t": "account" },
+          Limit: pageSize,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const accounts = (response.Items ?? []).map((item) => item.account as Account);
+      if (accounts.length > 0) yield accounts;
+      start = response.LastEvaluatedKey;
+    } while (start);
+  }
+
+  async putReportSummary(summary: ReportSummary): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.report(summary.kind, summary.createdAtMs, summary.id), type: "report", summary },
+      }),
+    );
+  }
+
+  async putNotifications(records: NotificationRecord[]): Promise<void> {
+    for (const n of records) {
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...keys.notification(n.id),
+              ...keys.notificationByVenue(n.venue, n.createdAtMs, n.id),
+              type: "notification",
+              notification: n,
+              delivery: "pending",
+            },
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
+        );
+      } catch (error) {
+        // Already in the outbox (a re-run of the same report): nothing to do.
+        if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+      }
+    }
   }
 
   async listNotifications(): Promise<NotificationRecord[]> {

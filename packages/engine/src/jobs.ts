@@ -77,7 +77,8 @@ const toUpdate = (price: StoredPrice): PriceUpdate => ({
 });
 
 const paramsCache = new Map<string, RiskParams>();
-async function currentParams(store: EngineStore): Promise<RiskParams> {
+
+export async function currentParams(store: EngineStore): Promise<RiskParams> {
   const document: RiskParamsDocument = (await store.getParams()) ?? DEFAULT_RISK_PARAMS;
   const key = JSON.stringify(document);
   let params = paramsCache.get(key);
@@ -176,7 +177,7 @@ export interface RecomputeResult {
   conflictsRetried: number;
 }
 
-function snapshotOf(records: Map<string, PriceRecord>): PriceSnapshot {
+export function snapshotOf(records: Map<string, PriceRecord>): PriceSnapshot {
   const prices: PriceSnapshot["prices"] = {};
   for (const [asset, record] of [...records].sort(([a], [b]) => a.localeCompare(b))) {
     if (record.latest)
@@ -201,7 +202,7 @@ const parsedBooks = new WeakMap<Account, AccountBook>();
  * The market of the snapshot and the domain books of the stored accounts. A stored account that no
  * longer validates (an instrument expired, a price missing) is reported, not fatal.
  */
-function parseBooks(
+export function parseBooks(
   accounts: Account[],
   snapshot: PriceSnapshot,
   nowMs: number,
@@ -329,7 +330,8 @@ export async function recomputeAccounts(
       try {
         await deps.store.writeState({ state, previous, notifications });
         result.written++;
-        for (const n of notifications) result.notifications[n.type] = (result.notifications[n.type] ?? 0) + 1;
+        for (const type of step.notifications)
+          result.notifications[type] = (result.notifications[type] ?? 0) + 1;
         return;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;

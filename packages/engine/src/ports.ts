@@ -40,15 +40,38 @@ export interface StoredRiskState {
   version: number;
 }
 
+/** The body of a `report.*.ready` notification: where the report is and its headline numbers. */
+export interface ReportNotificationPayload {
+  type: "report.stress.ready" | "report.exposure.ready";
+  timestamp: string;
+  data: { venue: string; reportId: string; location: string; asOf: string; summary: Record<string, unknown> };
+}
+
 export interface NotificationRecord {
   /** Stable across retries: derived from the account, the state version it belongs to and its type. */
   id: string;
-  type: NotificationType;
+  type: NotificationType | ReportNotificationPayload["type"];
   venue: string;
-  accountId: string;
+  /** Null for report notifications. */
+  accountId: string | null;
   episodeId: string | null;
   createdAtMs: number;
-  payload: MarginNotificationPayload;
+  payload: MarginNotificationPayload | ReportNotificationPayload;
+}
+
+/** A stored report's summary (the full report lives in the ReportStore). */
+export interface ReportSummary {
+  kind: "stress" | "exposure";
+  id: string;
+  asOf: string;
+  createdAtMs: number;
+  location: string;
+  summary: Record<string, unknown>;
+}
+
+/** Where full reports go: S3 in AWS, a folder locally. Written as a stream of chunks. */
+export interface ReportStore {
+  write(kind: ReportSummary["kind"], id: string, chunks: AsyncIterable<string>): Promise<string>;
 }
 
 export interface PriceSnapshot {
@@ -90,6 +113,11 @@ export interface EngineStore {
   getParams(): Promise<RiskParamsDocument | null>;
   putParams(document: RiskParamsDocument): Promise<void>;
   listNotifications(): Promise<NotificationRecord[]>;
+  /** Every stored account, a page at a time (bounded memory for whole-book jobs). */
+  scanAccounts(pageSize: number): AsyncIterable<Account[]>;
+  putReportSummary(summary: ReportSummary): Promise<void>;
+  /** Outbox items that belong to no state transition (report notifications); idempotent on id. */
+  putNotifications(records: NotificationRecord[]): Promise<void>;
 }
 
 /** A state write lost a race: someone else wrote the account's state first. Re-read and redo. */

@@ -1,0 +1,189 @@
+import { createHash } from "node:crypto";
+import { ScenarioPack, type ScenarioPack as ScenarioPackType } from "@backing/contracts";
+import {
+  type AccountOutcome,
+  DEFAULT_SCENARIO_PACK,
+  Decimal,
+  neutralString,
+  requirementString,
+  ScenarioRunner,
+  STATUSES,
+  stressSettings,
+  valueString,
+  ZERO,
+} from "@backing/core";
+import { currentParams, type EngineDeps, parseBooks, snapshotOf } from "./jobs.ts";
+import type { NotificationRecord, ReportStore } from "./ports.ts";
+
+export interface StressJobDeps extends EngineDeps {
+  reports: ReportStore;
+}
+
+export interface StressJobOptions {
+  pack?: unknown;
+  /** Accounts per page read from the store: the job holds one page plus the failing accounts. */
+  pageSize?: number;
+}
+
+export interface StressJobResult {
+  reportId: string;
+  location: string;
+  accounts: number;
+  scenarios: {
+    id: string;
+    liquidations: number;
+    totalBadDebt: string;
+    insuranceFundAfter: string;
+    cover1: string;
+    cover2: string;
+    rounds: number;
+  }[];
+  notifications: number;
+}
+
+const badDebtOf = (o: AccountOutcome) => (o.equity.isNegative() ? o.equity.neg() : ZERO);
+const deficitOf = (o: AccountOutcome) => Decimal.max(ZERO, o.maintenanceMargin.minus(o.equity));
+
+/**
+ * The scheduled stress test over the stored book (DESIGN §3.8): every scenario of the pack runs as
+ * passes over the accounts, read a page at a time, so memory holds one page and the accounts that
+ * fail, never the book. The full report (the JSON of `backing stress`, accounts streamed) goes to
+ * the report store; its summary to the table; a `report.stress.ready` outbox item per venue.
+ * Reverse stress needs ~16 more full runs per scenario, so the scheduled job leaves it to
+ * `backing stress` (reverseSeverity is null and the report says `"reverseComputed": false`).
+ * The report id derives from the prices, params and pack, so a re-run is idempotent.
+ */
+export async function runStressJob(
+  deps: StressJobDeps,
+  options: StressJobOptions = {},
+): Promise<StressJobResult> {
+  const pack: ScenarioPackType = ScenarioPack.parse(options.pack ?? DEFAULT_SCENARIO_PACK);
+  const pageSize = options.pageSize ?? 500;
+  const nowMs = deps.now();
+  const params = await currentParams(deps.store);
+  const settings = stressSettings(params);
+  const snapshot = snapshotOf(await deps.store.getPrices());
+  const volatility = deps.volatility ?? {};
+  const { market } = parseBooks([], snapshot, nowMs, params, volatility);
+  const asOf = new Date(nowMs).toISOString();
+  const reportId = `stress_${createHash("sha256")
+    .update(JSON.stringify([snapshot.id, params.version, pack.id, pack.version, asOf]))
+    .digest("hex")
+    .slice(0, 24)}`;
+  const venues = new Set<string>();
+  let accounts = 0;
+  const scenarios: StressJobResult["scenarios"] = [];
+
+  const pages = async function* () {
+    for await (const page of deps.store.scanAccounts(pageSize)) {
+      yield parseBooks(page, snapshot, nowMs, params, volatility).books;
+    }
+  };
+
+  async function* body(): AsyncIterable<string> {
+    yield `{\n"asOf": ${JSON.stringify(asOf)},\n"paramsVersion": ${JSON.stringify(params.version)},\n"pack": ${JSON.stringify(pack.id)},\n"reverseComputed": false,\n"scenarios": [`;
+    for (const [index, scenario] of pack.scenarios.entries()) {
+      const runner = new ScenarioRunner(market, params, scenario, new Decimal(1), settings);
+      while (!runner.final) {
+        for await (const books of pages()) runner.pass(books);
+        runner.endPass();
+      }
+      const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<string, number>;
+      let totalBadDebt = ZERO;
+      let totalDeficit = ZERO;
+      const largest: { id: string; badDebt: Decimal }[] = [];
+      yield `${index === 0 ? "" : ","}\n{ "id": ${JSON.stringify(scenario.id)}, "accounts": [`;
+      let first = true;
+      for await (const books of pages()) {
+        const rows: string[] = [];
+        if (index === 0) {
+          accounts += books.length;
+          for (const book of books) venues.add(book.venue);
+        }
+        for (const o of runner.pass(books)) {
+          byStatus[o.status] = (byStatus[o.status] ?? 0) + 1;
+          const badDebt = badDebtOf(o);
+          totalBadDebt = totalBadDebt.plus(badDebt);
+          totalDeficit = totalDeficit.plus(deficitOf(o));
+          if (badDebt.isPositive()) {
+            largest.push({ id: o.id, badDebt });
+            largest.sort((a, b) => b.badDebt.comparedTo(a.badDebt) || a.id.localeCompare(b.id));
+            largest.length = Math.min(largest.length, 2);
+          }
+          rows.push(
+            JSON.stringify({
+              id: o.id,
+              equity: valueString(o.equity),
+              maintenanceMargin: requirementString(o.maintenanceMargin),
+              status: o.status,
+              deficit: requirementString(deficitOf(o)),
+              badDebt: requirementString(badDebt),
+            }),
+          );
+        }
+        if (rows.length > 0) {
+          yield `${first ? "\n" : ",\n"}${rows.join(",\n")}`;
+          first = false;
+        }
+      }
+      const cover1 = largest[0]?.badDebt ?? ZERO;
+      const cover2 = cover1.plus(largest[1]?.badDebt ?? ZERO);
+      const aggregates = {
+        accountsByStatus: byStatus,
+        totalDeficit: requirementString(totalDeficit),
+        totalBadDebt: requirementString(totalBadDebt),
+        insuranceFundAfter: valueString(settings.insuranceFund.minus(totalBadDebt)),
+        cover1: requirementString(cover1),
+        cover2: requirementString(cover2),
+        coverAccounts: largest.map((l) => l.id),
+        reverseSeverity: null,
+        cascade: {
+          rounds: runner.rounds,
+          finalPrices: Object.fromEntries([...runner.finalPrices].map(([a, p]) => [a, neutralString(p)])),
+          forcedNotional: Object.fromEntries(
+            [...runner.forcedNotional].map(([a, n]) => [a, neutralString(n)]),
+          ),
+          addedBadDebt: requirementString(Decimal.max(ZERO, totalBadDebt.minus(runner.badDebtBeforeCascade))),
+        },
+        breaksFirst: runner.breaksFirst,
+      };
+      yield `],\n${JSON.stringify(aggregates).slice(1, -1)} }`;
+      scenarios.push({
+        id: scenario.id,
+        liquidations: byStatus.LIQUIDATION ?? 0,
+        totalBadDebt: aggregates.totalBadDebt,
+        insuranceFundAfter: aggregates.insuranceFundAfter,
+        cover1: aggregates.cover1,
+        cover2: aggregates.cover2,
+        rounds: runner.rounds,
+      });
+    }
+    yield "\n]\n}\n";
+  }
+
+  const location = await deps.reports.write("stress", reportId, body());
+  const summary = { pack: pack.id, paramsVersion: params.version, accounts, scenarios };
+  await deps.store.putReportSummary({
+    kind: "stress",
+    id: reportId,
+    asOf,
+    createdAtMs: nowMs,
+    location,
+    summary,
+  });
+  const notifications: NotificationRecord[] = [...venues].sort().map((venue) => ({
+    id: `ntf_${createHash("sha256").update(`${reportId}\u0000${venue}\u0000report.stress.ready`).digest("hex").slice(0, 32)}`,
+    type: "report.stress.ready",
+    venue,
+    accountId: null,
+    episodeId: null,
+    createdAtMs: nowMs,
+    payload: {
+      type: "report.stress.ready",
+      timestamp: asOf,
+      data: { venue, reportId, location, asOf, summary },
+    },
+  }));
+  await deps.store.putNotifications(notifications);
+  return { reportId, location, accounts, scenarios, notifications: notifications.length };
+}
