@@ -1,8 +1,8 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 
 // DESIGN §6. The table (keys, index, stream) comes from the same module the local runtime and the
-// tests use. The price-event bus, recompute queue, CronV2 jobs and the notify/API functions join
-// as their issues land.
+// tests use. The price-event bus, recompute queue, notify and API functions join as their issues
+// land.
 export default $config({
   app(input) {
     return {
@@ -14,6 +14,23 @@ export default $config({
   async run() {
     const { SST_TABLE_ARGS } = await import("./packages/dynamo/src/table-definition.ts");
     const table = new sst.aws.Dynamo("Risk", SST_TABLE_ARGS);
-    return { table: table.name };
+    const reports = new sst.aws.Bucket("Reports");
+    const cronFailures = new sst.aws.Queue("CronFailures");
+
+    // Stress pack over the stored book every 6 hours; a failed invocation is retried, then parked.
+    new sst.aws.CronV2("Stress", {
+      schedule: "rate(6 hours)",
+      retries: 2,
+      dlq: cronFailures.arn,
+      function: {
+        handler: "functions/stress.handler",
+        timeout: "15 minutes",
+        memory: "1024 MB",
+        link: [table, reports],
+        environment: { BACKING_TABLE_NAME: table.name, BACKING_REPORT_BUCKET: reports.name },
+      },
+    });
+
+    return { table: table.name, reports: reports.name };
   },
 });

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { ScenarioPack, StressReport } from "@backing/contracts";
 import { DEFAULT_RISK_PARAMS, DEFAULT_SCENARIO_PACK, parsePortfolio, stressReport } from "@backing/core";
 import { ingestPriceEvents, runStressJob } from "@backing/engine";
-import { demoBook, folderReportStore } from "@backing/local";
-import { afterAll, describe, expect, it } from "vitest";
+import { demoBook } from "@backing/local";
+import { folderReportStore } from "@backing/reports";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { freshStore } from "../helpers/dynamo.ts";
 
 const PRICES = { BTC: "21000", ETH: "1610", SOL: "35", USDT: "1", USDC: "1", stETH: "1593.9" };
@@ -82,5 +83,46 @@ describe("scheduled stress job over the stored book (DynamoDB Local)", () => {
       { pageSize: 25 },
     );
     expect((await store.listNotifications()).filter((n) => n.type === "report.stress.ready")).toHaveLength(3);
+  }, 120_000);
+});
+
+describe("the stress Lambda handler", () => {
+  it("wires the job from the environment and runs it (local adapters: DynamoDB Local, a report folder)", async () => {
+    const { store, tableName, drop } = await freshStore();
+    drops.push(drop);
+    // The handler runs on the wall clock: instruments must not have expired.
+    await store.putAccounts(
+      demoBook({
+        accounts: 30,
+        prices: PRICES,
+        futureExpiry: "2031-12-26T08:00:00Z",
+        optionExpiry: "2031-06-27T08:00:00Z",
+        seed: 9,
+      }),
+    );
+    const timestamp = new Date().toISOString();
+    await ingestPriceEvents(
+      Object.entries(PRICES).map(([asset, index]) => ({
+        eventId: `${asset}@h`,
+        asset,
+        index,
+        timestamp,
+        source: "test",
+      })),
+      { store, now: () => Date.parse(timestamp) },
+    );
+    const directory = await mkdtemp(join(tmpdir(), "backing-handler-"));
+    Object.assign(process.env, {
+      BACKING_TABLE_NAME: tableName,
+      BACKING_DYNAMODB_ENDPOINT: inject("dynamoEndpoint"),
+      BACKING_REPORT_DIR: directory,
+      BACKING_VOLATILITY: JSON.stringify(VOLATILITY),
+    });
+    const { handler } = await import("../../functions/stress.ts");
+    const result = await handler();
+    expect(result).toMatchObject({ accounts: 30, notifications: 3 });
+    const report = StressReport.parse(JSON.parse(await readFile(result.location, "utf8")));
+    expect(report.scenarios).toHaveLength(12);
+    expect(report.scenarios[0]?.accounts).toHaveLength(30);
   }, 120_000);
 });

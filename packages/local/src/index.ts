@@ -1,5 +1,4 @@
 export * from "./demo.ts";
 export * from "./demo-book.ts";
 export * from "./dynamo-local.ts";
-export * from "./report-store.ts";
 export * from "./scenarios/ftx-2022.ts";
