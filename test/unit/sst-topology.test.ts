@@ -1,0 +1,101 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/cli.ts";
+
+// sst.config.ts evaluated offline against recording stand-ins of the sst.aws.* globals
+// (reference/serverless.md §1.12): no Pulumi, no AWS.
+interface Recorded {
+  kind: string;
+  name: string;
+  args: Record<string, unknown>;
+}
+const recorded: Recorded[] = [];
+const component = (kind: string) =>
+  class {
+    name: string;
+    arn: string;
+    constructor(name: string, args: Record<string, unknown> = {}) {
+      recorded.push({ kind, name, args });
+      this.name = `${name}.name`;
+      this.arn = `${name}.arn`;
+    }
+  };
+
+const globals = globalThis as Record<string, unknown>;
+beforeAll(() => {
+  globals.$config = (config: unknown) => config;
+  globals.sst = {
+    aws: {
+      Dynamo: component("Dynamo"),
+      Bucket: component("Bucket"),
+      Queue: component("Queue"),
+      CronV2: component("CronV2"),
+    },
+  };
+});
+afterAll(() => {
+  delete globals.$config;
+  delete globals.sst;
+});
+
+async function topology() {
+  // A computed path: tsc must not type-check sst.config.ts without SST's generated types.
+  const config = (await import(join(ROOT, "sst.config.ts"))).default as {
+    app(input: { stage: string }): Record<string, unknown>;
+    run(): Promise<unknown>;
+  };
+  recorded.length = 0;
+  await config.run();
+  return { config, recorded: [...recorded] };
+}
+
+describe("sst.config.ts topology", () => {
+  it("names the app and keeps production resources on removal", async () => {
+    const { config } = await topology();
+    expect(config.app({ stage: "production" })).toMatchObject({
+      name: "backing",
+      home: "aws",
+      removal: "retain",
+    });
+    expect(config.app({ stage: "dev" })).toMatchObject({ removal: "remove" });
+  });
+
+  it("declares the one table with its stream", async () => {
+    const { recorded: resources } = await topology();
+    const table = resources.find((r) => r.kind === "Dynamo");
+    expect(table?.args).toMatchObject({
+      primaryIndex: { hashKey: "pk", rangeKey: "sk" },
+      stream: "new-and-old-images",
+    });
+  });
+
+  it("runs every CronV2 on a valid schedule, with retries and a DLQ, on a handler that exists and is linked", async () => {
+    const { recorded: resources } = await topology();
+    const crons = resources.filter((r) => r.kind === "CronV2");
+    expect(crons.map((c) => c.name)).toContain("Stress");
+    for (const cron of crons) {
+      const {
+        schedule,
+        retries,
+        dlq,
+        function: fn,
+      } = cron.args as {
+        schedule: string;
+        retries: number;
+        dlq: string;
+        function: { handler: string; link: unknown[] };
+      };
+      expect(schedule).toMatch(
+        /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/,
+      );
+      expect(retries).toBeGreaterThan(0);
+      expect(dlq).toMatch(/\.arn$/);
+      const [file, exported] = fn.handler.split(".") as [string, string];
+      expect(existsSync(join(ROOT, `${file}.ts`))).toBe(true);
+      const module = (await import(join(ROOT, `${file}.ts`))) as Record<string, unknown>;
+      expect(typeof module[exported]).toBe("function");
+      expect(fn.link.length).toBeGreaterThan(0);
+    }
+  });
+});
