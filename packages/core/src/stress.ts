@@ -97,38 +97,77 @@ export function shockMarket(market: Market, scenario: Scenario, k: Decimal): Mar
   return { ...market, quotes, vols };
 }
 
-/**
- * The book with every option re-marked under the stressed market (Black-76 at the shocked
- * underlying and shifted vol; an option given only a markPrice is revalued around its implied
- * vol). Linear positions and collateral are untouched. This is the float → Decimal boundary of the
- * stress engine: each option's stressed mark enters Decimal once, via `fromModelFloat`.
- */
-function stressOptions(
-  book: AccountBook,
-  base: Market,
-  stressed: Market,
-  scenario: Scenario,
-  k: number,
-): AccountBook {
-  if (!book.positions.some((p) => p.kind === "option")) return book;
-  return {
-    ...book,
-    positions: book.positions.map((p) => {
-      if (p.kind !== "option") return p;
+/** What an option needs to be re-marked in every pass: its base implied vol and time to expiry. */
+interface OptionModel {
+  type: "call" | "put";
+  size: number;
+  strike: number;
+  years: number;
+  vol: number;
+  underlying: string;
+}
+
+const optionModels = new WeakMap<AccountBook, OptionModel[]>();
+function optionModelsOf(book: AccountBook, base: Market): OptionModel[] {
+  let models = optionModels.get(book);
+  if (!models) {
+    models = book.positions.flatMap((p) => {
+      if (p.kind !== "option") return [];
       const years = yearsToExpiry(p, base.asOfMs);
-      const forward0 = (base.quotes.get(p.underlying) as Quote).mark.toNumber();
+      const forward = (base.quotes.get(p.underlying) as Quote).mark.toNumber();
       const strike = p.strike.toNumber();
-      const vol0 =
+      // An option given only a markPrice is revalued around its implied vol.
+      const vol =
         base.vols.get(p.underlying) ??
         (p.markPrice
-          ? impliedVol(p.optionType, forward0, strike, years, p.markPrice.toNumber())
+          ? impliedVol(p.optionType, forward, strike, years, p.markPrice.toNumber())
           : undefined) ??
         MIN_VOL;
-      const shift = Number(scenario.shocks[p.underlying]?.vol ?? "0") * k;
-      const forward = (stressed.quotes.get(p.underlying) as Quote).mark.toNumber();
-      const price = black76Price(p.optionType, forward, strike, years, Math.max(MIN_VOL, vol0 + shift));
-      return { ...p, markPrice: fromModelFloat(price) };
-    }),
+      return [{ type: p.optionType, size: p.size.toNumber(), strike, years, vol, underlying: p.underlying }];
+    });
+    optionModels.set(book, models);
+  }
+  return models;
+}
+
+/**
+ * The options of an account under a stressed market, in float64: Black-76 at the stressed
+ * underlying and shifted vol, value = size × mark, and the short-option IM/MM of §3.3. This is the
+ * stress engine's one float → Decimal boundary: the three sums enter Decimal once per account.
+ */
+function optionsUnderStress(
+  models: OptionModel[],
+  market: Market,
+  params: RiskParams,
+  volShift: (asset: string) => number,
+) {
+  const { shortInitialBase: base, shortInitialFloor: floor, shortMaintenance: maint } = params.options;
+  const [b, f, m] = [base.toNumber(), floor.toNumber(), maint.toNumber()];
+  let value = 0;
+  let initial = 0;
+  let maintenance = 0;
+  for (const o of models) {
+    const S = (market.quotes.get(o.underlying) as Quote).mark.toNumber();
+    const mark = black76Price(
+      o.type,
+      S,
+      o.strike,
+      o.years,
+      Math.max(MIN_VOL, o.vol + volShift(o.underlying)),
+    );
+    value += o.size * mark;
+    if (o.size >= 0) continue;
+    const units = -o.size;
+    const otm = o.type === "call" ? Math.max(o.strike - S, 0) : Math.max(S - o.strike, 0);
+    const initialPerUnit = Math.max(b * S - otm, f * S) + mark;
+    const maintenancePerUnit = o.type === "call" ? m * S + mark : Math.max(m * S, m * mark) + mark;
+    initial += units * (o.type === "call" ? initialPerUnit : Math.max(initialPerUnit, maintenancePerUnit));
+    maintenance += units * maintenancePerUnit;
+  }
+  return {
+    value: fromModelFloat(value),
+    initial: fromModelFloat(initial),
+    maintenance: fromModelFloat(maintenance),
   };
 }
 
@@ -153,17 +192,22 @@ function linearPart(book: AccountBook): AccountBook {
 }
 
 /**
- * Equity, MM and status of a stressed book. Standard model: the kernel on the linear part (compiled
- * once per book) plus each re-marked option's value and margins; portfolio model: the whole book.
+ * Equity, MM and status of a book under a stressed market. Standard model: the kernel on the linear
+ * part (compiled once per book) plus the options in float (`optionsUnderStress`); portfolio model:
+ * the whole book through the kernel with its options re-marked.
  */
 function evaluateAt(
   book: AccountBook,
-  base: AccountBook,
+  base: Market,
   market: Market,
   params: RiskParams,
+  volShift: (asset: string) => number,
 ): Omit<AccountOutcome, "closedInRound"> {
-  if (book.marginMode === "portfolio" || !book.positions.some((p) => p.kind === "option")) {
-    const totals = marginTotals(book.marginMode === "portfolio" ? book : linearPart(base), market, params);
+  const models = optionModelsOf(book, base);
+  if (book.marginMode === "portfolio" || models.length === 0) {
+    const target =
+      book.marginMode === "portfolio" ? remarkForPortfolio(book, base, market, volShift) : linearPart(book);
+    const totals = marginTotals(target, market, params);
     return {
       id: book.id,
       equity: totals.equity,
@@ -171,22 +215,42 @@ function evaluateAt(
       status: totalsStatus(totals, params.status.warningBuffer),
     };
   }
-  const linear = marginTotals(linearPart(base), market, params);
-  let equity = linear.equity;
-  let initialMargin = linear.initialMargin;
-  let maintenanceMargin = linear.maintenanceMargin;
-  for (const p of book.positions) {
-    if (p.kind !== "option") continue;
-    const figures = optionFigures(p, (market.quotes.get(p.underlying) as Quote).mark, market, params, false);
-    equity = equity.plus(figures.value);
-    initialMargin = initialMargin.plus(figures.initialMargin);
-    maintenanceMargin = maintenanceMargin.plus(figures.maintenanceMargin);
-  }
+  const linear = marginTotals(linearPart(book), market, params);
+  const options = optionsUnderStress(models, market, params, volShift);
+  const equity = linear.equity.plus(options.value);
+  const initialMargin = linear.initialMargin.plus(options.initial);
+  const maintenanceMargin = linear.maintenanceMargin.plus(options.maintenance);
   return {
     id: book.id,
     equity,
     maintenanceMargin,
     status: statusOf(equity, initialMargin, maintenanceMargin, params.status.warningBuffer),
+  };
+}
+
+/** Portfolio-margin books go through the grid whole: their options get stressed marks first. */
+function remarkForPortfolio(
+  book: AccountBook,
+  base: Market,
+  market: Market,
+  volShift: (asset: string) => number,
+): AccountBook {
+  const models = optionModelsOf(book, base);
+  if (models.length === 0) return book;
+  let next = 0;
+  return {
+    ...book,
+    positions: book.positions.map((p) => {
+      if (p.kind !== "option") return p;
+      const o = models[next++] as OptionModel;
+      const S = (market.quotes.get(o.underlying) as Quote).mark.toNumber();
+      return {
+        ...p,
+        markPrice: fromModelFloat(
+          black76Price(o.type, S, o.strike, o.years, Math.max(MIN_VOL, o.vol + volShift(o.underlying))),
+        ),
+      };
+    }),
   };
 }
 
@@ -253,14 +317,13 @@ export class ScenarioRunner {
   /** Evaluates one page of the book in the current pass; in the final pass returns the outcomes. */
   pass(books: readonly AccountBook[]): AccountOutcome[] {
     const outcomes: AccountOutcome[] = [];
-    for (const base of books) {
-      const book = stressOptions(base, this.market, this.shocked, this.scenario, this.k.toNumber());
+    for (const book of books) {
       const closedIn = this.closed.get(book.id);
       if (closedIn !== undefined) {
         let outcome = this.frozen.get(book.id);
         if (!outcome) {
           outcome = {
-            ...evaluateAt(book, base, this.prices, this.params),
+            ...this.evaluate(book),
             status: "LIQUIDATION",
             closedInRound: closedIn,
           };
@@ -270,7 +333,7 @@ export class ScenarioRunner {
         continue;
       }
       const outcome: AccountOutcome = {
-        ...evaluateAt(book, base, this.prices, this.params),
+        ...this.evaluate(book),
         closedInRound: 0,
       };
       if (this.rounds === 0 && !this.final) {
@@ -281,6 +344,13 @@ export class ScenarioRunner {
       else if (this.cascades && outcome.status === "LIQUIDATION") this.fail(book);
     }
     return outcomes;
+  }
+
+  private readonly volShift = (asset: string) =>
+    Number(this.scenario.shocks[asset]?.vol ?? "0") * this.k.toNumber();
+
+  private evaluate(book: AccountBook) {
+    return evaluateAt(book, this.market, this.prices, this.params, this.volShift);
   }
 
   private noteFirstBreak(outcome: AccountOutcome): void {
