@@ -297,6 +297,8 @@ export class ScenarioRunner {
   private readonly closed = new Map<string, number>();
   private readonly frozen = new Map<string, AccountOutcome>();
   private failingThisPass: string[] = [];
+  /** The first pass (at the shocked prices) also records the pre-cascade bad debt and first breaks. */
+  private firstPassDone = false;
   /** Forced flow of this pass's failures, applied by endPass if the round goes ahead. */
   private pendingFlow: { asset: string; notional: Decimal }[] = [];
   private firstBreaks: { id: string; deficit: Decimal }[] = [];
@@ -312,6 +314,8 @@ export class ScenarioRunner {
     this.shocked = shockMarket(market, scenario, k);
     this.prices = this.shocked;
     this.cascades = scenario.cascade && settings.impact.size > 0;
+    // Without a cascade the shocked prices are final: one pass reports everything.
+    this.final = !this.cascades;
   }
 
   /** Evaluates one page of the book in the current pass; in the final pass returns the outcomes. */
@@ -336,7 +340,7 @@ export class ScenarioRunner {
         ...this.evaluate(book),
         closedInRound: 0,
       };
-      if (this.rounds === 0 && !this.final) {
+      if (!this.firstPassDone) {
         this.badDebtBeforeCascade = this.badDebtBeforeCascade.plus(badDebtOf(outcome.equity));
         if (outcome.status === "LIQUIDATION") this.noteFirstBreak(outcome);
       }
@@ -374,6 +378,7 @@ export class ScenarioRunner {
 
   /** Ends a pass: applies this round's forced flow, or switches to the final pass when nobody new failed. */
   endPass(): void {
+    this.firstPassDone = true;
     if (this.final) return;
     if (this.failingThisPass.length === 0 || this.rounds >= this.settings.maxCascadeRounds) {
       this.final = true;
