@@ -13,5 +13,6 @@ export * from "./portfolio-input.ts";
 export * from "./portfolio-margin.ts";
 export * from "./price-guards.ts";
 export * from "./random.ts";
+export * from "./scaled.ts";
 export * from "./status-machine.ts";
 export * from "./stress.ts";

@@ -47,7 +47,7 @@ function fixedParameter(value: Decimal): bigint | null {
 }
 
 /** An integer count of 10^-(18·k) back to an exact Decimal. */
-function fromFixed(value: bigint, scaleMultiple: number): Decimal {
+export function fromFixed(value: bigint, scaleMultiple: number): Decimal {
   if (value === 0n) return ZERO;
   // Trailing zeros cost decimal.js parsing time; most values carry dozens of them at scale 54.
   const digits = value.toString();
@@ -317,7 +317,7 @@ function fixedMarket(market: Market): Map<string, FixedQuote> | null {
  * Totals of the pure fixed-point case (perps, futures and collateral only): exact integers at scale
  * 54, turned into Decimals only when read, and compared for the status without any Decimal.
  */
-class FixedTotals implements MarginTotals {
+export class FixedTotals implements MarginTotals {
   #cache = new Map<string, Decimal>();
   constructor(
     readonly collateral54: bigint,
@@ -374,7 +374,7 @@ class FixedTotals implements MarginTotals {
   }
 }
 
-interface DividedInitial {
+export interface DividedInitial {
   numerator: bigint;
   denominator: bigint;
   legs: { absSize: Decimal; mark: Decimal; maxLeverage: Decimal }[];

@@ -1,19 +1,19 @@
 import type { Scenario, ScenarioPack, StressReport } from "@backing/contracts";
-import { type AccountStatus, STATUSES, statusOf } from "./account.ts";
+import type { AccountStatus } from "./account.ts";
 import { black76Price, impliedVol } from "./black76.ts";
 import type { AccountBook, Market, Quote } from "./book.ts";
-import {
-  Decimal,
-  fromModelFloat,
-  neutralString,
-  ONE,
-  requirementString,
-  valueString,
-  ZERO,
-} from "./decimal.ts";
-import { marginTotals, totalsStatus } from "./kernel.ts";
+import { Decimal, fromModelFloat, neutralString, ONE, ZERO } from "./decimal.ts";
+import { marginTotals } from "./kernel.ts";
 import { optionFigures, yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
+import {
+  formatScaled,
+  type ScaledTotals,
+  scaledFromFloat,
+  scaledStatus,
+  scaledTotals,
+  toScaled,
+} from "./scaled.ts";
 
 /** Liquid staking tokens are priced off their reference asset: a peg is a ratio to it. */
 const LST_REFERENCE: Readonly<Record<string, string>> = { stETH: "ETH", wstETH: "ETH" };
@@ -133,7 +133,8 @@ function optionModelsOf(book: AccountBook, base: Market): OptionModel[] {
 /**
  * The options of an account under a stressed market, in float64: Black-76 at the stressed
  * underlying and shifted vol, value = size × mark, and the short-option IM/MM of §3.3. This is the
- * stress engine's one float → Decimal boundary: the three sums enter Decimal once per account.
+ * stress engine's one float → exact boundary: the three sums enter (as 15 significant digits, like
+ * `fromModelFloat`) once per account.
  */
 function optionsUnderStress(
   models: OptionModel[],
@@ -165,16 +166,17 @@ function optionsUnderStress(
     maintenance += units * maintenancePerUnit;
   }
   return {
-    value: fromModelFloat(value),
-    initial: fromModelFloat(initial),
-    maintenance: fromModelFloat(maintenance),
+    value: scaledFromFloat(value),
+    initial: scaledFromFloat(initial),
+    maintenance: scaledFromFloat(maintenance),
   };
 }
 
+/** One account after a scenario; amounts are exact integers at scale 54 (see scaled.ts). */
 export interface AccountOutcome {
   id: string;
-  equity: Decimal;
-  maintenanceMargin: Decimal;
+  equity: bigint;
+  maintenance: bigint;
   status: AccountStatus;
   /** Cascade round in which the account was force-closed (0: not closed). */
   closedInRound: number;
@@ -196,6 +198,17 @@ function linearPart(book: AccountBook): AccountBook {
  * part (compiled once per book) plus the options in float (`optionsUnderStress`); portfolio model:
  * the whole book through the kernel with its options re-marked.
  */
+const scaledParameters = new WeakMap<Decimal, bigint>();
+/** A parameter read for every account (the warning buffer) converted once. */
+function scaledParameter(value: Decimal): bigint {
+  let scaled = scaledParameters.get(value);
+  if (scaled === undefined) {
+    scaled = toScaled(value);
+    scaledParameters.set(value, scaled);
+  }
+  return scaled;
+}
+
 function evaluateAt(
   book: AccountBook,
   base: Market,
@@ -204,27 +217,31 @@ function evaluateAt(
   volShift: (asset: string) => number,
 ): Omit<AccountOutcome, "closedInRound"> {
   const models = optionModelsOf(book, base);
+  const warning = scaledParameter(params.status.warningBuffer);
   if (book.marginMode === "portfolio" || models.length === 0) {
     const target =
       book.marginMode === "portfolio" ? remarkForPortfolio(book, base, market, volShift) : linearPart(book);
-    const totals = marginTotals(target, market, params);
+    const totals = scaledTotals(marginTotals(target, market, params));
     return {
       id: book.id,
       equity: totals.equity,
-      maintenanceMargin: totals.maintenanceMargin,
-      status: totalsStatus(totals, params.status.warningBuffer),
+      maintenance: totals.maintenance,
+      status: scaledStatus(totals, warning),
     };
   }
-  const linear = marginTotals(linearPart(book), market, params);
+  const linear = scaledTotals(marginTotals(linearPart(book), market, params));
   const options = optionsUnderStress(models, market, params, volShift);
-  const equity = linear.equity.plus(options.value);
-  const initialMargin = linear.initialMargin.plus(options.initial);
-  const maintenanceMargin = linear.maintenanceMargin.plus(options.maintenance);
+  const totals: ScaledTotals = {
+    equity: linear.equity + options.value,
+    initial: linear.initial + options.initial,
+    initialFraction: linear.initialFraction,
+    maintenance: linear.maintenance + options.maintenance,
+  };
   return {
     id: book.id,
-    equity,
-    maintenanceMargin,
-    status: statusOf(equity, initialMargin, maintenanceMargin, params.status.warningBuffer),
+    equity: totals.equity,
+    maintenance: totals.maintenance,
+    status: scaledStatus(totals, warning),
   };
 }
 
@@ -259,16 +276,14 @@ export interface ScenarioRun {
   rounds: number;
   finalPrices: Map<string, Decimal>;
   forcedNotional: Map<string, Decimal>;
-  /** Bad debt at the shocked prices, before any cascade. */
-  badDebtBeforeCascade: Decimal;
+  /** Bad debt at the shocked prices, before any cascade (scale 54). */
+  badDebtBeforeCascade: bigint;
   breaksFirst: string[];
 }
 
-const badDebtOf = (equity: Decimal) => (equity.isNegative() ? equity.neg() : ZERO);
-const deficitOf = (o: { equity: Decimal; maintenanceMargin: Decimal }) => {
-  const gap = o.maintenanceMargin.minus(o.equity);
-  return gap.isPositive() ? gap : ZERO;
-};
+export const badDebtOf = (o: { equity: bigint }) => (o.equity < 0n ? -o.equity : 0n);
+export const deficitOf = (o: { equity: bigint; maintenance: bigint }) =>
+  o.maintenance > o.equity ? o.maintenance - o.equity : 0n;
 
 /**
  * One scenario at severity k, as passes over the book so a stored book can be streamed page by
@@ -291,7 +306,7 @@ export class ScenarioRunner {
   rounds = 0;
   final = false;
   readonly forcedNotional = new Map<string, Decimal>();
-  badDebtBeforeCascade = ZERO;
+  badDebtBeforeCascade = 0n;
   private readonly netFlow = new Map<string, Decimal>();
   /** Accounts closed in a round (id → round) and, once frozen, their outcome. */
   private readonly closed = new Map<string, number>();
@@ -301,7 +316,7 @@ export class ScenarioRunner {
   private firstPassDone = false;
   /** Forced flow of this pass's failures, applied by endPass if the round goes ahead. */
   private pendingFlow: { asset: string; notional: Decimal }[] = [];
-  private firstBreaks: { id: string; deficit: Decimal }[] = [];
+  private firstBreaks: { id: string; deficit: bigint }[] = [];
   private readonly cascades: boolean;
 
   constructor(
@@ -341,7 +356,7 @@ export class ScenarioRunner {
         closedInRound: 0,
       };
       if (!this.firstPassDone) {
-        this.badDebtBeforeCascade = this.badDebtBeforeCascade.plus(badDebtOf(outcome.equity));
+        this.badDebtBeforeCascade += badDebtOf(outcome);
         if (outcome.status === "LIQUIDATION") this.noteFirstBreak(outcome);
       }
       if (this.final) outcomes.push(outcome);
@@ -359,7 +374,9 @@ export class ScenarioRunner {
 
   private noteFirstBreak(outcome: AccountOutcome): void {
     this.firstBreaks.push({ id: outcome.id, deficit: deficitOf(outcome) });
-    this.firstBreaks.sort((a, b) => b.deficit.comparedTo(a.deficit) || a.id.localeCompare(b.id));
+    this.firstBreaks.sort((a, b) =>
+      a.deficit === b.deficit ? a.id.localeCompare(b.id) : b.deficit > a.deficit ? 1 : -1,
+    );
     if (this.firstBreaks.length > 10) this.firstBreaks.length = 10;
   }
 
@@ -444,8 +461,7 @@ export function runScenario(
   };
 }
 
-const totalBadDebt = (run: ScenarioRun) =>
-  run.accounts.reduce((sum, o) => sum.plus(badDebtOf(o.equity)), ZERO);
+const totalBadDebt = (run: ScenarioRun) => run.accounts.reduce((sum, o) => sum + badDebtOf(o), 0n);
 
 /**
  * Reverse stress: the smallest severity k in (0, 5] at which total bad debt exceeds the insurance
@@ -458,8 +474,9 @@ export function reverseSeverity(
   scenario: Scenario,
   settings: StressSettings,
 ): Decimal | null {
+  const fund = toScaled(settings.insuranceFund);
   const exceeds = (k: Decimal) =>
-    totalBadDebt(runScenario(books, market, params, scenario, k, settings)).gt(settings.insuranceFund);
+    totalBadDebt(runScenario(books, market, params, scenario, k, settings)) > fund;
   let high = new Decimal(5);
   if (!exceeds(high)) return null;
   let low = ZERO;
@@ -476,6 +493,79 @@ export interface StressOptions {
   scenarios?: readonly string[];
   /** Skip the reverse-stress bisection (it runs the scenario ~16 more times). */
   reverse?: boolean;
+}
+
+/** The pack over the book: DESIGN §3.8's report. */
+/**
+ * Sums one scenario's account outcomes into DESIGN §3.8's aggregates, one account at a time (the
+ * in-memory report and the streamed scheduled job share it).
+ */
+export class StressAggregator {
+  readonly byStatus: Record<AccountStatus, number> = {
+    HEALTHY: 0,
+    WARNING: 0,
+    MARGIN_CALL: 0,
+    LIQUIDATION: 0,
+  };
+  totalBadDebt = 0n;
+  totalDeficit = 0n;
+  private readonly largest: { id: string; badDebt: bigint }[] = [];
+
+  /** Adds an account and returns its report row. */
+  add(o: AccountOutcome): StressReport["scenarios"][number]["accounts"][number] {
+    const badDebt = badDebtOf(o);
+    const deficit = deficitOf(o);
+    this.byStatus[o.status]++;
+    this.totalBadDebt += badDebt;
+    this.totalDeficit += deficit;
+    if (badDebt > 0n) {
+      this.largest.push({ id: o.id, badDebt });
+      this.largest.sort((a, b) =>
+        a.badDebt === b.badDebt ? a.id.localeCompare(b.id) : b.badDebt > a.badDebt ? 1 : -1,
+      );
+      if (this.largest.length > 2) this.largest.length = 2;
+    }
+    return {
+      id: o.id,
+      equity: formatScaled(o.equity, "down"),
+      maintenanceMargin: formatScaled(o.maintenance, "up"),
+      status: o.status,
+      deficit: formatScaled(deficit, "up"),
+      badDebt: formatScaled(badDebt, "up"),
+    };
+  }
+
+  /** Everything of the scenario's entry but `id`, `accounts` and `reverseSeverity`. */
+  aggregates(
+    settings: StressSettings,
+    run: {
+      rounds: number;
+      finalPrices: Map<string, Decimal>;
+      forcedNotional: Map<string, Decimal>;
+      badDebtBeforeCascade: bigint;
+      breaksFirst: string[];
+    },
+  ) {
+    const cover1 = this.largest[0]?.badDebt ?? 0n;
+    const cover2 = cover1 + (this.largest[1]?.badDebt ?? 0n);
+    const added = this.totalBadDebt - run.badDebtBeforeCascade;
+    return {
+      accountsByStatus: { ...this.byStatus },
+      totalDeficit: formatScaled(this.totalDeficit, "up"),
+      totalBadDebt: formatScaled(this.totalBadDebt, "up"),
+      insuranceFundAfter: formatScaled(toScaled(settings.insuranceFund) - this.totalBadDebt, "down"),
+      cover1: formatScaled(cover1, "up"),
+      cover2: formatScaled(cover2, "up"),
+      coverAccounts: this.largest.map((l) => l.id),
+      cascade: {
+        rounds: run.rounds,
+        finalPrices: Object.fromEntries([...run.finalPrices].map(([a, p]) => [a, neutralString(p)])),
+        forcedNotional: Object.fromEntries([...run.forcedNotional].map(([a, n]) => [a, neutralString(n)])),
+        addedBadDebt: formatScaled(added > 0n ? added : 0n, "up"),
+      },
+      breaksFirst: run.breaksFirst,
+    };
+  }
 }
 
 /** The pack over the book: DESIGN §3.8's report. */
@@ -499,50 +589,19 @@ export function stressReport(
         ONE,
         settings,
       );
-      const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<AccountStatus, number>;
-      for (const o of run.accounts) byStatus[o.status]++;
-      const badDebts = run.accounts
-        .map((o) => ({ id: o.id, badDebt: badDebtOf(o.equity) }))
-        .filter((b) => b.badDebt.isPositive())
-        .sort((a, b) => b.badDebt.comparedTo(a.badDebt) || a.id.localeCompare(b.id));
-      const total = badDebts.reduce((sum, b) => sum.plus(b.badDebt), ZERO);
-      const totalDeficit = run.accounts.reduce((sum, o) => sum.plus(deficitOf(o)), ZERO);
-      const cover1 = badDebts[0]?.badDebt ?? ZERO;
-      const cover2 = cover1.plus(badDebts[1]?.badDebt ?? ZERO);
+      const aggregator = new StressAggregator();
+      const accounts = run.accounts.map((o) => aggregator.add(o));
       const reverse =
         options.reverse === false
           ? null
           : reverseSeverity(portfolio.accounts, portfolio.market, portfolio.params, scenario, settings);
+      const { accountsByStatus, ...rest } = aggregator.aggregates(settings, run);
       return {
         id: scenario.id,
-        accountsByStatus: {
-          HEALTHY: byStatus.HEALTHY,
-          WARNING: byStatus.WARNING,
-          MARGIN_CALL: byStatus.MARGIN_CALL,
-          LIQUIDATION: byStatus.LIQUIDATION,
-        },
-        totalDeficit: requirementString(totalDeficit),
-        totalBadDebt: requirementString(total),
-        insuranceFundAfter: valueString(settings.insuranceFund.minus(total)),
-        cover1: requirementString(cover1),
-        cover2: requirementString(cover2),
-        coverAccounts: badDebts.slice(0, 2).map((b) => b.id),
+        accountsByStatus,
+        ...rest,
         reverseSeverity: reverse ? reverse.toFixed() : null,
-        cascade: {
-          rounds: run.rounds,
-          finalPrices: Object.fromEntries([...run.finalPrices].map(([a, p]) => [a, neutralString(p)])),
-          forcedNotional: Object.fromEntries([...run.forcedNotional].map(([a, n]) => [a, neutralString(n)])),
-          addedBadDebt: requirementString(Decimal.max(ZERO, total.minus(run.badDebtBeforeCascade))),
-        },
-        breaksFirst: run.breaksFirst,
-        accounts: run.accounts.map((o) => ({
-          id: o.id,
-          equity: valueString(o.equity),
-          maintenanceMargin: requirementString(o.maintenanceMargin),
-          status: o.status,
-          deficit: requirementString(deficitOf(o)),
-          badDebt: requirementString(badDebtOf(o.equity)),
-        })),
+        accounts,
       };
     }),
   };

@@ -1,16 +1,11 @@
 import { createHash } from "node:crypto";
 import { ScenarioPack, type ScenarioPack as ScenarioPackType } from "@backing/contracts";
 import {
-  type AccountOutcome,
   DEFAULT_SCENARIO_PACK,
   Decimal,
-  neutralString,
-  requirementString,
   ScenarioRunner,
-  STATUSES,
+  StressAggregator,
   stressSettings,
-  valueString,
-  ZERO,
 } from "@backing/core";
 import { currentParams, type EngineDeps, parseBooks, snapshotOf } from "./jobs.ts";
 import type { NotificationRecord, ReportStore } from "./ports.ts";
@@ -40,9 +35,6 @@ export interface StressJobResult {
   }[];
   notifications: number;
 }
-
-const badDebtOf = (o: AccountOutcome) => (o.equity.isNegative() ? o.equity.neg() : ZERO);
-const deficitOf = (o: AccountOutcome) => Decimal.max(ZERO, o.maintenanceMargin.minus(o.equity));
 
 /**
  * The scheduled stress test over the stored book (DESIGN §3.8): every scenario of the pack runs as
@@ -88,69 +80,25 @@ export async function runStressJob(
         for await (const books of pages()) runner.pass(books);
         runner.endPass();
       }
-      const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<string, number>;
-      let totalBadDebt = ZERO;
-      let totalDeficit = ZERO;
-      const largest: { id: string; badDebt: Decimal }[] = [];
+      const aggregator = new StressAggregator();
       yield `${index === 0 ? "" : ","}\n{ "id": ${JSON.stringify(scenario.id)}, "accounts": [`;
       let first = true;
       for await (const books of pages()) {
-        const rows: string[] = [];
         if (index === 0) {
           accounts += books.length;
           for (const book of books) venues.add(book.venue);
         }
-        for (const o of runner.pass(books)) {
-          byStatus[o.status] = (byStatus[o.status] ?? 0) + 1;
-          const badDebt = badDebtOf(o);
-          totalBadDebt = totalBadDebt.plus(badDebt);
-          totalDeficit = totalDeficit.plus(deficitOf(o));
-          if (badDebt.isPositive()) {
-            largest.push({ id: o.id, badDebt });
-            largest.sort((a, b) => b.badDebt.comparedTo(a.badDebt) || a.id.localeCompare(b.id));
-            largest.length = Math.min(largest.length, 2);
-          }
-          rows.push(
-            JSON.stringify({
-              id: o.id,
-              equity: valueString(o.equity),
-              maintenanceMargin: requirementString(o.maintenanceMargin),
-              status: o.status,
-              deficit: requirementString(deficitOf(o)),
-              badDebt: requirementString(badDebt),
-            }),
-          );
-        }
+        const rows = runner.pass(books).map((o) => JSON.stringify(aggregator.add(o)));
         if (rows.length > 0) {
           yield `${first ? "\n" : ",\n"}${rows.join(",\n")}`;
           first = false;
         }
       }
-      const cover1 = largest[0]?.badDebt ?? ZERO;
-      const cover2 = cover1.plus(largest[1]?.badDebt ?? ZERO);
-      const aggregates = {
-        accountsByStatus: byStatus,
-        totalDeficit: requirementString(totalDeficit),
-        totalBadDebt: requirementString(totalBadDebt),
-        insuranceFundAfter: valueString(settings.insuranceFund.minus(totalBadDebt)),
-        cover1: requirementString(cover1),
-        cover2: requirementString(cover2),
-        coverAccounts: largest.map((l) => l.id),
-        reverseSeverity: null,
-        cascade: {
-          rounds: runner.rounds,
-          finalPrices: Object.fromEntries([...runner.finalPrices].map(([a, p]) => [a, neutralString(p)])),
-          forcedNotional: Object.fromEntries(
-            [...runner.forcedNotional].map(([a, n]) => [a, neutralString(n)]),
-          ),
-          addedBadDebt: requirementString(Decimal.max(ZERO, totalBadDebt.minus(runner.badDebtBeforeCascade))),
-        },
-        breaksFirst: runner.breaksFirst,
-      };
+      const aggregates = { ...aggregator.aggregates(settings, runner), reverseSeverity: null };
       yield `],\n${JSON.stringify(aggregates).slice(1, -1)} }`;
       scenarios.push({
         id: scenario.id,
-        liquidations: byStatus.LIQUIDATION ?? 0,
+        liquidations: aggregates.accountsByStatus.LIQUIDATION,
         totalBadDebt: aggregates.totalBadDebt,
         insuranceFundAfter: aggregates.insuranceFundAfter,
         cover1: aggregates.cover1,
