@@ -495,7 +495,34 @@ export interface StressOptions {
   reverse?: boolean;
 }
 
-/** The pack over the book: DESIGN §3.8's report. */
+/** One line of a stress summary (the demo's table, the scheduled report's stored summary). */
+export interface StressSummaryRow {
+  id: string;
+  liquidations: number;
+  totalBadDebt: string;
+  insuranceFundAfter: string;
+  cover1: string;
+  cover2: string;
+  cascadeRounds: number;
+}
+
+export function stressSummaryRow(
+  entry: Omit<
+    StressReport["scenarios"][number],
+    "accounts" | "reverseSeverity" | "coverAccounts" | "breaksFirst" | "totalDeficit"
+  >,
+): StressSummaryRow {
+  return {
+    id: entry.id,
+    liquidations: entry.accountsByStatus.LIQUIDATION,
+    totalBadDebt: entry.totalBadDebt,
+    insuranceFundAfter: entry.insuranceFundAfter,
+    cover1: entry.cover1,
+    cover2: entry.cover2,
+    cascadeRounds: entry.cascade.rounds,
+  };
+}
+
 /**
  * Sums one scenario's account outcomes into DESIGN §3.8's aggregates, one account at a time (the
  * in-memory report and the streamed scheduled job share it).

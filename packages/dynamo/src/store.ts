@@ -47,6 +47,17 @@ function exposureAssets(account: Account): string[] {
   return [...new Set([...account.positions.map((p) => p.underlying), ...Object.keys(account.collateral)])];
 }
 
+/** An outbox item: the notification, indexed by venue and time, pending delivery. */
+function notificationItem(n: NotificationRecord): Item {
+  return {
+    ...keys.notification(n.id),
+    ...keys.notificationByVenue(n.venue, n.createdAtMs, n.id),
+    type: "notification",
+    notification: n,
+    delivery: "pending",
+  };
+}
+
 /**
  * EngineStore over one DynamoDB table (see table.ts and keys.ts). Decimals stay strings; batch calls
  * respect the service limits and retry unprocessed items with backoff; conditional failures become
@@ -233,13 +244,7 @@ export class DynamoEngineStore implements EngineStore {
         (n): TransactItem => ({
           Put: {
             TableName: this.tableName,
-            Item: {
-              ...keys.notification(n.id),
-              ...keys.notificationByVenue(n.venue, n.createdAtMs, n.id),
-              type: "notification",
-              notification: n,
-              delivery: "pending",
-            },
+            Item: notificationItem(n),
             ConditionExpression: "attribute_not_exists(pk)",
           },
         }),
@@ -350,13 +355,7 @@ export class DynamoEngineStore implements EngineStore {
         await this.documents.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: {
-              ...keys.notification(n.id),
-              ...keys.notificationByVenue(n.venue, n.createdAtMs, n.id),
-              type: "notification",
-              notification: n,
-              delivery: "pending",
-            },
+            Item: notificationItem(n),
             ConditionExpression: "attribute_not_exists(pk)",
           }),
         );

@@ -5,7 +5,9 @@ import {
   Decimal,
   ScenarioRunner,
   StressAggregator,
+  type StressSummaryRow,
   stressSettings,
+  stressSummaryRow,
 } from "@backing/core";
 import { currentParams, type EngineDeps, parseBooks, snapshotOf } from "./jobs.ts";
 import type { NotificationRecord, ReportStore } from "./ports.ts";
@@ -24,15 +26,7 @@ export interface StressJobResult {
   reportId: string;
   location: string;
   accounts: number;
-  scenarios: {
-    id: string;
-    liquidations: number;
-    totalBadDebt: string;
-    insuranceFundAfter: string;
-    cover1: string;
-    cover2: string;
-    rounds: number;
-  }[];
+  scenarios: StressSummaryRow[];
   notifications: number;
 }
 
@@ -96,15 +90,7 @@ export async function runStressJob(
       }
       const aggregates = { ...aggregator.aggregates(settings, runner), reverseSeverity: null };
       yield `],\n${JSON.stringify(aggregates).slice(1, -1)} }`;
-      scenarios.push({
-        id: scenario.id,
-        liquidations: aggregates.accountsByStatus.LIQUIDATION,
-        totalBadDebt: aggregates.totalBadDebt,
-        insuranceFundAfter: aggregates.insuranceFundAfter,
-        cover1: aggregates.cover1,
-        cover2: aggregates.cover2,
-        rounds: runner.rounds,
-      });
+      scenarios.push(stressSummaryRow({ id: scenario.id, ...aggregates }));
     }
     yield "\n]\n}\n";
   }

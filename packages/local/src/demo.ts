@@ -4,7 +4,9 @@ import {
   DEFAULT_SCENARIO_PACK,
   type NotificationType,
   parsePortfolio,
+  type StressSummaryRow,
   stressReport,
+  stressSummaryRow,
 } from "@backing/core";
 import { connect, createTable, DynamoEngineStore } from "@backing/dynamo";
 import { cachedStore, expireCalls, processPriceEvents } from "@backing/engine";
@@ -33,18 +35,8 @@ export interface DemoSummary {
   skippedStale: number;
   invalidAccounts: number;
   /** The shipped stress pack over the book at the replay's last prices (no reverse stress here). */
-  stress: DemoStressRow[];
+  stress: StressSummaryRow[];
   elapsedMs: number;
-}
-
-export interface DemoStressRow {
-  id: string;
-  liquidations: number;
-  totalBadDebt: string;
-  insuranceFundAfter: string;
-  cover1: string;
-  cover2: string;
-  cascadeRounds: number;
 }
 
 /**
@@ -131,15 +123,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       (await store.getParams()) ?? DEFAULT_RISK_PARAMS,
     );
     const report = stressReport(portfolio, ScenarioPack.parse(DEFAULT_SCENARIO_PACK), { reverse: false });
-    summary.stress = report.scenarios.map((s) => ({
-      id: s.id,
-      liquidations: s.accountsByStatus.LIQUIDATION,
-      totalBadDebt: s.totalBadDebt,
-      insuranceFundAfter: s.insuranceFundAfter,
-      cover1: s.cover1,
-      cover2: s.cover2,
-      cascadeRounds: s.cascade.rounds,
-    }));
+    summary.stress = report.scenarios.map(stressSummaryRow);
     options.progress?.("stress", 1, 1);
     summary.elapsedMs = clock() - started;
     return summary;
