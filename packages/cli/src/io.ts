@@ -61,7 +61,8 @@ export function progress(io: Io, label: string, total: number, options: { always
           `\r${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${percent}% (${done}/${total})`,
         );
       } else {
-        if (percent % 10 !== 0 || percent === lastShown) return;
+        // A line each time another tenth is done (or at the end).
+        if (Math.floor(percent / 10) === Math.floor(lastShown / 10) && done !== total) return;
         io.stderr.write(`${label}: ${percent}% (${done}/${total})\n`);
       }
       lastShown = percent;

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { issuesFromZod, ScenarioPack, type StressReport } from "@backing/contracts";
 import { DEFAULT_RISK_PARAMS, DEFAULT_SCENARIO_PACK, parsePortfolio, stressReport } from "@backing/core";
-import { BadInputError, EXIT_OK, type Io, readJsonInput, write } from "./io.ts";
+import { BadInputError, EXIT_OK, type Io, progress, readJsonInput, write } from "./io.ts";
 
 export const STRESS_HELP = `Usage: backing stress <portfolio-file|-> [options]
 
@@ -95,7 +95,14 @@ export async function stressCommand(args: string[], io: Io): Promise<number> {
       `unknown --scenario ${unknown.join(", ")} (the pack has ${pack.scenarios.map((s) => s.id).join(", ")})`,
     );
   }
+  // Progress per scenario on stderr once the book is large enough for a run to take a while.
+  const total = values.scenario?.length ?? pack.scenarios.length;
+  const bar = progress(io, "stress scenarios", total, { always: portfolio.accounts.length >= 2_000 });
   const report = stressReport(portfolio, pack, {
+    onScenario: (done) => {
+      bar.tick(done);
+      if (done === total) bar.done();
+    },
     ...(values.scenario ? { scenarios: values.scenario } : {}),
     reverse: !values["skip-reverse"],
   });

@@ -493,6 +493,8 @@ export interface StressOptions {
   scenarios?: readonly string[];
   /** Skip the reverse-stress bisection (it runs the scenario ~16 more times). */
   reverse?: boolean;
+  /** Called after each scenario, for progress on long runs. */
+  onScenario?: (done: number, total: number) => void;
 }
 
 /** One line of a stress summary (the demo's table, the scheduled report's stored summary). */
@@ -623,6 +625,7 @@ export function stressReport(
           ? null
           : reverseSeverity(portfolio.accounts, portfolio.market, portfolio.params, scenario, settings);
       const { accountsByStatus, ...rest } = aggregator.aggregates(settings, run);
+      options.onScenario?.(scenarios.indexOf(scenario) + 1, scenarios.length);
       return {
         id: scenario.id,
         accountsByStatus,
