@@ -5,6 +5,7 @@ import {
   type EngineStore,
   expireCalls,
   ingestPriceEvents,
+  type NotificationRecord,
   PriceEventInputError,
   processPriceEvents,
   recomputeAccounts,
@@ -80,7 +81,10 @@ describe("price events → recompute → transactional outbox (DynamoDB Local)",
       deadline: "2022-11-09T00:01:00.000Z",
       paramsVersion: "2026-01-15",
     });
-    expect((notification?.payload as MarginNotificationPayload).data.priceSnapshot.prices.BTC).toEqual({
+    expect(
+      ((notification as NotificationRecord).payload as MarginNotificationPayload).data.priceSnapshot.prices
+        .BTC,
+    ).toEqual({
       index: "19100",
       mark: "19100",
     });
@@ -182,7 +186,9 @@ describe("risk parameters in the store", () => {
     await tick(0, "20000");
     const [warning] = await store.listNotifications();
     expect(warning?.type).toBe("margin.warning");
-    expect((warning?.payload as MarginNotificationPayload).data.paramsVersion).toBe("test-wide-warning");
+    expect(((warning as NotificationRecord).payload as MarginNotificationPayload).data.paramsVersion).toBe(
+      "test-wide-warning",
+    );
     const kept = await (
       store as unknown as { getParamsVersion(v: string): Promise<unknown> }
     ).getParamsVersion("test-wide-warning");

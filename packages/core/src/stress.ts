@@ -4,7 +4,7 @@ import { black76Price, impliedVol } from "./black76.ts";
 import type { AccountBook, Market, Quote } from "./book.ts";
 import { Decimal, fromModelFloat, neutralString, ONE, ZERO } from "./decimal.ts";
 import { marginTotals } from "./kernel.ts";
-import { optionFigures, yearsToExpiry } from "./margin.ts";
+import { yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
 import {
   formatScaled,
@@ -193,11 +193,6 @@ function linearPart(book: AccountBook): AccountBook {
   return part;
 }
 
-/**
- * Equity, MM and status of a book under a stressed market. Standard model: the kernel on the linear
- * part (compiled once per book) plus the options in float (`optionsUnderStress`); portfolio model:
- * the whole book through the kernel with its options re-marked.
- */
 const scaledParameters = new WeakMap<Decimal, bigint>();
 /** A parameter read for every account (the warning buffer) converted once. */
 function scaledParameter(value: Decimal): bigint {
@@ -209,6 +204,11 @@ function scaledParameter(value: Decimal): bigint {
   return scaled;
 }
 
+/**
+ * Equity, MM and status of a book under a stressed market. Standard model: the kernel on the linear
+ * part (compiled once per book) plus the options in float (`optionsUnderStress`); portfolio model:
+ * the whole book through the kernel with its options re-marked.
+ */
 function evaluateAt(
   book: AccountBook,
   base: Market,

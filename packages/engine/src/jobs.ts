@@ -15,7 +15,6 @@ import {
   Decimal,
   expire,
   guardPrice,
-  type Market,
   marginTotals,
   type NotificationType,
   nextStatus,
@@ -234,7 +233,9 @@ export function parseBooks(
     }
   };
   try {
-    parseWith(unparsed).accounts.forEach((book, i) => parsedBooks.set(unparsed[i] as Account, book));
+    parseWith(unparsed).accounts.forEach((book, i) => {
+      parsedBooks.set(unparsed[i] as Account, book);
+    });
   } catch {
     unparsed.forEach(parseOne);
   }

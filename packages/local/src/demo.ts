@@ -55,8 +55,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const first = path[0];
   if (!first) throw new Error("empty scenario path");
 
-  let local: DynamoLocal | undefined;
-  const endpoint = options.endpoint ?? (local = await startDynamoLocal()).endpoint;
+  const local: DynamoLocal | undefined = options.endpoint ? undefined : await startDynamoLocal();
+  const endpoint = options.endpoint ?? (local as DynamoLocal).endpoint;
   try {
     const { client, documents } = connect({ endpoint });
     const tableName = `backing-demo-${started}`;
