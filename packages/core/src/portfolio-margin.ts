@@ -47,6 +47,8 @@ interface OptionModel {
   years: number;
   vol: number;
   base: number;
+  /** PnL over the grid, move-major: index = move × 3 + vol shift (up, same, down). */
+  pnls: Float64Array;
 }
 
 function optionModel(position: OptionPosition, market: Market): OptionModel {
@@ -66,7 +68,16 @@ function optionModel(position: OptionPosition, market: Market): OptionModel {
     ) ??
     0;
   const base = black76Price(position.optionType, forward, strike, years, vol);
-  return { position, size: position.size.toNumber(), forward, strike, years, vol, base };
+  return {
+    position,
+    size: position.size.toNumber(),
+    forward,
+    strike,
+    years,
+    vol,
+    base,
+    pnls: new Float64Array(0),
+  };
 }
 
 function shiftedVol(vol: number, shift: VolShift, params: RiskParams): number {
@@ -124,11 +135,13 @@ export function portfolioMargin(
       positionMaintenance.set(position.instrument, exposure.abs().times(priceRange));
     } else {
       const model = optionModel(position, market);
+      // Each grid point priced once: the standalone worst case and the underlying's sums share it.
+      model.pnls = Float64Array.from(
+        moveNumbers.flatMap((move) => VOL_SHIFTS.map((shift) => optionPnl(model, move, shift, params))),
+      );
       entry.options.push(model);
       entry.netOptionUnits = entry.netOptionUnits.plus(position.size);
-      let worst = 0;
-      for (const move of moveNumbers)
-        for (const shift of VOL_SHIFTS) worst = Math.min(worst, optionPnl(model, move, shift, params));
+      const worst = Math.min(0, ...model.pnls);
       const shortCharge = position.size.isNegative()
         ? contingency.times(mark).times(position.size.abs())
         : ZERO;
@@ -149,18 +162,17 @@ export function portfolioMargin(
     const scenarios: PortfolioScenario[] | undefined = explain ? [] : undefined;
     let worstPnl: Decimal | undefined;
     moves.forEach((move, i) => {
-      const moveNumber = moveNumbers[i] ?? 0;
       let worstOptions = Number.POSITIVE_INFINITY;
-      for (const shift of VOL_SHIFTS) {
+      VOL_SHIFTS.forEach((shift, v) => {
         let optionsPnl = 0;
-        for (const model of entry.options) optionsPnl += optionPnl(model, moveNumber, shift, params);
+        for (const model of entry.options) optionsPnl += model.pnls[i * VOL_SHIFTS.length + v] ?? 0;
         if (optionsPnl < worstOptions) worstOptions = optionsPnl;
         scenarios?.push({
           move,
           vol: shift,
           pnl: entry.exposure.times(move).plus(fromModelFloat(optionsPnl)),
         });
-      }
+      });
       const pnl = entry.exposure.times(move).plus(fromModelFloat(worstOptions));
       worstPnl = worstPnl ? dmin(worstPnl, pnl) : pnl;
     });
