@@ -321,7 +321,8 @@ export class DynamoEngineStore implements EngineStore {
     return response.Item ? (JSON.parse(response.Item.document as string) as RiskParamsDocument) : null;
   }
 
-  async *scanAccounts(pageSize: number): AsyncIterable<Account[]> {
+  /** Pages of the items of one type, by Scan (whole-table work: the stress job, test listings). */
+  private async *scanType(type: string, pageSize?: number): AsyncIterable<Item[]> {
     let start: Record<string, unknown> | undefined;
     do {
       const response = await this.documents.send(
@@ -329,15 +330,19 @@ export class DynamoEngineStore implements EngineStore {
           TableName: this.tableName,
           FilterExpression: "#t = :t",
           ExpressionAttributeNames: { "#t": "type" },
-          ExpressionAttributeValues: { ":t": "account" },
-          Limit: pageSize,
+          ExpressionAttributeValues: { ":t": type },
+          ...(pageSize ? { Limit: pageSize } : {}),
           ExclusiveStartKey: start,
         }),
       );
-      const accounts = (response.Items ?? []).map((item) => item.account as Account);
-      if (accounts.length > 0) yield accounts;
+      if (response.Items?.length) yield response.Items;
       start = response.LastEvaluatedKey;
     } while (start);
+  }
+
+  async *scanAccounts(pageSize: number): AsyncIterable<Account[]> {
+    for await (const items of this.scanType("account", pageSize))
+      yield items.map((item) => item.account as Account);
   }
 
   async putReportSummary(summary: ReportSummary): Promise<void> {
@@ -368,23 +373,10 @@ export class DynamoEngineStore implements EngineStore {
 
   async listNotifications(): Promise<NotificationRecord[]> {
     // Small tables only (tests, demo summary): notifications are also indexed by venue in gsi1.
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const response = await this.documents.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression: "#t = :t",
-          ExpressionAttributeNames: { "#t": "type" },
-          ExpressionAttributeValues: { ":t": "notification" },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(response.Items ?? []));
-      start = response.LastEvaluatedKey;
-    } while (start);
-    return items
-      .map((item) => item.notification as NotificationRecord)
-      .sort((a, b) => a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id));
+    const notifications: NotificationRecord[] = [];
+    for await (const items of this.scanType("notification")) {
+      for (const item of items) notifications.push(item.notification as NotificationRecord);
+    }
+    return notifications.sort((a, b) => a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id));
   }
 }
