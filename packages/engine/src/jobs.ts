@@ -245,10 +245,7 @@ export function parseBooks(
     const expired = book.positions.find(
       (p) => (p.kind === "option" ? p.expiryMs : (p.expiryMs ?? Infinity)) <= nowMs,
     );
-    const unpriced = [
-      ...book.collateral.map((c) => c.asset),
-      ...book.positions.map((p) => p.underlying),
-    ].find((asset) => !market.quotes.has(asset));
+    const unpriced = firstAsset(book, (asset) => !market.quotes.has(asset));
     if (expired) invalid.push({ accountId: account.id, message: `${expired.instrument} has expired` });
     else if (unpriced) invalid.push({ accountId: account.id, message: `no price for ${unpriced}` });
     else books.push(book);
@@ -290,9 +287,10 @@ export async function recomputeAccounts(
     conflictsRetried: 0,
   };
   const states = await deps.store.getRiskStates(books.map((b) => b.id));
+  const staleAssets = staleAssetsOf(snapshot, nowMs, guards.maxPriceAgeSeconds);
 
   const updateAccount = async (book: AccountBook) => {
-    const stale = dependsOnStalePrice(book, snapshot, nowMs, guards.maxPriceAgeSeconds);
+    const stale = firstAsset(book, (asset) => staleAssets.has(asset)) !== undefined;
     result.evaluated++;
     for (let attempt = 0; attempt < 5; attempt++) {
       // An account never written is HEALTHY with no episode: only a change from that is stored.
@@ -364,21 +362,20 @@ async function forEachConcurrently<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-function dependsOnStalePrice(
-  book: AccountBook,
-  snapshot: PriceSnapshot,
-  nowMs: number,
-  maxAgeSeconds: number,
-): boolean {
-  const assets = new Set([
-    ...book.collateral.map((c) => c.asset),
-    ...book.positions.map((p) => p.underlying),
-  ]);
-  for (const asset of assets) {
-    const price = snapshot.prices[asset];
-    if (!price || nowMs - price.timestampMs > maxAgeSeconds * 1000) return true;
-  }
-  return false;
+/** The first asset the book depends on (collateral, then underlyings) that matches. No allocation: hot path. */
+function firstAsset(book: AccountBook, matches: (asset: string) => boolean): string | undefined {
+  for (const c of book.collateral) if (matches(c.asset)) return c.asset;
+  for (const p of book.positions) if (matches(p.underlying)) return p.underlying;
+  return undefined;
+}
+
+/** Assets missing from the snapshot are caught as unpriced; these are the ones priced too long ago. */
+function staleAssetsOf(snapshot: PriceSnapshot, nowMs: number, maxAgeSeconds: number): Set<string> {
+  return new Set(
+    Object.entries(snapshot.prices)
+      .filter(([, price]) => nowMs - price.timestampMs > maxAgeSeconds * 1000)
+      .map(([asset]) => asset),
+  );
 }
 
 function notificationFor(
