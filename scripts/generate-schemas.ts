@@ -6,6 +6,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   EvaluationOutput,
+  ExposureReport,
   MarginNotificationPayload,
   PortfolioDocument,
   PriceEventBatch,
@@ -23,6 +24,7 @@ const SCHEMAS: Record<string, { schema: z.ZodType; io: "input" | "output" }> = {
   "margin-notification": { schema: MarginNotificationPayload, io: "output" },
   "scenario-pack": { schema: ScenarioPack, io: "input" },
   "stress-report": { schema: StressReport, io: "output" },
+  "exposure-report": { schema: ExposureReport, io: "output" },
 };
 
 const directory = join(import.meta.dirname, "..", "docs", "schemas");

@@ -114,6 +114,28 @@ export const StressParams = z.strictObject({
   maxCascadeRounds: PositiveInteger,
 });
 
+/**
+ * Exposure report settings (DESIGN §3.9). `depth`: one side's order-book depth within 1% of mid,
+ * in USD, per asset; Depth(Δ) = depth × |Δ| / 0.01 × depthMultiplier (a uniform book). Assets
+ * without a depth get no liquidation-to-depth ratio.
+ */
+export const MAX_HEATMAP_BINS = 2000;
+
+export const ExposureParams = z.strictObject({
+  depth: z.record(AssetSymbol, PositiveDecimalString),
+  depthMultiplier: PositiveDecimalString,
+  heatmap: z
+    .strictObject({
+      /** Bin width as a fraction of the mark (0.01 = 1% bins). */
+      binWidth: PositiveDecimalString,
+      /** Bins cover mark × (1 − range) … mark × (1 + range). */
+      range: FractionString,
+    })
+    .refine((h) => (2 * Number(h.range)) / Number(h.binWidth) <= MAX_HEATMAP_BINS, {
+      error: `at most ${MAX_HEATMAP_BINS} heatmap bins (2 × range / binWidth): widen binWidth or narrow range`,
+    }),
+});
+
 const riskParamsShape = {
   version: z.string({ error: "expected a version string" }).min(1),
   effectiveFrom: Timestamp,
@@ -125,6 +147,7 @@ const riskParamsShape = {
   status: StatusParams,
   priceGuards: PriceGuardParams,
   stress: StressParams.optional(),
+  exposure: ExposureParams.optional(),
 };
 
 /** The versioned risk parameter document (DESIGN §3.5). */
@@ -151,6 +174,15 @@ export const RiskParamsOverride = z.strictObject({
       insuranceFund: NonNegativeDecimalString.optional(),
       impact: z.record(AssetSymbol, ImpactParams.partial()).optional(),
       maxCascadeRounds: PositiveInteger.optional(),
+    })
+    .optional(),
+  exposure: z
+    .strictObject({
+      depth: z.record(AssetSymbol, PositiveDecimalString).optional(),
+      depthMultiplier: PositiveDecimalString.optional(),
+      heatmap: z
+        .strictObject({ binWidth: PositiveDecimalString.optional(), range: FractionString.optional() })
+        .optional(),
     })
     .optional(),
 });

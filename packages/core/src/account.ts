@@ -1,4 +1,4 @@
-import type { AccountBook, Market } from "./book.ts";
+import type { AccountBook, CollateralBalance, Market } from "./book.ts";
 import { type Decimal, divideDown, ONE, ZERO } from "./decimal.ts";
 import {
   type CollateralLine,
@@ -61,6 +61,25 @@ export function callAmount(equity: Decimal, initialMargin: Decimal): Decimal {
 }
 
 /**
+ * What one balance counts toward equity at `index`. Portfolio mode: collateral in one of the
+ * account's underlyings sits in that underlying's grid, un-haircut (`inGrid`).
+ */
+export function collateralLine(
+  balance: CollateralBalance,
+  index: Decimal,
+  params: RiskParams,
+  inGrid: boolean,
+  explain = false,
+): CollateralLine {
+  if (inGrid) {
+    const usdValue = balance.amount.times(index);
+    return { asset: balance.asset, amount: balance.amount, index, usdValue, counted: usdValue };
+  }
+  const tiers = params.collateral.get(balance.asset) ?? [];
+  return valueBalance(balance.asset, balance.amount, index, tiers, params.liabilitySurcharge, explain);
+}
+
+/**
  * Equity, IM and MM of one account under one market: the kernel every other computation (status,
  * liquidation prices, stress, trigger bands) calls. Standard model (§3.3) or portfolio model (§3.4).
  */
@@ -78,15 +97,7 @@ export function accountRisk(
   for (const balance of book.collateral) {
     if (balance.amount.isZero()) continue;
     const index = market.quotes.get(balance.asset)?.index ?? ZERO;
-    let line: CollateralLine;
-    if (gridAssets?.has(balance.asset)) {
-      // Portfolio mode: collateral in an underlying sits in that underlying's grid, un-haircut.
-      const usdValue = balance.amount.times(index);
-      line = { asset: balance.asset, amount: balance.amount, index, usdValue, counted: usdValue };
-    } else {
-      const tiers = params.collateral.get(balance.asset) ?? [];
-      line = valueBalance(balance.asset, balance.amount, index, tiers, params.liabilitySurcharge, explain);
-    }
+    const line = collateralLine(balance, index, params, gridAssets?.has(balance.asset) ?? false, explain);
     collateralValue = collateralValue.plus(line.counted);
     collateral?.push(line);
   }

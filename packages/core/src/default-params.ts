@@ -110,4 +110,14 @@ export const DEFAULT_RISK_PARAMS: RiskParamsDocument = {
     },
     maxCascadeRounds: 20,
   },
+  exposure: {
+    // One side's depth within 1% of mid, USD (Kaiko's definition, reference §5). BTC: aggregate 1%
+    // depth ≈ $470M pre-FTX (D1). ETH: ≈ $230M, May–Jul 2024 (D2). SOL: 2% depth ≈ 1M SOL before FTX
+    // (R36), halved for 1% on a uniform book ≈ 0.5M SOL ≈ $75M at $150. Set your venue's own.
+    depth: { BTC: "470000000", ETH: "230000000", SOL: "75000000" },
+    // Reference §5: 0.6 FTX-like, 0.5 Aug-2024-like, 0.1 for 2025-10-10-like minutes.
+    depthMultiplier: "1",
+    // 1% bins over ±20%, the widest move of CumLiq (DESIGN §3.9).
+    heatmap: { binWidth: "0.01", range: "0.2" },
+  },
 };

@@ -1,0 +1,102 @@
+import { Decimal, type ExposureAsset, exposureReport } from "@backing/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { accountArbitrary, documentOf, pricesArbitrary } from "../helpers/arbitraries.ts";
+import { parse } from "../helpers/portfolio.ts";
+
+const books = fc
+  .tuple(pricesArbitrary, fc.array(accountArbitrary("x"), { minLength: 1, maxLength: 12 }))
+  .map(([prices, accounts]) =>
+    documentOf(
+      prices,
+      accounts.map((a, i) => ({ ...a, id: `a-${i}` })),
+    ),
+  );
+
+const sum = (values: string[]) => values.reduce((s, v) => s.plus(v), new Decimal(0));
+/** Output rounds each figure half-even at 8 dp: n figures differ from their exact sum by ≤ n × 5e-9. */
+const near = (a: Decimal, b: Decimal, figures: number) =>
+  a.minus(b).abs().lte(new Decimal("5e-9").times(figures));
+
+/** The options block is summed in float64: its last digits depend on the order of the sum. */
+function withoutFloatSums(assets: Record<string, ExposureAsset>) {
+  return Object.fromEntries(Object.entries(assets).map(([name, { options: _, ...rest }]) => [name, rest]));
+}
+
+describe("exposure report properties", () => {
+  it("shares of at most 20 accounts sum to 1; 10,000 / N ≤ HHI ≤ 10,000", () => {
+    fc.assert(
+      fc.property(books, (document) => {
+        const { report } = exposureReport(parse(document));
+        for (const asset of Object.values(report.assets)) {
+          for (const basis of [asset.concentration.gross, asset.concentration.net]) {
+            if (basis.total === "0") continue;
+            expect(basis.top20).toBe("1");
+            const hhi = new Decimal(basis.hhi);
+            expect(hhi.lte(10_000)).toBe(true);
+            // N ≤ the accounts holding the asset (an account with x_i = 0 has no share).
+            expect(hhi.gte(new Decimal(10_000).div(asset.accounts).minus("5e-9"))).toBe(true);
+            expect(new Decimal(basis.top1).lte(basis.top5)).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("heatmap mass equals the notional liquidated inside its range; with the rest it is the gross", () => {
+    fc.assert(
+      fc.property(books, (document) => {
+        const { report } = exposureReport(parse(document));
+        for (const asset of Object.values(report.assets)) {
+          const bins = asset.heatmap;
+          expect(
+            near(sum(bins.map((b) => b.notional)), new Decimal(asset.liquidation.inHeatmap), bins.length + 1),
+          ).toBe(true);
+          const { inHeatmap, beyondHeatmap, noLiquidationPrice } = asset.liquidation;
+          expect(near(sum([inHeatmap, beyondHeatmap, noLiquidationPrice]), new Decimal(asset.gross), 4)).toBe(
+            true,
+          );
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("CumLiq grows with the size of the move on each side", () => {
+    fc.assert(
+      fc.property(books, (document) => {
+        const { report } = exposureReport(parse(document));
+        for (const asset of Object.values(report.assets)) {
+          const c = (move: string) => new Decimal(asset.cumLiq[move] as string);
+          for (const side of ["-", ""]) {
+            const moves = ["0.01", "0.02", "0.05", "0.1", "0.2"].map((m) => `${side}${m}`);
+            for (let i = 1; i < moves.length; i++)
+              expect(c(moves[i] as string).gte(c(moves[i - 1] as string))).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("results do not depend on account order", () => {
+    fc.assert(
+      fc.property(books, (document) => {
+        const forward = exposureReport(parse(document)).report;
+        const reversed = exposureReport(
+          parse({ ...document, accounts: [...document.accounts].reverse() }),
+        ).report;
+        expect({ ...reversed, assets: withoutFloatSums(reversed.assets) }).toEqual({
+          ...forward,
+          assets: withoutFloatSums(forward.assets),
+        });
+        for (const [name, asset] of Object.entries(forward.assets)) {
+          const other = reversed.assets[name]?.options;
+          expect(Number(other?.delta)).toBeCloseTo(Number(asset.options.delta), 6);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
