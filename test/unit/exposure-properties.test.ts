@@ -1,4 +1,5 @@
-import { Decimal, type ExposureAsset, exposureReport } from "@backing/core";
+import type { ExposureAsset } from "@backing/contracts";
+import { Decimal, exposureReport } from "@backing/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { accountArbitrary, documentOf, pricesArbitrary } from "../helpers/arbitraries.ts";
