@@ -2,6 +2,7 @@ import { PortfolioInputError } from "@backing/core";
 import { demoCommand } from "./demo-command.ts";
 import { evaluateCommand } from "./evaluate-command.ts";
 import { BadInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, type Io } from "./io.ts";
+import { reportCommand } from "./report-command.ts";
 import { stressCommand } from "./stress-command.ts";
 
 const HELP = `Usage: backing <command> [options]
@@ -12,6 +13,9 @@ derivatives books.
 Commands:
   evaluate <file|->   evaluate a portfolio document: status, equity, IM, MM, liquidation prices
   stress <file|->     run the scenario pack: bad debt, cascades, Cover-1/2, reverse stress
+  report exposure [<file|->]
+                      exposure report: notional, concentration, liquidation heatmap, CumLiq,
+                      LDR, collateral and depeg sensitivity (JSON, CSV or HTML)
   demo                the end-to-end local run: DynamoDB Local, a seeded book, a crash replay
                       (what \`npm start\` runs)
 
@@ -34,6 +38,7 @@ function reportInputIssues(error: PortfolioInputError, io: Io): void {
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   evaluate: evaluateCommand,
   stress: stressCommand,
+  report: reportCommand,
   demo: demoCommand,
 };
 

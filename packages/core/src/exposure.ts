@@ -331,7 +331,7 @@ export class ExposureAggregator {
         continue;
       }
       const notional = risk.positions[i]?.notional ?? ZERO;
-      if (position.size.isPositive()) asset.long = asset.long.plus(notional);
+      if (position.size.gt(0)) asset.long = asset.long.plus(notional);
       else asset.short = asset.short.plus(notional);
       gross.set(position.underlying, (gross.get(position.underlying) ?? ZERO).plus(notional));
       net.set(
@@ -376,7 +376,7 @@ export class ExposureAggregator {
         }
       }
       const exposed = STAKED[balance.asset] ?? balance.asset;
-      if (balance.amount.isPositive() && (net.get(exposed) ?? ZERO).isPositive()) {
+      if (balance.amount.gt(0) && (net.get(exposed) ?? ZERO).gt(0)) {
         const asset = this.asset(exposed);
         asset.wrongWayAccounts++;
         asset.wrongWayCollateral = asset.wrongWayCollateral.plus(line.counted);
@@ -541,7 +541,7 @@ export class ExposureAggregator {
         amount: c.amount.toFixed(),
         raw: valueString(c.raw),
         afterHaircut: valueString(c.afterHaircut),
-        share: totalCounted.isPositive() ? neutralString(c.afterHaircut.div(totalCounted)) : "0",
+        share: totalCounted.gt(0) ? neutralString(c.afterHaircut.div(totalCounted)) : "0",
         accounts: c.accounts,
         ...(DEPEG_ASSETS.has(name)
           ? {

@@ -67,7 +67,7 @@ export function liquidationPrice(
   excessAtMark?: Decimal,
 ): LiquidationSolution {
   const mark = market.quotes.get(underlying)?.mark ?? ZERO;
-  if (!mark.isPositive()) return { underlying, price: null, method: "closed-form", direction: 0 };
+  if (!mark.gt(0)) return { underlying, price: null, method: "closed-form", direction: 0 };
   if (!isPiecewiseLinear(book, underlying)) {
     return solveBracketed(excessFunction(book, market, params, underlying), mark, underlying);
   }
@@ -182,7 +182,7 @@ function solveSegments(
     const root = point.minus(excess.div(slope));
     trace?.push({ from, to, root });
     const direction = root.lt(from) ? -1 : to && root.gt(to) ? 1 : 0;
-    if (direction === 0) return result(root.isPositive() ? root : null, slope.isPositive() ? 1 : -1);
+    if (direction === 0) return result(root.gt(0) ? root : null, slope.isPositive() ? 1 : -1);
     // Turning back means the neighbour already pointed here: f has no root on this side.
     if ((direction === -1 && from.isZero()) || direction === -moved) return result(null, 0);
     const edge = direction === -1 ? from : (to as Decimal);
@@ -307,7 +307,7 @@ function solveFromFloatGuess(
   }
   if (slope.isZero()) return undefined;
   const price = excess.minus(gAtMark).plus(intercept).neg().div(slope);
-  if (!price.isPositive()) return undefined;
+  if (!price.gt(0)) return undefined;
   for (const leg of legs) {
     if (leg.position.kind === "linear") {
       const guess = brackets[bracketIndex(leg.units * root, 1)] as (typeof brackets)[number];

@@ -354,6 +354,19 @@ export class DynamoEngineStore implements EngineStore {
     );
   }
 
+  async latestReportSummary(kind: ReportSummary["kind"]): Promise<ReportSummary | null> {
+    const response = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": keys.report(kind, 0, "").pk },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    return (response.Items?.[0]?.summary as ReportSummary | undefined) ?? null;
+  }
+
   async putNotifications(records: NotificationRecord[]): Promise<void> {
     for (const n of records) {
       try {

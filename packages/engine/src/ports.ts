@@ -69,9 +69,19 @@ export interface ReportSummary {
   summary: Record<string, unknown>;
 }
 
-/** Where full reports go: S3 in AWS, a folder locally. Written as a stream of chunks. */
+/**
+ * Where full reports go: S3 in AWS, a folder locally. Written as a stream of chunks: one object
+ * `<kind>/<id>.json`, or, given a file name, one of several files `<kind>/<id>/<name>`.
+ */
 export interface ReportStore {
-  write(kind: ReportSummary["kind"], id: string, chunks: AsyncIterable<string>): Promise<string>;
+  write(
+    kind: ReportSummary["kind"],
+    id: string,
+    chunks: AsyncIterable<string> | Iterable<string>,
+    name?: string,
+  ): Promise<string>;
+  /** A file written with a name, or null when there is none. */
+  read(kind: ReportSummary["kind"], id: string, name: string): Promise<string | null>;
 }
 
 export interface PriceSnapshot {
@@ -116,6 +126,8 @@ export interface EngineStore {
   /** Every stored account, a page at a time (bounded memory for whole-book jobs). */
   scanAccounts(pageSize: number): AsyncIterable<Account[]>;
   putReportSummary(summary: ReportSummary): Promise<void>;
+  /** The most recent stored report summary of a kind (by creation time), or null. */
+  latestReportSummary(kind: ReportSummary["kind"]): Promise<ReportSummary | null>;
   /** Outbox items that belong to no state transition (report notifications); idempotent on id. */
   putNotifications(records: NotificationRecord[]): Promise<void>;
 }

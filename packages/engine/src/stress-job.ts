@@ -10,7 +10,8 @@ import {
   stressSummaryRow,
 } from "@backing/core";
 import { currentParams, type EngineDeps, parseBooks, snapshotOf } from "./jobs.ts";
-import type { NotificationRecord, ReportStore } from "./ports.ts";
+import { reportReadyNotifications } from "./notifications.ts";
+import type { ReportStore } from "./ports.ts";
 
 export interface StressJobDeps extends EngineDeps {
   reports: ReportStore;
@@ -105,19 +106,12 @@ export async function runStressJob(
     location,
     summary,
   });
-  const notifications: NotificationRecord[] = [...venues].sort().map((venue) => ({
-    id: `ntf_${createHash("sha256").update(`${reportId}\u0000${venue}\u0000report.stress.ready`).digest("hex").slice(0, 32)}`,
-    type: "report.stress.ready",
-    venue,
-    accountId: null,
-    episodeId: null,
+  const notifications = reportReadyNotifications("report.stress.ready", reportId, venues, {
+    asOf,
     createdAtMs: nowMs,
-    payload: {
-      type: "report.stress.ready",
-      timestamp: asOf,
-      data: { venue, reportId, location, asOf, summary },
-    },
-  }));
+    location,
+    summary,
+  });
   await deps.store.putNotifications(notifications);
   return { reportId, location, accounts, scenarios, notifications: notifications.length };
 }

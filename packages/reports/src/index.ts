@@ -1,2 +1,3 @@
+export * from "./exposure.ts";
 export * from "./folder.ts";
 export * from "./s3.ts";
