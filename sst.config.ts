@@ -31,6 +31,20 @@ export default $config({
       },
     });
 
+    // Exposure report hourly: JSON, CSV and HTML to the bucket, summary to the table.
+    new sst.aws.CronV2("Exposure", {
+      schedule: "rate(1 hour)",
+      retries: 2,
+      dlq: cronFailures.arn,
+      function: {
+        handler: "functions/exposure.handler",
+        timeout: "15 minutes",
+        memory: "1024 MB",
+        link: [table, reports],
+        environment: { BACKING_TABLE_NAME: table.name, BACKING_REPORT_BUCKET: reports.name },
+      },
+    });
+
     return { table: table.name, reports: reports.name };
   },
 });

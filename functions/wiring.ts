@@ -1,6 +1,6 @@
 import { connect, DynamoEngineStore } from "@backing/dynamo";
-import type { StressJobDeps } from "@backing/engine";
-import { folderReportStore, s3ReportStore } from "@backing/reports";
+import type { ExposureJobDeps, StressJobDeps } from "@backing/engine";
+import { exposureRendering, folderReportStore, s3ReportStore } from "@backing/reports";
 import { z } from "zod";
 
 /**
@@ -20,9 +20,12 @@ const Environment = z
     message: "set BACKING_REPORT_BUCKET (AWS) or BACKING_REPORT_DIR (local)",
   });
 
-let cached: StressJobDeps | undefined;
+/** Everything the scheduled jobs need. */
+export type JobDeps = StressJobDeps & ExposureJobDeps;
 
-export function wiring(env: NodeJS.ProcessEnv = process.env): StressJobDeps {
+let cached: JobDeps | undefined;
+
+export function wiring(env: NodeJS.ProcessEnv = process.env): JobDeps {
   if (cached) return cached;
   const config = Environment.parse(env);
   const { documents } = connect(
@@ -35,6 +38,7 @@ export function wiring(env: NodeJS.ProcessEnv = process.env): StressJobDeps {
     reports: config.BACKING_REPORT_DIR
       ? folderReportStore(config.BACKING_REPORT_DIR)
       : s3ReportStore(config.BACKING_REPORT_BUCKET as string),
+    rendering: exposureRendering,
   };
   return cached;
 }
