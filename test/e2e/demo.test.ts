@@ -1,11 +1,16 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { ExposureReport } from "@backing/contracts";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.ts";
+import { ROOT, runCli } from "../helpers/cli.ts";
 
 const TYPES = ["margin.warning", "margin.call", "margin.liquidation", "margin.cured", "margin.call.expired"];
 
 describe("backing demo", () => {
   it("replays the FTX week over a small book and prints one JSON summary", async () => {
-    const { code, stdout, stderr } = await runCli(["demo", "--json", "--accounts", "300"]);
+    const out = await mkdtemp(join(tmpdir(), "backing-demo-"));
+    const { code, stdout, stderr } = await runCli(["demo", "--json", "--accounts", "300", "--out", out]);
     expect(code, stderr.slice(-2000)).toBe(0);
     const summary = JSON.parse(stdout);
     expect(summary).toMatchObject({ scenario: "ftx-2022", accounts: 300, ticks: 216, invalidAccounts: 0 });
@@ -23,6 +28,14 @@ describe("backing demo", () => {
       id: "HIST_2020_03_BLACK_THURSDAY",
       cascadeRounds: expect.any(Number),
     });
+    // The exposure report of the book at the last prices, as a page and as JSON.
+    const html = resolve(ROOT, summary.reports.exposureHtml);
+    expect(html.startsWith(out)).toBe(true);
+    expect(await readFile(html, "utf8")).toMatch(/^<!doctype html>/);
+    const json = resolve(ROOT, summary.reports.exposureJson);
+    const report = ExposureReport.parse(JSON.parse(await readFile(json, "utf8")));
+    expect(report.accounts).toBe(300);
+    expect(Object.keys(report.assets).sort()).toEqual(["BTC", "ETH", "SOL"]);
   }, 120_000);
 
   it("npm start's default run (5,000 accounts) finishes within two minutes", async () => {
@@ -31,6 +44,7 @@ describe("backing demo", () => {
     const summary = JSON.parse(stdout);
     expect(summary.accounts).toBe(5000);
     expect(summary.elapsedMs).toBeLessThan(120_000);
+    expect(summary.reports.exposureHtml).toMatch(/^out\/exposure\/exposure_[0-9a-f]+\/exposure\.html$/);
   }, 180_000);
 
   it("refuses bad options with exit 2", async () => {

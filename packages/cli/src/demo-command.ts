@@ -9,12 +9,13 @@ export const DEMO_HELP = `Usage: backing demo [options]
 
 The end-to-end local run (what \`npm start\` does): starts DynamoDB Local (or uses
 BACKING_DYNAMODB_ENDPOINT), seeds a synthetic book, replays a historical crash hour by hour as price
-events through the real engine (price guards, status machine, transactional outbox) and prints
-what happened.
+events through the real engine (price guards, status machine, transactional outbox), runs the
+stress pack and the exposure report (HTML, JSON and CSV under --out) and prints what happened.
 
 Options:
   --accounts <n>      book size (default 5000)
   --scenario <id>     replayed path: ${SCENARIO_IDS.join(", ")} (default ftx-2022)
+  --out <dir>         where the exposure report goes (default out)
   --json              print the summary as one JSON object on stdout (progress stays on stderr)
   -h, --help          show this help
 
@@ -52,7 +53,9 @@ function table(summary: DemoSummary): string {
     "Stress pack over the book at the last prices (bad debt in USD):",
     ...stressLines(summary),
     "",
-    "Webhook delivery and exposure reports join this run as they land.",
+    `Exposure report (open in a browser): ${summary.reports.exposureHtml}`,
+    "",
+    "Webhook delivery joins this run as it lands.",
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -65,6 +68,7 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
       accounts: { type: "string", default: "5000" },
       scenario: { type: "string", default: "ftx-2022" },
       json: { type: "boolean", default: false },
+      out: { type: "string", default: "out" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -86,6 +90,7 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
     accounts,
     scenario: values.scenario,
     endpoint: process.env.BACKING_DYNAMODB_ENDPOINT || undefined,
+    outDir: values.out,
     progress: (label, done, total) => {
       let bar = bars.get(label);
       if (!bar) {

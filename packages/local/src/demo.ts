@@ -9,7 +9,8 @@ import {
   stressSummaryRow,
 } from "@backing/core";
 import { connect, createTable, DynamoEngineStore } from "@backing/dynamo";
-import { cachedStore, expireCalls, processPriceEvents } from "@backing/engine";
+import { cachedStore, expireCalls, processPriceEvents, runExposureJob } from "@backing/engine";
+import { exposureRendering, folderReportStore } from "@backing/reports";
 import { demoBook } from "./demo-book.ts";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
 import { SCENARIOS } from "./scenarios/ftx-2022.ts";
@@ -23,6 +24,8 @@ export interface DemoOptions {
   progress?: (message: string, done: number, total: number) => void;
   /** Wall clock, for elapsedMs only (the engine itself runs on event time). */
   clock?: () => number;
+  /** Where the reports go (default `out`). */
+  outDir?: string;
 }
 
 export interface DemoSummary {
@@ -36,6 +39,8 @@ export interface DemoSummary {
   invalidAccounts: number;
   /** The shipped stress pack over the book at the replay's last prices (no reverse stress here). */
   stress: StressSummaryRow[];
+  /** Where the exposure report of the book at the replay's last prices was written. */
+  reports: { exposureHtml: string; exposureJson: string };
   elapsedMs: number;
 }
 
@@ -85,6 +90,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       skippedStale: 0,
       invalidAccounts: 0,
       stress: [],
+      reports: { exposureHtml: "", exposureJson: "" },
       elapsedMs: 0,
     };
     const count = (type: NotificationType, n: number) => {
@@ -125,6 +131,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const report = stressReport(portfolio, ScenarioPack.parse(DEFAULT_SCENARIO_PACK), { reverse: false });
     summary.stress = report.scenarios.map(stressSummaryRow);
     options.progress?.("stress", 1, 1);
+    // The scheduled exposure job, once, over the stored book: the HTML a risk manager opens.
+    const exposure = await runExposureJob(
+      {
+        store,
+        now: () => Date.parse(last.timestamp),
+        volatility: DEMO_VOLATILITY,
+        reports: folderReportStore(options.outDir ?? "out"),
+        rendering: exposureRendering,
+      },
+      { onProgress: (done) => options.progress?.("exposure report", done, book.length) },
+    );
+    summary.reports = {
+      exposureHtml: exposure.locations["exposure.html"] ?? "",
+      exposureJson: exposure.locations["exposure.json"] ?? "",
+    };
     summary.elapsedMs = clock() - started;
     return summary;
   } finally {
