@@ -8,7 +8,7 @@ import {
   statusOf,
 } from "./account.ts";
 import type { AccountBook, Market } from "./book.ts";
-import { Decimal, neutralString, requirementString, valueString } from "./decimal.ts";
+import { Decimal, neutralString, requirementString, valueString, ZERO } from "./decimal.ts";
 import { type LiquidationSolution, liquidationPrice } from "./liquidation.ts";
 import type { RiskParams } from "./params.ts";
 import type { Portfolio } from "./portfolio-input.ts";
@@ -37,9 +37,27 @@ export function evaluateAccount(
   const risk = accountRisk(book, market, params, explain);
   const liquidation = new Map<string, LiquidationSolution>();
   const excess = risk.equity.minus(risk.maintenanceMargin);
+  // Standard model: each underlying's share of equity − MM at the mark, from the figures above.
+  const sliceAtMark = new Map<string, Decimal>();
+  if (book.marginMode === "standard") {
+    for (const [i, position] of book.positions.entries()) {
+      const f = risk.positions[i];
+      if (!f) continue;
+      const share = f.unrealizedPnl.plus(f.value).minus(f.maintenanceMargin);
+      sliceAtMark.set(position.underlying, (sliceAtMark.get(position.underlying) ?? ZERO).plus(share));
+    }
+  }
   for (const position of book.positions) {
     if (position.kind === "linear" && !position.size.isZero() && !liquidation.has(position.underlying)) {
-      const solution = liquidationPrice(book, market, params, position.underlying, explain, excess);
+      const solution = liquidationPrice(
+        book,
+        market,
+        params,
+        position.underlying,
+        explain,
+        excess,
+        sliceAtMark.get(position.underlying),
+      );
       liquidation.set(position.underlying, solution);
     }
   }

@@ -31,6 +31,7 @@ export const CUM_LIQ_MOVES: readonly string[] = [
 ];
 /** Depeg sensitivity moves (reference §3.6 item 3: −1%, −5%, −13%, USDC's SVB low). */
 export const DEPEG_MOVES: readonly string[] = ["-0.01", "-0.05", "-0.13"];
+const DEPEG_FACTORS = DEPEG_MOVES.map((move) => ONE.plus(move));
 /** Stablecoins and liquid staking tokens: collateral whose risk is a depeg, not a market move. */
 export const DEPEG_ASSETS: ReadonlySet<string> = new Set(["USDC", "USDT", "DAI", "stETH", "wstETH"]);
 /** A liquid staking token is wrong-way collateral behind a long in the asset it stakes. */
@@ -94,6 +95,10 @@ class TopK<T> {
     private readonly k: number,
     private readonly better: (a: T, b: T) => number,
   ) {}
+  /** The k-th best item once k are held (anything worse cannot enter). */
+  worst(): T | undefined {
+    return this.items.length === this.k ? this.items[this.items.length - 1] : undefined;
+  }
   offer(item: T): void {
     const { items } = this;
     const last = items[items.length - 1];
@@ -172,11 +177,16 @@ class AssetAccumulator {
   beyondHeatmap = ZERO;
   noLiquidationPrice = ZERO;
   readonly cumLiq = CUM_LIQ_MOVES.map(() => ZERO);
+  /** mark × (1 + Δ) for each move of CumLiq. */
+  readonly levels: readonly Decimal[];
+  readonly markFloat: number;
   constructor(
     readonly mark: Decimal,
     readonly binEdges: readonly Decimal[],
   ) {
     this.bins = binEdges.slice(1).map(() => ({ onFall: ZERO, onRise: ZERO }));
+    this.levels = CUM_LIQ_MOVES.map((move) => mark.times(ONE.plus(move)));
+    this.markFloat = mark.toNumber();
   }
 }
 
@@ -209,6 +219,7 @@ interface ClosestRow {
   mark: Decimal;
   liquidationPrice: Decimal;
   distance: Decimal;
+  roughDistance: number;
   notional: Decimal;
   equity: Decimal;
   maintenanceMargin: Decimal;
@@ -319,7 +330,7 @@ export class ExposureAggregator {
 
     const gross = new Map<string, Decimal>();
     const net = new Map<string, Decimal>();
-    for (const [i, position] of book.positions.entries()) {
+    for (const position of book.positions) {
       const asset = this.asset(position.underlying);
       if (!gross.has(position.underlying)) {
         gross.set(position.underlying, ZERO);
@@ -330,7 +341,7 @@ export class ExposureAggregator {
         this.addOption(asset, position);
         continue;
       }
-      const notional = risk.positions[i]?.notional ?? ZERO;
+      const notional = position.size.abs().times(asset.mark);
       if (position.size.gt(0)) asset.long = asset.long.plus(notional);
       else asset.short = asset.short.plus(notional);
       gross.set(position.underlying, (gross.get(position.underlying) ?? ZERO).plus(notional));
@@ -370,8 +381,8 @@ export class ExposureAggregator {
       this.totals.collateralRaw = this.totals.collateralRaw.plus(line.usdValue);
       this.totals.collateralAfterHaircut = this.totals.collateralAfterHaircut.plus(line.counted);
       if (DEPEG_ASSETS.has(balance.asset)) {
-        for (const [m, move] of DEPEG_MOVES.entries()) {
-          const shocked = collateralLine(balance, index.times(ONE.plus(move)), params, inGrid);
+        for (const [m, factor] of DEPEG_FACTORS.entries()) {
+          const shocked = collateralLine(balance, index.times(factor), params, inGrid);
           entry.depegLoss[m] = (entry.depegLoss[m] as Decimal).plus(line.counted.minus(shocked.counted));
         }
       }
@@ -402,10 +413,15 @@ export class ExposureAggregator {
         asset.inHeatmap = asset.inHeatmap.plus(notional);
       } else asset.beyondHeatmap = asset.beyondHeatmap.plus(notional);
       for (const [m, move] of CUM_LIQ_MOVES.entries()) {
-        const level = asset.mark.times(ONE.plus(move));
+        const level = asset.levels[m] as Decimal;
         const reached = move.startsWith("-") ? onFall && price.gte(level) : onRise && price.lte(level);
         if (reached) asset.cumLiq[m] = (asset.cumLiq[m] as Decimal).plus(notional);
       }
+      // The exact distance (a 50-digit division) only for a candidate for the closest 20.
+      const sign = solution.direction === -1 ? 1 : -1;
+      const roughDistance = (sign * (price.toNumber() - asset.markFloat)) / asset.markFloat;
+      const worst = this.closest.worst();
+      if (worst && roughDistance > worst.roughDistance + 1e-9) continue;
       const move = price.minus(asset.mark).div(asset.mark);
       this.closest.offer({
         id: book.id,
@@ -415,6 +431,7 @@ export class ExposureAggregator {
         mark: asset.mark,
         liquidationPrice: price,
         distance: solution.direction === -1 ? move : move.neg(),
+        roughDistance,
         notional,
         equity: risk.equity,
         maintenanceMargin: risk.maintenanceMargin,
@@ -436,7 +453,7 @@ export class ExposureAggregator {
 
   private addOption(asset: AssetAccumulator, position: OptionPosition): void {
     asset.optionPositions++;
-    const forward = asset.mark.toNumber();
+    const forward = asset.markFloat;
     const years = yearsToExpiry(position, this.market.asOfMs);
     const strike = position.strike.toNumber();
     const vol =

@@ -1,6 +1,8 @@
+import { black76Price } from "./black76.ts";
 import { type AccountBook, type Market, withMark } from "./book.ts";
 import { Decimal, dmax, ZERO } from "./decimal.ts";
 import { marginTotals } from "./kernel.ts";
+import { linearFigures, optionFigures, yearsToExpiry } from "./margin.ts";
 import type { Bracket, RiskParams } from "./params.ts";
 
 /** How a liquidation price was found, for the explain trace. */
@@ -18,19 +20,48 @@ export interface LiquidationSolution {
  * that underlying (and, in portfolio mode, collateral in it) depend on P, so f(P) = f(P0) − g(P0)
  * + g(P) with g evaluated on that slice of the book.
  */
-function excessFunction(book: AccountBook, market: Market, params: RiskParams, underlying: string) {
+function excessFunction(
+  book: AccountBook,
+  market: Market,
+  params: RiskParams,
+  underlying: string,
+  excessAtMark?: Decimal,
+  sliceAtMark?: Decimal,
+) {
   const slice: AccountBook = {
     ...book,
     collateral: book.marginMode === "portfolio" ? book.collateral.filter((c) => c.asset === underlying) : [],
     positions: book.positions.filter((p) => p.underlying === underlying),
   };
-  const sliceExcess = (m: Market) => {
-    const totals = marginTotals(slice, m, params);
-    return totals.equity.minus(totals.maintenanceMargin);
-  };
-  const full = marginTotals(book, market, params);
-  const constant = full.equity.minus(full.maintenanceMargin).minus(sliceExcess(market));
-  return (price: Decimal) => constant.plus(sliceExcess(withMark(market, underlying, price)));
+  const brackets = params.brackets.get(underlying) ?? [];
+  // Standard model: the slice's equity − MM is Σ uPnL + option value − MM of its positions at P,
+  // the same exact figures the kernel sums, without building a market per trial price.
+  const sliceExcess =
+    book.marginMode === "standard"
+      ? (price: Decimal) => {
+          let excess = ZERO;
+          for (const position of slice.positions) {
+            const figures =
+              position.kind === "linear"
+                ? linearFigures(position, price, brackets, false)
+                : optionFigures(position, price, market, params, false);
+            excess = excess.plus(figures.unrealizedPnl).plus(figures.value).minus(figures.maintenanceMargin);
+          }
+          return excess;
+        }
+      : (price: Decimal) => {
+          const totals = marginTotals(slice, withMark(market, underlying, price), params);
+          return totals.equity.minus(totals.maintenanceMargin);
+        };
+  const mark = market.quotes.get(underlying)?.mark ?? ZERO;
+  const full =
+    excessAtMark ??
+    (() => {
+      const totals = marginTotals(book, market, params);
+      return totals.equity.minus(totals.maintenanceMargin);
+    })();
+  const constant = full.minus(sliceAtMark ?? sliceExcess(mark));
+  return (price: Decimal) => constant.plus(sliceExcess(price));
 }
 
 /** f is piecewise linear in P in the standard model unless an option is marked by Black-76. */
@@ -65,11 +96,25 @@ export function liquidationPrice(
   underlying: string,
   explain = false,
   excessAtMark?: Decimal,
+  /** Standard model: Σ uPnL + value − MM of the positions on `underlying` at the mark, if known. */
+  sliceAtMark?: Decimal,
 ): LiquidationSolution {
   const mark = market.quotes.get(underlying)?.mark ?? ZERO;
   if (!mark.gt(0)) return { underlying, price: null, method: "closed-form", direction: 0 };
   if (!isPiecewiseLinear(book, underlying)) {
-    return solveBracketed(excessFunction(book, market, params, underlying), mark, underlying);
+    const f = excessFunction(
+      book,
+      market,
+      params,
+      underlying,
+      excessAtMark,
+      book.marginMode === "standard" ? sliceAtMark : undefined,
+    );
+    if (!explain && book.marginMode === "standard") {
+      const fast = solveOptionsFromFloat(book, market, params, underlying, f, excessAtMark);
+      if (fast) return fast;
+    }
+    return solveBracketed(f, mark, underlying);
   }
   const excess =
     excessAtMark ??
@@ -327,6 +372,140 @@ function bracketHolds(brackets: readonly Bracket[], bracket: Bracket, notional: 
   const below = brackets[bracket.index - 1];
   const isLast = bracket.index === brackets.length - 1;
   return (!below || notional.gte(below.notionalCap)) && (isLast || notional.lte(bracket.notionalCap));
+}
+
+const CERTIFY_BELOW = new Decimal("0.999999999999");
+const CERTIFY_ABOVE = new Decimal("1.000000000001");
+
+/**
+ * Standard model with Black-76 options: the same outward search and Illinois refinement as
+ * `solveBracketed`, run on a float64 copy of the slice's excess (linear legs with their brackets,
+ * options re-marked by Black-76 at each trial price), then certified exactly: the exact excess must
+ * change sign across [P·(1 − 1e-12), P·(1 + 1e-12)] around the returned P (the root to 15 digits). Undefined when the float search finds no
+ * root or the certificate fails; the exact search then decides. "No root" is trusted only after
+ * the probes whose float value is within rounding noise of zero are re-checked exactly. Saves
+ * ~50 exact evaluations per solve.
+ */
+function solveOptionsFromFloat(
+  book: AccountBook,
+  market: Market,
+  params: RiskParams,
+  underlying: string,
+  exact: (price: Decimal) => Decimal,
+  excessAtMark: Decimal | undefined,
+): LiquidationSolution | undefined {
+  const brackets = (params.brackets.get(underlying) ?? []).map((b) => ({
+    cap: b.notionalCap.toNumber(),
+    mmr: b.mmr.toNumber(),
+    cum: b.cum.toNumber(),
+  }));
+  const maintenance = params.options.shortMaintenance.toNumber();
+  const vol = market.vols.get(underlying);
+  const legs = book.positions.filter((p) => p.underlying === underlying && !p.size.isZero());
+  const linear = legs.flatMap((p) =>
+    p.kind === "linear"
+      ? [{ size: p.size.toNumber(), entry: p.entryPrice.toNumber(), funding: p.funding.toNumber() }]
+      : [],
+  );
+  const options = legs.flatMap((p) =>
+    p.kind === "option"
+      ? [
+          {
+            type: p.optionType,
+            size: p.size.toNumber(),
+            strike: p.strike.toNumber(),
+            years: yearsToExpiry(p, market.asOfMs),
+            given: p.markPrice?.toNumber(),
+          },
+        ]
+      : [],
+  );
+  if (options.some((o) => o.given === undefined) && vol === undefined) return undefined;
+  /** equity − MM of the slice at price P, in float64. */
+  const slice = (P: number) => {
+    let g = 0;
+    for (const leg of linear) {
+      const notional = Math.abs(leg.size) * P;
+      const bracket = brackets.find((b) => notional <= b.cap) ?? brackets[brackets.length - 1];
+      g += leg.size * (P - leg.entry) + leg.funding - (notional * (bracket?.mmr ?? 0) - (bracket?.cum ?? 0));
+    }
+    for (const o of options) {
+      const mark = o.given ?? black76Price(o.type, P, o.strike, o.years, vol as number);
+      g += o.size * mark;
+      if (o.size < 0) {
+        const perUnit = o.type === "call" ? maintenance * P : Math.max(maintenance * P, maintenance * mark);
+        g -= (perUnit + mark) * -o.size;
+      }
+    }
+    return g;
+  };
+  const mark = (market.quotes.get(underlying)?.mark ?? ZERO).toNumber();
+  const offset = (excessAtMark ?? exact(new Decimal(mark))).toNumber() - slice(mark);
+  const f = (P: number) => offset + slice(P);
+  const f0 = f(mark);
+  if (f0 === 0) return undefined;
+  const positive = f0 > 0;
+  let low: number | undefined;
+  let high: number | undefined;
+  let lowPrev = mark;
+  let highPrev = mark;
+  const probes: number[] = [];
+  for (let i = 0; i < UPWARD_FACTORS.length && low === undefined; i++) {
+    const down = SEARCH_FACTORS[i];
+    if (down !== undefined) {
+      const p = mark * (1 - down);
+      probes.push(p);
+      if (f(p) > 0 !== positive) [low, high] = [p, lowPrev];
+      lowPrev = p;
+    }
+    if (low !== undefined) break;
+    const p = mark * (1 + (UPWARD_FACTORS[i] as number));
+    probes.push(p);
+    if (f(p) > 0 !== positive) [low, high] = [highPrev, p];
+    highPrev = p;
+  }
+  if (low === undefined || high === undefined) {
+    // No sign change at any probe. Float64 can only be wrong about a probe's sign where |f| is
+    // within its rounding noise of zero: re-check those few exactly; if none flips, there is no root.
+    const scale = Math.abs(offset) + legs.reduce((n, p) => n + Math.abs(p.size.toNumber()) * mark * 10, 0);
+    const doubtful = probes.filter((p) => Math.abs(f(p)) <= 1e-9 * scale);
+    if (doubtful.some((p) => exact(new Decimal(p)).gt(0) !== positive)) return undefined;
+    return { underlying, price: null, method: "bracketed-search", direction: 0 };
+  }
+  let a = low;
+  let b = high;
+  let fa = f(a);
+  let fb = f(b);
+  const direction: 1 | -1 = fb > fa ? 1 : -1;
+  let side = 0;
+  for (let i = 0; i < 200 && Math.abs(b - a) > 1e-15 * Math.abs(b); i++) {
+    const c = (a * fb - b * fa) / (fb - fa);
+    const fc = f(c);
+    if (fc === 0 || c <= Math.min(a, b) || c >= Math.max(a, b)) {
+      a = b = c;
+      break;
+    }
+    if (fc > 0 === fb > 0) {
+      b = c;
+      fb = fc;
+      if (side === -1) fa /= 2;
+      side = -1;
+    } else {
+      a = c;
+      fa = fc;
+      if (side === 1) fb /= 2;
+      side = 1;
+    }
+  }
+  const root = 0.5 * (a + b);
+  if (!(root > 0)) return undefined;
+  const price = new Decimal(root.toPrecision(15));
+  const below = exact(price.times(CERTIFY_BELOW));
+  const above = exact(price.times(CERTIFY_ABOVE));
+  const rising = below.lt(0) && above.gte(0);
+  const falling = below.gte(0) && above.lt(0);
+  if (!(direction === 1 ? rising : falling)) return undefined;
+  return { underlying, price, method: "bracketed-search", direction };
 }
 
 const SEARCH_FACTORS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9, 0.99, 0.9999];

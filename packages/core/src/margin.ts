@@ -1,4 +1,4 @@
-import { type Black76Result, black76 } from "./black76.ts";
+import { type Black76Result, black76, black76Price } from "./black76.ts";
 import { type LinearPosition, type Market, MS_PER_YEAR, type OptionPosition, quoteOf } from "./book.ts";
 import { type Decimal, divideDown, dmax, fromModelFloat, ONE, ZERO } from "./decimal.ts";
 import type { Bracket, HaircutTier, RiskParams } from "./params.ts";
@@ -138,6 +138,18 @@ export function markOption(
   // A given markPrice needs no model unless the explain trace asks for the greeks.
   if (position.markPrice && !withModel) return { markPrice: position.markPrice, source: "given" };
   const vol = market.vols.get(position.underlying);
+  if (!position.markPrice && !withModel && vol !== undefined) {
+    // The hot path (every evaluation, every liquidation trial): the price alone, no greeks.
+    const years = yearsToExpiry(position, market.asOfMs);
+    const price = black76Price(
+      position.optionType,
+      underlyingMark.toNumber(),
+      position.strike.toNumber(),
+      years,
+      vol,
+    );
+    return { markPrice: fromModelFloat(price), source: "black76" };
+  }
   const years = yearsToExpiry(position, market.asOfMs);
   const forward = underlyingMark.toNumber();
   const model =

@@ -1,0 +1,85 @@
+/**
+ * Exposure report benchmark (npm run bench:exposure): the full report (per-asset notional,
+ * concentration, heatmap with each account's liquidation prices, CumLiq/LDR, collateral and depeg,
+ * greeks) plus its JSON, CSV and HTML, for a generated 100,000-account book, pure, on one core;
+ * and peak memory. The book is generated and parsed a page at a time, as the scheduled job reads
+ * it, so memory holds one page and the aggregates. Baseline in the same run: `backing evaluate`'s
+ * per-account evaluation (status, figures, liquidation prices) of the same pages.
+ * Target (issue 6): under 10 s and under 512 MB.
+ */
+import {
+  DEFAULT_RISK_PARAMS,
+  ExposureAggregator,
+  evaluatePortfolioAccounts,
+  parsePortfolio,
+  seededRandom,
+} from "@backing/core";
+import { accountsCsvRows, exposureFiles } from "@backing/reports/exposure";
+import { syntheticAccount, syntheticPortfolio } from "../test/helpers/synthetic-book.ts";
+
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
+const PAGE = 1_000;
+const SHAPE = { accounts: ACCOUNTS, perps: 3, options: 1 };
+
+/** The book a page at a time (seeded: every run and both phases see the same accounts). */
+function* pages() {
+  const random = seededRandom(7);
+  const header = syntheticPortfolio({ ...SHAPE, accounts: 0 });
+  for (let start = 0; start < ACCOUNTS; start += PAGE) {
+    const accounts = Array.from({ length: Math.min(PAGE, ACCOUNTS - start) }, (_, i) =>
+      syntheticAccount(start + i, random, SHAPE),
+    );
+    yield parsePortfolio({ ...header, accounts }, DEFAULT_RISK_PARAMS);
+  }
+}
+
+function exposure() {
+  const start = performance.now();
+  let aggregator: ExposureAggregator | undefined;
+  let csvBytes = 0;
+  let asOf = "";
+  for (const page of pages()) {
+    aggregator ??= new ExposureAggregator(page.market, page.params);
+    asOf = page.asOf;
+    csvBytes += accountsCsvRows(aggregator.add(page.accounts)).length;
+  }
+  const files = exposureFiles((aggregator as ExposureAggregator).report(asOf));
+  const bytes = Object.values(files).reduce((n, f) => n + f.length, csvBytes);
+  return { ms: performance.now() - start, bytes };
+}
+
+/** Generating and parsing the pages alone: part of both timings above, shown apart. */
+function parseOnly() {
+  const start = performance.now();
+  let sink = 0;
+  for (const page of pages()) sink += page.accounts.length;
+  if (sink < 0) console.log("");
+  return performance.now() - start;
+}
+
+function evaluate() {
+  const start = performance.now();
+  let sink = 0;
+  for (const page of pages())
+    for (const result of evaluatePortfolioAccounts(page)) sink += result.positions.length;
+  if (sink < 0) console.log("");
+  return performance.now() - start;
+}
+
+const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
+console.log(
+  `${ACCOUNTS.toLocaleString("en-US")} accounts (3 collateral assets, 3 perps, 1 option each), pages of ${PAGE}, one core`,
+);
+const report = exposure();
+const peakAfterReport = process.resourceUsage().maxRSS;
+const baseline = evaluate();
+const parsing = parseOnly();
+console.log(`backing evaluate's evaluation (baseline)  ${(baseline / 1000).toFixed(2)} s`);
+console.log(
+  `exposure report + JSON/CSV/HTML           ${(report.ms / 1000).toFixed(2)} s  (${(report.bytes / 1e6).toFixed(1)} MB of files)`,
+);
+console.log(`  of which generating and parsing the book  ${(parsing / 1000).toFixed(2)} s (in both rows)`);
+console.log(`peak RSS during the report                ${mb(peakAfterReport)}`);
+console.log(
+  `\nreport / evaluate: ${(report.ms / baseline).toFixed(2)}; vs the 10 s target: ${(10_000 / report.ms).toFixed(2)}× (${(10_000 / (report.ms - parsing)).toFixed(2)}× on a parsed book); vs 512 MB: ${(512 / (peakAfterReport / 1024)).toFixed(2)}×`,
+);
