@@ -1,5 +1,5 @@
 import type { ExposureAsset } from "@backing/contracts";
-import { Decimal, exposureReport } from "@backing/core";
+import { Decimal, evaluatePortfolio, exposureReport } from "@backing/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { accountArbitrary, documentOf, pricesArbitrary } from "../helpers/arbitraries.ts";
@@ -78,6 +78,24 @@ describe("exposure report properties", () => {
         }
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it("closest to liquidation quotes the liquidation price `backing evaluate` prints", () => {
+    fc.assert(
+      fc.property(books, (document) => {
+        const portfolio = parse(document);
+        const { report } = exposureReport(portfolio);
+        const evaluated = new Map(evaluatePortfolio(portfolio).accounts.map((a) => [a.id, a]));
+        for (const row of report.closestToLiquidation) {
+          const account = evaluated.get(row.id);
+          const book = portfolio.accounts.find((b) => b.id === row.id);
+          const i = book?.positions.findIndex((p) => p.kind === "linear" && p.underlying === row.asset) ?? -1;
+          expect(account?.positions[i]?.liquidationPrice).toBe(row.liquidationPrice);
+          expect(row.status).toBe(account?.status);
+        }
+      }),
+      { numRuns: 40 },
     );
   });
 

@@ -75,7 +75,7 @@ export function evaluateAccount(
  * A liquidation price is rounded toward the mark: up for an account liquidated when the price
  * falls, down when it rises, so the printed level is never past the true one.
  */
-function liquidationString(solution: LiquidationSolution | undefined): string | null {
+export function liquidationString(solution: LiquidationSolution | undefined): string | null {
   if (!solution?.price) return null;
   const mode = solution.direction === -1 ? Decimal.ROUND_FLOOR : Decimal.ROUND_CEIL;
   return solution.price.toDecimalPlaces(8, mode).toFixed();

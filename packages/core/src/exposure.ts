@@ -11,7 +11,8 @@ import {
   valueString,
   ZERO,
 } from "./decimal.ts";
-import { evaluateAccount } from "./evaluate.ts";
+import { evaluateAccount, liquidationString } from "./evaluate.ts";
+import type { LiquidationSolution } from "./liquidation.ts";
 import { yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
 import type { Portfolio } from "./portfolio-input.ts";
@@ -217,7 +218,7 @@ interface ClosestRow {
   status: AccountStatus;
   asset: string;
   mark: Decimal;
-  liquidationPrice: Decimal;
+  solution: LiquidationSolution;
   distance: Decimal;
   roughDistance: number;
   notional: Decimal;
@@ -429,7 +430,7 @@ export class ExposureAggregator {
         status,
         asset: name,
         mark: asset.mark,
-        liquidationPrice: price,
+        solution,
         distance: solution.direction === -1 ? move : move.neg(),
         roughDistance,
         notional,
@@ -597,7 +598,7 @@ export class ExposureAggregator {
         status: row.status,
         asset: row.asset,
         mark: row.mark.toFixed(),
-        liquidationPrice: row.liquidationPrice.toDecimalPlaces(8).toFixed(),
+        liquidationPrice: liquidationString(row.solution) as string,
         distance: neutralString(row.distance),
         notional: neutralString(row.notional),
         equity: valueString(row.equity),
