@@ -1,0 +1,4 @@
+export * from "./address-guard.ts";
+export * from "./deliver.ts";
+export * from "./schedule.ts";
+export * from "./signing.ts";
