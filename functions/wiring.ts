@@ -1,38 +1,49 @@
 import { connect, DynamoEngineStore } from "@backing/dynamo";
-import type { ExposureJobDeps, StressJobDeps } from "@backing/engine";
+import type { ExposureJobDeps, StressJobDeps, WebhookDeps } from "@backing/engine";
 import { exposureRendering, folderReportStore, s3ReportStore } from "@backing/reports";
+import { DEFAULT_TIMEOUT_MS, dnsResolver, httpTransport } from "@backing/webhooks";
 import { z } from "zod";
 
 /**
  * The one place that reads the environment (set by sst.config.ts in AWS; by hand or by the tests
  * locally), parsed once with zod. Everything below receives plain values.
  */
-const Environment = z
-  .object({
-    BACKING_TABLE_NAME: z.string().min(3),
-    BACKING_DYNAMODB_ENDPOINT: z.url().optional(),
-    BACKING_REPORT_BUCKET: z.string().min(3).optional(),
-    BACKING_REPORT_DIR: z.string().min(1).optional(),
-    /** JSON object of implied vols per underlying, for options without a markPrice. */
-    BACKING_VOLATILITY: z.string().optional(),
-  })
-  .refine((env) => env.BACKING_REPORT_BUCKET || env.BACKING_REPORT_DIR, {
-    message: "set BACKING_REPORT_BUCKET (AWS) or BACKING_REPORT_DIR (local)",
-  });
+const TableEnvironment = z.object({
+  BACKING_TABLE_NAME: z.string().min(3),
+  BACKING_DYNAMODB_ENDPOINT: z.url().optional(),
+});
 
-/** Everything the scheduled jobs need. */
-export type JobDeps = StressJobDeps & ExposureJobDeps;
+const JobEnvironment = TableEnvironment.extend({
+  BACKING_REPORT_BUCKET: z.string().min(3).optional(),
+  BACKING_REPORT_DIR: z.string().min(1).optional(),
+  /** JSON object of implied vols per underlying, for options without a markPrice. */
+  BACKING_VOLATILITY: z.string().optional(),
+}).refine((env) => env.BACKING_REPORT_BUCKET || env.BACKING_REPORT_DIR, {
+  message: "set BACKING_REPORT_BUCKET (AWS) or BACKING_REPORT_DIR (local)",
+});
 
-let cached: JobDeps | undefined;
+const WebhookEnvironment = TableEnvironment.extend({
+  /** The local runtime only: endpoints on loopback (http allowed there). Never set in AWS. */
+  BACKING_WEBHOOK_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("false"),
+});
 
-export function wiring(env: NodeJS.ProcessEnv = process.env): JobDeps {
-  if (cached) return cached;
-  const config = Environment.parse(env);
+function store(config: z.infer<typeof TableEnvironment>) {
   const { documents } = connect(
     config.BACKING_DYNAMODB_ENDPOINT ? { endpoint: config.BACKING_DYNAMODB_ENDPOINT } : {},
   );
-  cached = {
-    store: new DynamoEngineStore(documents, config.BACKING_TABLE_NAME),
+  return new DynamoEngineStore(documents, config.BACKING_TABLE_NAME);
+}
+
+/** Everything the scheduled report jobs need. */
+export type JobDeps = StressJobDeps & ExposureJobDeps;
+
+let cachedJobs: JobDeps | undefined;
+
+export function wiring(env: NodeJS.ProcessEnv = process.env): JobDeps {
+  if (cachedJobs) return cachedJobs;
+  const config = JobEnvironment.parse(env);
+  cachedJobs = {
+    store: store(config),
     now: Date.now,
     volatility: z.record(z.string(), z.string()).parse(JSON.parse(config.BACKING_VOLATILITY ?? "{}")),
     reports: config.BACKING_REPORT_DIR
@@ -40,5 +51,24 @@ export function wiring(env: NodeJS.ProcessEnv = process.env): JobDeps {
       : s3ReportStore(config.BACKING_REPORT_BUCKET as string),
     rendering: exposureRendering,
   };
-  return cached;
+  return cachedJobs;
+}
+
+let cachedWebhooks: WebhookDeps | undefined;
+
+/** The notify and redeliver handlers: the store, the clock, and delivery behind the SSRF guard. */
+export function webhookWiring(env: NodeJS.ProcessEnv = process.env): WebhookDeps {
+  if (cachedWebhooks) return cachedWebhooks;
+  const config = WebhookEnvironment.parse(env);
+  cachedWebhooks = {
+    store: store(config),
+    now: Date.now,
+    delivery: {
+      guard: { requireHttps: true, allowLoopback: config.BACKING_WEBHOOK_ALLOW_LOOPBACK === "true" },
+      resolver: dnsResolver,
+      transport: httpTransport,
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+    },
+  };
+  return cachedWebhooks;
 }

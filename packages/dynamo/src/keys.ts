@@ -38,4 +38,20 @@ export const keys = {
     sk: `${new Date(createdAtMs).toISOString()}#${id}`,
   }),
   paramsVersion: (version: string) => ({ pk: "PARAMS", sk: `VERSION#${version}` }),
+  endpoint: (venue: string, id: string) => ({ pk: `VENUE#${venue}`, sk: `ENDPOINT#${id}` }),
+  /** A notification's deliveries live in its partition: one Query reads the item and all of them. */
+  delivery: (notificationId: string, endpointId: string) => ({
+    pk: `NOTIFICATION#${notificationId}`,
+    sk: `DELIVERY#${endpointId}`,
+  }),
+  /** Pending deliveries sorted by when they are due; parked ones apart. Absent once delivered. */
+  deliveryIndex: (state: "DUE" | "FAILED", atMs: number, notificationId: string, endpointId: string) => ({
+    gsi1pk: `DELIVERIES#${state}`,
+    gsi1sk: `${String(atMs).padStart(15, "0")}#${notificationId}#${endpointId}`,
+  }),
+  lane: (endpointId: string, accountId: string) => ({ pk: `LANE#${endpointId}#${accountId}`, sk: "LANE" }),
+  streamCheckpoint: (streamArn: string, shardId: string) => ({
+    pk: `STREAM#${streamArn}`,
+    sk: `SHARD#${shardId}`,
+  }),
 };

@@ -12,6 +12,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { Account, RiskParamsDocument } from "@backing/contracts";
 import {
+  type DeliveryRecord,
   type EngineStore,
   type NotificationRecord,
   type PriceRecord,
@@ -23,6 +24,8 @@ import {
   type StoredPrice,
   type StoredRiskState,
   VersionConflictError,
+  type WebhookEndpoint,
+  type WebhookStore,
 } from "@backing/engine";
 import { EXPOSURE_SHARDS, keys } from "./keys.ts";
 
@@ -58,12 +61,25 @@ function notificationItem(n: NotificationRecord): Item {
   };
 }
 
+/** A delivery item: in the due index while pending, in the failed index once parked. */
+function deliveryItem(d: DeliveryRecord): Item {
+  const index =
+    d.status === "pending"
+      ? keys.deliveryIndex("DUE", d.nextAttemptAtMs ?? 0, d.notificationId, d.endpointId)
+      : d.status === "failed"
+        ? keys.deliveryIndex("FAILED", d.createdAtMs, d.notificationId, d.endpointId)
+        : {};
+  return { ...keys.delivery(d.notificationId, d.endpointId), ...index, type: "delivery", delivery: d };
+}
+
+const isConditionFailure = (error: unknown) => (error as Error).name === "ConditionalCheckFailedException";
+
 /**
  * EngineStore over one DynamoDB table (see table.ts and keys.ts). Decimals stay strings; batch calls
  * respect the service limits and retry unprocessed items with backoff; conditional failures become
  * VersionConflictError.
  */
-export class DynamoEngineStore implements EngineStore {
+export class DynamoEngineStore implements EngineStore, WebhookStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -391,5 +407,175 @@ export class DynamoEngineStore implements EngineStore {
       for (const item of items) notifications.push(item.notification as NotificationRecord);
     }
     return notifications.sort((a, b) => a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id));
+  }
+
+  // --- webhooks -------------------------------------------------------------------------------
+
+  async putEndpoint(endpoint: WebhookEndpoint): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.endpoint(endpoint.venue, endpoint.id), type: "endpoint", endpoint },
+      }),
+    );
+  }
+
+  async listEndpoints(venue?: string): Promise<WebhookEndpoint[]> {
+    const endpoints: WebhookEndpoint[] = [];
+    if (venue === undefined) {
+      for await (const items of this.scanType("endpoint"))
+        for (const item of items) endpoints.push(item.endpoint as WebhookEndpoint);
+      return endpoints;
+    }
+    let start: Record<string, unknown> | undefined;
+    do {
+      const response = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :sk)",
+          ExpressionAttributeValues: { ":pk": keys.endpoint(venue, "").pk, ":sk": "ENDPOINT#" },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of response.Items ?? []) endpoints.push(item.endpoint as WebhookEndpoint);
+      start = response.LastEvaluatedKey;
+    } while (start);
+    return endpoints;
+  }
+
+  async getNotification(id: string): Promise<NotificationRecord | null> {
+    const response = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.notification(id), ConsistentRead: true }),
+    );
+    return (response.Item?.notification as NotificationRecord | undefined) ?? null;
+  }
+
+  async ensureDeliveries(records: DeliveryRecord[]): Promise<DeliveryRecord[]> {
+    for (const record of records) {
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: deliveryItem(record),
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    const wanted = new Set(records.map((r) => r.endpointId));
+    const notificationId = records[0]?.notificationId;
+    if (!notificationId) return [];
+    return (await this.getDeliveries(notificationId)).filter((d) => wanted.has(d.endpointId));
+  }
+
+  async getDeliveries(notificationId: string): Promise<DeliveryRecord[]> {
+    const response = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :sk)",
+        ExpressionAttributeValues: { ":pk": keys.notification(notificationId).pk, ":sk": "DELIVERY#" },
+        ConsistentRead: true,
+      }),
+    );
+    return (response.Items ?? []).map((item) => item.delivery as DeliveryRecord);
+  }
+
+  async updateDelivery(record: DeliveryRecord, expectedVersion: number): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: deliveryItem(record),
+          ConditionExpression: "#d.#v = :v",
+          ExpressionAttributeNames: { "#d": "delivery", "#v": "version" },
+          ExpressionAttributeValues: { ":v": expectedVersion },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private async deliveryIndexQuery(state: "DUE" | "FAILED", upTo: string | null, limit: number) {
+    const deliveries: DeliveryRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const response = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: "gsi1",
+          KeyConditionExpression: upTo ? "gsi1pk = :pk AND gsi1sk <= :upTo" : "gsi1pk = :pk",
+          ExpressionAttributeValues: { ":pk": `DELIVERIES#${state}`, ...(upTo ? { ":upTo": upTo } : {}) },
+          Limit: Math.min(QUERY_PAGE, limit - deliveries.length),
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of response.Items ?? []) deliveries.push(item.delivery as DeliveryRecord);
+      start = response.LastEvaluatedKey;
+    } while (start && deliveries.length < limit);
+    return deliveries;
+  }
+
+  async dueDeliveries(nowMs: number, limit: number): Promise<DeliveryRecord[]> {
+    // The index is eventually consistent: a delivery may show as due just after it was sent; the
+    // conditional update of the attempt catches that.
+    const due = await this.deliveryIndexQuery("DUE", `${String(nowMs).padStart(15, "0")}#~`, limit);
+    return due.filter((d) => d.status === "pending");
+  }
+
+  async failedDeliveries(): Promise<DeliveryRecord[]> {
+    return this.deliveryIndexQuery("FAILED", null, Number.MAX_SAFE_INTEGER);
+  }
+
+  private async updateLane(
+    endpointId: string,
+    accountId: string,
+    change: (queue: string[]) => string[] | null,
+  ): Promise<string[]> {
+    const key = keys.lane(endpointId, accountId);
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      const queue = (response.Item?.queue as string[] | undefined) ?? [];
+      const version = (response.Item?.version as number | undefined) ?? 0;
+      const next = change(queue);
+      if (next === null) return queue;
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...key, type: "lane", queue: next, version: version + 1 },
+            ...(version === 0
+              ? { ConditionExpression: "attribute_not_exists(pk)" }
+              : {
+                  ConditionExpression: "#v = :v",
+                  ExpressionAttributeNames: { "#v": "version" },
+                  ExpressionAttributeValues: { ":v": version },
+                }),
+          }),
+        );
+        return next;
+      } catch (error) {
+        if (!isConditionFailure(error) || attempt >= 20) throw error;
+        await backoff(attempt);
+      }
+    }
+  }
+
+  joinLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]> {
+    return this.updateLane(endpointId, accountId, (queue) =>
+      queue.includes(notificationId) ? null : [...queue, notificationId],
+    );
+  }
+
+  leaveLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]> {
+    return this.updateLane(endpointId, accountId, (queue) =>
+      queue.includes(notificationId) ? queue.filter((id) => id !== notificationId) : null,
+    );
   }
 }

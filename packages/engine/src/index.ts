@@ -4,3 +4,4 @@ export * from "./jobs.ts";
 export * from "./notifications.ts";
 export * from "./ports.ts";
 export * from "./stress-job.ts";
+export * from "./webhook-jobs.ts";

@@ -142,3 +142,67 @@ export class VersionConflictError extends Error {
     this.name = "VersionConflictError";
   }
 }
+
+/** A venue's webhook endpoint (DESIGN §5): where, for which types, signed with which secrets. */
+export interface WebhookEndpoint {
+  id: string;
+  venue: string;
+  url: string;
+  /** Notification types delivered to this endpoint. */
+  types: string[];
+  /** Signing secrets, current first; a rotated-out secret keeps signing until `expiresAtMs`. */
+  secrets: { secret: string; expiresAtMs: number | null }[];
+  enabled: boolean;
+  disabledReason?: string;
+  createdAtMs: number;
+}
+
+export type DeliveryStatus = "queued" | "pending" | "delivered" | "failed";
+
+export interface DeliveryAttempt {
+  atMs: number;
+  result: "delivered" | "failed" | "gone" | "throttled";
+  status?: number;
+  error?: string;
+}
+
+/** One notification's delivery to one endpoint: its attempts and what happens next. */
+export interface DeliveryRecord {
+  notificationId: string;
+  endpointId: string;
+  venue: string;
+  /** Deliveries of one account to one endpoint go in notification order (null: report notifications). */
+  accountId: string | null;
+  /** queued: waits behind an earlier notification of the account; pending: due at nextAttemptAtMs. */
+  status: DeliveryStatus;
+  attempts: DeliveryAttempt[];
+  /** Index into `attempts` where the current round began (a replay of a parked delivery starts a new one). */
+  roundStart: number;
+  nextAttemptAtMs: number | null;
+  /** When the notification entered the outbox. */
+  createdAtMs: number;
+  deliveredAtMs: number | null;
+  /** Optimistic concurrency: every write is conditional on the version read. */
+  version: number;
+}
+
+/** What webhook delivery needs from the table. */
+export interface WebhookStore {
+  putEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  listEndpoints(venue?: string): Promise<WebhookEndpoint[]>;
+  getNotification(id: string): Promise<NotificationRecord | null>;
+  /** Creates the deliveries that do not exist yet (idempotent); returns every one of the notification. */
+  ensureDeliveries(records: DeliveryRecord[]): Promise<DeliveryRecord[]>;
+  getDeliveries(notificationId: string): Promise<DeliveryRecord[]>;
+  /** Conditional on `expectedVersion`; false when someone else wrote it first. */
+  updateDelivery(record: DeliveryRecord, expectedVersion: number): Promise<boolean>;
+  /** Pending deliveries due at or before `nowMs`, earliest first. */
+  dueDeliveries(nowMs: number, limit: number): Promise<DeliveryRecord[]>;
+  failedDeliveries(): Promise<DeliveryRecord[]>;
+  /**
+   * The ordered lane of one account's notifications to one endpoint. `join` adds the notification
+   * (idempotent) and returns the lane; `leave` removes it and returns the lane after.
+   */
+  joinLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]>;
+  leaveLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]>;
+}

@@ -1,0 +1,343 @@
+import { randomBytes } from "node:crypto";
+import { NotificationType } from "@backing/contracts";
+import {
+  type AttemptOutcome,
+  attemptWebhook,
+  checkEndpointUrl,
+  type DeliveryEnvironment,
+  generateSecret,
+  nextAttemptAt,
+  resolvePinned,
+} from "@backing/webhooks";
+import type { DeliveryRecord, NotificationRecord, WebhookEndpoint, WebhookStore } from "./ports.ts";
+
+export interface WebhookDeps {
+  store: WebhookStore;
+  now: () => number;
+  delivery: DeliveryEnvironment;
+  /** Called after every recorded attempt (metrics, logs, the demo's counters). */
+  onAttempt?: (delivery: DeliveryRecord, outcome: AttemptOutcome) => void;
+}
+
+export const WEBHOOK_TYPES: readonly string[] = NotificationType.options;
+/** A rotated-out secret keeps signing (next to the new one) this long by default. */
+export const DEFAULT_ROTATION_OVERLAP_MS = 24 * 3_600_000;
+
+/** Bad endpoint registration input: the URL is refused or the types are unknown. */
+export class EndpointInputError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "EndpointInputError";
+  }
+}
+
+/** The exact bytes that are signed and sent: the payload `{ type, timestamp, data }`, minified. */
+export const notificationBody = (notification: NotificationRecord) => JSON.stringify(notification.payload);
+
+const activeSecrets = (endpoint: WebhookEndpoint, nowMs: number) =>
+  endpoint.secrets.filter((s) => s.expiresAtMs === null || s.expiresAtMs > nowMs).map((s) => s.secret);
+
+/**
+ * Registers an endpoint for a venue: the URL passes the SSRF guard now (and again at every
+ * connect), a `whsec_` secret is generated, the types must be known notification types.
+ */
+export async function registerEndpoint(
+  deps: Pick<WebhookDeps, "store" | "now" | "delivery">,
+  input: { venue: string; url: string; types: string[] },
+): Promise<WebhookEndpoint> {
+  const unknown = input.types.filter((t) => !WEBHOOK_TYPES.includes(t));
+  if (input.types.length === 0 || unknown.length > 0)
+    throw new EndpointInputError(
+      `types must be some of ${WEBHOOK_TYPES.join(", ")}${unknown.length ? ` (unknown: ${unknown.join(", ")})` : ""}`,
+    );
+  try {
+    const url = checkEndpointUrl(input.url, deps.delivery.guard);
+    await resolvePinned(url, deps.delivery.resolver, deps.delivery.guard);
+  } catch (error) {
+    throw new EndpointInputError(`endpoint refused: ${(error as Error).message}`, { cause: error });
+  }
+  const endpoint: WebhookEndpoint = {
+    id: `ep_${randomBytes(12).toString("hex")}`,
+    venue: input.venue,
+    url: input.url,
+    types: [...new Set(input.types)],
+    secrets: [{ secret: generateSecret(), expiresAtMs: null }],
+    enabled: true,
+    createdAtMs: deps.now(),
+  };
+  await deps.store.putEndpoint(endpoint);
+  return endpoint;
+}
+
+/** A new secret signs from now on; the old ones keep signing alongside it for `overlapMs`. */
+export async function rotateSecret(
+  deps: Pick<WebhookDeps, "store" | "now">,
+  venue: string,
+  endpointId: string,
+  overlapMs = DEFAULT_ROTATION_OVERLAP_MS,
+): Promise<WebhookEndpoint> {
+  const endpoint = (await deps.store.listEndpoints(venue)).find((e) => e.id === endpointId);
+  if (!endpoint) throw new EndpointInputError(`no endpoint ${endpointId} for venue ${venue}`);
+  const nowMs = deps.now();
+  const rotated: WebhookEndpoint = {
+    ...endpoint,
+    secrets: [
+      { secret: generateSecret(), expiresAtMs: null },
+      ...endpoint.secrets
+        .filter((s) => s.expiresAtMs === null || s.expiresAtMs > nowMs)
+        .map((s) => ({ secret: s.secret, expiresAtMs: s.expiresAtMs ?? nowMs + overlapMs })),
+    ],
+  };
+  await deps.store.putEndpoint(rotated);
+  return rotated;
+}
+
+export interface DispatchResult {
+  deliveries: number;
+  attempted: number;
+}
+
+/**
+ * A new outbox item (from the table's stream): one delivery per enabled endpoint of its venue
+ * subscribed to its type, then the due ones are sent. Idempotent: a replayed stream record finds
+ * the deliveries already there and only (re)sends what is due, with the same `webhook-id`.
+ */
+export async function dispatchNotification(
+  deps: WebhookDeps,
+  notification: NotificationRecord,
+): Promise<DispatchResult> {
+  const endpoints = (await deps.store.listEndpoints(notification.venue)).filter(
+    (e) => e.enabled && e.types.includes(notification.type),
+  );
+  if (endpoints.length === 0) return { deliveries: 0, attempted: 0 };
+  const deliveries = await deps.store.ensureDeliveries(
+    endpoints.map((endpoint) => ({
+      notificationId: notification.id,
+      endpointId: endpoint.id,
+      venue: notification.venue,
+      accountId: notification.accountId,
+      status: "queued",
+      attempts: [],
+      roundStart: 0,
+      nextAttemptAtMs: null,
+      createdAtMs: notification.createdAtMs,
+      deliveredAtMs: null,
+      version: 1,
+    })),
+  );
+  let attempted = 0;
+  for (const delivery of deliveries) {
+    const endpoint = endpoints.find((e) => e.id === delivery.endpointId);
+    if (!endpoint) continue;
+    attempted += await advance(deps, delivery, { notification, endpoint });
+  }
+  return { deliveries: deliveries.length, attempted };
+}
+
+/**
+ * Moves one delivery on: a queued one joins its account's lane and becomes pending when it is the
+ * lane's head; a pending one that is due is attempted. Returns the number of attempts made
+ * (including those of deliveries it promoted).
+ */
+async function advance(
+  deps: WebhookDeps,
+  delivery: DeliveryRecord,
+  known: { notification?: NotificationRecord; endpoint?: WebhookEndpoint } = {},
+): Promise<number> {
+  let current = delivery;
+  if (current.status === "queued") {
+    const lane = current.accountId
+      ? await deps.store.joinLane(current.endpointId, current.accountId, current.notificationId)
+      : [current.notificationId];
+    if (lane[0] !== current.notificationId) return 0;
+    const promoted: DeliveryRecord = {
+      ...current,
+      status: "pending",
+      nextAttemptAtMs: deps.now(),
+      version: current.version + 1,
+    };
+    if (!(await deps.store.updateDelivery(promoted, current.version))) return 0;
+    current = promoted;
+  }
+  if (
+    current.status !== "pending" ||
+    current.nextAttemptAtMs === null ||
+    current.nextAttemptAtMs > deps.now()
+  )
+    return 0;
+  return attemptDelivery(deps, current, known);
+}
+
+/**
+ * One attempt of a pending, due delivery, recorded conditionally on the version read (a second
+ * worker that raced it records nothing; the receiver may see the message twice, with the same id:
+ * at least once). Final outcomes (delivered, or parked after the last attempt or on 410) release
+ * the account's lane, and the next notification of the lane is sent at once.
+ */
+export async function attemptDelivery(
+  deps: WebhookDeps,
+  delivery: DeliveryRecord,
+  known: { notification?: NotificationRecord; endpoint?: WebhookEndpoint } = {},
+): Promise<number> {
+  const nowMs = deps.now();
+  const endpoint =
+    known.endpoint ??
+    (await deps.store.listEndpoints(delivery.venue)).find((e) => e.id === delivery.endpointId);
+  const notification = known.notification ?? (await deps.store.getNotification(delivery.notificationId));
+  let outcome: AttemptOutcome;
+  if (!notification) outcome = { result: "failed", error: "notification not found" };
+  else if (!endpoint?.enabled)
+    outcome = { result: "failed", error: `endpoint ${endpoint ? "disabled" : "removed"}` };
+  else {
+    outcome = await attemptWebhook(
+      deps.delivery,
+      { url: endpoint.url, secrets: activeSecrets(endpoint, nowMs) },
+      { id: notification.id, body: notificationBody(notification), nowMs },
+    );
+  }
+  const attempts = [
+    ...delivery.attempts,
+    {
+      atMs: nowMs,
+      result: outcome.result,
+      ...(outcome.status !== undefined ? { status: outcome.status } : {}),
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+    },
+  ];
+  const endpointGone = outcome.result === "gone" || !endpoint?.enabled || !notification;
+  const next =
+    outcome.result === "delivered" || endpointGone
+      ? null
+      : nextAttemptAt(attempts.length - delivery.roundStart, nowMs, outcome.retryAfterMs);
+  const updated: DeliveryRecord = {
+    ...delivery,
+    attempts,
+    status: outcome.result === "delivered" ? "delivered" : next === null ? "failed" : "pending",
+    nextAttemptAtMs: next,
+    deliveredAtMs: outcome.result === "delivered" ? nowMs : delivery.deliveredAtMs,
+    version: delivery.version + 1,
+  };
+  if (!(await deps.store.updateDelivery(updated, delivery.version))) return 1;
+  deps.onAttempt?.(updated, outcome);
+  if (outcome.result === "gone" && endpoint?.enabled)
+    await deps.store.putEndpoint({
+      ...endpoint,
+      enabled: false,
+      disabledReason: `410 Gone at ${new Date(nowMs).toISOString()}`,
+    });
+  let attempted = 1;
+  if ((updated.status === "delivered" || updated.status === "failed") && updated.accountId) {
+    const lane = await deps.store.leaveLane(updated.endpointId, updated.accountId, updated.notificationId);
+    const head = lane[0];
+    if (head) {
+      const waiting = (await deps.store.getDeliveries(head)).find((d) => d.endpointId === updated.endpointId);
+      if (waiting) attempted += await advance(deps, waiting);
+    }
+  }
+  return attempted;
+}
+
+export interface RedeliverResult {
+  attempted: number;
+}
+
+/** The `redeliver` cron: every pending delivery that is due, earliest first, a few at a time. */
+export async function redeliverDue(
+  deps: WebhookDeps,
+  options: { limit?: number; concurrency?: number } = {},
+): Promise<RedeliverResult> {
+  const due = await deps.store.dueDeliveries(deps.now(), options.limit ?? 1_000);
+  let attempted = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < due.length) {
+      const delivery = due[next++] as DeliveryRecord;
+      attempted += await advance(deps, delivery);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
+  return { attempted };
+}
+
+/**
+ * Replays parked deliveries (of one notification, or all): each starts a new round of the
+ * schedule, keeping its history, and rejoins its account's lane.
+ */
+export async function replayParked(deps: WebhookDeps, notificationId?: string): Promise<number> {
+  const parked = notificationId
+    ? (await deps.store.getDeliveries(notificationId)).filter((d) => d.status === "failed")
+    : await deps.store.failedDeliveries();
+  let replayed = 0;
+  for (const delivery of parked) {
+    const requeued: DeliveryRecord = {
+      ...delivery,
+      status: "queued",
+      roundStart: delivery.attempts.length,
+      nextAttemptAtMs: null,
+      version: delivery.version + 1,
+    };
+    if (!(await deps.store.updateDelivery(requeued, delivery.version))) continue;
+    replayed++;
+    await advance(deps, requeued);
+  }
+  return replayed;
+}
+
+export type NotificationDeliveryStatus = "delivered" | "pending" | "failed" | "no-endpoint";
+
+/** A notification's overall delivery status: failed if any endpoint's delivery is parked. */
+export function deliveryStatusOf(deliveries: readonly DeliveryRecord[]): NotificationDeliveryStatus {
+  if (deliveries.length === 0) return "no-endpoint";
+  if (deliveries.some((d) => d.status === "failed")) return "failed";
+  if (deliveries.every((d) => d.status === "delivered")) return "delivered";
+  return "pending";
+}
+
+export interface NotifyBatchResult {
+  /** Sequence numbers to retry from (Lambda's partial batch response; the lowest one counts). */
+  failed: string[];
+  dispatched: number;
+  poison: { sequenceNumber: string; error: string }[];
+}
+
+type NotifyEntry =
+  | { sequenceNumber: string; kind: "notification"; notification: NotificationRecord }
+  | { sequenceNumber: string; kind: "other" }
+  | { sequenceNumber: string; kind: "poison"; error: string };
+
+/**
+ * A batch of stream records for the notify handler. Records of one account are dispatched in
+ * order (its lane then keeps deliveries in that order); accounts run concurrently. A poison record
+ * is reported and skipped; a record whose dispatch fails (the store, not the receiver: receiver
+ * failures are retried by the schedule) fails with every later record of its account, so the
+ * stream retries them in order.
+ */
+export async function notifyBatch(
+  deps: WebhookDeps,
+  entries: readonly NotifyEntry[],
+): Promise<NotifyBatchResult> {
+  const lanes = new Map<string, Extract<NotifyEntry, { kind: "notification" }>[]>();
+  const poison: NotifyBatchResult["poison"] = [];
+  for (const entry of entries) {
+    if (entry.kind === "poison") poison.push({ sequenceNumber: entry.sequenceNumber, error: entry.error });
+    if (entry.kind !== "notification") continue;
+    const lane = entry.notification.accountId ?? `report:${entry.notification.id}`;
+    lanes.set(lane, [...(lanes.get(lane) ?? []), entry]);
+  }
+  const failed: string[] = [];
+  let dispatched = 0;
+  await Promise.all(
+    [...lanes.values()].map(async (lane) => {
+      for (const [i, entry] of lane.entries()) {
+        try {
+          await dispatchNotification(deps, entry.notification);
+          dispatched++;
+        } catch {
+          failed.push(...lane.slice(i).map((e) => e.sequenceNumber));
+          return;
+        }
+      }
+    }),
+  );
+  return { failed, dispatched, poison };
+}

@@ -1,0 +1,245 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type Shard,
+  type _Record as StreamRecord,
+} from "@aws-sdk/client-dynamodb-streams";
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+
+/** Where each shard was read up to: the last sequence number handled, or "done" for a closed shard. */
+export interface CheckpointStore {
+  load(): Promise<Record<string, string>>;
+  save(checkpoints: Record<string, string>): Promise<void>;
+}
+
+export function memoryCheckpoints(): CheckpointStore {
+  let saved: Record<string, string> = {};
+  return {
+    load: async () => ({ ...saved }),
+    save: async (checkpoints) => {
+      saved = { ...checkpoints };
+    },
+  };
+}
+
+/**
+ * Checkpoints in a JSON file (written atomically by rename), outside the table: a checkpoint item
+ * in the table would itself appear on the stream and keep the poller busy forever.
+ */
+export function fileCheckpoints(path: string): CheckpointStore {
+  return {
+    async load() {
+      try {
+        return JSON.parse(await readFile(path, "utf8")) as Record<string, string>;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
+        throw error;
+      }
+    },
+    async save(checkpoints) {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(`${path}.tmp`, JSON.stringify(checkpoints));
+      await rename(`${path}.tmp`, path);
+    },
+  };
+}
+
+export interface StreamPollerOptions {
+  endpoint: string;
+  tableName: string;
+  handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined>;
+  checkpoints?: CheckpointStore;
+  /** Pause between polls of an idle stream (AWS polls 4 times a second). */
+  idleMs?: number;
+  batchSize?: number;
+  /** A record failing this many times is discarded (reported through onDiscard), as an ESM with bounded retries would. */
+  maxRetries?: number;
+  onDiscard?: (record: DynamoDBRecord, reason: string) => void;
+}
+
+const DONE = "done";
+
+/**
+ * The local stand-in for a Lambda event source mapping on the table's stream (reference
+ * serverless.md §2.5): DescribeStream → GetShardIterator → GetRecords on DynamoDB Local, records
+ * reshaped into the Lambda `DynamoDBStreamEvent` and handed to the same handler, in order per
+ * shard, parents before children. A partial batch response is honoured as Lambda does: read again
+ * from the lowest failed sequence number; after `maxRetries` that record is discarded. The
+ * checkpoint (last handled sequence per shard) is saved after every batch, so a restart resumes
+ * where it stopped: it neither skips a record nor replays a shard.
+ */
+export class StreamPoller {
+  private readonly streams: DynamoDBStreamsClient;
+  private readonly checkpoints: CheckpointStore;
+  private state: Record<string, string> = {};
+  private running: Promise<void> | null = null;
+  private stopping = false;
+  private readonly retries = new Map<string, number>();
+  private streamArn: string | undefined;
+
+  constructor(private readonly options: StreamPollerOptions) {
+    this.streams = new DynamoDBStreamsClient({
+      endpoint: options.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    this.checkpoints = options.checkpoints ?? memoryCheckpoints();
+  }
+
+  private async arn(): Promise<string> {
+    if (this.streamArn) return this.streamArn;
+    const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+    const client = new DynamoDBClient({
+      endpoint: this.options.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    const table = await client.send(new DescribeTableCommand({ TableName: this.options.tableName }));
+    const arn = table.Table?.LatestStreamArn;
+    if (!arn) throw new Error(`table ${this.options.tableName} has no stream`);
+    this.streamArn = arn;
+    return arn;
+  }
+
+  private async shards(arn: string): Promise<Shard[]> {
+    const shards: Shard[] = [];
+    let start: string | undefined;
+    do {
+      const page = await this.streams.send(
+        new DescribeStreamCommand({ StreamArn: arn, ...(start ? { ExclusiveStartShardId: start } : {}) }),
+      );
+      shards.push(...(page.StreamDescription?.Shards ?? []));
+      start = page.StreamDescription?.LastEvaluatedShardId;
+    } while (start);
+    return shards;
+  }
+
+  /** Reads every shard up to its current end once; returns the number of records handed over. */
+  async pollOnce(): Promise<number> {
+    const arn = await this.arn();
+    this.state = await this.checkpoints.load();
+    const shards = await this.shards(arn);
+    const known = new Set(shards.map((s) => s.ShardId));
+    let handled = 0;
+    // Parents first: a child shard is read only once its parent is done (or gone from the stream).
+    for (let pass = 0; pass < shards.length; pass++) {
+      let progressed = false;
+      for (const shard of shards) {
+        const id = shard.ShardId as string;
+        if (this.state[`${arn}/${id}`] === DONE) continue;
+        const parent = shard.ParentShardId;
+        if (parent && known.has(parent) && this.state[`${arn}/${parent}`] !== DONE) continue;
+        handled += await this.readShard(arn, shard);
+        progressed = true;
+      }
+      if (!progressed) break;
+    }
+    return handled;
+  }
+
+  private async iterator(arn: string, shardId: string, after: string | undefined, at?: string) {
+    const response = await this.streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: arn,
+        ShardId: shardId,
+        ShardIteratorType: at ? "AT_SEQUENCE_NUMBER" : after ? "AFTER_SEQUENCE_NUMBER" : "TRIM_HORIZON",
+        ...(at ? { SequenceNumber: at } : after ? { SequenceNumber: after } : {}),
+      }),
+    );
+    return response.ShardIterator;
+  }
+
+  private async readShard(arn: string, shard: Shard): Promise<number> {
+    const id = shard.ShardId as string;
+    const key = `${arn}/${id}`;
+    let iterator = await this.iterator(arn, id, this.state[key]);
+    let handled = 0;
+    while (iterator && !this.stopping) {
+      const page = await this.streams.send(
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }),
+      );
+      const records = page.Records ?? [];
+      if (records.length === 0) {
+        // An open shard with nothing new: stop here until the next poll. A closed one is done.
+        if (!page.NextShardIterator) {
+          this.state[key] = DONE;
+          await this.checkpoints.save(this.state);
+        }
+        return handled;
+      }
+      const event: DynamoDBStreamEvent = { Records: records.map((r) => toLambdaRecord(r, arn)) };
+      const response = await this.options.handler(event).catch((error: unknown) => ({
+        batchItemFailures: [{ itemIdentifier: records[0]?.dynamodb?.SequenceNumber ?? "" }],
+        error,
+      }));
+      const failures = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
+      if (failures.length === 0) {
+        this.state[key] = records[records.length - 1]?.dynamodb?.SequenceNumber as string;
+        await this.checkpoints.save(this.state);
+        handled += records.length;
+        iterator = page.NextShardIterator;
+        continue;
+      }
+      // Lambda retries from the lowest failed sequence number; everything before it is done.
+      const lowest = failures.reduce((a, b) => (BigInt(a) <= BigInt(b) ? a : b));
+      const index = records.findIndex((r) => r.dynamodb?.SequenceNumber === lowest);
+      const before = records[index - 1]?.dynamodb?.SequenceNumber;
+      if (before) this.state[key] = before;
+      handled += Math.max(index, 0);
+      const tries = (this.retries.get(lowest) ?? 0) + 1;
+      this.retries.set(lowest, tries);
+      if (tries > (this.options.maxRetries ?? 5)) {
+        const failed = records[index];
+        if (failed) this.options.onDiscard?.(toLambdaRecord(failed, arn), `failed ${tries} times`);
+        this.state[key] = lowest;
+        this.retries.delete(lowest);
+        await this.checkpoints.save(this.state);
+        iterator = await this.iterator(arn, id, lowest);
+      } else {
+        await this.checkpoints.save(this.state);
+        iterator = await this.iterator(arn, id, undefined, lowest);
+      }
+    }
+    return handled;
+  }
+
+  /** Polls until stopped. */
+  start(): void {
+    if (this.running) return;
+    this.stopping = false;
+    this.running = (async () => {
+      while (!this.stopping) {
+        const handled = await this.pollOnce();
+        if (handled === 0 && !this.stopping)
+          await new Promise((r) => setTimeout(r, this.options.idleMs ?? 250));
+      }
+    })();
+  }
+
+  /** Finishes the batch in hand, saves the checkpoint and stops. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.running;
+    this.running = null;
+    this.streams.destroy();
+  }
+}
+
+/** Local records lack `eventSourceARN`, carry a Date where Lambda has epoch seconds, and name TTL deletes oddly. */
+function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
+  const created = record.dynamodb?.ApproximateCreationDateTime;
+  return {
+    ...(record as DynamoDBRecord),
+    eventName: (record.eventName as string) === "UNKNOWN_TO_SDK_VERSION" ? "REMOVE" : record.eventName,
+    eventSourceARN: streamArn,
+    dynamodb: {
+      ...(record.dynamodb as DynamoDBRecord["dynamodb"]),
+      ...(created ? { ApproximateCreationDateTime: Math.floor(new Date(created).getTime() / 1000) } : {}),
+    },
+  } as DynamoDBRecord;
+}
