@@ -1,0 +1,285 @@
+import { MarginNotificationPayload } from "@backing/contracts";
+import type { DynamoEngineStore } from "@backing/dynamo";
+import {
+  dispatchNotification,
+  type NotificationRecord,
+  redeliverDue,
+  registerEndpoint,
+  replayParked,
+  rotateSecret,
+  type WebhookDeps,
+  type WebhookEndpoint,
+} from "@backing/engine";
+import { httpTransport, RETRY_DELAYS_MS } from "@backing/webhooks";
+import { Webhook } from "standardwebhooks";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { freshStore } from "../helpers/dynamo.ts";
+import { type Behaviour, type ReceivedWebhook, startReceiver } from "../helpers/receiver.ts";
+
+const T0 = Date.parse("2026-11-24T00:00:00Z");
+const drops: (() => Promise<unknown>)[] = [];
+const receivers: { close: () => Promise<void> }[] = [];
+afterAll(async () => {
+  for (const drop of drops) await drop();
+});
+afterEach(async () => {
+  for (const receiver of receivers.splice(0)) await receiver.close();
+  vi.useRealTimers();
+});
+// The receiver's standardwebhooks checks the timestamp against Date.now: let Date follow the test clock.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(T0);
+});
+
+let sequence = 0;
+function marginCall(venue: string, account: string, createdAtMs = T0): NotificationRecord {
+  sequence++;
+  const payload: MarginNotificationPayload = {
+    type: "margin.call",
+    timestamp: new Date(createdAtMs).toISOString(),
+    data: {
+      venue,
+      account,
+      status: "MARGIN_CALL",
+      previousStatus: "HEALTHY",
+      equity: "9000",
+      initialMargin: "10000",
+      maintenanceMargin: "5000",
+      callAmount: "1000",
+      deadline: new Date(createdAtMs + 86_400_000).toISOString(),
+      episodeId: `ep-${sequence}`,
+      paramsVersion: "2026-01-15",
+      priceSnapshot: { id: "snap_1", prices: { BTC: { index: "90000", mark: "90000" } } },
+    },
+  };
+  return {
+    id: `ntf_test_${sequence}_${account}`,
+    type: "margin.call",
+    venue,
+    accountId: account,
+    episodeId: `ep-${sequence}`,
+    createdAtMs,
+    payload,
+  };
+}
+
+async function setUp(behaviour?: Behaviour, timeoutMs = 2_000) {
+  const { store, drop } = await freshStore();
+  drops.push(drop);
+  const clock = { now: T0 };
+  const endpoints = new Map<string, WebhookEndpoint>();
+  const receiver = await startReceiver({
+    secrets: (path) =>
+      [...endpoints.values()]
+        .filter((e) => e.url.endsWith(path))
+        .flatMap((e) => e.secrets.map((s) => s.secret)),
+    ...(behaviour ? { behaviour } : {}),
+    clock: () => clock.now,
+  });
+  receivers.push(receiver);
+  const deps: WebhookDeps = {
+    store,
+    now: () => clock.now,
+    delivery: {
+      guard: { requireHttps: true, allowLoopback: true },
+      resolver: async () => {
+        throw new Error("tests use IP literals only");
+      },
+      transport: httpTransport,
+      timeoutMs,
+    },
+  };
+  const register = async (venue: string, path: string, types = ["margin.call", "margin.cured"]) => {
+    const endpoint = await registerEndpoint(deps, { venue, url: receiver.url(path), types });
+    endpoints.set(endpoint.id, endpoint);
+    return endpoint;
+  };
+  const publish = async (notification: NotificationRecord) => {
+    await store.putNotifications([notification]);
+    return dispatchNotification(deps, notification);
+  };
+  const at = (ms: number) => {
+    clock.now = ms;
+    vi.setSystemTime(ms);
+  };
+  return { store: store as DynamoEngineStore, deps, receiver, register, publish, at, endpoints };
+}
+
+describe("webhook delivery (DynamoDB Local, a receiver on loopback verifying with standardwebhooks)", () => {
+  it("delivers the documented payload, signed; each endpoint of the venue subscribed to the type gets it", async () => {
+    const { receiver, register, publish } = await setUp();
+    await register("venue-a", "/a");
+    await register("venue-a", "/a-reports", ["report.exposure.ready"]);
+    await register("venue-b", "/b");
+    const notification = marginCall("venue-a", "acct-1");
+    expect(await publish(notification)).toEqual({ deliveries: 1, attempted: 1 });
+    expect(receiver.received).toHaveLength(1);
+    const [delivered] = receiver.received;
+    expect(delivered).toMatchObject({ id: notification.id, verified: true, path: "/a" });
+    const body = JSON.parse(delivered?.body ?? "{}");
+    expect(MarginNotificationPayload.parse(body)).toEqual(notification.payload);
+    expect(Object.keys(body)).toEqual(["type", "timestamp", "data"]);
+  });
+
+  it("retries a failing endpoint on the schedule with the same webhook-id, parks it after the 8th attempt, and replays it", async () => {
+    let healthy = false;
+    const { store, deps, receiver, register, publish, at } = await setUp(() => (healthy ? 200 : 500));
+    await register("venue-a", "/flaky");
+    const notification = marginCall("venue-a", "acct-1");
+    await publish(notification);
+    let time = T0;
+    for (const delay of RETRY_DELAYS_MS.slice(1)) {
+      at(time + delay - 1);
+      expect((await redeliverDue(deps)).attempted).toBe(0);
+      time += delay;
+      at(time);
+      expect((await redeliverDue(deps)).attempted).toBe(1);
+    }
+    expect(receiver.received.map((r) => r.id)).toEqual(Array(8).fill(notification.id));
+    expect(receiver.received.every((r) => r.verified)).toBe(true);
+    // Attempt times follow the schedule: 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+    const offsets = receiver.received.map((r) => r.atMs - T0);
+    expect(offsets).toEqual(
+      RETRY_DELAYS_MS.map((_, i) => RETRY_DELAYS_MS.slice(0, i + 1).reduce((a, b) => a + b, 0)),
+    );
+    at(time + 100 * 3_600_000);
+    expect((await redeliverDue(deps)).attempted).toBe(0);
+    const [parked] = await store.failedDeliveries();
+    expect(parked).toMatchObject({ notificationId: notification.id, status: "failed" });
+    expect(parked?.attempts).toHaveLength(8);
+
+    healthy = true;
+    expect(await replayParked(deps, notification.id)).toBe(1);
+    expect(receiver.received).toHaveLength(9);
+    expect(receiver.received[8]).toMatchObject({ id: notification.id, verified: true });
+    expect(await store.failedDeliveries()).toEqual([]);
+    expect((await store.getDeliveries(notification.id))[0]?.status).toBe("delivered");
+  });
+
+  it("counts a timeout, a closed connection and a hung receiver as failed attempts and retries them", async () => {
+    const { store, deps, receiver, register, publish, at } = await setUp(
+      (_, n) => (n === 1 ? "hang" : n === 2 ? "close" : 200),
+      300,
+    );
+    await register("venue-a", "/slow");
+    const notification = marginCall("venue-a", "acct-1");
+    await publish(notification);
+    let [delivery] = await store.getDeliveries(notification.id);
+    expect(delivery?.attempts[0]?.error).toMatch(/no answer within 0.3 s/);
+    at(T0 + 5_000);
+    await redeliverDue(deps);
+    [delivery] = await store.getDeliveries(notification.id);
+    expect(delivery?.attempts[1]?.result).toBe("failed");
+    expect(delivery?.attempts[1]?.error).toBeDefined();
+    at(T0 + 5_000 + 300_000);
+    await redeliverDue(deps);
+    [delivery] = await store.getDeliveries(notification.id);
+    expect(delivery?.status).toBe("delivered");
+    expect(new Set(receiver.received.map((r) => r.id))).toEqual(new Set([notification.id]));
+  });
+
+  it("re-sends with the same id when the notifier dies between the 2xx and recording it (at least once)", async () => {
+    const { store, deps, receiver, register, at } = await setUp();
+    await register("venue-a", "/a");
+    const notification = marginCall("venue-a", "acct-1");
+    await store.putNotifications([notification]);
+    // The process "crashes" on the write that would record the successful attempt.
+    const crashing: WebhookDeps = {
+      ...deps,
+      store: Object.assign(Object.create(store), {
+        updateDelivery: async (record: { status: string }, version: number) => {
+          if (record.status === "delivered") throw new Error("killed");
+          return store.updateDelivery(record as never, version);
+        },
+      }),
+    };
+    await expect(dispatchNotification(crashing, notification)).rejects.toThrow("killed");
+    expect(receiver.received).toHaveLength(1);
+    at(T0 + 60_000);
+    expect((await redeliverDue(deps)).attempted).toBe(1);
+    expect(receiver.received.map((r) => r.id)).toEqual([notification.id, notification.id]);
+    expect((await store.getDeliveries(notification.id))[0]?.status).toBe("delivered");
+  });
+
+  it("disables an endpoint that answers 410 and honours a 429's Retry-After", async () => {
+    const { store, deps, receiver, register, publish, at } = await setUp((r) =>
+      r.path === "/gone"
+        ? 410
+        : r.path === "/busy"
+          ? { status: 429, headers: { "retry-after": "120" } }
+          : 200,
+    );
+    const gone = await register("venue-a", "/gone");
+    await register("venue-b", "/busy");
+    await publish(marginCall("venue-a", "acct-1"));
+    expect((await store.listEndpoints("venue-a")).find((e) => e.id === gone.id)).toMatchObject({
+      enabled: false,
+    });
+    const second = marginCall("venue-a", "acct-2");
+    expect(await publish(second)).toEqual({ deliveries: 0, attempted: 0 });
+
+    const busy = marginCall("venue-b", "acct-3");
+    await publish(busy);
+    const [delivery] = await store.getDeliveries(busy.id);
+    expect(delivery?.nextAttemptAtMs).toBe(T0 + 120_000);
+    at(T0 + 60_000);
+    expect((await redeliverDue(deps)).attempted).toBe(0);
+    at(T0 + 120_000);
+    expect((await redeliverDue(deps)).attempted).toBe(1);
+    expect(receiver.received.filter((r) => r.path === "/busy")).toHaveLength(2);
+  });
+
+  it("keeps one account's notifications in order while the earlier one is retrying", async () => {
+    const failFirst = new Set<string>();
+    const { deps, receiver, register, publish, at } = await setUp((r, n) => {
+      if (r.body.includes('"account":"acct-1"') && !failFirst.has(r.id) && n <= 2) {
+        if (n === 2) failFirst.add(r.id);
+        return 503;
+      }
+      return 200;
+    });
+    await register("venue-a", "/a");
+    const first = marginCall("venue-a", "acct-1", T0);
+    const second = { ...marginCall("venue-a", "acct-1", T0 + 1), type: "margin.cured" as const };
+    const other = marginCall("venue-a", "acct-9", T0 + 2);
+    await publish(first);
+    await publish(second);
+    await publish(other);
+    // acct-1's second notification waits behind the first; another account is not held up.
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id, other.id]);
+    at(T0 + 5_000);
+    await redeliverDue(deps);
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id, other.id, first.id, second.id]);
+    expect(receiver.received.every((r) => r.verified)).toBe(true);
+  });
+
+  it("signs with the old and the new secret during a rotation's overlap, then only the new", async () => {
+    const { deps, receiver, register, publish, at, endpoints } = await setUp();
+    const endpoint = await register("venue-a", "/a");
+    const old = endpoint.secrets[0]?.secret as string;
+    const rotated = await rotateSecret(deps, "venue-a", endpoint.id, 3_600_000);
+    endpoints.set(rotated.id, rotated);
+    const current = rotated.secrets[0]?.secret as string;
+    expect(current).not.toBe(old);
+    const verifies = (secret: string, r: ReceivedWebhook) => {
+      try {
+        new Webhook(secret).verify(r.body, {
+          "webhook-id": r.id,
+          "webhook-timestamp": r.timestamp,
+          "webhook-signature": r.signature,
+        });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await publish(marginCall("venue-a", "acct-1"));
+    const during = receiver.received[0] as ReceivedWebhook;
+    expect([verifies(old, during), verifies(current, during)]).toEqual([true, true]);
+    at(T0 + 2 * 3_600_000);
+    await publish(marginCall("venue-a", "acct-2", T0 + 2 * 3_600_000));
+    const after = receiver.received[1] as ReceivedWebhook;
+    expect([verifies(old, after), verifies(current, after)]).toEqual([false, true]);
+  });
+});
