@@ -45,6 +45,51 @@ export default $config({
       },
     });
 
+    // New outbox items on the table's stream become signed webhooks. SST's defaults retry a failing
+    // batch forever from LATEST: start at TRIM_HORIZON, bisect, bound retries and record age, report
+    // partial failures, and send what is given up on to a DLQ (reference serverless.md §1.3, §2.3).
+    const streamFailures = new sst.aws.Queue("NotifyFailures");
+    table.subscribe(
+      "Notify",
+      {
+        handler: "functions/notify.handler",
+        timeout: "60 seconds",
+        memory: "512 MB",
+        link: [table, streamFailures],
+        environment: { BACKING_TABLE_NAME: table.name },
+      },
+      {
+        filters: [{ eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: ["notification"] } } } }],
+        transform: {
+          eventSourceMapping: {
+            startingPosition: "TRIM_HORIZON",
+            batchSize: 100,
+            maximumBatchingWindowInSeconds: 1,
+            bisectBatchOnFunctionError: true,
+            maximumRetryAttempts: 5,
+            maximumRecordAgeInSeconds: 3600,
+            functionResponseTypes: ["ReportBatchItemFailures"],
+            parallelizationFactor: 4,
+            destinationConfig: { onFailure: { destinationArn: streamFailures.arn } },
+          },
+        },
+      },
+    );
+
+    // Webhook retries that are due (the schedule's 5 s to 10 h steps), every minute.
+    new sst.aws.CronV2("Redeliver", {
+      schedule: "rate(1 minute)",
+      retries: 2,
+      dlq: cronFailures.arn,
+      function: {
+        handler: "functions/redeliver.handler",
+        timeout: "5 minutes",
+        memory: "512 MB",
+        link: [table],
+        environment: { BACKING_TABLE_NAME: table.name },
+      },
+    });
+
     return { table: table.name, reports: reports.name };
   },
 });

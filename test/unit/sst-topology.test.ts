@@ -20,6 +20,9 @@ const component = (kind: string) =>
       this.name = `${name}.name`;
       this.arn = `${name}.arn`;
     }
+    subscribe(name: string, fn: Record<string, unknown>, args: Record<string, unknown> = {}) {
+      recorded.push({ kind: "StreamSubscriber", name, args: { function: fn, ...args } });
+    }
   };
 
 const globals = globalThis as Record<string, unknown>;
@@ -70,10 +73,42 @@ describe("sst.config.ts topology", () => {
     });
   });
 
+  it("subscribes the notify handler to the stream with safe retry settings, partial failures and a DLQ", async () => {
+    const { recorded: resources } = await topology();
+    const subscribers = resources.filter((r) => r.kind === "StreamSubscriber");
+    expect(subscribers.map((s) => s.name)).toEqual(["Notify"]);
+    const {
+      function: fn,
+      filters,
+      transform,
+    } = subscribers[0]?.args as {
+      function: { handler: string; link: unknown[] };
+      filters: unknown[];
+      transform: { eventSourceMapping: Record<string, unknown> };
+    };
+    const [file, exported] = fn.handler.split(".") as [string, string];
+    const module = (await import(join(ROOT, `${file}.ts`))) as Record<string, unknown>;
+    expect(typeof module[exported]).toBe("function");
+    expect(filters).toEqual([
+      { eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: ["notification"] } } } },
+    ]);
+    const mapping = transform.eventSourceMapping;
+    expect(mapping).toMatchObject({
+      startingPosition: "TRIM_HORIZON",
+      bisectBatchOnFunctionError: true,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      destinationConfig: { onFailure: { destinationArn: expect.stringMatching(/\.arn$/) } },
+    });
+    expect(mapping.maximumRetryAttempts).toBeGreaterThanOrEqual(0);
+    expect(mapping.maximumRetryAttempts).toBeLessThanOrEqual(10);
+    expect(mapping.maximumRecordAgeInSeconds).toBeGreaterThan(0);
+    expect(fn.link).toHaveLength(2);
+  });
+
   it("runs every CronV2 on a valid schedule, with retries and a DLQ, on a handler that exists and is linked", async () => {
     const { recorded: resources } = await topology();
     const crons = resources.filter((r) => r.kind === "CronV2");
-    expect(crons.map((c) => c.name)).toEqual(expect.arrayContaining(["Stress", "Exposure"]));
+    expect(crons.map((c) => c.name)).toEqual(expect.arrayContaining(["Stress", "Exposure", "Redeliver"]));
     for (const cron of crons) {
       const {
         schedule,

@@ -2,6 +2,7 @@ import { PortfolioInputError } from "@backing/core";
 import { demoCommand } from "./demo-command.ts";
 import { evaluateCommand } from "./evaluate-command.ts";
 import { BadInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, type Io } from "./io.ts";
+import { notificationsCommand } from "./notifications-command.ts";
 import { reportCommand } from "./report-command.ts";
 import { stressCommand } from "./stress-command.ts";
 
@@ -16,6 +17,8 @@ Commands:
   report exposure [<file|->]
                       exposure report: notional, concentration, liquidation heatmap, CumLiq,
                       LDR, collateral and depeg sensitivity (JSON, CSV or HTML)
+  notifications list|redeliver
+                      a running system's outbox: delivery status, replay parked webhooks
   demo                the end-to-end local run: DynamoDB Local, a seeded book, a crash replay
                       (what \`npm start\` runs)
 
@@ -39,6 +42,7 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   evaluate: evaluateCommand,
   stress: stressCommand,
   report: reportCommand,
+  notifications: notificationsCommand,
   demo: demoCommand,
 };
 
