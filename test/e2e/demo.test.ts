@@ -28,6 +28,12 @@ describe("backing demo", () => {
       id: "HIST_2020_03_BLACK_THURSDAY",
       cascadeRounds: expect.any(Number),
     });
+    // Webhooks: every notification of venue-a and venue-b (they have endpoints; venue-c has none)
+    // reached the receiver, signed; venue-b's first five 503s were retried; nothing parked or lost.
+    expect(summary.webhooks).toMatchObject({ retried: 5, parked: 0, undelivered: 0 });
+    expect(summary.webhooks.delivered).toBeGreaterThan(0);
+    expect(summary.webhooks.verified).toBe(summary.webhooks.delivered + 5);
+    expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.latencyMs.p50);
     // The exposure report of the book at the last prices, as a page and as JSON.
     const html = resolve(ROOT, summary.reports.exposureHtml);
     expect(html.startsWith(out)).toBe(true);

@@ -55,7 +55,7 @@ async function system() {
   const endpoint = await registerEndpoint(deps, {
     venue: "venue-a",
     url: receiver.url("/hooks"),
-    types: ["margin.call", "margin.liquidation", "margin.cured"],
+    types: ["margin.call", "margin.liquidation", "margin.cured", "report.exposure.ready"],
   });
   secrets.push(...endpoint.secrets.map((s) => s.secret));
   const tick = (minute: number, btc: string) => {
@@ -93,6 +93,35 @@ describe("table stream → notify handler → venue webhook (DynamoDB Local stre
     expect(receiver.received.map((r) => r.id).sort()).toEqual(notifications.map((n) => n.id).sort());
     expect(receiver.received.every((r) => r.verified)).toBe(true);
     for (const r of receiver.received) MarginNotificationPayload.parse(JSON.parse(r.body));
+
+    // A report notification whose summary is an empty map survives the local stream's decoding.
+    await store.putNotifications([
+      {
+        id: "ntf_report_empty",
+        type: "report.exposure.ready",
+        venue: "venue-a",
+        accountId: null,
+        episodeId: null,
+        createdAtMs: T0,
+        payload: {
+          type: "report.exposure.ready",
+          timestamp: new Date(T0).toISOString(),
+          data: {
+            venue: "venue-a",
+            reportId: "r",
+            location: "out/r",
+            asOf: new Date(T0).toISOString(),
+            summary: {},
+          },
+        },
+      },
+    ]);
+    const again = new StreamPoller({ endpoint: inject("dynamoEndpoint"), tableName, handler, checkpoints });
+    await again.pollOnce();
+    await again.stop();
+    expect(receiver.received.at(-1)).toMatchObject({ id: "ntf_report_empty", verified: true });
+    expect(JSON.parse(receiver.received.at(-1)?.body ?? "{}").data.summary).toEqual({});
+    receiver.received.pop();
 
     // Restart from the checkpoint file: nothing new to send...
     const restarted = new StreamPoller({

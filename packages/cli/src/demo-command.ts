@@ -53,9 +53,11 @@ function table(summary: DemoSummary): string {
     "Stress pack over the book at the last prices (bad debt in USD):",
     ...stressLines(summary),
     "",
-    `Exposure report (open in a browser): ${summary.reports.exposureHtml}`,
+    `Webhooks to venue-a and venue-b (venue-b answers 503 to its first 5 requests):`,
+    `  delivered ${summary.webhooks.delivered}, signatures verified ${summary.webhooks.verified}, retried ${summary.webhooks.retried}, parked ${summary.webhooks.parked}, undelivered ${summary.webhooks.undelivered}`,
+    `  tick-to-webhook latency p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms`,
     "",
-    "Webhook delivery joins this run as it lands.",
+    `Exposure report (open in a browser): ${summary.reports.exposureHtml}`,
   ];
   return `${lines.join("\n")}\n`;
 }

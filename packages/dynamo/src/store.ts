@@ -9,6 +9,7 @@ import {
   ScanCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { Account, RiskParamsDocument } from "@backing/contracts";
 import {
@@ -450,24 +451,33 @@ export class DynamoEngineStore implements EngineStore, WebhookStore {
     return (response.Item?.notification as NotificationRecord | undefined) ?? null;
   }
 
-  async ensureDeliveries(records: DeliveryRecord[]): Promise<DeliveryRecord[]> {
-    for (const record of records) {
-      try {
-        await this.documents.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: deliveryItem(record),
-            ConditionExpression: "attribute_not_exists(pk)",
-          }),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
-    }
-    const wanted = new Set(records.map((r) => r.endpointId));
-    const notificationId = records[0]?.notificationId;
-    if (!notificationId) return [];
-    return (await this.getDeliveries(notificationId)).filter((d) => wanted.has(d.endpointId));
+  async ensureDeliveries(records: DeliveryRecord[]): Promise<{ record: DeliveryRecord; created: boolean }[]> {
+    const created = await Promise.all(
+      records.map(async (record) => {
+        try {
+          await this.documents.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: deliveryItem(record),
+              ConditionExpression: "attribute_not_exists(pk)",
+            }),
+          );
+          return true;
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+          return false;
+        }
+      }),
+    );
+    if (created.every(Boolean)) return records.map((record) => ({ record, created: true }));
+    // A replay: some already exist; return them as stored.
+    const stored = new Map(
+      (await this.getDeliveries(records[0]?.notificationId as string)).map((d) => [d.endpointId, d]),
+    );
+    return records.map((r, i) => ({
+      record: created[i] ? r : (stored.get(r.endpointId) ?? r),
+      created: !!created[i],
+    }));
   }
 
   async getDeliveries(notificationId: string): Promise<DeliveryRecord[]> {
@@ -567,15 +577,53 @@ export class DynamoEngineStore implements EngineStore, WebhookStore {
     }
   }
 
-  joinLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]> {
-    return this.updateLane(endpointId, accountId, (queue) =>
-      queue.includes(notificationId) ? null : [...queue, notificationId],
-    );
+  /** One conditional UpdateItem: append unless already in the lane (then read it). */
+  async joinLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]> {
+    try {
+      const response = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.lane(endpointId, accountId),
+          UpdateExpression: "SET #q = list_append(if_not_exists(#q, :empty), :ids), #t = :lane ADD #v :one",
+          ConditionExpression: "attribute_not_exists(#q) OR NOT contains(#q, :id)",
+          ExpressionAttributeNames: { "#q": "queue", "#t": "type", "#v": "version" },
+          ExpressionAttributeValues: {
+            ":empty": [],
+            ":ids": [notificationId],
+            ":id": notificationId,
+            ":one": 1,
+            ":lane": "lane",
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return (response.Attributes?.queue as string[] | undefined) ?? [];
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return this.updateLane(endpointId, accountId, () => null);
+    }
   }
 
-  leaveLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]> {
-    return this.updateLane(endpointId, accountId, (queue) =>
-      queue.includes(notificationId) ? queue.filter((id) => id !== notificationId) : null,
-    );
+  /** The head leaves in one conditional UpdateItem; anyone else (rare: a replay) by read and rewrite. */
+  async leaveLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]> {
+    try {
+      const response = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.lane(endpointId, accountId),
+          UpdateExpression: "REMOVE #q[0] ADD #v :one",
+          ConditionExpression: "#q[0] = :id",
+          ExpressionAttributeNames: { "#q": "queue", "#v": "version" },
+          ExpressionAttributeValues: { ":id": notificationId, ":one": 1 },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return (response.Attributes?.queue as string[] | undefined) ?? [];
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return this.updateLane(endpointId, accountId, (queue) =>
+        queue.includes(notificationId) ? queue.filter((id) => id !== notificationId) : null,
+      );
+    }
   }
 }

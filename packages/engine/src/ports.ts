@@ -173,7 +173,11 @@ export interface DeliveryRecord {
   venue: string;
   /** Deliveries of one account to one endpoint go in notification order (null: report notifications). */
   accountId: string | null;
-  /** queued: waits behind an earlier notification of the account; pending: due at nextAttemptAtMs. */
+  /**
+   * queued: waits behind an earlier notification of the account; pending: due at nextAttemptAtMs
+   * (while an attempt is in flight, that is its lease's end: a worker that dies mid-attempt leaves
+   * it to the redeliver job then).
+   */
   status: DeliveryStatus;
   attempts: DeliveryAttempt[];
   /** Index into `attempts` where the current round began (a replay of a parked delivery starts a new one). */
@@ -191,8 +195,11 @@ export interface WebhookStore {
   putEndpoint(endpoint: WebhookEndpoint): Promise<void>;
   listEndpoints(venue?: string): Promise<WebhookEndpoint[]>;
   getNotification(id: string): Promise<NotificationRecord | null>;
-  /** Creates the deliveries that do not exist yet (idempotent); returns every one of the notification. */
-  ensureDeliveries(records: DeliveryRecord[]): Promise<DeliveryRecord[]>;
+  /**
+   * Creates the deliveries that do not exist yet (idempotent); returns each as stored, and whether
+   * this call created it (its creator holds its first attempt's lease).
+   */
+  ensureDeliveries(records: DeliveryRecord[]): Promise<{ record: DeliveryRecord; created: boolean }[]>;
   getDeliveries(notificationId: string): Promise<DeliveryRecord[]>;
   /** Conditional on `expectedVersion`; false when someone else wrote it first. */
   updateDelivery(record: DeliveryRecord, expectedVersion: number): Promise<boolean>;

@@ -105,73 +105,90 @@ export interface DispatchResult {
 export async function dispatchNotification(
   deps: WebhookDeps,
   notification: NotificationRecord,
+  venueEndpoints?: readonly WebhookEndpoint[],
 ): Promise<DispatchResult> {
-  const endpoints = (await deps.store.listEndpoints(notification.venue)).filter(
+  const endpoints = (venueEndpoints ?? (await deps.store.listEndpoints(notification.venue))).filter(
     (e) => e.enabled && e.types.includes(notification.type),
   );
   if (endpoints.length === 0) return { deliveries: 0, attempted: 0 };
-  const deliveries = await deps.store.ensureDeliveries(
-    endpoints.map((endpoint) => ({
-      notificationId: notification.id,
-      endpointId: endpoint.id,
-      venue: notification.venue,
-      accountId: notification.accountId,
-      status: "queued",
-      attempts: [],
-      roundStart: 0,
-      nextAttemptAtMs: null,
-      createdAtMs: notification.createdAtMs,
-      deliveredAtMs: null,
-      version: 1,
-    })),
+  const nowMs = deps.now();
+  // Join the account's lane first: the delivery is born pending if it is the lane's head.
+  const fresh = await Promise.all(
+    endpoints.map(async (endpoint): Promise<DeliveryRecord> => {
+      const lane = notification.accountId
+        ? await deps.store.joinLane(endpoint.id, notification.accountId, notification.id)
+        : [notification.id];
+      const head = lane[0] === notification.id;
+      // Born pending under this worker's lease: it sends at once; the cron only if we die.
+      return {
+        notificationId: notification.id,
+        endpointId: endpoint.id,
+        venue: notification.venue,
+        accountId: notification.accountId,
+        status: head ? "pending" : "queued",
+        attempts: [],
+        roundStart: 0,
+        nextAttemptAtMs: head ? nowMs + leaseMs(deps) : null,
+        createdAtMs: notification.createdAtMs,
+        deliveredAtMs: null,
+        version: 1,
+      };
+    }),
   );
-  let attempted = 0;
-  for (const delivery of deliveries) {
-    const endpoint = endpoints.find((e) => e.id === delivery.endpointId);
-    if (!endpoint) continue;
-    attempted += await advance(deps, delivery, { notification, endpoint });
-  }
-  return { deliveries: deliveries.length, attempted };
+  const deliveries = await deps.store.ensureDeliveries(fresh);
+  const attempts = await Promise.all(
+    deliveries.map(({ record, created }) => {
+      const endpoint = endpoints.find((e) => e.id === record.endpointId);
+      if (!endpoint) return 0;
+      return created && record.status === "pending"
+        ? attemptDelivery(deps, record, { notification, endpoint })
+        : advance(deps, record, { notification, endpoint });
+    }),
+  );
+  return { deliveries: deliveries.length, attempted: attempts.reduce((a, b) => a + b, 0) };
 }
 
 /**
- * Moves one delivery on: a queued one joins its account's lane and becomes pending when it is the
- * lane's head; a pending one that is due is attempted. Returns the number of attempts made
- * (including those of deliveries it promoted).
+ * Moves one delivery on: a queued one joins its account's lane and is attempted when it is the
+ * lane's head; a pending one is attempted when it is due. Either way it is claimed first. Returns
+ * the number of attempts made (including those of deliveries it promoted).
  */
 async function advance(
   deps: WebhookDeps,
   delivery: DeliveryRecord,
   known: { notification?: NotificationRecord; endpoint?: WebhookEndpoint } = {},
 ): Promise<number> {
-  let current = delivery;
-  if (current.status === "queued") {
-    const lane = current.accountId
-      ? await deps.store.joinLane(current.endpointId, current.accountId, current.notificationId)
-      : [current.notificationId];
-    if (lane[0] !== current.notificationId) return 0;
-    const promoted: DeliveryRecord = {
-      ...current,
-      status: "pending",
-      nextAttemptAtMs: deps.now(),
-      version: current.version + 1,
-    };
-    if (!(await deps.store.updateDelivery(promoted, current.version))) return 0;
-    current = promoted;
+  const nowMs = deps.now();
+  if (delivery.status === "queued" && delivery.accountId) {
+    const lane = await deps.store.joinLane(delivery.endpointId, delivery.accountId, delivery.notificationId);
+    if (lane[0] !== delivery.notificationId) return 0;
+  } else if (delivery.status !== "queued") {
+    if (
+      delivery.status !== "pending" ||
+      delivery.nextAttemptAtMs === null ||
+      delivery.nextAttemptAtMs > nowMs
+    )
+      return 0;
   }
-  if (
-    current.status !== "pending" ||
-    current.nextAttemptAtMs === null ||
-    current.nextAttemptAtMs > deps.now()
-  )
-    return 0;
-  return attemptDelivery(deps, current, known);
+  // Claim it: the lease keeps a second worker (the cron, a replayed stream record) from sending
+  // it at the same time; a worker that dies leaves it due again when the lease ends.
+  const claimed: DeliveryRecord = {
+    ...delivery,
+    status: "pending",
+    nextAttemptAtMs: nowMs + leaseMs(deps),
+    version: delivery.version + 1,
+  };
+  if (!(await deps.store.updateDelivery(claimed, delivery.version))) return 0;
+  return attemptDelivery(deps, claimed, known);
 }
 
+/** An attempt's lease: the request timeout and a margin. */
+const leaseMs = (deps: WebhookDeps) => deps.delivery.timeoutMs + 5_000;
+
 /**
- * One attempt of a pending, due delivery, recorded conditionally on the version read (a second
- * worker that raced it records nothing; the receiver may see the message twice, with the same id:
- * at least once). Final outcomes (delivered, or parked after the last attempt or on 410) release
+ * One attempt of a claimed delivery, recorded conditionally on the claimed version (were the
+ * lease to run out mid-attempt and another worker to send it too, the receiver sees the message
+ * twice with the same id: at least once). Final outcomes (delivered, or parked after the last attempt or on 410) release
  * the account's lane, and the next notification of the lane is sent at once.
  */
 export async function attemptDelivery(
@@ -227,11 +244,17 @@ export async function attemptDelivery(
     });
   let attempted = 1;
   if ((updated.status === "delivered" || updated.status === "failed") && updated.accountId) {
-    const lane = await deps.store.leaveLane(updated.endpointId, updated.accountId, updated.notificationId);
-    const head = lane[0];
-    if (head) {
+    let lane = await deps.store.leaveLane(updated.endpointId, updated.accountId, updated.notificationId);
+    while (lane[0]) {
+      const head = lane[0];
       const waiting = (await deps.store.getDeliveries(head)).find((d) => d.endpointId === updated.endpointId);
-      if (waiting) attempted += await advance(deps, waiting);
+      if (waiting) {
+        attempted += await advance(deps, waiting);
+        break;
+      }
+      // Joined, then the process died before the delivery was written: its stream record is
+      // retried and joins again; meanwhile it must not hold up the lane.
+      lane = await deps.store.leaveLane(updated.endpointId, updated.accountId, head);
     }
   }
   return attempted;
@@ -326,11 +349,21 @@ export async function notifyBatch(
   }
   const failed: string[] = [];
   let dispatched = 0;
+  // One read of a venue's endpoints per batch.
+  const endpoints = new Map<string, Promise<WebhookEndpoint[]>>();
+  const endpointsOf = (venue: string) => {
+    let list = endpoints.get(venue);
+    if (!list) {
+      list = deps.store.listEndpoints(venue);
+      endpoints.set(venue, list);
+    }
+    return list;
+  };
   await Promise.all(
     [...lanes.values()].map(async (lane) => {
       for (const [i, entry] of lane.entries()) {
         try {
-          await dispatchNotification(deps, entry.notification);
+          await dispatchNotification(deps, entry.notification, await endpointsOf(entry.notification.venue));
           dispatched++;
         } catch {
           failed.push(...lane.slice(i).map((e) => e.sequenceNumber));

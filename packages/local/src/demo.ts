@@ -8,12 +8,25 @@ import {
   stressReport,
   stressSummaryRow,
 } from "@backing/core";
-import { connect, createTable, DynamoEngineStore } from "@backing/dynamo";
-import { cachedStore, expireCalls, processPriceEvents, runExposureJob } from "@backing/engine";
+import { connect, createTable, DynamoEngineStore, streamEntries } from "@backing/dynamo";
+import {
+  cachedStore,
+  expireCalls,
+  notifyBatch,
+  processPriceEvents,
+  redeliverDue,
+  registerEndpoint,
+  runExposureJob,
+  WEBHOOK_TYPES,
+  type WebhookDeps,
+} from "@backing/engine";
 import { exposureRendering, folderReportStore } from "@backing/reports";
+import { DEFAULT_TIMEOUT_MS, dnsResolver, httpTransport } from "@backing/webhooks";
 import { demoBook } from "./demo-book.ts";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
 import { SCENARIOS } from "./scenarios/ftx-2022.ts";
+import { StreamPoller } from "./stream-poller.ts";
+import { startWebhookReceiver } from "./webhook-receiver.ts";
 
 export interface DemoOptions {
   accounts: number;
@@ -41,6 +54,10 @@ export interface DemoSummary {
   stress: StressSummaryRow[];
   /** Where the exposure report of the book at the replay's last prices was written. */
   reports: { exposureHtml: string; exposureJson: string };
+  /** Webhooks to the two venues with endpoints (venue-b's answers 503 to its first 5 requests). */
+  webhooks: { delivered: number; verified: number; retried: number; parked: number; undelivered: number };
+  /** From a tick's price events entering the engine to the venue's 2xx, first attempts only. */
+  latencyMs: { p50: number; p99: number };
   elapsedMs: number;
 }
 
@@ -66,7 +83,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const { client, documents } = connect({ endpoint });
     const tableName = `backing-demo-${started}`;
     await createTable(client, tableName);
-    const store = cachedStore(new DynamoEngineStore(documents, tableName));
+    const rawStore = new DynamoEngineStore(documents, tableName);
+    const store = cachedStore(rawStore);
+    const webhooks = await startVenues(rawStore, endpoint, tableName);
 
     const book = demoBook({
       accounts: options.accounts,
@@ -91,13 +110,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       invalidAccounts: 0,
       stress: [],
       reports: { exposureHtml: "", exposureJson: "" },
+      webhooks: { delivered: 0, verified: 0, retried: 0, parked: 0, undelivered: 0 },
+      latencyMs: { p50: 0, p99: 0 },
       elapsedMs: 0,
     };
     const count = (type: NotificationType, n: number) => {
       summary.notifications[type] = (summary.notifications[type] ?? 0) + n;
     };
+    const tickStarted = new Map<string, number>();
     for (const [tick, point] of path.entries()) {
       const now = Date.parse(point.timestamp);
+      tickStarted.set(new Date(now).toISOString(), Date.now());
       const deps = { store, now: () => now, volatility: DEMO_VOLATILITY };
       const events = Object.entries(point.prices).map(([asset, index]) => ({
         eventId: `${options.scenario}:${asset}:${point.timestamp}`,
@@ -115,6 +138,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       for (const [type, n] of Object.entries(recompute.notifications)) count(type as NotificationType, n);
       const expired = await expireCalls(deps);
       if (expired > 0) count("margin.call.expired", expired);
+      await redeliverDue(webhooks.deps);
       options.progress?.("replaying", tick + 1, path.length);
     }
     const last = path[path.length - 1] ?? first;
@@ -146,9 +170,110 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       exposureHtml: exposure.locations["exposure.html"] ?? "",
       exposureJson: exposure.locations["exposure.json"] ?? "",
     };
+    options.progress?.("webhooks", 0, 1);
+    Object.assign(summary, await webhooks.finish(tickStarted));
+    options.progress?.("webhooks", 1, 1);
     summary.elapsedMs = clock() - started;
     return summary;
   } finally {
     await local?.stop();
   }
+}
+
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number);
+
+/** venue-b's endpoint answers 503 to its first requests: their retries show in the summary. */
+const FAILING_FIRST_REQUESTS = 5;
+
+/**
+ * The venues' side of the demo: a receiver on loopback that verifies every signature with
+ * `standardwebhooks`, endpoints for venue-a and venue-b (venue-c has none), the table's stream
+ * polled into the notify handler's code path, and the redeliver job on the wall clock (webhook
+ * timestamps and retries are real time; the engine runs on the replay's event time).
+ */
+async function startVenues(store: DynamoEngineStore, endpoint: string, tableName: string) {
+  const secrets = new Map<string, string[]>();
+  const receiver = await startWebhookReceiver({
+    secrets: (path) => secrets.get(path) ?? [],
+    fail: (path, request) => path === "/venue-b" && request <= FAILING_FIRST_REQUESTS,
+  });
+  let retried = 0;
+  const deps: WebhookDeps = {
+    store,
+    now: Date.now,
+    delivery: {
+      guard: { requireHttps: true, allowLoopback: true },
+      resolver: dnsResolver,
+      transport: httpTransport,
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+    },
+    onAttempt: (delivery, outcome) => {
+      if (outcome.result !== "delivered" && delivery.status === "pending") retried++;
+    },
+  };
+  for (const venue of ["venue-a", "venue-b"]) {
+    const registered = await registerEndpoint(deps, {
+      venue,
+      url: receiver.url(`/${venue}`),
+      types: [...WEBHOOK_TYPES],
+    });
+    secrets.set(
+      `/${venue}`,
+      registered.secrets.map((s) => s.secret),
+    );
+  }
+  const poller = new StreamPoller({
+    endpoint,
+    tableName,
+    idleMs: 25,
+    batchSize: 1000,
+    handler: async (event) => {
+      const { failed } = await notifyBatch(deps, streamEntries(event.Records));
+      return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+    },
+  });
+  poller.start();
+  return {
+    deps,
+    /** Drains the stream and the retries due within the schedule's first step, then counts. */
+    async finish(tickStarted: ReadonlyMap<string, number>) {
+      await poller.stop({ drain: true });
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const due = await store.dueDeliveries(Date.now() + 6_000, 1);
+        if (due.length === 0) break;
+        const wait = (due[0]?.nextAttemptAtMs ?? Date.now()) - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        await redeliverDue(deps);
+      }
+      // Nothing lost: every notification of a venue with an endpoint reached it.
+      const subscribed = (await store.listNotifications()).filter((n) => secrets.has(`/${n.venue}`));
+      const reached = new Set(
+        receiver.received.filter((r) => r.status < 300).map((r) => `${r.path} ${r.id}`),
+      );
+      const undelivered = subscribed.filter((n) => !reached.has(`/${n.venue} ${n.id}`)).length;
+      await receiver.close();
+      const ok = receiver.received.filter((r) => r.status >= 200 && r.status < 300);
+      const firstAttempts = new Map<string, number>();
+      for (const r of receiver.received) {
+        const key = `${r.path} ${r.id}`;
+        if (!firstAttempts.has(key)) firstAttempts.set(key, r.status);
+      }
+      const latencies = ok
+        .filter((r) => firstAttempts.get(`${r.path} ${r.id}`) === r.status && tickStarted.has(r.createdAt))
+        .map((r) => r.atMs - (tickStarted.get(r.createdAt) as number))
+        .sort((a, b) => a - b);
+      return {
+        webhooks: {
+          delivered: ok.length,
+          verified: receiver.received.filter((r) => r.verified).length,
+          retried,
+          parked: (await store.failedDeliveries()).length,
+          undelivered,
+        },
+        latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
+      };
+    },
+  };
 }

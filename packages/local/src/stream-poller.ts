@@ -221,24 +221,63 @@ export class StreamPoller {
     })();
   }
 
-  /** Finishes the batch in hand, saves the checkpoint and stops. */
-  async stop(): Promise<void> {
+  /**
+   * Finishes the batch in hand, saves the checkpoint and stops; with `drain`, first reads on until
+   * nothing new is left (a graceful shutdown that leaves no written record unhandled).
+   */
+  async stop(options: { drain?: boolean } = {}): Promise<void> {
     this.stopping = true;
     await this.running;
     this.running = null;
+    if (options.drain) {
+      // DynamoDB Local publishes stream records a moment after the write: stop only after a few
+      // quiet polls in a row.
+      this.stopping = false;
+      for (let quiet = 0; quiet < 3; ) {
+        if ((await this.pollOnce()) > 0) quiet = 0;
+        else {
+          quiet++;
+          await new Promise((r) => setTimeout(r, this.options.idleMs ?? 250));
+        }
+      }
+      this.stopping = true;
+    }
     this.streams.destroy();
   }
 }
 
+type Image = Record<string, unknown>;
+
+/**
+ * The streams client (3.1141) deserialises an empty map `{"M":{}}` as `{}`, an attribute value
+ * with no type, which `unmarshall` rejects; Lambda delivers `{"M":{}}`. An untyped empty value can
+ * only have been an empty map (empty lists survive as `{"L":[]}`), so it is put back as one.
+ */
+function repairEmptyMaps(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const attribute = value as Record<string, unknown>;
+  const keys = Object.keys(attribute);
+  if (keys.length === 0) return { M: {} };
+  if (keys.length === 1 && keys[0] === "M") return { M: repairImage(attribute.M as Image) };
+  if (keys.length === 1 && keys[0] === "L") return { L: (attribute.L as unknown[]).map(repairEmptyMaps) };
+  return value;
+}
+
+const repairImage = (image: Image | undefined) =>
+  image ? Object.fromEntries(Object.entries(image).map(([k, v]) => [k, repairEmptyMaps(v)])) : image;
+
 /** Local records lack `eventSourceARN`, carry a Date where Lambda has epoch seconds, and name TTL deletes oddly. */
 function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
   const created = record.dynamodb?.ApproximateCreationDateTime;
+  const { NewImage, OldImage, ...rest } = record.dynamodb ?? {};
   return {
     ...(record as DynamoDBRecord),
     eventName: (record.eventName as string) === "UNKNOWN_TO_SDK_VERSION" ? "REMOVE" : record.eventName,
     eventSourceARN: streamArn,
     dynamodb: {
-      ...(record.dynamodb as DynamoDBRecord["dynamodb"]),
+      ...(rest as DynamoDBRecord["dynamodb"]),
+      ...(NewImage ? { NewImage: repairImage(NewImage as Image) } : {}),
+      ...(OldImage ? { OldImage: repairImage(OldImage as Image) } : {}),
       ...(created ? { ApproximateCreationDateTime: Math.floor(new Date(created).getTime() / 1000) } : {}),
     },
   } as DynamoDBRecord;
