@@ -3,3 +3,4 @@ export * from "./demo-book.ts";
 export * from "./dynamo-local.ts";
 export * from "./scenarios/ftx-2022.ts";
 export * from "./stream-poller.ts";
+export * from "./webhook-receiver.ts";
