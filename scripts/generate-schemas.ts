@@ -13,6 +13,7 @@ import {
   RiskParamsDocument,
   ScenarioPack,
   StressReport,
+  WebhookPayload,
 } from "@backing/contracts";
 import { z } from "zod";
 
@@ -25,6 +26,7 @@ const SCHEMAS: Record<string, { schema: z.ZodType; io: "input" | "output" }> = {
   "scenario-pack": { schema: ScenarioPack, io: "input" },
   "stress-report": { schema: StressReport, io: "output" },
   "exposure-report": { schema: ExposureReport, io: "output" },
+  "webhook-payload": { schema: WebhookPayload, io: "output" },
 };
 
 const directory = join(import.meta.dirname, "..", "docs", "schemas");

@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { type Account, MarginNotificationPayload } from "@backing/contracts";
+import { type Account, MarginNotificationPayload, WebhookPayload } from "@backing/contracts";
 import { streamEntries } from "@backing/dynamo";
 import {
   type NotificationRecord,
@@ -120,7 +120,8 @@ describe("table stream → notify handler → venue webhook (DynamoDB Local stre
     await again.pollOnce();
     await again.stop();
     expect(receiver.received.at(-1)).toMatchObject({ id: "ntf_report_empty", verified: true });
-    expect(JSON.parse(receiver.received.at(-1)?.body ?? "{}").data.summary).toEqual({});
+    const report = WebhookPayload.parse(JSON.parse(receiver.received.at(-1)?.body ?? "{}"));
+    expect(report).toMatchObject({ type: "report.exposure.ready", data: { summary: {} } });
     receiver.received.pop();
 
     // Restart from the checkpoint file: nothing new to send...

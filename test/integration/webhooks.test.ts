@@ -2,6 +2,7 @@ import { MarginNotificationPayload } from "@backing/contracts";
 import type { DynamoEngineStore } from "@backing/dynamo";
 import {
   dispatchNotification,
+  EndpointInputError,
   type NotificationRecord,
   redeliverDue,
   registerEndpoint,
@@ -105,6 +106,57 @@ async function setUp(behaviour?: Behaviour, timeoutMs = 2_000) {
   };
   return { store: store as DynamoEngineStore, deps, receiver, register, publish, at, endpoints };
 }
+
+describe("endpoint registration", () => {
+  it("refuses, with loopback not allowed, endpoints on loopback, private, link-local or unique-local addresses, or names resolving there", async () => {
+    const { store, drop } = await freshStore();
+    drops.push(drop);
+    const deps = {
+      store,
+      now: () => T0,
+      delivery: {
+        guard: { requireHttps: true, allowLoopback: false },
+        // Injected: no name is ever looked up on the network.
+        resolver: async (host: string) =>
+          host === "internal.example.com"
+            ? [{ address: "10.1.2.3", family: 4 as const }]
+            : [{ address: "93.184.215.14", family: 4 as const }],
+        transport: async () => {
+          throw new Error("test failure: registration must not connect");
+        },
+        timeoutMs: 1_000,
+      },
+    };
+    for (const url of [
+      "https://127.0.0.1/hook",
+      "https://10.0.0.1/hook",
+      "https://169.254.169.254/latest/meta-data",
+      "https://[::1]/hook",
+      "https://[fd00::1]/hook",
+      "https://internal.example.com/hook",
+      "http://hooks.example.com/hook",
+    ]) {
+      await expect(
+        registerEndpoint(deps, { venue: "venue-a", url, types: ["margin.call"] }),
+        url,
+      ).rejects.toThrow(EndpointInputError);
+    }
+    await expect(
+      registerEndpoint(deps, {
+        venue: "venue-a",
+        url: "https://hooks.example.com/h",
+        types: ["margin.nope"],
+      }),
+    ).rejects.toThrow(/unknown: margin.nope/);
+    const ok = await registerEndpoint(deps, {
+      venue: "venue-a",
+      url: "https://hooks.example.com/h",
+      types: ["margin.call"],
+    });
+    expect(ok.secrets[0]?.secret).toMatch(/^whsec_/);
+    expect(await store.listEndpoints("venue-a")).toEqual([ok]);
+  });
+});
 
 describe("webhook delivery (DynamoDB Local, a receiver on loopback verifying with standardwebhooks)", () => {
   it("delivers the documented payload, signed; each endpoint of the venue subscribed to the type gets it", async () => {

@@ -50,3 +50,25 @@ export const MarginNotificationPayload = z.object({
   }),
 });
 export type MarginNotificationPayload = z.infer<typeof MarginNotificationPayload>;
+
+/** The webhook body of `report.exposure.ready` and `report.stress.ready`: where the report is and its headline numbers. */
+export const ReportNotificationPayload = z.object({
+  type: z.enum(["report.exposure.ready", "report.stress.ready"]),
+  timestamp: z.string(),
+  data: z.object({
+    venue: z.string(),
+    reportId: z.string(),
+    location: z.string(),
+    asOf: z.string(),
+    summary: z.record(z.string(), z.unknown()),
+  }),
+});
+export type ReportNotificationPayload = z.infer<typeof ReportNotificationPayload>;
+
+/**
+ * Every webhook body Backing sends (Standard Webhooks: `{ type, timestamp, data }`), signed per
+ * attempt with the headers `webhook-id` (stable across retries), `webhook-timestamp` and
+ * `webhook-signature`.
+ */
+export const WebhookPayload = z.union([MarginNotificationPayload, ReportNotificationPayload]);
+export type WebhookPayload = z.infer<typeof WebhookPayload>;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { NotificationRecord, ReportNotificationPayload } from "./ports.ts";
+import type { ReportNotificationPayload } from "@backing/contracts";
+import type { NotificationRecord } from "./ports.ts";
 
 /**
  * One `report.*.ready` outbox item per venue with accounts in the report. The id derives from the

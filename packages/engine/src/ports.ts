@@ -1,4 +1,9 @@
-import type { Account, MarginNotificationPayload, RiskParamsDocument } from "@backing/contracts";
+import type {
+  Account,
+  MarginNotificationPayload,
+  ReportNotificationPayload,
+  RiskParamsDocument,
+} from "@backing/contracts";
 import type { AccountStatus, Episode, NotificationType } from "@backing/core";
 
 /** The last accepted (or held) price of an asset; decimals as strings, as stored. */
@@ -38,13 +43,6 @@ export interface StoredRiskState {
   evaluatedAtMs: number;
   /** Optimistic concurrency: every write is conditional on the version it read. */
   version: number;
-}
-
-/** The body of a `report.*.ready` notification: where the report is and its headline numbers. */
-export interface ReportNotificationPayload {
-  type: "report.stress.ready" | "report.exposure.ready";
-  timestamp: string;
-  data: { venue: string; reportId: string; location: string; asOf: string; summary: Record<string, unknown> };
 }
 
 export interface NotificationRecord {
