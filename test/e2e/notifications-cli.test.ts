@@ -99,4 +99,56 @@ describe("backing notifications", () => {
     const bad = await runCli(["notifications", "list", "--status", "lost"], { env });
     expect(bad.code).toBe(2);
   });
+
+  it("registers, lists, rotates and disables endpoints; refuses internal URLs", async () => {
+    const { tableName, drop } = await freshStore();
+    cleanups.push(drop);
+    const env = {
+      ...process.env,
+      BACKING_DYNAMODB_ENDPOINT: inject("dynamoEndpoint"),
+      BACKING_TABLE_NAME: tableName,
+    };
+    const refused = await runCli(
+      ["endpoints", "add", "--venue", "v", "--url", "https://169.254.169.254/x", "--types", "margin.call"],
+      {
+        env,
+      },
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("link-local");
+    const added = await runCli(
+      [
+        "endpoints",
+        "add",
+        "--venue",
+        "v",
+        "--url",
+        "http://127.0.0.1:9/hook",
+        "--types",
+        "margin.call,margin.cured",
+        "--json",
+      ],
+      { env: { ...env, BACKING_WEBHOOK_ALLOW_LOOPBACK: "true" } },
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const endpoint = JSON.parse(added.stdout);
+    expect(endpoint).toMatchObject({ venue: "v", types: ["margin.call", "margin.cured"], enabled: true });
+    expect(endpoint.secrets[0].secret).toMatch(/^whsec_/);
+    const rotated = await runCli(
+      ["endpoints", "rotate", "v", endpoint.id, "--overlap-hours", "2", "--json"],
+      { env },
+    );
+    expect(JSON.parse(rotated.stdout).secrets).toHaveLength(2);
+    const disabled = await runCli(["endpoints", "disable", "v", endpoint.id], { env });
+    expect(disabled.stdout).toBe(`${endpoint.id} disabled\n`);
+    const list = await runCli(["endpoints", "list", "--venue", "v", "--json"], { env });
+    const [listed] = JSON.parse(list.stdout);
+    expect(listed).toMatchObject({
+      id: endpoint.id,
+      enabled: false,
+      disabledReason: "disabled by an operator",
+    });
+    // Secrets are never printed by list.
+    expect(list.stdout).not.toContain(endpoint.secrets[0].secret);
+  });
 });

@@ -1,5 +1,6 @@
 import { PortfolioInputError } from "@backing/core";
 import { demoCommand } from "./demo-command.ts";
+import { endpointsCommand } from "./endpoints-command.ts";
 import { evaluateCommand } from "./evaluate-command.ts";
 import { BadInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, type Io } from "./io.ts";
 import { notificationsCommand } from "./notifications-command.ts";
@@ -19,6 +20,8 @@ Commands:
                       LDR, collateral and depeg sensitivity (JSON, CSV or HTML)
   notifications list|redeliver
                       a running system's outbox: delivery status, replay parked webhooks
+  endpoints add|list|rotate|enable|disable
+                      the venues' webhook endpoints and their secrets
   demo                the end-to-end local run: DynamoDB Local, a seeded book, a crash replay
                       (what \`npm start\` runs)
 
@@ -43,6 +46,7 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   stress: stressCommand,
   report: reportCommand,
   notifications: notificationsCommand,
+  endpoints: endpointsCommand,
   demo: demoCommand,
 };
 
