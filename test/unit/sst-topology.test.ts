@@ -81,7 +81,7 @@ describe("sst.config.ts topology", () => {
       function: fn,
       filters,
       transform,
-    } = subscribers[0]?.args as {
+    } = (subscribers[0] as Recorded).args as {
       function: { handler: string; link: unknown[] };
       filters: unknown[];
       transform: { eventSourceMapping: Record<string, unknown> };
