@@ -12,7 +12,7 @@
 import { connect, createTable, DynamoEngineStore, streamEntries } from "@backing/dynamo";
 import { type NotificationRecord, notifyBatch, registerEndpoint, type WebhookDeps } from "@backing/engine";
 import { StreamPoller, startDynamoLocal, startWebhookReceiver } from "@backing/local";
-import { DEFAULT_TIMEOUT_MS, dnsResolver, httpTransport, webhookHeaders } from "@backing/webhooks";
+import { DEFAULT_TIMEOUT_MS, deliveryEnvironment, httpTransport, webhookHeaders } from "@backing/webhooks";
 
 const COUNT = Number(process.env.BENCH_NOTIFICATIONS ?? 10_000);
 const PACED = Math.min(2_000, COUNT);
@@ -29,12 +29,7 @@ try {
   const deps: WebhookDeps = {
     store,
     now: Date.now,
-    delivery: {
-      guard: { requireHttps: true, allowLoopback: true },
-      resolver: dnsResolver,
-      transport: httpTransport,
-      timeoutMs: DEFAULT_TIMEOUT_MS,
-    },
+    delivery: deliveryEnvironment({ allowLoopback: true }),
   };
   const endpoint = await registerEndpoint(deps, {
     venue: "venue-a",

@@ -1,7 +1,7 @@
 import { connect, DynamoEngineStore } from "@backing/dynamo";
 import type { ExposureJobDeps, StressJobDeps, WebhookDeps } from "@backing/engine";
 import { exposureRendering, folderReportStore, s3ReportStore } from "@backing/reports";
-import { DEFAULT_TIMEOUT_MS, dnsResolver, httpTransport } from "@backing/webhooks";
+import { deliveryEnvironment } from "@backing/webhooks";
 import { z } from "zod";
 
 /**
@@ -63,12 +63,7 @@ export function webhookWiring(env: NodeJS.ProcessEnv = process.env): WebhookDeps
   cachedWebhooks = {
     store: store(config),
     now: Date.now,
-    delivery: {
-      guard: { requireHttps: true, allowLoopback: config.BACKING_WEBHOOK_ALLOW_LOOPBACK === "true" },
-      resolver: dnsResolver,
-      transport: httpTransport,
-      timeoutMs: DEFAULT_TIMEOUT_MS,
-    },
+    delivery: deliveryEnvironment({ allowLoopback: config.BACKING_WEBHOOK_ALLOW_LOOPBACK === "true" }),
   };
   return cachedWebhooks;
 }

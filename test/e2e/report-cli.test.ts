@@ -1,9 +1,11 @@
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ExposureReport } from "@backing/contracts";
-import { describe, expect, it } from "vitest";
+import { Account, ExposureReport } from "@backing/contracts";
+import { ingestPriceEvents } from "@backing/engine";
+import { describe, expect, inject, it } from "vitest";
 import { runCli } from "../helpers/cli.ts";
+import { freshStore } from "../helpers/dynamo.ts";
 
 const perp = (size: string) => ({
   instrument: "BTC-PERP",
@@ -133,5 +135,36 @@ describe("backing report exposure", () => {
     });
     expect(previous.code).toBe(2);
     expect(previous.stderr).toContain("--previous /nonexistent");
+  });
+
+  it("without a file, runs the exposure job once against a running system's table", async () => {
+    const { store, tableName, drop } = await freshStore();
+    try {
+      await store.putAccounts(Account.array().parse(document("100000").accounts));
+      const timestamp = new Date().toISOString();
+      await ingestPriceEvents(
+        [
+          { eventId: "BTC@1", asset: "BTC", index: "100000", timestamp, source: "test" },
+          { eventId: "USDC@1", asset: "USDC", index: "1", timestamp, source: "test" },
+        ],
+        { store, now: () => Date.parse(timestamp) },
+      );
+      const out = await mkdtemp(join(tmpdir(), "backing-exposure-store-"));
+      const env = {
+        ...process.env,
+        BACKING_DYNAMODB_ENDPOINT: inject("dynamoEndpoint"),
+        BACKING_TABLE_NAME: tableName,
+      };
+      const run = await runCli(["report", "exposure", "--json", "--out", out], { env });
+      expect(run.code, run.stderr).toBe(0);
+      const report = ExposureReport.parse(JSON.parse(run.stdout));
+      expect(report.accounts).toBe(2);
+      expect(report.assets.BTC?.gross).toBe("200000");
+      expect((await store.latestReportSummary("exposure"))?.summary).toMatchObject({ accounts: 2 });
+      const [folder] = await readdir(join(out, "exposure"));
+      expect(await readdir(join(out, "exposure", folder as string))).toContain("exposure.html");
+    } finally {
+      await drop();
+    }
   });
 });

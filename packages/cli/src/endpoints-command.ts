@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { BadInputError, EXIT_OK, type Io } from "./io.ts";
+import { runningSystem } from "./system.ts";
 
 export const ENDPOINTS_HELP = `Usage: backing endpoints add --venue <v> --url <url> --types <t1,t2,…>
        backing endpoints list [--venue <v>]
@@ -58,29 +59,9 @@ export async function endpointsCommand(args: string[], io: Io): Promise<number> 
     throw new BadInputError(`${action} needs <venue> <endpoint-id>`);
   const overlapHours = Number(values["overlap-hours"]);
   if (!(overlapHours >= 0)) throw new BadInputError("--overlap-hours must be a number of hours ≥ 0");
-  const endpoint = values.endpoint ?? process.env.BACKING_DYNAMODB_ENDPOINT;
-  const table = values.table ?? process.env.BACKING_TABLE_NAME;
-  if (!endpoint || !table)
-    throw new BadInputError(
-      "no running system: give --endpoint and --table (or set BACKING_DYNAMODB_ENDPOINT and BACKING_TABLE_NAME)",
-    );
-
-  const [{ connect, DynamoEngineStore }, engine, webhooks] = await Promise.all([
-    import("@backing/dynamo"),
-    import("@backing/engine"),
-    import("@backing/webhooks"),
-  ]);
-  const store = new DynamoEngineStore(connect({ endpoint }).documents, table);
-  const deps = {
-    store,
-    now: Date.now,
-    delivery: {
-      guard: { requireHttps: true, allowLoopback: process.env.BACKING_WEBHOOK_ALLOW_LOOPBACK === "true" },
-      resolver: webhooks.dnsResolver,
-      transport: webhooks.httpTransport,
-      timeoutMs: webhooks.DEFAULT_TIMEOUT_MS,
-    },
-  };
+  const { store, delivery } = await runningSystem(values, "no running system");
+  const engine = await import("@backing/engine");
+  const deps = { store, now: Date.now, delivery };
   const print = (value: unknown, text: string) =>
     io.stdout.write(values.json ? `${JSON.stringify(value, null, 2)}\n` : text);
   try {

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { BadInputError, EXIT_OK, type Io, write } from "./io.ts";
+import { runningSystem } from "./system.ts";
 
 export const NOTIFICATIONS_HELP = `Usage: backing notifications list [--status <s>] [--venue <v>] [--json]
        backing notifications redeliver <notification-id> | --all-failed
@@ -52,31 +53,11 @@ export async function notificationsCommand(args: string[], io: Io): Promise<numb
     throw new BadInputError("redeliver needs a notification id or --all-failed");
   if (rest.length > 1 || (rest.length === 1 && values["all-failed"]))
     throw new BadInputError("give one notification id, or --all-failed");
-  const endpoint = values.endpoint ?? process.env.BACKING_DYNAMODB_ENDPOINT;
-  const table = values.table ?? process.env.BACKING_TABLE_NAME;
-  if (!endpoint || !table)
-    throw new BadInputError(
-      "no running system: give --endpoint and --table (or set BACKING_DYNAMODB_ENDPOINT and BACKING_TABLE_NAME)",
-    );
-
-  const [{ connect, DynamoEngineStore }, engine, webhooks] = await Promise.all([
-    import("@backing/dynamo"),
-    import("@backing/engine"),
-    import("@backing/webhooks"),
-  ]);
-  const store = new DynamoEngineStore(connect({ endpoint }).documents, table);
+  const { store, delivery } = await runningSystem(values, "no running system");
+  const engine = await import("@backing/engine");
 
   if (action === "redeliver") {
-    const deps = {
-      store,
-      now: Date.now,
-      delivery: {
-        guard: { requireHttps: true, allowLoopback: process.env.BACKING_WEBHOOK_ALLOW_LOOPBACK === "true" },
-        resolver: webhooks.dnsResolver,
-        transport: webhooks.httpTransport,
-        timeoutMs: webhooks.DEFAULT_TIMEOUT_MS,
-      },
-    };
+    const deps = { store, now: Date.now, delivery };
     const id = rest[0];
     if (id && !(await store.getNotification(id))) throw new BadInputError(`no notification ${id}`);
     const replayed = await engine.replayParked(deps, id);

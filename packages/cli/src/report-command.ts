@@ -13,6 +13,7 @@ import {
   parseAccountsCsv,
 } from "@backing/reports/exposure";
 import { BadInputError, EXIT_OK, type Io, progress, readJsonInput, write } from "./io.ts";
+import { runningSystem } from "./system.ts";
 
 export const REPORT_HELP = `Usage: backing report exposure [<portfolio-file|->] [options]
 
@@ -160,24 +161,19 @@ async function storeReport(
   format: Format,
   io: Io,
 ): Promise<number> {
-  const endpoint = values.endpoint ?? process.env.BACKING_DYNAMODB_ENDPOINT;
-  const table = values.table ?? process.env.BACKING_TABLE_NAME;
-  if (!endpoint || !table)
-    throw new BadInputError(
-      "no portfolio file: give one (or - for stdin), or point at a running system with --endpoint and --table (or BACKING_DYNAMODB_ENDPOINT and BACKING_TABLE_NAME)",
-    );
-  const [{ connect, DynamoEngineStore }, { runExposureJob }, { folderReportStore }, { exposureRendering }] =
-    await Promise.all([
-      import("@backing/dynamo"),
-      import("@backing/engine"),
-      import("@backing/reports"),
-      import("@backing/reports/exposure"),
-    ]);
-  const { documents } = connect({ endpoint });
+  const { store } = await runningSystem(
+    values,
+    "no portfolio file: give one (or - for stdin), or point at a running system",
+  );
+  const [{ runExposureJob }, { folderReportStore }, { exposureRendering }] = await Promise.all([
+    import("@backing/engine"),
+    import("@backing/reports"),
+    import("@backing/reports/exposure"),
+  ]);
   const out = values.out ?? "out";
   const result = await runExposureJob(
     {
-      store: new DynamoEngineStore(documents, table),
+      store,
       now: Date.now,
       reports: folderReportStore(out),
       rendering: exposureRendering,

@@ -21,7 +21,7 @@ import {
   type WebhookDeps,
 } from "@backing/engine";
 import { exposureRendering, folderReportStore } from "@backing/reports";
-import { DEFAULT_TIMEOUT_MS, dnsResolver, httpTransport } from "@backing/webhooks";
+import { deliveryEnvironment } from "@backing/webhooks";
 import { demoBook } from "./demo-book.ts";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
 import { SCENARIOS } from "./scenarios/ftx-2022.ts";
@@ -202,12 +202,7 @@ async function startVenues(store: DynamoEngineStore, endpoint: string, tableName
   const deps: WebhookDeps = {
     store,
     now: Date.now,
-    delivery: {
-      guard: { requireHttps: true, allowLoopback: true },
-      resolver: dnsResolver,
-      transport: httpTransport,
-      timeoutMs: DEFAULT_TIMEOUT_MS,
-    },
+    delivery: deliveryEnvironment({ allowLoopback: true }),
     onAttempt: (delivery, outcome) => {
       if (outcome.result !== "delivered" && delivery.status === "pending") retried++;
     },

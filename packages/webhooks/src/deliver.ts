@@ -154,3 +154,16 @@ export async function attemptWebhook(
     return { result: "failed", error: `${refused ? "refused: " : ""}${(error as Error).message}` };
   }
 }
+
+/**
+ * The delivery environment of a real process: https only, system DNS, node:http(s), 10 s. The
+ * local runtime (and its tests) pass `allowLoopback` to reach receivers on this machine.
+ */
+export function deliveryEnvironment(options: { allowLoopback: boolean }): DeliveryEnvironment {
+  return {
+    guard: { requireHttps: true, allowLoopback: options.allowLoopback },
+    resolver: dnsResolver,
+    transport: httpTransport,
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+  };
+}

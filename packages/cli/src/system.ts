@@ -1,0 +1,23 @@
+import { BadInputError } from "./io.ts";
+
+/**
+ * The running system a command talks to: its DynamoDB endpoint and table, from --endpoint and
+ * --table or BACKING_DYNAMODB_ENDPOINT and BACKING_TABLE_NAME. Loads the AWS SDK only when called.
+ */
+export async function runningSystem(values: { endpoint?: string; table?: string }, what: string) {
+  const endpoint = values.endpoint ?? process.env.BACKING_DYNAMODB_ENDPOINT;
+  const table = values.table ?? process.env.BACKING_TABLE_NAME;
+  if (!endpoint || !table)
+    throw new BadInputError(
+      `${what}: give --endpoint and --table (or set BACKING_DYNAMODB_ENDPOINT and BACKING_TABLE_NAME)`,
+    );
+  const [{ connect, DynamoEngineStore }, { deliveryEnvironment }] = await Promise.all([
+    import("@backing/dynamo"),
+    import("@backing/webhooks"),
+  ]);
+  return {
+    store: new DynamoEngineStore(connect({ endpoint }).documents, table),
+    /** Webhook deps for commands that send: loopback only with BACKING_WEBHOOK_ALLOW_LOOPBACK=true. */
+    delivery: deliveryEnvironment({ allowLoopback: process.env.BACKING_WEBHOOK_ALLOW_LOOPBACK === "true" }),
+  };
+}
