@@ -53,7 +53,7 @@ function table(summary: DemoSummary): string {
     "Stress pack over the book at the last prices (bad debt in USD):",
     ...stressLines(summary),
     "",
-    `Webhooks to venue-a and venue-b (venue-b answers 503 to its first 5 requests):`,
+    `Webhooks to venue-a and venue-b (venue-b answers 503 once to its first 5 notifications):`,
     `  delivered ${summary.webhooks.delivered}, signatures verified ${summary.webhooks.verified}, retried ${summary.webhooks.retried}, parked ${summary.webhooks.parked}, undelivered ${summary.webhooks.undelivered}`,
     `  tick-to-webhook latency p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms`,
     "",

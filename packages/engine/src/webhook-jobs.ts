@@ -244,17 +244,12 @@ export async function attemptDelivery(
     });
   let attempted = 1;
   if ((updated.status === "delivered" || updated.status === "failed") && updated.accountId) {
-    let lane = await deps.store.leaveLane(updated.endpointId, updated.accountId, updated.notificationId);
-    while (lane[0]) {
-      const head = lane[0];
+    const [head] = await deps.store.leaveLane(updated.endpointId, updated.accountId, updated.notificationId);
+    if (head) {
+      // The next one's dispatcher may have joined the lane and not yet written its delivery: then
+      // it finds itself at the head when it has, and sends it itself (dispatchNotification).
       const waiting = (await deps.store.getDeliveries(head)).find((d) => d.endpointId === updated.endpointId);
-      if (waiting) {
-        attempted += await advance(deps, waiting);
-        break;
-      }
-      // Joined, then the process died before the delivery was written: its stream record is
-      // retried and joins again; meanwhile it must not hold up the lane.
-      lane = await deps.store.leaveLane(updated.endpointId, updated.accountId, head);
+      if (waiting) attempted += await advance(deps, waiting);
     }
   }
   return attempted;

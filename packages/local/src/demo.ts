@@ -54,7 +54,7 @@ export interface DemoSummary {
   stress: StressSummaryRow[];
   /** Where the exposure report of the book at the replay's last prices was written. */
   reports: { exposureHtml: string; exposureJson: string };
-  /** Webhooks to the two venues with endpoints (venue-b's answers 503 to its first 5 requests). */
+  /** Webhooks to the two venues with endpoints (venue-b's answers 503 once to its first 5 notifications). */
   webhooks: { delivered: number; verified: number; retried: number; parked: number; undelivered: number };
   /** From a tick's price events entering the engine to the venue's 2xx, first attempts only. */
   latencyMs: { p50: number; p99: number };
@@ -183,8 +183,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 const percentile = (sorted: readonly number[], p: number) =>
   sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number);
 
-/** venue-b's endpoint answers 503 to its first requests: their retries show in the summary. */
-const FAILING_FIRST_REQUESTS = 5;
+/** venue-b's endpoint answers 503 to its first notifications once: their retries show in the summary. */
+const FAILING_FIRST_NOTIFICATIONS = 5;
 
 /**
  * The venues' side of the demo: a receiver on loopback that verifies every signature with
@@ -194,9 +194,16 @@ const FAILING_FIRST_REQUESTS = 5;
  */
 async function startVenues(store: DynamoEngineStore, endpoint: string, tableName: string) {
   const secrets = new Map<string, string[]>();
+  const failedOnce = new Set<string>();
   const receiver = await startWebhookReceiver({
     secrets: (path) => secrets.get(path) ?? [],
-    fail: (path, request) => path === "/venue-b" && request <= FAILING_FIRST_REQUESTS,
+    fail: (path, id, attempt) => {
+      // The first attempt of venue-b's first five notifications; their retries (5 s on) succeed.
+      if (path !== "/venue-b" || attempt !== 1 || failedOnce.size >= FAILING_FIRST_NOTIFICATIONS)
+        return false;
+      failedOnce.add(id);
+      return true;
+    },
   });
   let retried = 0;
   const deps: WebhookDeps = {

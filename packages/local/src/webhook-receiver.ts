@@ -22,13 +22,12 @@ export interface ReceivedWebhook {
  */
 export async function startWebhookReceiver(options: {
   secrets: (path: string) => string[];
-  /** `request` counts every request to the path, `attempt` those of this webhook-id. */
-  fail?: (path: string, request: number, attempt: number) => boolean;
+  /** `attempt` counts the requests of this webhook-id to this path. */
+  fail?: (path: string, id: string, attempt: number) => boolean;
   clock?: () => number;
 }) {
   const received: ReceivedWebhook[] = [];
   const attempts = new Map<string, number>();
-  const requests = new Map<string, number>();
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -56,9 +55,7 @@ export async function startWebhookReceiver(options: {
       const key = `${path} ${headers["webhook-id"]}`;
       const attempt = (attempts.get(key) ?? 0) + 1;
       attempts.set(key, attempt);
-      const nth = (requests.get(path) ?? 0) + 1;
-      requests.set(path, nth);
-      const status = !verified ? 401 : options.fail?.(path, nth, attempt) ? 503 : 204;
+      const status = !verified ? 401 : options.fail?.(path, headers["webhook-id"], attempt) ? 503 : 204;
       received.push({
         path,
         id: headers["webhook-id"],
