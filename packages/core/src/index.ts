@@ -17,3 +17,4 @@ export * from "./random.ts";
 export * from "./scaled.ts";
 export * from "./status-machine.ts";
 export * from "./stress.ts";
+export * from "./trigger-bands.ts";

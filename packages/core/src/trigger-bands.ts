@@ -1,0 +1,135 @@
+import type { MarginTotals } from "./account.ts";
+import type { AccountBook, Market } from "./book.ts";
+import { Decimal, dmax, dmin, ONE, ZERO } from "./decimal.ts";
+import { bracketFor } from "./margin.ts";
+import type { RiskParams } from "./params.ts";
+
+/**
+ * A price band of one asset: while both its index and its mark stay within [low, high], and every
+ * other asset of the account stays within its own band, the account's status cannot change.
+ * `low`/`high` null: no such band (re-evaluate the account on any move of this asset).
+ */
+export interface PriceBand {
+  asset: string;
+  low: Decimal | null;
+  high: Decimal | null;
+}
+
+/** Keeps a band strictly inside what the bound allows (never exactly on a threshold). */
+const SAFETY = new Decimal("0.999999");
+/** A band never reaches farther than this multiple of the price (an account with no price risk). */
+const MAX_REACH = new Decimal(10);
+const DecimalDown = Decimal.clone({ rounding: Decimal.ROUND_DOWN });
+const DecimalUp = Decimal.clone({ rounding: Decimal.ROUND_UP });
+
+/** The account's price-sensitive assets: its positions' underlyings and its collateral assets. */
+export function sensitiveAssets(book: AccountBook): string[] {
+  const assets = new Set<string>();
+  for (const p of book.positions) if (!p.size.isZero()) assets.add(p.underlying);
+  for (const c of book.collateral) if (!c.amount.isZero()) assets.add(c.asset);
+  return [...assets].sort();
+}
+
+/**
+ * Trigger bands (DESIGN §3.7) from the account's exact totals at this market.
+ *
+ * Derivation. The status machine (§3.6) reads only the signs of six margins
+ *   h_k = E − c_k·R_k,  R ∈ {MM, IM}, c_k ∈ {1, 1 + w} × {1, 1 + cure}
+ * (the thresholds of §3.3 and their cure-buffered versions; w = warningBuffer). Let
+ * B = min_k |h_k|. If no h_k moves by B or more, no sign changes and the status stays.
+ * In the standard model E, IM and MM are sums of per-asset terms (collateral at its index,
+ * positions at their underlying's mark), so a joint move changes h_k by Σ_X Δ_X h_k and it is
+ * enough that each of the n sensitive assets changes h_k by less than B / n. Per asset X, with
+ * |ΔP| ≤ d_X for both its index and mark:
+ *   |Δ_X E| ≤ L^E_X·d_X,  L^E_X = Σ_linear |size| + Σ_options(Black-76) |size| + Σ_collateral |amount|·(1 + surcharge on a loan)
+ *   (haircut tiers are continuous with slope ≤ 1; an option's |delta| ≤ 1, which also bounds its
+ *   convexity over the whole band: no gamma term is needed);
+ *   |Δ_X R| ≤ L^R_X·d_X,  L^R_X = Σ_linear |size|·max(1/maxLeverage, mmr) of the current bracket
+ *   + Σ_short options |size|·(max(base, floor, maint) + 2)   (the OTM amount and the option mark
+ *   each move at most 1 per unit);
+ * so d_X = (B / n) / (L^E_X + c_max·L^R_X), c_max = (1 + w)(1 + cure), shrunk by 1e-6 to stay strictly
+ * inside. Linear IM jumps at a bracket edge (notional / maxLeverage changes leverage), so the band
+ * also stops strictly inside the current bracket of every perp and future on X.
+ * Portfolio-margin accounts, accounts exactly on a threshold (B = 0) and assets whose index and mark
+ * differ by more than the band get no band. Time (option theta, expiry, call deadlines) is not a
+ * price: the periodic sweep covers it.
+ */
+export function triggerBands(
+  book: AccountBook,
+  market: Market,
+  params: RiskParams,
+  totals: MarginTotals,
+): PriceBand[] {
+  const assets = sensitiveAssets(book);
+  const none = assets.map((asset) => ({ asset, low: null, high: null }));
+  if (book.marginMode !== "standard" || assets.length === 0) return none;
+  const { warningBuffer, cureBuffer } = params.status;
+  const { equity, initialMargin, maintenanceMargin } = totals;
+  const factors = [ONE, ONE.plus(warningBuffer)].flatMap((f) => [f, f.times(ONE.plus(cureBuffer))]);
+  const margins = [
+    ...factors.map((c) => equity.minus(maintenanceMargin.times(c))),
+    ...factors.map((c) => equity.minus(initialMargin.times(c))),
+  ];
+  const budget = margins.reduce((least, h) => dmin(least, h.abs()), margins[0]?.abs() ?? ZERO);
+  if (budget.isZero()) return none;
+  const share = budget.div(assets.length);
+  const cMax = ONE.plus(warningBuffer).times(ONE.plus(cureBuffer));
+  const optionRate = dmax(
+    dmax(params.options.shortInitialBase, params.options.shortInitialFloor),
+    params.options.shortMaintenance,
+  ).plus(2);
+
+  return assets.map((asset): PriceBand => {
+    const quote = market.quotes.get(asset);
+    if (!quote) return { asset, low: null, high: null };
+    let equityRate = ZERO;
+    let requirementRate = ZERO;
+    let floor = ZERO;
+    let ceiling: Decimal | null = null;
+    const brackets = params.brackets.get(asset) ?? [];
+    for (const position of book.positions) {
+      if (position.underlying !== asset || position.size.isZero()) continue;
+      const units = position.size.abs();
+      if (position.kind === "linear") {
+        const bracket = bracketFor(brackets, units.times(quote.mark));
+        equityRate = equityRate.plus(units);
+        requirementRate = requirementRate.plus(
+          units.times(dmax(DecimalUp.div(ONE, bracket.maxLeverage), bracket.mmr)),
+        );
+        // Strictly above the previous bracket's cap (where that bracket applies) and at most this cap.
+        const below = brackets[bracket.index - 1];
+        if (below) floor = dmax(floor, DecimalUp.div(below.notionalCap, units).plus("1e-18"));
+        if (bracket.index < brackets.length - 1) {
+          const cap = DecimalDown.div(bracket.notionalCap, units);
+          ceiling = ceiling ? dmin(ceiling, cap) : cap;
+        }
+      } else {
+        if (position.markPrice === null) equityRate = equityRate.plus(units);
+        if (position.size.isNegative()) requirementRate = requirementRate.plus(units.times(optionRate));
+      }
+    }
+    for (const balance of book.collateral) {
+      if (balance.asset !== asset || balance.amount.isZero()) continue;
+      const weight = balance.amount.isNegative() ? ONE.plus(params.liabilitySurcharge) : ONE;
+      equityRate = equityRate.plus(balance.amount.abs().times(weight));
+    }
+    const rate = equityRate.plus(cMax.times(requirementRate));
+    const highest = dmax(quote.index, quote.mark);
+    const lowest = dmin(quote.index, quote.mark);
+    const reach = rate.isZero()
+      ? highest.times(MAX_REACH)
+      : dmin(DecimalDown.div(share, rate).times(SAFETY), highest.times(MAX_REACH));
+    let low = dmax(highest.minus(reach), floor);
+    let high = lowest.plus(reach);
+    if (ceiling) high = dmin(high, ceiling);
+    if (low.gt(lowest) || high.lt(highest)) return { asset, low: null, high: null };
+    if (low.isNegative()) low = ZERO;
+    return { asset, low, high };
+  });
+}
+
+/** Whether a new quote of `band.asset` leaves the band (a band of null always does, on any change). */
+export function leavesBand(band: PriceBand, quote: { index: Decimal; mark: Decimal }): boolean {
+  if (band.low === null || band.high === null) return true;
+  return dmin(quote.index, quote.mark).lt(band.low) || dmax(quote.index, quote.mark).gt(band.high);
+}
