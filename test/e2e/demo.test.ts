@@ -14,8 +14,10 @@ describe("backing demo", () => {
     expect(code, stderr.slice(-2000)).toBe(0);
     const summary = JSON.parse(stdout);
     expect(summary).toMatchObject({ scenario: "ftx-2022", accounts: 300, ticks: 216, invalidAccounts: 0 });
-    // Every tick moves BTC, ETH and SOL, so every account is evaluated on every tick.
-    expect(summary.accountsEvaluated).toBe(300 * 216);
+    // Every tick moves BTC, ETH and SOL; the trigger bands spare the accounts whose bands hold
+    // (all are evaluated on the first tick, when none has a band yet).
+    expect(summary.accountsEvaluated).toBeGreaterThanOrEqual(300);
+    expect(summary.accountsEvaluated).toBeLessThan(300 * 216);
     expect(Object.keys(summary.notifications).every((t) => TYPES.includes(t))).toBe(true);
     // A −25% BTC / −34% ETH / −60% SOL week against a long-biased book must call someone.
     expect(

@@ -9,6 +9,29 @@ function shardOf(accountId: string): number {
   return (hash >>> 0) % EXPOSURE_SHARDS;
 }
 
+const PRICE_DECIMALS = 20;
+
+/**
+ * A non-negative decimal string as a fixed-width string that sorts like the number: 24 integer
+ * digits, 20 decimals. Rounded toward the inside of a band when it has more decimals (a low edge
+ * up, a high edge down), so the index never makes a band wider.
+ */
+export function sortablePrice(value: string, rounding: "up" | "down" | "exact" = "exact"): string {
+  const [whole = "0", fraction = ""] = value.split(".");
+  let digits = fraction.padEnd(PRICE_DECIMALS, "0");
+  let integer = BigInt(whole);
+  if (digits.length > PRICE_DECIMALS) {
+    const cut = digits.slice(PRICE_DECIMALS);
+    digits = digits.slice(0, PRICE_DECIMALS);
+    if (rounding === "up" && /[1-9]/.test(cut)) {
+      const scaled = integer * 10n ** BigInt(PRICE_DECIMALS) + BigInt(digits) + 1n;
+      integer = scaled / 10n ** BigInt(PRICE_DECIMALS);
+      digits = String(scaled % 10n ** BigInt(PRICE_DECIMALS)).padStart(PRICE_DECIMALS, "0");
+    }
+  }
+  return `${String(integer).padStart(24, "0")}.${digits}`;
+}
+
 export const keys = {
   account: (id: string) => ({ pk: `ACCOUNT#${id}`, sk: "BOOK" }),
   riskState: (id: string) => ({ pk: `ACCOUNT#${id}`, sk: "RISK" }),
@@ -17,6 +40,22 @@ export const keys = {
     sk: `ACCOUNT#${accountId}`,
   }),
   exposurePartition: (asset: string, shard: number) => `EXPOSURE#${asset}#${shard}`,
+  /**
+   * The trigger band of an account on an asset lives on its exposure item, indexed by its low edge
+   * (gsi1) and its high edge (gsi2) in the same shards. No band (re-evaluate on any move): a low
+   * edge above every price ("~") and a high edge below every price ("!").
+   */
+  band: (asset: string, accountId: string, low: string | null, high: string | null) => {
+    const shard = shardOf(accountId);
+    return {
+      gsi1pk: `BANDLO#${asset}#${shard}`,
+      gsi1sk: low === null ? "~" : sortablePrice(low, "up"),
+      gsi2pk: `BANDHI#${asset}#${shard}`,
+      gsi2sk: high === null ? "!" : sortablePrice(high, "down"),
+    };
+  },
+  bandLowPartition: (asset: string, shard: number) => `BANDLO#${asset}#${shard}`,
+  bandHighPartition: (asset: string, shard: number) => `BANDHI#${asset}#${shard}`,
   /** All assets' price records share one partition: one Query reads every latest price. */
   pricesPartition: "PRICES",
   price: (asset: string) => ({ pk: "PRICES", sk: `ASSET#${asset}` }),

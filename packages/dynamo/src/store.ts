@@ -22,13 +22,14 @@ import {
   type ReportSummary,
   type StateWrite,
   type StoredAccount,
+  type StoredBand,
   type StoredPrice,
   type StoredRiskState,
   VersionConflictError,
   type WebhookEndpoint,
   type WebhookStore,
 } from "@backing/engine";
-import { EXPOSURE_SHARDS, keys } from "./keys.ts";
+import { EXPOSURE_SHARDS, keys, sortablePrice } from "./keys.ts";
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
@@ -138,8 +139,14 @@ export class DynamoEngineStore implements EngineStore, WebhookStore {
     const items: Item[] = [];
     for (const account of accounts) {
       items.push({ ...keys.account(account.id), type: "account", account, version: 1 });
+      // No band yet: the first tick on any of its assets evaluates it.
       for (const asset of exposureAssets(account))
-        items.push({ ...keys.exposure(asset, account.id), type: "exposure", accountId: account.id });
+        items.push({
+          ...keys.exposure(asset, account.id),
+          ...keys.band(asset, account.id, null, null),
+          type: "exposure",
+          accountId: account.id,
+        });
     }
     await this.batchPut(items);
   }
@@ -161,6 +168,51 @@ export class DynamoEngineStore implements EngineStore, WebhookStore {
       ),
     );
     return shards.flat().map((item) => item.accountId as string);
+  }
+
+  async putBands(bands: readonly StoredBand[]): Promise<void> {
+    await this.batchPut(
+      bands.map((b) => ({
+        ...keys.exposure(b.asset, b.accountId),
+        ...keys.band(b.asset, b.accountId, b.low, b.high),
+        type: "exposure",
+        accountId: b.accountId,
+      })),
+    );
+  }
+
+  async triggeredAccountIds(asset: string, lowest: string, highest: string): Promise<string[]> {
+    const query = async (index: "gsi1" | "gsi2", partition: string, condition: string, value: string) => {
+      const ids: string[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const response = await this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index,
+            KeyConditionExpression: `${index}pk = :pk AND ${index}sk ${condition} :price`,
+            ExpressionAttributeValues: { ":pk": partition, ":price": value },
+            ProjectionExpression: "accountId",
+            Limit: QUERY_PAGE,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of response.Items ?? []) ids.push(item.accountId as string);
+        start = response.LastEvaluatedKey;
+      } while (start);
+      return ids;
+    };
+    const low = sortablePrice(lowest);
+    const high = sortablePrice(highest);
+    const found = await Promise.all(
+      Array.from({ length: EXPOSURE_SHARDS }, (_, shard) => [
+        // Fell below the band: low edge above the new lowest price.
+        query("gsi1", keys.bandLowPartition(asset, shard), ">", low),
+        // Rose above it: high edge below the new highest price.
+        query("gsi2", keys.bandHighPartition(asset, shard), "<", high),
+      ]).flat(),
+    );
+    return [...new Set(found.flat())];
   }
 
   async getRiskStates(ids: readonly string[]): Promise<Map<string, StoredRiskState>> {

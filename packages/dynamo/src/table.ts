@@ -10,30 +10,30 @@ import { TABLE } from "./table-definition.ts";
 export { TABLE };
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
-  const { gsi1 } = TABLE.indexes;
+  const { gsi1, gsi2 } = TABLE.indexes;
   return {
     TableName: tableName,
     BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: [TABLE.partitionKey, TABLE.sortKey, gsi1.partitionKey, gsi1.sortKey].map(
-      (name) => ({
-        AttributeName: name,
-        AttributeType: "S",
-      }),
-    ),
+    AttributeDefinitions: [
+      TABLE.partitionKey,
+      TABLE.sortKey,
+      gsi1.partitionKey,
+      gsi1.sortKey,
+      gsi2.partitionKey,
+      gsi2.sortKey,
+    ].map((name) => ({ AttributeName: name, AttributeType: "S" })),
     KeySchema: [
       { AttributeName: TABLE.partitionKey, KeyType: "HASH" },
       { AttributeName: TABLE.sortKey, KeyType: "RANGE" },
     ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: "gsi1",
-        KeySchema: [
-          { AttributeName: gsi1.partitionKey, KeyType: "HASH" },
-          { AttributeName: gsi1.sortKey, KeyType: "RANGE" },
-        ],
-        Projection: { ProjectionType: "ALL" },
-      },
-    ],
+    GlobalSecondaryIndexes: Object.entries(TABLE.indexes).map(([name, index]) => ({
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: "HASH" as const },
+        { AttributeName: index.sortKey, KeyType: "RANGE" as const },
+      ],
+      Projection: { ProjectionType: "ALL" as const },
+    })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE.stream },
   };
 }

@@ -15,6 +15,7 @@ import {
   Decimal,
   expire,
   guardPrice,
+  type MarginTotals,
   marginTotals,
   type NotificationType,
   nextStatus,
@@ -25,7 +26,9 @@ import {
   type RiskParams,
   requirementString,
   type StatusState,
+  sensitiveAssets,
   transition,
+  triggerBands,
   valueString,
 } from "@backing/core";
 import {
@@ -33,6 +36,7 @@ import {
   type NotificationRecord,
   type PriceRecord,
   type PriceSnapshot,
+  type StoredBand,
   type StoredPrice,
   type StoredRiskState,
   VersionConflictError,
@@ -263,7 +267,16 @@ export function parseBooks(
 export async function recomputeAccounts(
   accountIds: readonly string[],
   deps: EngineDeps,
+  options: { bands?: boolean } = {},
 ): Promise<RecomputeResult> {
+  const bands: StoredBand[] = [];
+  const noBand = (account: Account) => {
+    for (const asset of new Set([
+      ...Object.keys(account.collateral),
+      ...account.positions.map((p) => p.underlying),
+    ]))
+      bands.push({ accountId: account.id, asset, low: null, high: null });
+  };
   const nowMs = deps.now();
   const params = await currentParams(deps.store);
   const guards = priceGuardParams(params);
@@ -288,6 +301,24 @@ export async function recomputeAccounts(
   };
   const states = await deps.store.getRiskStates(books.map((b) => b.id));
   const staleAssets = staleAssetsOf(snapshot, nowMs, guards.maxPriceAgeSeconds);
+  // Accounts that cannot be evaluated keep no band: every tick on their assets looks at them again.
+  if (options.bands)
+    for (const { accountId } of invalid) {
+      const account = stored.get(accountId)?.account;
+      if (account) noBand(account);
+    }
+  const bandsOf = (book: AccountBook, totals: MarginTotals | null) => {
+    if (!options.bands) return;
+    for (const band of totals
+      ? triggerBands(book, market, params, totals)
+      : sensitiveAssets(book).map((asset) => ({ asset, low: null, high: null })))
+      bands.push({
+        accountId: book.id,
+        asset: band.asset,
+        low: band.low?.toFixed() ?? null,
+        high: band.high?.toFixed() ?? null,
+      });
+  };
 
   const updateAccount = async (book: AccountBook) => {
     const stale = firstAsset(book, (asset) => staleAssets.has(asset)) !== undefined;
@@ -298,11 +329,14 @@ export async function recomputeAccounts(
       const before: StatusState = previous ? { status: previous.status, episode: previous.episode } : HEALTHY;
       const totals = marginTotals(book, market, params);
       const status = nextStatus(before.status, totals, params);
-      // Calls are never issued on stale prices: hold the previous state until prices are fresh.
+      // Calls are never issued on stale prices: hold the previous state until prices are fresh
+      // (and keep no band, so the next tick looks again).
       if (stale && status !== before.status) {
         result.skippedStale++;
+        bandsOf(book, null);
         return;
       }
+      bandsOf(book, totals);
       const step = transition(before, status, { accountId: book.id, atMs: nowMs }, params);
       const changed =
         before.status !== status ||
@@ -342,6 +376,7 @@ export async function recomputeAccounts(
     }
   };
   await forEachConcurrently(books, WRITE_CONCURRENCY, updateAccount);
+  if (options.bands && bands.length > 0) await deps.store.putBands(bands);
   return result;
 }
 
@@ -451,12 +486,32 @@ export async function expireCalls(deps: EngineDeps): Promise<number> {
   return emitted;
 }
 
-/** One tick: ingest the events, then recompute every account exposed to an asset whose price moved. */
-export async function processPriceEvents(input: unknown, deps: EngineDeps) {
+/**
+ * One tick: ingest the events, then recompute the accounts the moves can affect. `bands` (the
+ * default, DESIGN §3.7): only accounts whose trigger band on a moved asset no longer holds the new
+ * price, found by range queries, and their bands are rewritten. `full`: every account exposed to a
+ * moved asset (the baseline, and what the sweep does for everyone).
+ */
+export async function processPriceEvents(
+  input: unknown,
+  deps: EngineDeps,
+  options: { mode?: "bands" | "full" } = {},
+) {
   const ingest = await ingestPriceEvents(input, deps);
   const ids = new Set<string>();
-  for (const asset of ingest.movedAssets)
-    for (const id of await deps.store.exposedAccountIds(asset)) ids.add(id);
-  const recompute = await recomputeAccounts([...ids], deps);
-  return { ingest, recompute };
+  const mode = options.mode ?? "bands";
+  const prices = mode === "bands" && ingest.movedAssets.size > 0 ? await deps.store.getPrices() : null;
+  for (const asset of ingest.movedAssets) {
+    const latest = prices?.get(asset)?.latest;
+    const found = latest
+      ? await deps.store.triggeredAccountIds(
+          asset,
+          Decimal.min(latest.index, latest.mark).toFixed(),
+          Decimal.max(latest.index, latest.mark).toFixed(),
+        )
+      : await deps.store.exposedAccountIds(asset);
+    for (const id of found) ids.add(id);
+  }
+  const recompute = await recomputeAccounts([...ids], deps, { bands: mode === "bands" });
+  return { ingest, recompute, triggered: ids.size };
 }

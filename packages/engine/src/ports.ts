@@ -87,6 +87,14 @@ export interface PriceSnapshot {
   prices: Record<string, { index: string; mark: string; timestampMs: number }>;
 }
 
+/** An account's trigger band on one asset, decimals as strings; null edges: re-evaluate on any move. */
+export interface StoredBand {
+  accountId: string;
+  asset: string;
+  low: string | null;
+  high: string | null;
+}
+
 /** A status transition and its notifications: written atomically (the transactional outbox). */
 export interface StateWrite {
   state: StoredRiskState;
@@ -103,6 +111,13 @@ export interface EngineStore {
   getAccounts(ids: readonly string[]): Promise<Map<string, StoredAccount>>;
   exposedAccountIds(asset: string): Promise<string[]>;
   getRiskStates(ids: readonly string[]): Promise<Map<string, StoredRiskState>>;
+  /** Rewrites accounts' trigger bands (DESIGN §3.7). */
+  putBands(bands: readonly StoredBand[]): Promise<void>;
+  /**
+   * Accounts whose band on `asset` no longer holds a new price whose index and mark span
+   * [lowest, highest]: a range query on each edge, per shard.
+   */
+  triggeredAccountIds(asset: string, lowest: string, highest: string): Promise<string[]>;
   getPrices(): Promise<Map<string, PriceRecord>>;
   /**
    * Records `update.eventId` as seen and, atomically, makes `update` the asset's latest price

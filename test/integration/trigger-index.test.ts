@@ -1,0 +1,106 @@
+import { Account } from "@backing/contracts";
+import { type EngineStore, processPriceEvents } from "@backing/engine";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { accountArbitrary, pricesArbitrary } from "../helpers/arbitraries.ts";
+import { freshStore } from "../helpers/dynamo.ts";
+
+const T0 = Date.parse("2026-01-15T00:00:00Z");
+const VOLATILITY = { BTC: "0.55", ETH: "0.7" };
+const drops: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const drop of drops) await drop();
+});
+
+const statuses = async (store: EngineStore, ids: string[]) => {
+  const states = await store.getRiskStates(ids);
+  return Object.fromEntries(ids.map((id) => [id, states.get(id)?.status ?? "HEALTHY"]));
+};
+
+describe("trigger index on DynamoDB Local", () => {
+  it("the band-triggered tick path leaves every account in the state a full recompute gives, tick after tick", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        pricesArbitrary,
+        fc.array(accountArbitrary("x"), { minLength: 1, maxLength: 6 }),
+        fc.array(
+          fc.dictionary(
+            fc.constantFrom("BTC", "ETH", "SOL", "stETH"),
+            fc.double({ min: -0.1, max: 0.1, noNaN: true }),
+            {
+              minKeys: 1,
+            },
+          ),
+          { minLength: 1, maxLength: 5 },
+        ),
+        async (start, accounts, path) => {
+          const book = Account.array().parse(accounts.map((a, i) => ({ ...a, id: `a-${i}` })));
+          const ids = book.map((a) => a.id);
+          const [banded, full] = await Promise.all([freshStore(), freshStore()]);
+          drops.push(banded.drop, full.drop);
+          await Promise.all([banded.store.putAccounts(book), full.store.putAccounts(book)]);
+          const prices: Record<string, string> = { ...start, USDC: "1", USDT: "0.9995" };
+          for (const [step, moves] of [{}, ...path].entries()) {
+            for (const [asset, move] of Object.entries(moves))
+              prices[asset] = (Number(prices[asset]) * (1 + move)).toFixed(6);
+            const timestamp = new Date(T0 + step * 60_000).toISOString();
+            const events = Object.entries(prices).map(([asset, index]) => ({
+              eventId: `${asset}@${step}`,
+              asset,
+              index,
+              timestamp,
+              source: "test",
+            }));
+            const now = () => Date.parse(timestamp);
+            await processPriceEvents(events, { store: banded.store, now, volatility: VOLATILITY });
+            await processPriceEvents(
+              events,
+              { store: full.store, now, volatility: VOLATILITY },
+              { mode: "full" },
+            );
+            expect(await statuses(banded.store, ids), `step ${step}`).toEqual(
+              await statuses(full.store, ids),
+            );
+          }
+          const notified = async (store: EngineStore) =>
+            (await store.listNotifications()).map((n) => `${n.accountId}:${n.type}`).sort();
+          expect(await notified(banded.store)).toEqual(await notified(full.store));
+        },
+      ),
+      { numRuns: 12 },
+    );
+  }, 240_000);
+
+  it("a tick reads only the accounts whose band it leaves", async () => {
+    const { store, drop } = await freshStore();
+    drops.push(drop);
+    // 1 BTC long at 20,000 (IM 160, MM 80): the smallest margin is E − 1.2·1.02·IM = E − 195.84, half of
+    // it per asset (BTC, USDC), over a BTC rate of 1 + 1.224·0.008. a-1 (E = 20,000): ±9,800 or so.
+    // a-2 (E = 300): (300 − 195.84) / 2 / 1.0098 ≈ ±51.6.
+    const account = (id: string, usdc: string) =>
+      Account.parse({
+        id,
+        venue: "v",
+        collateral: { USDC: usdc },
+        positions: [
+          { instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" },
+        ],
+      });
+    await store.putAccounts([account("a-1", "20000"), account("a-2", "300")]);
+    const tick = (step: number, btc: string) => {
+      const timestamp = new Date(T0 + step * 60_000).toISOString();
+      return processPriceEvents(
+        [
+          { eventId: `BTC@${step}`, asset: "BTC", index: btc, timestamp, source: "t" },
+          { eventId: `USDC@${step}`, asset: "USDC", index: "1", timestamp, source: "t" },
+        ],
+        { store, now: () => Date.parse(timestamp) },
+      );
+    };
+    // First sight: no bands yet, both evaluated.
+    expect((await tick(0, "20000")).triggered).toBe(2);
+    // BTC −0.5%: inside a-1's band, outside a-2's.
+    expect((await tick(1, "19900")).triggered).toBe(1);
+    expect((await tick(2, "19900")).triggered).toBe(0);
+  });
+});
