@@ -74,9 +74,10 @@ describe("trigger index on DynamoDB Local", () => {
   it("a tick reads only the accounts whose band it leaves", async () => {
     const { store, drop } = await freshStore();
     drops.push(drop);
-    // 1 BTC long at 20,000 (IM 160, MM 80): the smallest margin is E − 1.2·1.02·IM = E − 195.84, half of
-    // it per asset (BTC, USDC), over a BTC rate of 1 + 1.224·0.008. a-1 (E = 20,000): ±9,800 or so.
-    // a-2 (E = 300): (300 − 195.84) / 2 / 1.0098 ≈ ±51.6.
+    // 1 BTC long at 20,000 (IM 160, MM 80): the smallest margin is E − 1.2·1.02·IM = E − 195.84; BTC
+    // gets the share 807.84 / (807.84 + 0.002·USDC) of it (weights rate × price × typical move:
+    // 1.0098 × 20,000 × 0.04 and USDC × 1 × 0.002), over its rate 1 + 1.224·0.008 = 1.0098.
+    // a-1 (E = 20,000): 19,804 × 0.953 / 1.0098 ≈ ±18,700. a-2 (E = 300): 104.16 × 0.9993 / 1.0098 ≈ ±103.
     const account = (id: string, usdc: string) =>
       Account.parse({
         id,
@@ -99,8 +100,8 @@ describe("trigger index on DynamoDB Local", () => {
     };
     // First sight: no bands yet, both evaluated.
     expect((await tick(0, "20000")).triggered).toBe(2);
-    // BTC −0.5%: inside a-1's band, outside a-2's.
-    expect((await tick(1, "19900")).triggered).toBe(1);
-    expect((await tick(2, "19900")).triggered).toBe(0);
+    // BTC −1%: inside a-1's band, outside a-2's.
+    expect((await tick(1, "19800")).triggered).toBe(1);
+    expect((await tick(2, "19800")).triggered).toBe(0);
   });
 });

@@ -96,11 +96,12 @@ describe("trigger bands", () => {
     expect(skipped / total).toBeGreaterThan(0.2);
   });
 
-  it("a long perp on USDC: the band is the price move that uses up the smallest margin, split over the assets", () => {
+  it("a long perp on USDC: the band is the price move that uses up the smallest margin, split by expected dollar move", () => {
     // One bracket: IM = P/10, MM = 0.01·P; 1 BTC long at 100,000 on 20,000 USDC: E = 20,000.
     // Margins (w = 0.2, cure = 0.02): the smallest is E − IM·1.2·1.02 = 20,000 − 12,240 = 7,760.
-    // Two assets (BTC, USDC): 3,880 each. BTC rate: 1 + 1.224 × max(1/10, 0.01) = 1.1224
-    // → d = 3,880 / 1.1224 × 0.999999. USDC rate: 20,000 → d = 0.194 × 0.999999.
+    // Rates: BTC 1 + 1.224 × max(1/10, 0.01) = 1.1224; USDC 20,000.
+    // Weights (rate × price × typical move): BTC 1.1224 × 100,000 × 0.04 (the stress dailyVol) = 4,489.6;
+    // USDC 20,000 × 1 × 0.002 = 40. Shares: 7,760 × 4,489.6 / 4,529.6 and 7,760 × 40 / 4,529.6.
     const portfolio = parse(
       portfolioDocument({
         params: { brackets: { BTC: [{ notionalCap: "1000000000", maxLeverage: "10", mmr: "0.01" }] } },
@@ -117,13 +118,14 @@ describe("trigger bands", () => {
       marginTotals(book, portfolio.market, portfolio.params),
     );
     const btc = bands.find((b) => b.asset === "BTC");
-    const d = new Decimal(3880).div("1.1224").times("0.999999");
+    const d = new Decimal(7760).times("4489.6").div("4529.6").div("1.1224").times("0.999999");
     expect(btc?.low?.toFixed(6)).toBe(new Decimal(100000).minus(d).toFixed(6));
     expect(btc?.high?.toFixed(6)).toBe(new Decimal(100000).plus(d).toFixed(6));
+    // 7,691.47 / 1.1224 ≈ ±6,853: 6.85% either way, against 3,880 / 1.1224 ≈ ±3,457 with an even split.
+    expect(d.round().toNumber()).toBe(6853);
     const usdc = bands.find((b) => b.asset === "USDC");
-    expect(usdc?.high?.toFixed(9)).toBe(
-      new Decimal(1).plus(new Decimal("0.194").times("0.999999")).toFixed(9),
-    );
+    const e = new Decimal(7760).times(40).div("4529.6").div(20000).times("0.999999");
+    expect(usdc?.high?.toFixed(9)).toBe(new Decimal(1).plus(e).toFixed(9));
   });
 
   it("stops inside the current bracket and gives portfolio-margin accounts no band", () => {

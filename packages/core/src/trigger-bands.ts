@@ -39,7 +39,8 @@ export function sensitiveAssets(book: AccountBook): string[] {
  * B = min_k |h_k|. If no h_k moves by B or more, no sign changes and the status stays.
  * In the standard model E, IM and MM are sums of per-asset terms (collateral at its index,
  * positions at their underlying's mark), so a joint move changes h_k by Σ_X Δ_X h_k and it is
- * enough that each of the n sensitive assets changes h_k by less than B / n. Per asset X, with
+ * enough that each sensitive asset X changes h_k by less than its share B_X, Σ B_X = B (split in
+ * proportion to the asset's expected dollar move, see below). Per asset X, with
  * |ΔP| ≤ d_X for both its index and mark:
  *   |Δ_X E| ≤ L^E_X·d_X,  L^E_X = Σ_linear |size| + Σ_options(Black-76) |size| + Σ_collateral |amount|·(1 + surcharge on a loan)
  *   (haircut tiers are continuous with slope ≤ 1; an option's |delta| ≤ 1, which also bounds its
@@ -47,7 +48,7 @@ export function sensitiveAssets(book: AccountBook): string[] {
  *   |Δ_X R| ≤ L^R_X·d_X,  L^R_X = Σ_linear |size|·max(1/maxLeverage, mmr) of the current bracket
  *   + Σ_short options |size|·(max(base, floor, maint) + 2)   (the OTM amount and the option mark
  *   each move at most 1 per unit);
- * so d_X = (B / n) / (L^E_X + c_max·L^R_X), c_max = (1 + w)(1 + cure), shrunk by 1e-6 to stay strictly
+ * so d_X = B_X / (L^E_X + c_max·L^R_X), c_max = (1 + w)(1 + cure), shrunk by 1e-6 to stay strictly
  * inside. Linear IM jumps at a bracket edge (notional / maxLeverage changes leverage), so the band
  * also stops strictly inside the current bracket of every perp and future on X.
  * Portfolio-margin accounts, accounts exactly on a threshold (B = 0) and assets whose index and mark
@@ -72,16 +73,18 @@ export function triggerBands(
   ];
   const budget = margins.reduce((least, h) => dmin(least, h.abs()), margins[0]?.abs() ?? ZERO);
   if (budget.isZero()) return none;
-  const share = budget.div(assets.length);
+  // The budget goes to the assets in proportion to their expected dollar move (rate × price ×
+  // typical relative move): every asset's band is then the same number of "typical moves" wide.
+  // Any split whose shares sum to the budget is safe; this one spends it where prices move.
+  const quoted = assets.map((asset) => ({ asset, quote: market.quotes.get(asset) }));
   const cMax = ONE.plus(warningBuffer).times(ONE.plus(cureBuffer));
   const optionRate = dmax(
     dmax(params.options.shortInitialBase, params.options.shortInitialFloor),
     params.options.shortMaintenance,
   ).plus(2);
 
-  return assets.map((asset): PriceBand => {
-    const quote = market.quotes.get(asset);
-    if (!quote) return { asset, low: null, high: null };
+  const sensitivity = quoted.map(({ asset, quote }) => {
+    if (!quote) return null;
     let equityRate = ZERO;
     let requirementRate = ZERO;
     let floor = ZERO;
@@ -114,6 +117,18 @@ export function triggerBands(
       equityRate = equityRate.plus(balance.amount.abs().times(weight));
     }
     const rate = equityRate.plus(cMax.times(requirementRate));
+    const weight = rate.times(dmax(quote.index, quote.mark)).times(typicalMove(asset, params));
+    return { quote, rate, weight, floor, ceiling };
+  });
+  const totalWeight = sensitivity.reduce((sum, s) => (s ? sum.plus(s.weight) : sum), ZERO);
+
+  return assets.map((asset, i): PriceBand => {
+    const s = sensitivity[i];
+    if (!s) return { asset, low: null, high: null };
+    const { quote, rate, floor, ceiling } = s;
+    const share = totalWeight.isZero()
+      ? budget.div(assets.length)
+      : DecimalDown.div(budget.times(s.weight), totalWeight);
     const highest = dmax(quote.index, quote.mark);
     const lowest = dmin(quote.index, quote.mark);
     const reach = rate.isZero()
@@ -126,6 +141,17 @@ export function triggerBands(
     if (low.isNegative()) low = ZERO;
     return { asset, low, high };
   });
+}
+
+const STABLE = new Set(["USDC", "USDT", "DAI"]);
+const STABLE_MOVE = new Decimal("0.002");
+const DEFAULT_MOVE = new Decimal("0.05");
+
+/** An asset's typical daily relative move: the stress impact model's dailyVol, 0.2% for stablecoins, else 5%. */
+function typicalMove(asset: string, params: RiskParams): Decimal {
+  const vol = params.document.stress?.impact[asset]?.dailyVol;
+  if (vol) return new Decimal(vol);
+  return STABLE.has(asset) ? STABLE_MOVE : DEFAULT_MOVE;
 }
 
 /** Whether a new quote of `band.asset` leaves the band (a band of null always does, on any change). */

@@ -37,6 +37,7 @@ type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[numb
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
 const QUERY_PAGE = 500;
+const BATCH_WRITES_IN_FLIGHT = 4;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (attempt: number) => sleep(Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random() / 2));
@@ -103,17 +104,23 @@ export class DynamoEngineStore implements EngineStore, WebhookStore {
     return items;
   }
 
+  /** BatchWrite in chunks of 25, a few in flight at once, retrying unprocessed items with backoff. */
   private async batchPut(items: Item[]): Promise<void> {
-    for (const chunk of chunks(items, BATCH_WRITE_LIMIT)) {
-      let pending = chunk.map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        const response = await this.documents.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
-        );
-        pending = (response.UnprocessedItems?.[this.tableName] as typeof pending | undefined) ?? [];
-        if (pending.length > 0) await backoff(attempt);
+    const all = chunks(items, BATCH_WRITE_LIMIT);
+    let next = 0;
+    const worker = async () => {
+      while (next < all.length) {
+        let pending = (all[next++] as Item[]).map((Item) => ({ PutRequest: { Item } }));
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          const response = await this.documents.send(
+            new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+          );
+          pending = (response.UnprocessedItems?.[this.tableName] as typeof pending | undefined) ?? [];
+          if (pending.length > 0) await backoff(attempt);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_WRITES_IN_FLIGHT, all.length) }, worker));
   }
 
   private async queryAll(partitionKey: string, extra: Partial<{ upTo: string }> = {}): Promise<Item[]> {
