@@ -76,6 +76,20 @@ export default $config({
       },
     );
 
+    // The trigger index's safety net: every account recomputed and its bands rewritten, every minute.
+    new sst.aws.CronV2("Sweep", {
+      schedule: "rate(1 minute)",
+      retries: 2,
+      dlq: cronFailures.arn,
+      function: {
+        handler: "functions/sweep.handler",
+        timeout: "15 minutes",
+        memory: "1024 MB",
+        link: [table],
+        environment: { BACKING_TABLE_NAME: table.name },
+      },
+    });
+
     // Webhook retries that are due (the schedule's 5 s to 10 h steps), every minute.
     new sst.aws.CronV2("Redeliver", {
       schedule: "rate(1 minute)",

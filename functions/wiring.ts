@@ -1,5 +1,5 @@
 import { connect, DynamoEngineStore } from "@backing/dynamo";
-import type { ExposureJobDeps, StressJobDeps, WebhookDeps } from "@backing/engine";
+import type { EngineDeps, ExposureJobDeps, StressJobDeps, WebhookDeps } from "@backing/engine";
 import { exposureRendering, folderReportStore, s3ReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
 import { z } from "zod";
@@ -13,11 +13,14 @@ const TableEnvironment = z.object({
   BACKING_DYNAMODB_ENDPOINT: z.url().optional(),
 });
 
-const JobEnvironment = TableEnvironment.extend({
-  BACKING_REPORT_BUCKET: z.string().min(3).optional(),
-  BACKING_REPORT_DIR: z.string().min(1).optional(),
+const EngineEnvironment = TableEnvironment.extend({
   /** JSON object of implied vols per underlying, for options without a markPrice. */
   BACKING_VOLATILITY: z.string().optional(),
+});
+
+const JobEnvironment = EngineEnvironment.extend({
+  BACKING_REPORT_BUCKET: z.string().min(3).optional(),
+  BACKING_REPORT_DIR: z.string().min(1).optional(),
 }).refine((env) => env.BACKING_REPORT_BUCKET || env.BACKING_REPORT_DIR, {
   message: "set BACKING_REPORT_BUCKET (AWS) or BACKING_REPORT_DIR (local)",
 });
@@ -34,6 +37,19 @@ function store(config: z.infer<typeof TableEnvironment>) {
   return new DynamoEngineStore(documents, config.BACKING_TABLE_NAME);
 }
 
+const volatilityOf = (config: z.infer<typeof EngineEnvironment>) =>
+  z.record(z.string(), z.string()).parse(JSON.parse(config.BACKING_VOLATILITY ?? "{}"));
+
+let cachedEngine: EngineDeps | undefined;
+
+/** The engine jobs (tick, recompute, sweep): the store, the clock and the configured volatilities. */
+export function engineWiring(env: NodeJS.ProcessEnv = process.env): EngineDeps {
+  if (cachedEngine) return cachedEngine;
+  const config = EngineEnvironment.parse(env);
+  cachedEngine = { store: store(config), now: Date.now, volatility: volatilityOf(config) };
+  return cachedEngine;
+}
+
 /** Everything the scheduled report jobs need. */
 export type JobDeps = StressJobDeps & ExposureJobDeps;
 
@@ -45,7 +61,7 @@ export function wiring(env: NodeJS.ProcessEnv = process.env): JobDeps {
   cachedJobs = {
     store: store(config),
     now: Date.now,
-    volatility: z.record(z.string(), z.string()).parse(JSON.parse(config.BACKING_VOLATILITY ?? "{}")),
+    volatility: volatilityOf(config),
     reports: config.BACKING_REPORT_DIR
       ? folderReportStore(config.BACKING_REPORT_DIR)
       : s3ReportStore(config.BACKING_REPORT_BUCKET as string),

@@ -108,7 +108,9 @@ describe("sst.config.ts topology", () => {
   it("runs every CronV2 on a valid schedule, with retries and a DLQ, on a handler that exists and is linked", async () => {
     const { recorded: resources } = await topology();
     const crons = resources.filter((r) => r.kind === "CronV2");
-    expect(crons.map((c) => c.name)).toEqual(expect.arrayContaining(["Stress", "Exposure", "Redeliver"]));
+    expect(crons.map((c) => c.name)).toEqual(
+      expect.arrayContaining(["Stress", "Exposure", "Redeliver", "Sweep"]),
+    );
     for (const cron of crons) {
       const {
         schedule,

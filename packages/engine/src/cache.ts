@@ -1,5 +1,6 @@
 import type { Account, RiskParamsDocument } from "@backing/contracts";
-import type { EngineStore, StateWrite, StoredAccount, StoredRiskState } from "./ports.ts";
+import { Decimal } from "@backing/core";
+import type { EngineStore, StateWrite, StoredAccount, StoredBand, StoredRiskState } from "./ports.ts";
 import { VersionConflictError } from "./ports.ts";
 
 /**
@@ -10,7 +11,19 @@ import { VersionConflictError } from "./ports.ts";
  * (`putAccounts`, `putParams`), which refreshes them. Lambda handlers use
  * the store directly (they are stateless).
  */
-export function cachedStore(store: EngineStore): EngineStore {
+export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } = {}): EngineStore {
+  // With the whole book put through this process (`ownsBook`), the trigger index is also kept in
+  // memory: a tick's range query is a scan of the asset's bands here, and a band is written to the
+  // table only when the one there is not already inside the new one (a narrower band is as safe).
+  const bands = new Map<string, Map<string, { low: Decimal | null; high: Decimal | null }>>();
+  const bandsOf = (asset: string) => {
+    let map = bands.get(asset);
+    if (!map) {
+      map = new Map();
+      bands.set(asset, map);
+    }
+    return map;
+  };
   const accounts = new Map<string, StoredAccount>();
   const exposures = new Map<string, string[]>();
   let params: Promise<RiskParamsDocument | null> | undefined;
@@ -21,8 +34,43 @@ export function cachedStore(store: EngineStore): EngineStore {
   return Object.assign(Object.create(store) as EngineStore, {
     async putAccounts(list: Account[]) {
       await store.putAccounts(list);
-      for (const account of list) accounts.set(account.id, { account, version: 1 });
+      for (const account of list) {
+        accounts.set(account.id, { account, version: 1 });
+        for (const asset of new Set([
+          ...Object.keys(account.collateral),
+          ...account.positions.map((p) => p.underlying),
+        ]))
+          bandsOf(asset).set(account.id, { low: null, high: null });
+      }
       exposures.clear();
+    },
+    async putBands(list: readonly StoredBand[]) {
+      if (!options.ownsBook) return store.putBands(list);
+      const changed = list.filter((band) => {
+        const held = bandsOf(band.asset).get(band.accountId);
+        const low = band.low === null ? null : new Decimal(band.low);
+        const high = band.high === null ? null : new Decimal(band.high);
+        const inside =
+          held?.low != null &&
+          held.high != null &&
+          low !== null &&
+          high !== null &&
+          held.low.gte(low) &&
+          held.high.lte(high);
+        // Memory always takes the new band; the table keeps its narrower one when that is inside.
+        bandsOf(band.asset).set(band.accountId, { low, high });
+        return !inside;
+      });
+      if (changed.length > 0) await store.putBands(changed);
+    },
+    async triggeredAccountIds(asset: string, lowest: string, highest: string) {
+      if (!options.ownsBook) return store.triggeredAccountIds(asset, lowest, highest);
+      const low = new Decimal(lowest);
+      const high = new Decimal(highest);
+      const ids: string[] = [];
+      for (const [id, band] of bandsOf(asset))
+        if (band.low === null || band.high === null || low.lt(band.low) || high.gt(band.high)) ids.push(id);
+      return ids;
     },
     async exposedAccountIds(asset: string) {
       let ids = exposures.get(asset);

@@ -267,7 +267,10 @@ export function parseBooks(
 export async function recomputeAccounts(
   accountIds: readonly string[],
   deps: EngineDeps,
-  options: { bands?: boolean } = {},
+  options: {
+    bands?: boolean /** Already read (the sweep's pages): skips the read by id. */;
+    accounts?: Map<string, Account>;
+  } = {},
 ): Promise<RecomputeResult> {
   const bands: StoredBand[] = [];
   const noBand = (account: Account) => {
@@ -283,9 +286,11 @@ export async function recomputeAccounts(
   const records = await deps.store.getPrices();
   const snapshot = snapshotOf(records);
   await deps.store.putSnapshot(snapshot);
-  const stored = await deps.store.getAccounts(accountIds);
+  const stored =
+    options.accounts ??
+    new Map([...(await deps.store.getAccounts(accountIds))].map(([id, s]) => [id, s.account]));
   const { market, books, invalid } = parseBooks(
-    [...stored.values()].map((s) => s.account),
+    [...stored.values()],
     snapshot,
     nowMs,
     params,
@@ -304,7 +309,7 @@ export async function recomputeAccounts(
   // Accounts that cannot be evaluated keep no band: every tick on their assets looks at them again.
   if (options.bands)
     for (const { accountId } of invalid) {
-      const account = stored.get(accountId)?.account;
+      const account = stored.get(accountId);
       if (account) noBand(account);
     }
   const bandsOf = (book: AccountBook, totals: MarginTotals | null) => {
@@ -514,4 +519,57 @@ export async function processPriceEvents(
   }
   const recompute = await recomputeAccounts([...ids], deps, { bands: mode === "bands" });
   return { ingest, recompute, triggered: ids.size };
+}
+
+export interface SweepResult extends RecomputeResult {
+  accounts: number;
+  expired: number;
+  /** Assets whose latest price is older than maxPriceAgeSeconds: no call is made on them. */
+  staleAssets: string[];
+  /** The largest page held in memory at once. */
+  pageSize: number;
+}
+
+/**
+ * The safety net of the trigger index (DESIGN §3.7; cron every minute in AWS): every stored account,
+ * a page at a time (bounded memory at any book size), recomputed and its bands rewritten; then
+ * expired call deadlines; stale prices reported. A page's accounts are not read twice.
+ */
+export async function sweepAccounts(
+  deps: EngineDeps,
+  options: { pageSize?: number; onProgress?: (accounts: number) => void } = {},
+): Promise<SweepResult> {
+  const pageSize = options.pageSize ?? 500;
+  const result: SweepResult = {
+    accounts: 0,
+    evaluated: 0,
+    written: 0,
+    notifications: {},
+    skippedStale: 0,
+    invalid: [],
+    conflictsRetried: 0,
+    expired: 0,
+    staleAssets: [],
+    pageSize,
+  };
+  for await (const page of deps.store.scanAccounts(pageSize)) {
+    const accounts = new Map(page.map((a) => [a.id, a]));
+    const step = await recomputeAccounts([...accounts.keys()], deps, { bands: true, accounts });
+    result.accounts += page.length;
+    result.evaluated += step.evaluated;
+    result.written += step.written;
+    result.skippedStale += step.skippedStale;
+    result.conflictsRetried += step.conflictsRetried;
+    result.invalid.push(...step.invalid);
+    for (const [type, n] of Object.entries(step.notifications))
+      result.notifications[type as NotificationType] =
+        (result.notifications[type as NotificationType] ?? 0) + n;
+    options.onProgress?.(result.accounts);
+  }
+  result.expired = await expireCalls(deps);
+  const guards = priceGuardParams(await currentParams(deps.store));
+  result.staleAssets = [
+    ...staleAssetsOf(snapshotOf(await deps.store.getPrices()), deps.now(), guards.maxPriceAgeSeconds),
+  ].sort();
+  return result;
 }

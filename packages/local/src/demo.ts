@@ -84,7 +84,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const tableName = `backing-demo-${started}`;
     await createTable(client, tableName);
     const rawStore = new DynamoEngineStore(documents, tableName);
-    const store = cachedStore(rawStore);
+    const store = cachedStore(rawStore, { ownsBook: true });
     const webhooks = await startVenues(rawStore, endpoint, tableName);
 
     const book = demoBook({
