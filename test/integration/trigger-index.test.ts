@@ -1,5 +1,11 @@
 import { Account } from "@backing/contracts";
-import { cachedStore, type EngineStore, processPriceEvents } from "@backing/engine";
+import {
+  cachedStore,
+  type EngineStore,
+  ingestPriceEvents,
+  processPriceEvents,
+  sweepAccounts,
+} from "@backing/engine";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { accountArbitrary, pricesArbitrary } from "../helpers/arbitraries.ts";
@@ -111,5 +117,74 @@ describe("trigger index on DynamoDB Local", () => {
     // BTC −1%: inside a-1's band, outside a-2's.
     expect((await tick(1, "19800")).triggered).toBe(1);
     expect((await tick(2, "19800")).triggered).toBe(0);
+  });
+});
+
+describe("the sweep", () => {
+  it("pages through every account, recomputes it and rewrites its bands, then expires due calls and reports stale prices", async () => {
+    const { store, drop } = await freshStore();
+    drops.push(drop);
+    const account = (id: string, usdc: string) =>
+      Account.parse({
+        id,
+        venue: "v",
+        collateral: { USDC: usdc },
+        positions: [
+          { instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" },
+        ],
+      });
+    // a-3 is in a margin call at 19,000 (equity 100 < IM 152): the sweep must find it without a tick.
+    await store.putAccounts([
+      account("a-1", "20000"),
+      account("a-2", "5000"),
+      account("a-3", "1100"),
+      account("a-4", "9000"),
+      account("a-5", "700"),
+    ]);
+    const at = (minute: number) => T0 + minute * 60_000;
+    const prices = (minute: number, btc: string) =>
+      ingestPriceEvents(
+        [
+          {
+            eventId: `BTC@${minute}`,
+            asset: "BTC",
+            index: btc,
+            timestamp: new Date(at(minute)).toISOString(),
+            source: "t",
+          },
+          {
+            eventId: `USDC@${minute}`,
+            asset: "USDC",
+            index: "1",
+            timestamp: new Date(at(minute)).toISOString(),
+            source: "t",
+          },
+        ],
+        { store, now: () => at(minute) },
+      );
+    await prices(0, "19000");
+    const swept = await sweepAccounts({ store, now: () => at(0) }, { pageSize: 2 });
+    expect(swept).toMatchObject({ accounts: 5, evaluated: 5, staleAssets: [] });
+    const states = await store.getRiskStates(["a-3", "a-5"]);
+    expect(states.get("a-3")?.status).toBe("MARGIN_CALL");
+    expect(states.get("a-5")?.status).toBe("LIQUIDATION");
+    // Bands were written: an unchanged market triggers nobody, a small move only the tight ones.
+    const tick = await processPriceEvents(
+      [
+        {
+          eventId: "BTC@1",
+          asset: "BTC",
+          index: "19001",
+          timestamp: new Date(at(1)).toISOString(),
+          source: "t",
+        },
+      ],
+      { store, now: () => at(1) },
+    );
+    expect(tick.triggered).toBeLessThan(5);
+    // A day later nothing has moved: the calls' deadlines have passed and every price is stale.
+    const later = await sweepAccounts({ store, now: () => at(24 * 60 + 1) }, { pageSize: 2 });
+    expect(later.expired).toBe(2);
+    expect(later.staleAssets).toEqual(["BTC", "USDC"]);
   });
 });
