@@ -12,9 +12,10 @@ import { VersionConflictError } from "./ports.ts";
  * the store directly (they are stateless).
  */
 export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } = {}): EngineStore {
-  // With the whole book put through this process (`ownsBook`), the trigger index is also kept in
-  // memory: a tick's range query is a scan of the asset's bands here, and a band is written to the
-  // table only when the one there is not already inside the new one (a narrower band is as safe).
+  // With the whole book put through this process (`ownsBook`), the trigger index lives in memory
+  // only: a tick's range query is a scan of the asset's bands here. The table keeps the "no band"
+  // entries putAccounts wrote, which make any other reader of it (or this one after a restart)
+  // recompute on every move: slower, never wrong.
   const bands = new Map<string, Map<string, { low: Decimal | null; high: Decimal | null }>>();
   const bandsOf = (asset: string) => {
     let map = bands.get(asset);
@@ -46,22 +47,11 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
     },
     async putBands(list: readonly StoredBand[]) {
       if (!options.ownsBook) return store.putBands(list);
-      const changed = list.filter((band) => {
-        const held = bandsOf(band.asset).get(band.accountId);
-        const low = band.low === null ? null : new Decimal(band.low);
-        const high = band.high === null ? null : new Decimal(band.high);
-        const inside =
-          held?.low != null &&
-          held.high != null &&
-          low !== null &&
-          high !== null &&
-          held.low.gte(low) &&
-          held.high.lte(high);
-        // Memory always takes the new band; the table keeps its narrower one when that is inside.
-        bandsOf(band.asset).set(band.accountId, { low, high });
-        return !inside;
-      });
-      if (changed.length > 0) await store.putBands(changed);
+      for (const band of list)
+        bandsOf(band.asset).set(band.accountId, {
+          low: band.low === null ? null : new Decimal(band.low),
+          high: band.high === null ? null : new Decimal(band.high),
+        });
     },
     async triggeredAccountIds(asset: string, lowest: string, highest: string) {
       if (!options.ownsBook) return store.triggeredAccountIds(asset, lowest, highest);

@@ -1,0 +1,204 @@
+/**
+ * Tick benchmark (npm run bench:tick), DESIGN §8, on DynamoDB Local with a 100,000-account book:
+ *  1. a BTC tick that moves about 1% of the accounts across a threshold, through the trigger index;
+ *  2. the same tick recomputing every BTC-exposed account (the baseline: the engine without bands);
+ *  3. the floor: DynamoDB Local reading and writing just the accounts that changed status, raw.
+ * Then the sweep over the whole book against a raw paged read of it, and the sweep's memory.
+ * The seeded book (accounts, prices, a first sweep that writes every band) is cached in
+ * .bench-cache/ as a DynamoDB Local -dbPath directory; each run works on fresh copies of it, so
+ * (1) and (2) start from the same state. The plain (Lambda-like) store is used throughout.
+ */
+import { cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BatchGetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { DEFAULT_RISK_PARAMS, marginTotals, parsePortfolio, statusOf } from "@backing/core";
+import { connect, createTable, DynamoEngineStore, keys } from "@backing/dynamo";
+import { ingestPriceEvents, processPriceEvents, sweepAccounts } from "@backing/engine";
+import { demoBook, startDynamoLocal } from "@backing/local";
+
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
+const PRICES = { BTC: "21000", ETH: "1610", SOL: "35", USDT: "1", USDC: "1", stETH: "1593.9" };
+const VOLATILITY = { BTC: "0.9", ETH: "1.1", SOL: "1.3" };
+const T0 = Date.parse("2022-11-08T00:00:00Z");
+const TABLE = "bench-tick";
+const CACHE = join(import.meta.dirname, "..", ".bench-cache", `tick-${ACCOUNTS}`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+const book = demoBook({
+  accounts: ACCOUNTS,
+  prices: PRICES,
+  futureExpiry: "2022-12-30T08:00:00Z",
+  optionExpiry: "2022-11-25T08:00:00Z",
+});
+
+async function withLocal<T>(
+  dbPath: string,
+  run: (store: DynamoEngineStore, documents: ReturnType<typeof connect>["documents"]) => Promise<T>,
+) {
+  const local = await startDynamoLocal({ dbPath, maxHeap: "1g" });
+  try {
+    const { documents } = connect({ endpoint: local.endpoint });
+    return await run(new DynamoEngineStore(documents, TABLE), documents);
+  } finally {
+    await local.stop();
+  }
+}
+
+const events = (minute: number, prices: Record<string, string>) =>
+  Object.entries(prices).map(([asset, index]) => ({
+    eventId: `${asset}@${minute}`,
+    asset,
+    index,
+    timestamp: new Date(T0 + minute * 60_000).toISOString(),
+    source: "bench",
+  }));
+
+if (!(await stat(CACHE).catch(() => null))) {
+  console.error(`seeding ${ACCOUNTS.toLocaleString("en-US")} accounts into ${CACHE} (once) …`);
+  await mkdir(CACHE, { recursive: true });
+  const local = await startDynamoLocal({ dbPath: CACHE, maxHeap: "1g" });
+  try {
+    const { client, documents } = connect({ endpoint: local.endpoint });
+    await createTable(client, TABLE);
+    const store = new DynamoEngineStore(documents, TABLE);
+    for (let i = 0; i < book.length; i += 2_000) await store.putAccounts(book.slice(i, i + 2_000));
+    await ingestPriceEvents(events(0, PRICES), { store, now: () => T0 });
+    await sweepAccounts({ store, now: () => T0, volatility: VOLATILITY }, { pageSize: 1_000 });
+  } finally {
+    await local.stop();
+  }
+}
+
+// The move: the smallest BTC drop after which at least 1% of the accounts have another raw status.
+const at = (btc: string) =>
+  parsePortfolio(
+    {
+      asOf: new Date(T0 + 60_000).toISOString(),
+      prices: Object.fromEntries(Object.entries({ ...PRICES, BTC: btc }).map(([a, index]) => [a, { index }])),
+      volatility: VOLATILITY,
+      accounts: book,
+    },
+    DEFAULT_RISK_PARAMS,
+  );
+const statuses = (btc: string) => {
+  const portfolio = at(btc);
+  return portfolio.accounts.map((b) => {
+    const t = marginTotals(b, portfolio.market, portfolio.params);
+    return statusOf(t.equity, t.initialMargin, t.maintenanceMargin, portfolio.params.status.warningBuffer);
+  });
+};
+const before = statuses(PRICES.BTC);
+let move = 0.001;
+let btc = PRICES.BTC;
+let crossed: number[] = [];
+for (; move < 0.2; move *= 1.5) {
+  btc = (Number(PRICES.BTC) * (1 - move)).toFixed(2);
+  const after = statuses(btc);
+  crossed = after.flatMap((s, i) => (s !== before[i] ? [i] : []));
+  if (crossed.length >= ACCOUNTS / 100) break;
+}
+
+async function copyOfCache() {
+  const directory = await mkdtemp(join(tmpdir(), "bench-tick-"));
+  await cp(CACHE, directory, { recursive: true });
+  return directory;
+}
+
+const tick = events(1, { ...PRICES, BTC: btc });
+const deps = (store: DynamoEngineStore) => ({ store, now: () => T0 + 60_000, volatility: VOLATILITY });
+
+const first = await copyOfCache();
+const banded = await withLocal(first, async (store) => {
+  const start = performance.now();
+  const result = await processPriceEvents(tick, deps(store));
+  return { ms: performance.now() - start, triggered: result.triggered, written: result.recompute.written };
+});
+
+const second = await copyOfCache();
+const { full, floor, sweep } = await withLocal(second, async (store, documents) => {
+  let start = performance.now();
+  const result = await processPriceEvents(tick, deps(store), { mode: "full" });
+  const full = {
+    ms: performance.now() - start,
+    evaluated: result.recompute.evaluated,
+    written: result.recompute.written,
+  };
+
+  // The floor: read the changed accounts (book and state) and write one state transaction each.
+  const ids = crossed.map((i) => book[i]?.id as string);
+  start = performance.now();
+  for (let i = 0; i < ids.length; i += 50) {
+    const slice = ids.slice(i, i + 50);
+    await documents.send(
+      new BatchGetCommand({
+        RequestItems: { [TABLE]: { Keys: slice.flatMap((id) => [keys.account(id), keys.riskState(id)]) } },
+      }),
+    );
+  }
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < ids.length) {
+        const id = ids[next++] as string;
+        await documents.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: TABLE,
+                  Item: { pk: `FLOOR#${id}`, sk: "STATE", version: 1 },
+                  ConditionExpression: "attribute_not_exists(pk)",
+                },
+              },
+              { Put: { TableName: TABLE, Item: { pk: `FLOOR#${id}`, sk: "OUTBOX" } } },
+            ],
+          }),
+        );
+      }
+    }),
+  );
+  const floor = { ms: performance.now() - start, accounts: ids.length };
+
+  // Sweep against a raw paged read of the same book.
+  start = performance.now();
+  let read = 0;
+  for await (const page of store.scanAccounts(1_000)) read += page.length;
+  const rawRead = performance.now() - start;
+  const rssBefore = process.resourceUsage().maxRSS;
+  start = performance.now();
+  const swept = await sweepAccounts(deps(store), { pageSize: 1_000 });
+  const sweep = {
+    ms: performance.now() - start,
+    accounts: swept.accounts,
+    rawRead,
+    read,
+    rssBefore,
+    rssAfter: process.resourceUsage().maxRSS,
+  };
+  return { full, floor, sweep };
+});
+await rm(first, { recursive: true, force: true });
+await rm(second, { recursive: true, force: true });
+
+console.log(
+  `${ACCOUNTS.toLocaleString("en-US")} accounts; BTC ${PRICES.BTC} → ${btc} (−${(move * 100).toFixed(2)}%): ${crossed.length.toLocaleString("en-US")} accounts change status`,
+);
+console.log(
+  `1. trigger index     ${seconds(banded.ms)}  ${banded.triggered.toLocaleString("en-US")} accounts read and evaluated, ${banded.written} states written`,
+);
+console.log(
+  `2. full recompute    ${seconds(full.ms)}  ${full.evaluated.toLocaleString("en-US")} accounts evaluated, ${full.written} states written (baseline)`,
+);
+console.log(
+  `3. floor             ${seconds(floor.ms)}  raw read + transactional write of the ${floor.accounts.toLocaleString("en-US")} accounts that changed`,
+);
+console.log(
+  `sweep                ${seconds(sweep.ms)}  ${sweep.accounts.toLocaleString("en-US")} accounts; raw paged read of them ${seconds(sweep.rawRead)}`,
+);
+console.log(
+  `peak RSS             ${Math.round(sweep.rssAfter / 1024)} MB (before the sweep: ${Math.round(sweep.rssBefore / 1024)} MB, with the book held in memory for the move search)`,
+);
+console.log(
+  `\n(2)/(1) = ${(full.ms / banded.ms).toFixed(1)} (target ≥ 20); (1)/(3) = ${(banded.ms / floor.ms).toFixed(2)} (target ≤ 2); sweep / raw read throughput = ${(sweep.rawRead / sweep.ms).toFixed(2)} (target ≥ 0.7)`,
+);
