@@ -76,6 +76,36 @@ export default $config({
       },
     );
 
+    // Price events: EventBridge bus → price-event function, which fans large ticks out as shard
+    // tasks on the recompute queue (partial batch responses, visibility 6× the timeout, a DLQ).
+    const recomputeFailures = new sst.aws.Queue("RecomputeFailures");
+    const recompute = new sst.aws.Queue("Recompute", {
+      visibilityTimeout: "6 minutes",
+      dlq: { queue: recomputeFailures.arn, retry: 3 },
+    });
+    recompute.subscribe(
+      {
+        handler: "functions/recompute.handler",
+        timeout: "60 seconds",
+        memory: "1024 MB",
+        link: [table],
+        environment: { BACKING_TABLE_NAME: table.name },
+      },
+      { batch: { size: 10, partialResponses: true } },
+    );
+    const prices = new sst.aws.Bus("Prices");
+    prices.subscribe(
+      "PriceEvent",
+      {
+        handler: "functions/price-event.handler",
+        timeout: "60 seconds",
+        memory: "1024 MB",
+        link: [table, recompute],
+        environment: { BACKING_TABLE_NAME: table.name, BACKING_RECOMPUTE_QUEUE_URL: recompute.url },
+      },
+      { pattern: { detailType: ["backing.price"] } },
+    );
+
     // The trigger index's safety net: every account recomputed and its bands rewritten, every minute.
     new sst.aws.CronV2("Sweep", {
       schedule: "rate(1 minute)",

@@ -1,5 +1,6 @@
 import { connect, DynamoEngineStore } from "@backing/dynamo";
-import type { EngineDeps, ExposureJobDeps, StressJobDeps, WebhookDeps } from "@backing/engine";
+import type { EngineDeps, ExposureJobDeps, StressJobDeps, TaskQueue, WebhookDeps } from "@backing/engine";
+import { sqsTaskQueue } from "@backing/queue";
 import { exposureRendering, folderReportStore, s3ReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
 import { z } from "zod";
@@ -48,6 +49,27 @@ export function engineWiring(env: NodeJS.ProcessEnv = process.env): EngineDeps {
   const config = EngineEnvironment.parse(env);
   cachedEngine = { store: store(config), now: Date.now, volatility: volatilityOf(config) };
   return cachedEngine;
+}
+
+const PriceEventEnvironment = EngineEnvironment.extend({
+  BACKING_RECOMPUTE_QUEUE_URL: z.url().optional(),
+});
+
+let cachedPriceEvents: (EngineDeps & { queue?: TaskQueue }) | undefined;
+
+/** The price-event handler: the engine, and the recompute queue for large ticks (inline without one). */
+export function priceEventWiring(env: NodeJS.ProcessEnv = process.env): EngineDeps & { queue?: TaskQueue } {
+  if (cachedPriceEvents) return cachedPriceEvents;
+  const config = PriceEventEnvironment.parse(env);
+  cachedPriceEvents = {
+    store: store(config),
+    now: Date.now,
+    volatility: volatilityOf(config),
+    ...(config.BACKING_RECOMPUTE_QUEUE_URL
+      ? { queue: sqsTaskQueue(config.BACKING_RECOMPUTE_QUEUE_URL) }
+      : {}),
+  };
+  return cachedPriceEvents;
 }
 
 /** Everything the scheduled report jobs need. */

@@ -20,8 +20,14 @@ const component = (kind: string) =>
       this.name = `${name}.name`;
       this.arn = `${name}.arn`;
     }
-    subscribe(name: string, fn: Record<string, unknown>, args: Record<string, unknown> = {}) {
-      recorded.push({ kind: "StreamSubscriber", name, args: { function: fn, ...args } });
+    url = "queue.url";
+    /** Dynamo and Bus: (name, function, args); Queue: (function, args). */
+    subscribe(...call: unknown[]) {
+      const [name, fn, args] =
+        typeof call[0] === "string"
+          ? (call as [string, Record<string, unknown>, Record<string, unknown> | undefined])
+          : [this.name, call[0] as Record<string, unknown>, call[1] as Record<string, unknown> | undefined];
+      recorded.push({ kind: `${kind}Subscriber`, name, args: { function: fn, ...(args ?? {}) } });
     }
   };
 
@@ -34,6 +40,7 @@ beforeAll(() => {
       Bucket: component("Bucket"),
       Queue: component("Queue"),
       CronV2: component("CronV2"),
+      Bus: component("Bus"),
     },
   };
 });
@@ -75,7 +82,7 @@ describe("sst.config.ts topology", () => {
 
   it("subscribes the notify handler to the stream with safe retry settings, partial failures and a DLQ", async () => {
     const { recorded: resources } = await topology();
-    const subscribers = resources.filter((r) => r.kind === "StreamSubscriber");
+    const subscribers = resources.filter((r) => r.kind === "DynamoSubscriber");
     expect(subscribers.map((s) => s.name)).toEqual(["Notify"]);
     const {
       function: fn,
@@ -103,6 +110,31 @@ describe("sst.config.ts topology", () => {
     expect(mapping.maximumRetryAttempts).toBeLessThanOrEqual(10);
     expect(mapping.maximumRecordAgeInSeconds).toBeGreaterThan(0);
     expect(fn.link).toHaveLength(2);
+  });
+
+  it("routes price events from the bus to a handler that fans out to a recompute queue with partial failures and a DLQ", async () => {
+    const { recorded: resources } = await topology();
+    const bus = resources.find((r) => r.kind === "BusSubscriber");
+    const busFn = (bus?.args as { function: { handler: string; link: unknown[] } }).function;
+    expect(busFn.handler).toBe("functions/price-event.handler");
+    expect(busFn.link).toHaveLength(2);
+    const queue = resources.find((r) => r.kind === "Queue" && r.name === "Recompute");
+    const consumer = resources.find((r) => r.kind === "QueueSubscriber" && r.name === "Recompute.name");
+    const { function: fn, batch } = consumer?.args as {
+      function: { handler: string; timeout: string };
+      batch: { partialResponses: boolean };
+    };
+    expect(batch.partialResponses).toBe(true);
+    const secondsOf = (d: string) => Number(d.split(" ")[0]) * (d.includes("minute") ? 60 : 1);
+    const { visibilityTimeout, dlq } = queue?.args as { visibilityTimeout: string; dlq: { queue: string } };
+    expect(secondsOf(visibilityTimeout)).toBeGreaterThanOrEqual(6 * secondsOf(fn.timeout));
+    expect(dlq.queue).toMatch(/\.arn$/);
+    for (const handler of [busFn.handler, fn.handler]) {
+      const [file, exported] = handler.split(".") as [string, string];
+      expect(typeof ((await import(join(ROOT, `${file}.ts`))) as Record<string, unknown>)[exported]).toBe(
+        "function",
+      );
+    }
   });
 
   it("runs every CronV2 on a valid schedule, with retries and a DLQ, on a handler that exists and is linked", async () => {

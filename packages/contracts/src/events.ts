@@ -72,3 +72,11 @@ export type ReportNotificationPayload = z.infer<typeof ReportNotificationPayload
  */
 export const WebhookPayload = z.union([MarginNotificationPayload, ReportNotificationPayload]);
 export type WebhookPayload = z.infer<typeof WebhookPayload>;
+
+/** A shard of a tick's recompute work (the SQS message body): the accounts to recompute. */
+export const RecomputeTask = z.strictObject({
+  accountIds: z.array(z.string().min(1)).min(1).max(1000),
+  /** Why: the price event or sweep that produced it (for logs). */
+  reason: z.string(),
+});
+export type RecomputeTask = z.infer<typeof RecomputeTask>;

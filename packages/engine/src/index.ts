@@ -1,5 +1,6 @@
 export * from "./cache.ts";
 export * from "./exposure-job.ts";
+export * from "./fanout.ts";
 export * from "./jobs.ts";
 export * from "./notifications.ts";
 export * from "./ports.ts";

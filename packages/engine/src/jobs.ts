@@ -500,7 +500,11 @@ export async function expireCalls(deps: EngineDeps): Promise<number> {
 export async function processPriceEvents(
   input: unknown,
   deps: EngineDeps,
-  options: { mode?: "bands" | "full" } = {},
+  options: {
+    mode?: "bands" | "full";
+    /** Returns true to take the recompute of these accounts elsewhere (the fan-out to a queue). */
+    defer?: (ids: string[]) => boolean;
+  } = {},
 ) {
   const ingest = await ingestPriceEvents(input, deps);
   const ids = new Set<string>();
@@ -517,7 +521,18 @@ export async function processPriceEvents(
       : await deps.store.exposedAccountIds(asset);
     for (const id of found) ids.add(id);
   }
-  const recompute = await recomputeAccounts([...ids], deps, { bands: mode === "bands" });
+  const triggered = [...ids];
+  const empty: RecomputeResult = {
+    evaluated: 0,
+    written: 0,
+    notifications: {},
+    skippedStale: 0,
+    invalid: [],
+    conflictsRetried: 0,
+  };
+  const recompute = options.defer?.(triggered)
+    ? empty
+    : await recomputeAccounts(triggered, deps, { bands: mode === "bands" });
   return { ingest, recompute, triggered: ids.size };
 }
 

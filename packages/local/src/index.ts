@@ -3,4 +3,5 @@ export * from "./demo-book.ts";
 export * from "./dynamo-local.ts";
 export * from "./scenarios/ftx-2022.ts";
 export * from "./stream-poller.ts";
+export * from "./task-queue.ts";
 export * from "./webhook-receiver.ts";

@@ -1,0 +1,12 @@
+import { handlePriceEvents } from "@backing/engine";
+import type { EventBridgeEvent } from "aws-lambda";
+import { priceEventWiring } from "./wiring.ts";
+
+/**
+ * Price events from the EventBridge bus (`detail`: one price event or a batch): ingest, find the
+ * accounts whose trigger bands the tick leaves, recompute them inline or fan out shard tasks.
+ */
+export async function handler(event: EventBridgeEvent<string, unknown>) {
+  const { triggered, queued, recompute } = await handlePriceEvents(event.detail, priceEventWiring());
+  return { triggered, queued, evaluated: recompute?.evaluated ?? 0, written: recompute?.written ?? 0 };
+}
