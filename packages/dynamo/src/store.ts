@@ -222,6 +222,15 @@ export class DynamoEngineStore implements EngineStore, WebhookStore {
     return [...new Set(found.flat())];
   }
 
+  async unbandedAccountIds(accounts: readonly Account[]): Promise<Set<string>> {
+    const items = await this.batchGet(
+      accounts.flatMap((account) => exposureAssets(account).map((asset) => keys.exposure(asset, account.id))),
+    );
+    const unbanded = new Set<string>();
+    for (const item of items) if (item.gsi1sk === "~") unbanded.add(item.accountId as string);
+    return unbanded;
+  }
+
   async getRiskStates(ids: readonly string[]): Promise<Map<string, StoredRiskState>> {
     const items = await this.batchGet(ids.map((id) => keys.riskState(id)));
     return new Map(items.map((item) => [item.accountId as string, item.state as StoredRiskState]));

@@ -53,6 +53,13 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
           high: band.high === null ? null : new Decimal(band.high),
         });
     },
+    async unbandedAccountIds(list: readonly Account[]) {
+      if (!options.ownsBook) return store.unbandedAccountIds(list);
+      const ids = new Set<string>();
+      for (const account of list)
+        for (const [, map] of bands) if (map.get(account.id)?.low === null) ids.add(account.id);
+      return ids;
+    },
     async triggeredAccountIds(asset: string, lowest: string, highest: string) {
       if (!options.ownsBook) return store.triggeredAccountIds(asset, lowest, highest);
       const low = new Decimal(lowest);

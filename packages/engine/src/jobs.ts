@@ -268,17 +268,27 @@ export async function recomputeAccounts(
   accountIds: readonly string[],
   deps: EngineDeps,
   options: {
-    bands?: boolean /** Already read (the sweep's pages): skips the read by id. */;
+    /**
+     * Rewrite the trigger bands of every account evaluated (true), or only of those whose state
+     * changed and of those listed in `unbanded` ("changed").
+     */
+    bands?: boolean | "changed";
+    unbanded?: ReadonlySet<string>;
+    /** Already read (the sweep's pages): skips the read by id. */
     accounts?: Map<string, Account>;
   } = {},
 ): Promise<RecomputeResult> {
-  const bands: StoredBand[] = [];
+  // By account: a conflict retry recomputes an account, and its last bands are the ones to keep.
+  const bands = new Map<string, StoredBand[]>();
   const noBand = (account: Account) => {
-    for (const asset of new Set([
+    const assets = new Set([
       ...Object.keys(account.collateral),
       ...account.positions.map((p) => p.underlying),
-    ]))
-      bands.push({ accountId: account.id, asset, low: null, high: null });
+    ]);
+    bands.set(
+      account.id,
+      [...assets].map((asset) => ({ accountId: account.id, asset, low: null, high: null })),
+    );
   };
   const nowMs = deps.now();
   const params = await currentParams(deps.store);
@@ -314,15 +324,18 @@ export async function recomputeAccounts(
     }
   const bandsOf = (book: AccountBook, totals: MarginTotals | null) => {
     if (!options.bands) return;
-    for (const band of totals
+    const computed = totals
       ? triggerBands(book, market, params, totals)
-      : sensitiveAssets(book).map((asset) => ({ asset, low: null, high: null })))
-      bands.push({
+      : sensitiveAssets(book).map((asset) => ({ asset, low: null, high: null }));
+    bands.set(
+      book.id,
+      computed.map((band) => ({
         accountId: book.id,
         asset: band.asset,
         low: band.low?.toFixed() ?? null,
         high: band.high?.toFixed() ?? null,
-      });
+      })),
+    );
   };
 
   const updateAccount = async (book: AccountBook) => {
@@ -341,12 +354,14 @@ export async function recomputeAccounts(
         bandsOf(book, null);
         return;
       }
-      bandsOf(book, totals);
       const step = transition(before, status, { accountId: book.id, atMs: nowMs }, params);
       const changed =
         before.status !== status ||
         before.episode?.id !== step.state.episode?.id ||
         step.notifications.length > 0;
+      // "changed": an account whose state stands keeps its bands (they still hold: the prices are
+      // inside them, or a tick would have brought it here); the sweep writes only what changed.
+      if (options.bands === true || changed || options.unbanded?.has(book.id)) bandsOf(book, totals);
       if (!changed) return;
       const state: StoredRiskState = {
         accountId: book.id,
@@ -381,7 +396,7 @@ export async function recomputeAccounts(
     }
   };
   await forEachConcurrently(books, WRITE_CONCURRENCY, updateAccount);
-  if (options.bands && bands.length > 0) await deps.store.putBands(bands);
+  if (bands.size > 0) await deps.store.putBands([...bands.values()].flat());
   return result;
 }
 
@@ -547,8 +562,10 @@ export interface SweepResult extends RecomputeResult {
 
 /**
  * The safety net of the trigger index (DESIGN §3.7; cron every minute in AWS): every stored account,
- * a page at a time (bounded memory at any book size), recomputed and its bands rewritten; then
- * expired call deadlines; stale prices reported. A page's accounts are not read twice.
+ * a page at a time (bounded memory at any book size), recomputed; the bands of those whose state
+ * changed or that have none written (the others' still hold: the prices are inside them, or a tick
+ * would have recomputed them); then expired call deadlines; stale prices reported.
+ * A page's accounts are not read twice.
  */
 export async function sweepAccounts(
   deps: EngineDeps,
@@ -569,7 +586,12 @@ export async function sweepAccounts(
   };
   for await (const page of deps.store.scanAccounts(pageSize)) {
     const accounts = new Map(page.map((a) => [a.id, a]));
-    const step = await recomputeAccounts([...accounts.keys()], deps, { bands: true, accounts });
+    const unbanded = await deps.store.unbandedAccountIds(page);
+    const step = await recomputeAccounts([...accounts.keys()], deps, {
+      bands: "changed",
+      accounts,
+      unbanded,
+    });
     result.accounts += page.length;
     result.evaluated += step.evaluated;
     result.written += step.written;

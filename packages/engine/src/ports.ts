@@ -118,6 +118,8 @@ export interface EngineStore {
    * [lowest, highest]: a range query on each edge, per shard.
    */
   triggeredAccountIds(asset: string, lowest: string, highest: string): Promise<string[]>;
+  /** Of these accounts, those with no band on one of their assets (never evaluated, or held). */
+  unbandedAccountIds(accounts: readonly Account[]): Promise<Set<string>>;
   getPrices(): Promise<Map<string, PriceRecord>>;
   /**
    * Records `update.eventId` as seen and, atomically, makes `update` the asset's latest price
