@@ -115,18 +115,21 @@ describe("sst.config.ts topology", () => {
   it("routes price events from the bus to a handler that fans out to a recompute queue with partial failures and a DLQ", async () => {
     const { recorded: resources } = await topology();
     const bus = resources.find((r) => r.kind === "BusSubscriber");
-    const busFn = (bus?.args as { function: { handler: string; link: unknown[] } }).function;
+    const busFn = ((bus as Recorded).args as { function: { handler: string; link: unknown[] } }).function;
     expect(busFn.handler).toBe("functions/price-event.handler");
     expect(busFn.link).toHaveLength(2);
     const queue = resources.find((r) => r.kind === "Queue" && r.name === "Recompute");
     const consumer = resources.find((r) => r.kind === "QueueSubscriber" && r.name === "Recompute.name");
-    const { function: fn, batch } = consumer?.args as {
+    const { function: fn, batch } = (consumer as Recorded).args as {
       function: { handler: string; timeout: string };
       batch: { partialResponses: boolean };
     };
     expect(batch.partialResponses).toBe(true);
     const secondsOf = (d: string) => Number(d.split(" ")[0]) * (d.includes("minute") ? 60 : 1);
-    const { visibilityTimeout, dlq } = queue?.args as { visibilityTimeout: string; dlq: { queue: string } };
+    const { visibilityTimeout, dlq } = (queue as Recorded).args as {
+      visibilityTimeout: string;
+      dlq: { queue: string };
+    };
     expect(secondsOf(visibilityTimeout)).toBeGreaterThanOrEqual(6 * secondsOf(fn.timeout));
     expect(dlq.queue).toMatch(/\.arn$/);
     for (const handler of [busFn.handler, fn.handler]) {
