@@ -472,31 +472,7 @@ function solveOptionsFromFloat(
     if (doubtful.some((p) => exact(new Decimal(p)).gt(0) !== positive)) return undefined;
     return { underlying, price: null, method: "bracketed-search", direction: 0 };
   }
-  let a = low;
-  let b = high;
-  let fa = f(a);
-  let fb = f(b);
-  const direction: 1 | -1 = fb > fa ? 1 : -1;
-  let side = 0;
-  for (let i = 0; i < 200 && Math.abs(b - a) > 1e-15 * Math.abs(b); i++) {
-    const c = (a * fb - b * fa) / (fb - fa);
-    const fc = f(c);
-    if (fc === 0 || c <= Math.min(a, b) || c >= Math.max(a, b)) {
-      a = b = c;
-      break;
-    }
-    if (fc > 0 === fb > 0) {
-      b = c;
-      fb = fc;
-      if (side === -1) fa /= 2;
-      side = -1;
-    } else {
-      a = c;
-      fa = fc;
-      if (side === 1) fb /= 2;
-      side = 1;
-    }
-  }
+  const { a, b, direction } = illinois(f, low, high, 1e-15);
   const root = 0.5 * (a + b);
   if (!(root > 0)) return undefined;
   const price = new Decimal(root.toPrecision(15));
@@ -539,17 +515,35 @@ function refine(
   high: Decimal,
   underlying: string,
 ): LiquidationSolution {
-  let a = low.toNumber();
-  let b = high.toNumber();
-  const g = (x: number) => f(new Decimal(x)).toNumber();
+  const { a, b, direction } = illinois(
+    (x) => f(new Decimal(x)).toNumber(),
+    low.toNumber(),
+    high.toNumber(),
+    1e-14,
+  );
+  return {
+    underlying,
+    price: new Decimal((0.5 * (a + b)).toPrecision(15)),
+    method: "bracketed-search",
+    direction,
+  };
+}
+
+/**
+ * Regula falsi with the Illinois modification on [a, b], where g changes sign, until the bracket is
+ * narrower than `tolerance` relative. direction +1: g rises through the root.
+ */
+function illinois(g: (x: number) => number, low: number, high: number, tolerance: number) {
+  let a = low;
+  let b = high;
   let fa = g(a);
   let fb = g(b);
   const direction: 1 | -1 = fb > fa ? 1 : -1;
   let side = 0;
-  for (let i = 0; i < 200 && Math.abs(b - a) > 1e-14 * Math.abs(b); i++) {
+  for (let i = 0; i < 200 && Math.abs(b - a) > tolerance * Math.abs(b); i++) {
     const c = (a * fb - b * fa) / (fb - fa);
     const fc = g(c);
-    if (fc === 0) {
+    if (fc === 0 || c <= Math.min(a, b) || c >= Math.max(a, b)) {
       a = b = c;
       break;
     }
@@ -565,10 +559,5 @@ function refine(
       side = 1;
     }
   }
-  return {
-    underlying,
-    price: new Decimal((0.5 * (a + b)).toPrecision(15)),
-    method: "bracketed-search",
-    direction,
-  };
+  return { a, b, direction };
 }
