@@ -15,6 +15,7 @@ import type { Account, RiskParamsDocument } from "@backing/contracts";
 import {
   type DeliveryRecord,
   type EngineStore,
+  exposureAssets,
   type NotificationRecord,
   type PriceRecord,
   type PriceSnapshot,
@@ -46,11 +47,6 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   const result: T[][] = [];
   for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
   return result;
-}
-
-/** The positions' underlyings and the collateral assets: the assets whose price moves this account. */
-function exposureAssets(account: Account): string[] {
-  return [...new Set([...account.positions.map((p) => p.underlying), ...Object.keys(account.collateral)])];
 }
 
 /** An outbox item: the notification, indexed by venue and time, pending delivery. */

@@ -1,7 +1,14 @@
 import type { Account, RiskParamsDocument } from "@backing/contracts";
 import { Decimal } from "@backing/core";
-import type { EngineStore, StateWrite, StoredAccount, StoredBand, StoredRiskState } from "./ports.ts";
-import { VersionConflictError } from "./ports.ts";
+import {
+  type EngineStore,
+  exposureAssets,
+  type StateWrite,
+  type StoredAccount,
+  type StoredBand,
+  type StoredRiskState,
+  VersionConflictError,
+} from "./ports.ts";
 
 /**
  * For a long-running local process: remembers books and risk states between ticks instead of
@@ -37,10 +44,7 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
       await store.putAccounts(list);
       for (const account of list) {
         accounts.set(account.id, { account, version: 1 });
-        for (const asset of new Set([
-          ...Object.keys(account.collateral),
-          ...account.positions.map((p) => p.underlying),
-        ]))
+        for (const asset of exposureAssets(account))
           bandsOf(asset).set(account.id, { low: null, high: null });
       }
       exposures.clear();

@@ -33,6 +33,7 @@ import {
 } from "@backing/core";
 import {
   type EngineStore,
+  exposureAssets,
   type NotificationRecord,
   type PriceRecord,
   type PriceSnapshot,
@@ -276,24 +277,22 @@ export async function recomputeAccounts(
     unbanded?: ReadonlySet<string>;
     /** Already read (the sweep's pages): skips the read by id. */
     accounts?: Map<string, Account>;
+    /** The latest prices, when the caller has just read them (a tick). */
+    prices?: Map<string, PriceRecord>;
   } = {},
 ): Promise<RecomputeResult> {
   // By account: a conflict retry recomputes an account, and its last bands are the ones to keep.
   const bands = new Map<string, StoredBand[]>();
   const noBand = (account: Account) => {
-    const assets = new Set([
-      ...Object.keys(account.collateral),
-      ...account.positions.map((p) => p.underlying),
-    ]);
     bands.set(
       account.id,
-      [...assets].map((asset) => ({ accountId: account.id, asset, low: null, high: null })),
+      exposureAssets(account).map((asset) => ({ accountId: account.id, asset, low: null, high: null })),
     );
   };
   const nowMs = deps.now();
   const params = await currentParams(deps.store);
   const guards = priceGuardParams(params);
-  const records = await deps.store.getPrices();
+  const records = options.prices ?? (await deps.store.getPrices());
   const snapshot = snapshotOf(records);
   await deps.store.putSnapshot(snapshot);
   const stored =
@@ -547,7 +546,7 @@ export async function processPriceEvents(
   };
   const recompute = options.defer?.(triggered)
     ? empty
-    : await recomputeAccounts(triggered, deps, { bands: mode === "bands" });
+    : await recomputeAccounts(triggered, deps, { bands: mode === "bands", ...(prices ? { prices } : {}) });
   return { ingest, recompute, triggered: ids.size };
 }
 

@@ -228,3 +228,8 @@ export interface WebhookStore {
   joinLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]>;
   leaveLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]>;
 }
+
+/** The assets whose price can move an account: its positions' underlyings and its collateral assets. */
+export function exposureAssets(account: Account): string[] {
+  return [...new Set([...account.positions.map((p) => p.underlying), ...Object.keys(account.collateral)])];
+}
