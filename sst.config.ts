@@ -12,6 +12,12 @@ export default $config({
     };
   },
   async run() {
+    // Every function: Lambda's Node 22 on Graviton (the code also runs on the Node 20 used locally).
+    const lambda = (args: sst.aws.FunctionArgs): sst.aws.FunctionArgs => ({
+      runtime: "nodejs22.x",
+      architecture: "arm64",
+      ...args,
+    });
     const { SST_TABLE_ARGS } = await import("./packages/dynamo/src/table-definition.ts");
     const table = new sst.aws.Dynamo("Risk", SST_TABLE_ARGS);
     const reports = new sst.aws.Bucket("Reports");
@@ -22,13 +28,13 @@ export default $config({
       schedule: "rate(6 hours)",
       retries: 2,
       dlq: cronFailures.arn,
-      function: {
+      function: lambda({
         handler: "functions/stress.handler",
         timeout: "15 minutes",
         memory: "1024 MB",
         link: [table, reports],
         environment: { BACKING_TABLE_NAME: table.name, BACKING_REPORT_BUCKET: reports.name },
-      },
+      }),
     });
 
     // Exposure report hourly: JSON, CSV and HTML to the bucket, summary to the table.
@@ -36,28 +42,34 @@ export default $config({
       schedule: "rate(1 hour)",
       retries: 2,
       dlq: cronFailures.arn,
-      function: {
+      function: lambda({
         handler: "functions/exposure.handler",
         timeout: "15 minutes",
         memory: "1024 MB",
         link: [table, reports],
         environment: { BACKING_TABLE_NAME: table.name, BACKING_REPORT_BUCKET: reports.name },
-      },
+      }),
     });
 
     // New outbox items on the table's stream become signed webhooks. SST's defaults retry a failing
     // batch forever from LATEST: start at TRIM_HORIZON, bisect, bound retries and record age, report
     // partial failures, and send what is given up on to a DLQ (reference serverless.md §1.3, §2.3).
     const streamFailures = new sst.aws.Queue("NotifyFailures");
+    // Every notification also goes to an SNS topic, attributes venue/type/status, for operators'
+    // own subscriptions (e-mail, SMS, queues) with filter policies.
+    const marginNotifications = new sst.aws.SnsTopic("MarginNotifications");
     table.subscribe(
       "Notify",
-      {
+      lambda({
         handler: "functions/notify.handler",
         timeout: "60 seconds",
         memory: "512 MB",
-        link: [table, streamFailures],
-        environment: { BACKING_TABLE_NAME: table.name },
-      },
+        link: [table, streamFailures, marginNotifications],
+        environment: {
+          BACKING_TABLE_NAME: table.name,
+          BACKING_NOTIFICATION_TOPIC_ARN: marginNotifications.arn,
+        },
+      }),
       {
         filters: [{ eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: ["notification"] } } } }],
         transform: {
@@ -84,25 +96,25 @@ export default $config({
       dlq: { queue: recomputeFailures.arn, retry: 3 },
     });
     recompute.subscribe(
-      {
+      lambda({
         handler: "functions/recompute.handler",
         timeout: "60 seconds",
         memory: "1024 MB",
         link: [table],
         environment: { BACKING_TABLE_NAME: table.name },
-      },
+      }),
       { batch: { size: 10, partialResponses: true } },
     );
     const prices = new sst.aws.Bus("Prices");
     prices.subscribe(
       "PriceEvent",
-      {
+      lambda({
         handler: "functions/price-event.handler",
         timeout: "60 seconds",
         memory: "1024 MB",
         link: [table, recompute],
         environment: { BACKING_TABLE_NAME: table.name, BACKING_RECOMPUTE_QUEUE_URL: recompute.url },
-      },
+      }),
       { pattern: { detailType: ["backing.price"] } },
     );
 
@@ -111,13 +123,13 @@ export default $config({
       schedule: "rate(1 minute)",
       retries: 2,
       dlq: cronFailures.arn,
-      function: {
+      function: lambda({
         handler: "functions/sweep.handler",
         timeout: "15 minutes",
         memory: "1024 MB",
         link: [table],
         environment: { BACKING_TABLE_NAME: table.name },
-      },
+      }),
     });
 
     // Webhook retries that are due (the schedule's 5 s to 10 h steps), every minute.
@@ -125,15 +137,15 @@ export default $config({
       schedule: "rate(1 minute)",
       retries: 2,
       dlq: cronFailures.arn,
-      function: {
+      function: lambda({
         handler: "functions/redeliver.handler",
         timeout: "5 minutes",
         memory: "512 MB",
         link: [table],
         environment: { BACKING_TABLE_NAME: table.name },
-      },
+      }),
     });
 
-    return { table: table.name, reports: reports.name };
+    return { table: table.name, reports: reports.name, marginNotifications: marginNotifications.arn };
   },
 });

@@ -1,5 +1,6 @@
 import { handlePriceEvents } from "@backing/engine";
 import type { EventBridgeEvent } from "aws-lambda";
+import { observed, transitions } from "./observability.ts";
 import { priceEventWiring } from "./wiring.ts";
 
 /**
@@ -7,6 +8,16 @@ import { priceEventWiring } from "./wiring.ts";
  * accounts whose trigger bands the tick leaves, recompute them inline or fan out shard tasks.
  */
 export async function handler(event: EventBridgeEvent<string, unknown>) {
-  const { triggered, queued, recompute } = await handlePriceEvents(event.detail, priceEventWiring());
+  const { triggered, queued, recompute } = await observed(
+    "price-event",
+    () => handlePriceEvents(event.detail, priceEventWiring()),
+    (r) => ({
+      Ticks: 1,
+      AccountsTriggered: r.triggered,
+      ShardTasksQueued: r.queued,
+      AccountsEvaluated: r.recompute?.evaluated ?? 0,
+      Transitions: transitions(r.recompute?.notifications ?? {}),
+    }),
+  );
   return { triggered, queued, evaluated: recompute?.evaluated ?? 0, written: recompute?.written ?? 0 };
 }

@@ -1,7 +1,13 @@
 import { redeliverDue } from "@backing/engine";
+import { observed } from "./observability.ts";
 import { webhookWiring } from "./wiring.ts";
 
 /** CronV2 "Redeliver": every webhook delivery whose retry is due. */
-export async function handler() {
-  return redeliverDue(webhookWiring());
+// The scheduler's event carries nothing the job needs: it always runs over the whole stored book.
+export async function handler(_scheduled?: unknown) {
+  return observed(
+    "redeliver",
+    () => redeliverDue(webhookWiring()),
+    (r) => ({ DeliveryAttempts: r.attempted }),
+  );
 }

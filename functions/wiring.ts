@@ -1,9 +1,10 @@
 import { connect, DynamoEngineStore } from "@backing/dynamo";
 import type { EngineDeps, ExposureJobDeps, StressJobDeps, TaskQueue, WebhookDeps } from "@backing/engine";
-import { sqsTaskQueue } from "@backing/queue";
+import { snsNotificationTopic, sqsTaskQueue } from "@backing/queue";
 import { exposureRendering, folderReportStore, s3ReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
 import { z } from "zod";
+import { countAttempt } from "./observability.ts";
 
 /**
  * The one place that reads the environment (set by sst.config.ts in AWS; by hand or by the tests
@@ -29,6 +30,8 @@ const JobEnvironment = EngineEnvironment.extend({
 const WebhookEnvironment = TableEnvironment.extend({
   /** The local runtime only: endpoints on loopback (http allowed there). Never set in AWS. */
   BACKING_WEBHOOK_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("false"),
+  /** The operators' SNS topic every notification is also published to (absent: not published). */
+  BACKING_NOTIFICATION_TOPIC_ARN: z.string().startsWith("arn:").optional(),
 });
 
 function store(config: z.infer<typeof TableEnvironment>) {
@@ -102,6 +105,10 @@ export function webhookWiring(env: NodeJS.ProcessEnv = process.env): WebhookDeps
     store: store(config),
     now: Date.now,
     delivery: deliveryEnvironment({ allowLoopback: config.BACKING_WEBHOOK_ALLOW_LOOPBACK === "true" }),
+    onAttempt: (_delivery, outcome) => countAttempt(outcome.result),
+    ...(config.BACKING_NOTIFICATION_TOPIC_ARN
+      ? { topic: snsNotificationTopic(config.BACKING_NOTIFICATION_TOPIC_ARN) }
+      : {}),
   };
   return cachedWebhooks;
 }

@@ -36,6 +36,26 @@ describe("backing demo", () => {
     expect(summary.webhooks.delivered).toBeGreaterThan(0);
     expect(summary.webhooks.verified).toBe(summary.webhooks.delivered + 5);
     expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.latencyMs.p50);
+    // The operators' topic (local sink of SNS MarginNotifications) got every margin notification of
+    // every venue, venue-c included, with attributes that match the body.
+    const lines = (await readFile(resolve(ROOT, summary.topic.file), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const margin = lines.filter((m) => m.attributes.type.startsWith("margin."));
+    const total = Object.values(summary.notifications as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(new Set(margin.map((m) => m.id)).size).toBe(total);
+    expect(new Set(margin.map((m) => m.attributes.venue))).toEqual(
+      new Set(["venue-a", "venue-b", "venue-c"]),
+    );
+    for (const message of margin) {
+      const body = JSON.parse(message.body);
+      expect(message.attributes).toEqual({
+        venue: body.data.venue,
+        type: body.type,
+        status: body.data.status,
+      });
+    }
     // The exposure report of the book at the last prices, as a page and as JSON.
     const html = resolve(ROOT, summary.reports.exposureHtml);
     expect(html.startsWith(out)).toBe(true);

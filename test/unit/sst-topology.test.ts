@@ -1,10 +1,17 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/cli.ts";
 
 // sst.config.ts evaluated offline against recording stand-ins of the sst.aws.* globals
 // (reference/serverless.md §1.12): no Pulumi, no AWS.
+interface FunctionArgs {
+  handler: string;
+  runtime: string;
+  architecture: string;
+  link: { name: string }[];
+  environment: Record<string, string>;
+}
 interface Recorded {
   kind: string;
   name: string;
@@ -15,12 +22,13 @@ const component = (kind: string) =>
   class {
     name: string;
     arn: string;
+    url: string;
     constructor(name: string, args: Record<string, unknown> = {}) {
       recorded.push({ kind, name, args });
       this.name = `${name}.name`;
       this.arn = `${name}.arn`;
+      this.url = `${name}.url`;
     }
-    url = "queue.url";
     /** Dynamo and Bus: (name, function, args); Queue: (function, args). */
     subscribe(...call: unknown[]) {
       const [name, fn, args] =
@@ -41,6 +49,7 @@ beforeAll(() => {
       Queue: component("Queue"),
       CronV2: component("CronV2"),
       Bus: component("Bus"),
+      SnsTopic: component("SnsTopic"),
     },
   };
 });
@@ -109,7 +118,7 @@ describe("sst.config.ts topology", () => {
     expect(mapping.maximumRetryAttempts).toBeGreaterThanOrEqual(0);
     expect(mapping.maximumRetryAttempts).toBeLessThanOrEqual(10);
     expect(mapping.maximumRecordAgeInSeconds).toBeGreaterThan(0);
-    expect(fn.link).toHaveLength(2);
+    expect(fn.link).toHaveLength(3);
   });
 
   it("routes price events from the bus to a handler that fans out to a recompute queue with partial failures and a DLQ", async () => {
@@ -169,5 +178,43 @@ describe("sst.config.ts topology", () => {
       expect(typeof module[exported]).toBe("function");
       expect(fn.link.length).toBeGreaterThan(0);
     }
+  });
+
+  it("runs every function on nodejs22.x arm64, linked to exactly the resources its environment names", async () => {
+    const { recorded: resources } = await topology();
+    const functions = resources.flatMap((r) => {
+      const fn = (r.args as { function?: unknown }).function;
+      return fn && typeof fn === "object" ? [{ owner: r.name, fn: fn as FunctionArgs }] : [];
+    });
+    expect(functions.length).toBeGreaterThanOrEqual(7);
+    const wiringSource = readFileSync(join(ROOT, "functions/wiring.ts"), "utf8");
+    const dlqs = new Set(["NotifyFailures"]);
+    for (const { owner, fn } of functions) {
+      expect(fn, owner).toMatchObject({ runtime: "nodejs22.x", architecture: "arm64" });
+      const linked = new Set(fn.link.map((component) => component.name.replace(/\.name$/, "")));
+      const named = new Set(Object.values(fn.environment).map((value) => value.split(".")[0] as string));
+      // Linked beyond its environment only for an event-source DLQ (the mapping's onFailure target).
+      expect(
+        [...named].filter((n) => !linked.has(n)),
+        owner,
+      ).toEqual([]);
+      expect(
+        [...linked].filter((n) => !named.has(n) && !dlqs.has(n)),
+        owner,
+      ).toEqual([]);
+      // Every variable set is one the wiring module reads.
+      for (const variable of Object.keys(fn.environment)) expect(wiringSource, variable).toContain(variable);
+    }
+  });
+
+  it("publishes every notification to the MarginNotifications SNS topic from the notify function", async () => {
+    const { recorded: resources } = await topology();
+    expect(resources.filter((r) => r.kind === "SnsTopic").map((r) => r.name)).toEqual([
+      "MarginNotifications",
+    ]);
+    const notify = resources.find((r) => r.kind === "DynamoSubscriber") as Recorded;
+    expect((notify.args.function as FunctionArgs).environment.BACKING_NOTIFICATION_TOPIC_ARN).toBe(
+      "MarginNotifications.arn",
+    );
   });
 });

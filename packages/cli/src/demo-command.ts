@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { DemoSummary } from "@backing/local";
 import { BadInputError, EXIT_OK, type Io, progress } from "./io.ts";
+import { configuredDynamoEndpoint } from "./system.ts";
 
 /** The replayable paths of @backing/local's SCENARIOS (listed here so --help needs no import). */
 const SCENARIO_IDS = ["ftx-2022"];
@@ -56,6 +57,7 @@ function table(summary: DemoSummary): string {
     `Webhooks to venue-a and venue-b (venue-b answers 503 once to its first 5 notifications):`,
     `  delivered ${summary.webhooks.delivered}, signatures verified ${summary.webhooks.verified}, retried ${summary.webhooks.retried}, parked ${summary.webhooks.parked}, undelivered ${summary.webhooks.undelivered}`,
     `  tick-to-webhook latency p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms`,
+    `Operators' topic (MarginNotifications; local sink): ${summary.topic.published} notifications in ${summary.topic.file}`,
     "",
     `Exposure report (open in a browser): ${summary.reports.exposureHtml}`,
   ];
@@ -91,7 +93,7 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
   const summary = await runDemo({
     accounts,
     scenario: values.scenario,
-    endpoint: process.env.BACKING_DYNAMODB_ENDPOINT || undefined,
+    endpoint: configuredDynamoEndpoint(),
     outDir: values.out,
     progress: (label, done, total) => {
       let bar = bars.get(label);

@@ -17,6 +17,37 @@ export interface WebhookDeps {
   delivery: DeliveryEnvironment;
   /** Called after every recorded attempt (metrics, logs, the demo's counters). */
   onAttempt?: (delivery: DeliveryRecord, outcome: AttemptOutcome) => void;
+  /** The operators' topic (SNS `MarginNotifications` in AWS, a file sink locally); absent: not published. */
+  topic?: NotificationTopic;
+}
+
+/**
+ * One message per notification on the operators' topic, with the attributes subscribers filter on
+ * (`venue`, `type`, `status`). At least once: a retried stream record publishes again, with the
+ * same `id` for subscribers to drop duplicates.
+ */
+export interface TopicMessage {
+  id: string;
+  attributes: { venue: string; type: string; status: string };
+  body: string;
+}
+
+export interface NotificationTopic {
+  publish(messages: readonly TopicMessage[]): Promise<void>;
+}
+
+/** Report notifications have no account status: their attribute is `REPORT`. */
+export function topicMessage(notification: NotificationRecord): TopicMessage {
+  const { payload } = notification;
+  return {
+    id: notification.id,
+    attributes: {
+      venue: notification.venue,
+      type: notification.type,
+      status: "status" in payload.data ? payload.data.status : "REPORT",
+    },
+    body: notificationBody(notification),
+  };
 }
 
 export const WEBHOOK_TYPES: readonly string[] = NotificationType.options;
@@ -343,6 +374,7 @@ export async function notifyBatch(
     lanes.set(lane, [...(lanes.get(lane) ?? []), entry]);
   }
   const failed: string[] = [];
+  const sent: Extract<NotifyEntry, { kind: "notification" }>[] = [];
   let dispatched = 0;
   // One read of a venue's endpoints per batch.
   const endpoints = new Map<string, Promise<WebhookEndpoint[]>>();
@@ -360,6 +392,7 @@ export async function notifyBatch(
         try {
           await dispatchNotification(deps, entry.notification, await endpointsOf(entry.notification.venue));
           dispatched++;
+          sent.push(entry);
         } catch {
           failed.push(...lane.slice(i).map((e) => e.sequenceNumber));
           return;
@@ -367,5 +400,13 @@ export async function notifyBatch(
       }
     }),
   );
+  if (deps.topic && sent.length > 0) {
+    try {
+      await deps.topic.publish(sent.map((entry) => topicMessage(entry.notification)));
+    } catch {
+      // Retried with the record: dispatch is idempotent per (notification, endpoint).
+      failed.push(...sent.map((entry) => entry.sequenceNumber));
+    }
+  }
   return { failed, dispatched, poison };
 }

@@ -1,3 +1,5 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { ScenarioPack } from "@backing/contracts";
 import {
   DEFAULT_RISK_PARAMS,
@@ -26,6 +28,7 @@ import { demoBook } from "./demo-book.ts";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
 import { SCENARIOS } from "./scenarios/ftx-2022.ts";
 import { StreamPoller } from "./stream-poller.ts";
+import { fileNotificationTopic } from "./topic-sink.ts";
 import { startWebhookReceiver } from "./webhook-receiver.ts";
 
 export interface DemoOptions {
@@ -56,6 +59,8 @@ export interface DemoSummary {
   reports: { exposureHtml: string; exposureJson: string };
   /** Webhooks to the two venues with endpoints (venue-b's answers 503 once to its first 5 notifications). */
   webhooks: { delivered: number; verified: number; retried: number; parked: number; undelivered: number };
+  /** The local stand-in of the `MarginNotifications` SNS topic: distinct notifications published, and where. */
+  topic: { published: number; file: string };
   /** From a tick's price events entering the engine to the venue's 2xx, first attempts only. */
   latencyMs: { p50: number; p99: number };
   elapsedMs: number;
@@ -85,7 +90,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await createTable(client, tableName);
     const rawStore = new DynamoEngineStore(documents, tableName);
     const store = cachedStore(rawStore, { ownsBook: true });
-    const webhooks = await startVenues(rawStore, endpoint, tableName);
+    const webhooks = await startVenues(rawStore, endpoint, tableName, options.outDir ?? "out");
 
     const book = demoBook({
       accounts: options.accounts,
@@ -111,6 +116,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       stress: [],
       reports: { exposureHtml: "", exposureJson: "" },
       webhooks: { delivered: 0, verified: 0, retried: 0, parked: 0, undelivered: 0 },
+      topic: { published: 0, file: "" },
       latencyMs: { p50: 0, p99: 0 },
       elapsedMs: 0,
     };
@@ -192,7 +198,10 @@ const FAILING_FIRST_NOTIFICATIONS = 5;
  * polled into the notify handler's code path, and the redeliver job on the wall clock (webhook
  * timestamps and retries are real time; the engine runs on the replay's event time).
  */
-async function startVenues(store: DynamoEngineStore, endpoint: string, tableName: string) {
+async function startVenues(store: DynamoEngineStore, endpoint: string, tableName: string, outDir: string) {
+  const topicFile = join(outDir, "topic", "margin-notifications.jsonl");
+  await rm(topicFile, { force: true });
+  const topic = fileNotificationTopic(topicFile);
   const secrets = new Map<string, string[]>();
   const failedOnce = new Set<string>();
   const receiver = await startWebhookReceiver({
@@ -210,6 +219,7 @@ async function startVenues(store: DynamoEngineStore, endpoint: string, tableName
     store,
     now: Date.now,
     delivery: deliveryEnvironment({ allowLoopback: true }),
+    topic,
     onAttempt: (delivery, outcome) => {
       if (outcome.result !== "delivered" && delivery.status === "pending") retried++;
     },
@@ -274,6 +284,7 @@ async function startVenues(store: DynamoEngineStore, endpoint: string, tableName
           parked: (await store.failedDeliveries()).length,
           undelivered,
         },
+        topic: { published: topic.published().size, file: topicFile },
         latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
       };
     },
