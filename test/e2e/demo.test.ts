@@ -36,6 +36,9 @@ describe("backing demo", () => {
     expect(summary.webhooks.delivered).toBeGreaterThan(0);
     expect(summary.webhooks.verified).toBe(summary.webhooks.delivered + 5);
     expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.latencyMs.p50);
+    const total = Object.values(summary.notifications as Record<string, number>).reduce((a, b) => a + b, 0);
+    // `explain` reproduces every margin notification exactly.
+    expect(summary.explained).toEqual({ notifications: total, diffs: 0 });
     // The operators' topic (local sink of SNS MarginNotifications) got every margin notification of
     // every venue, venue-c included, with attributes that match the body.
     const lines = (await readFile(resolve(ROOT, summary.topic.file), "utf8"))
@@ -43,7 +46,6 @@ describe("backing demo", () => {
       .split("\n")
       .map((l) => JSON.parse(l));
     const margin = lines.filter((m) => m.attributes.type.startsWith("margin."));
-    const total = Object.values(summary.notifications as Record<string, number>).reduce((a, b) => a + b, 0);
     expect(new Set(margin.map((m) => m.id)).size).toBe(total);
     expect(new Set(margin.map((m) => m.attributes.venue))).toEqual(
       new Set(["venue-a", "venue-b", "venue-c"]),

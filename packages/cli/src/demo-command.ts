@@ -57,6 +57,7 @@ function table(summary: DemoSummary): string {
     `Webhooks to venue-a and venue-b (venue-b answers 503 once to its first 5 notifications):`,
     `  delivered ${summary.webhooks.delivered}, signatures verified ${summary.webhooks.verified}, retried ${summary.webhooks.retried}, parked ${summary.webhooks.parked}, undelivered ${summary.webhooks.undelivered}`,
     `  tick-to-webhook latency p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms`,
+    `Explained: ${summary.explained.notifications} margin notifications re-run from their stored evidence, ${summary.explained.diffs} figures differ`,
     `Operators' topic (MarginNotifications; local sink): ${summary.topic.published} notifications in ${summary.topic.file}`,
     "",
     `Exposure report (open in a browser): ${summary.reports.exposureHtml}`,

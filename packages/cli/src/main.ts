@@ -2,6 +2,7 @@ import { PortfolioInputError } from "@backing/core";
 import { demoCommand } from "./demo-command.ts";
 import { endpointsCommand } from "./endpoints-command.ts";
 import { evaluateCommand } from "./evaluate-command.ts";
+import { explainCommand } from "./explain-command.ts";
 import { BadInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, type Io } from "./io.ts";
 import { notificationsCommand } from "./notifications-command.ts";
 import { reportCommand } from "./report-command.ts";
@@ -18,6 +19,8 @@ Commands:
   report exposure [<file|->]
                       exposure report: notional, concentration, liquidation heatmap, CumLiq,
                       LDR, collateral and depeg sensitivity (JSON, CSV or HTML)
+  explain <notification-id>
+                      re-run a margin notification's evaluation and check its figures
   notifications list|redeliver
                       a running system's outbox: delivery status, replay parked webhooks
   endpoints add|list|rotate|enable|disable
@@ -46,6 +49,7 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   stress: stressCommand,
   report: reportCommand,
   notifications: notificationsCommand,
+  explain: explainCommand,
   endpoints: endpointsCommand,
   demo: demoCommand,
 };

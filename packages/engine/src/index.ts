@@ -1,4 +1,5 @@
 export * from "./cache.ts";
+export * from "./explain.ts";
 export * from "./exposure-job.ts";
 export * from "./fanout.ts";
 export * from "./jobs.ts";

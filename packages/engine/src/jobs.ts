@@ -199,6 +199,10 @@ function notificationId(accountId: string, version: number, type: NotificationTy
   return `ntf_${createHash("sha256").update(`${accountId}\u0000${version}\u0000${type}`).digest("hex").slice(0, 32)}`;
 }
 
+/** A snapshot's prices as a portfolio document gives them (no timestamps). */
+export const snapshotPrices = (snapshot: PriceSnapshot) =>
+  Object.fromEntries(Object.entries(snapshot.prices).map(([a, p]) => [a, { index: p.index, mark: p.mark }]));
+
 /** Domain books by stored account document: a book does not depend on prices, so parse it once. */
 const parsedBooks = new WeakMap<Account, AccountBook>();
 
@@ -213,9 +217,7 @@ export function parseBooks(
   params: RiskParams,
   volatility: Record<string, string>,
 ) {
-  const prices = Object.fromEntries(
-    Object.entries(snapshot.prices).map(([a, p]) => [a, { index: p.index, mark: p.mark }]),
-  );
+  const prices = snapshotPrices(snapshot);
   const parseWith = (list: Account[]) =>
     parsePortfolio(
       { asOf: new Date(nowMs).toISOString(), prices, volatility, accounts: list },
@@ -375,6 +377,14 @@ export async function recomputeAccounts(
         snapshotId: snapshot.id,
         evaluatedAtMs: nowMs,
         version: (previous?.version ?? 0) + 1,
+        evidence: {
+          asOf: new Date(nowMs).toISOString(),
+          account: stored.get(book.id) as Account,
+          prices: snapshotPrices(snapshot),
+          volatility: deps.volatility ?? {},
+          paramsVersion: params.version,
+          previousStatus: before.status,
+        },
       };
       const notifications = step.notifications.map((type) =>
         notificationFor(type, state, previous?.status ?? null, snapshot, nowMs),
@@ -454,12 +464,7 @@ function notificationFor(
       deadline: state.episode ? new Date(state.episode.deadlineMs).toISOString() : null,
       episodeId: state.episode?.id ?? null,
       paramsVersion: state.paramsVersion,
-      priceSnapshot: {
-        id: snapshot.id,
-        prices: Object.fromEntries(
-          Object.entries(snapshot.prices).map(([a, p]) => [a, { index: p.index, mark: p.mark }]),
-        ),
-      },
+      priceSnapshot: { id: snapshot.id, prices: snapshotPrices(snapshot) },
     },
   };
   return {
@@ -470,6 +475,7 @@ function notificationFor(
     episodeId: state.episode?.id ?? null,
     createdAtMs: nowMs,
     payload,
+    ...(state.evidence ? { evidence: state.evidence } : {}),
   };
 }
 

@@ -43,6 +43,21 @@ export interface StoredRiskState {
   evaluatedAtMs: number;
   /** Optimistic concurrency: every write is conditional on the version it read. */
   version: number;
+  /** Everything the evaluation behind these figures read, so `backing explain` can re-run it exactly. */
+  evidence?: EvaluationEvidence;
+}
+
+/**
+ * The inputs of one stored evaluation: the account document as it was, the prices and implied vols
+ * of its snapshot, the params version and the status it moved from (hysteresis depends on it).
+ */
+export interface EvaluationEvidence {
+  asOf: string;
+  account: Account;
+  prices: Record<string, { index: string; mark: string }>;
+  volatility: Record<string, string>;
+  paramsVersion: string;
+  previousStatus: AccountStatus;
 }
 
 export interface NotificationRecord {
@@ -55,6 +70,8 @@ export interface NotificationRecord {
   episodeId: string | null;
   createdAtMs: number;
   payload: MarginNotificationPayload | ReportNotificationPayload;
+  /** Margin notifications: the evaluation behind the payload's figures (kept in the table, never sent). */
+  evidence?: EvaluationEvidence;
 }
 
 /** A stored report's summary (the full report lives in the ReportStore). */
@@ -136,6 +153,8 @@ export interface EngineStore {
   /** Accounts whose open episode's deadline is at or before `nowMs` and not yet expired. */
   dueEpisodes(nowMs: number): Promise<string[]>;
   getParams(): Promise<RiskParamsDocument | null>;
+  /** A params set as it was under a version (every set put is kept by version). */
+  getParamsVersion(version: string): Promise<RiskParamsDocument | null>;
   putParams(document: RiskParamsDocument): Promise<void>;
   listNotifications(): Promise<NotificationRecord[]>;
   /** Every stored account, a page at a time (bounded memory for whole-book jobs). */

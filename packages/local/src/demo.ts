@@ -14,6 +14,7 @@ import { connect, createTable, DynamoEngineStore, streamEntries } from "@backing
 import {
   cachedStore,
   expireCalls,
+  explainNotification,
   notifyBatch,
   processPriceEvents,
   redeliverDue,
@@ -59,6 +60,8 @@ export interface DemoSummary {
   reports: { exposureHtml: string; exposureJson: string };
   /** Webhooks to the two venues with endpoints (venue-b's answers 503 once to its first 5 notifications). */
   webhooks: { delivered: number; verified: number; retried: number; parked: number; undelivered: number };
+  /** Every margin notification re-run by `explain`: how many, and how many figures differed (0). */
+  explained: { notifications: number; diffs: number };
   /** The local stand-in of the `MarginNotifications` SNS topic: distinct notifications published, and where. */
   topic: { published: number; file: string };
   /** From a tick's price events entering the engine to the venue's 2xx, first attempts only. */
@@ -117,6 +120,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       reports: { exposureHtml: "", exposureJson: "" },
       webhooks: { delivered: 0, verified: 0, retried: 0, parked: 0, undelivered: 0 },
       topic: { published: 0, file: "" },
+      explained: { notifications: 0, diffs: 0 },
       latencyMs: { p50: 0, p99: 0 },
       elapsedMs: 0,
     };
@@ -179,6 +183,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     options.progress?.("webhooks", 0, 1);
     Object.assign(summary, await webhooks.finish(tickStarted));
     options.progress?.("webhooks", 1, 1);
+    // Every margin notification re-run from its stored evidence (what `backing explain` does).
+    const margin = (await rawStore.listNotifications()).filter((n) => n.accountId !== null);
+    summary.explained = { notifications: margin.length, diffs: 0 };
+    for (const [i, n] of margin.entries()) {
+      summary.explained.diffs += (await explainNotification(rawStore, n.id)).diffs.length;
+      options.progress?.("explain", i + 1, margin.length);
+    }
     summary.elapsedMs = clock() - started;
     return summary;
   } finally {
