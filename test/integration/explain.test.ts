@@ -106,4 +106,4 @@ describe("explain a margin notification (DynamoDB Local)", () => {
 });
 
 const storedEquity = (n: { payload: { data: unknown } } | undefined) =>
-  (n?.payload.data as { equity: string }).equity;
+  ((n as { payload: { data: unknown } }).payload.data as { equity: string }).equity;
