@@ -4,6 +4,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { openApiDocument } from "@backing/api";
 import {
   EvaluationOutput,
   ExposureReport,
@@ -43,6 +44,15 @@ for (const [name, { schema, io }] of Object.entries(SCHEMAS)) {
   } else {
     await writeFile(path, text);
   }
+}
+
+// The HTTP API's OpenAPI document, built from the same contracts.
+const openapi = `${JSON.stringify(openApiDocument(), null, 2)}\n`;
+const openapiPath = join(directory, "..", "openapi.json");
+if (check) {
+  if ((await readFile(openapiPath, "utf8").catch(() => "")) !== openapi) stale.push(openapiPath);
+} else {
+  await writeFile(openapiPath, openapi);
 }
 
 if (stale.length > 0) {

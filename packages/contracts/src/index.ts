@@ -1,3 +1,4 @@
+export * from "./api.ts";
 export * from "./evaluation.ts";
 export * from "./events.ts";
 export * from "./exposure.ts";

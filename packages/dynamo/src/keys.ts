@@ -88,6 +88,8 @@ export const keys = {
     gsi1pk: `DELIVERIES#${state}`,
     gsi1sk: `${String(atMs).padStart(15, "0")}#${notificationId}#${endpointId}`,
   }),
+  /** An API key by the SHA-256 of its secret: the key itself is never stored. */
+  apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: "APIKEY" }),
   lane: (endpointId: string, accountId: string) => ({ pk: `LANE#${endpointId}#${accountId}`, sk: "LANE" }),
   streamCheckpoint: (streamArn: string, shardId: string) => ({
     pk: `STREAM#${streamArn}`,

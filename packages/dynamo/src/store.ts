@@ -2,6 +2,7 @@ import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -13,6 +14,8 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { Account, RiskParamsDocument } from "@backing/contracts";
 import {
+  type ApiKeyRecord,
+  type ApiStore,
   type DeliveryRecord,
   type EngineStore,
   exposureAssets,
@@ -78,7 +81,7 @@ const isConditionFailure = (error: unknown) => (error as Error).name === "Condit
  * respect the service limits and retry unprocessed items with backoff; conditional failures become
  * VersionConflictError.
  */
-export class DynamoEngineStore implements EngineStore, WebhookStore {
+export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -102,11 +105,19 @@ export class DynamoEngineStore implements EngineStore, WebhookStore {
 
   /** BatchWrite in chunks of 25, a few in flight at once, retrying unprocessed items with backoff. */
   private async batchPut(items: Item[]): Promise<void> {
-    const all = chunks(items, BATCH_WRITE_LIMIT);
+    await this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
+  }
+
+  private async batchDelete(keyList: Item[]): Promise<void> {
+    await this.batchWrite(keyList.map((Key) => ({ DeleteRequest: { Key } })));
+  }
+
+  private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
+    const all = chunks(requests, BATCH_WRITE_LIMIT);
     let next = 0;
     const worker = async () => {
       while (next < all.length) {
-        let pending = (all[next++] as Item[]).map((Item) => ({ PutRequest: { Item } }));
+        let pending = all[next++] as Record<string, unknown>[];
         for (let attempt = 0; pending.length > 0; attempt++) {
           const response = await this.documents.send(
             new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
@@ -463,6 +474,68 @@ export class DynamoEngineStore implements EngineStore, WebhookStore {
         if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
       }
     }
+  }
+
+  /** A venue's notifications, newest first, a page at a time (gsi1 by venue and time). */
+  async venueNotifications(
+    venue: string,
+    options: { limit: number; before?: string },
+  ): Promise<{ notifications: NotificationRecord[]; next: string | null }> {
+    const response = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: "gsi1",
+        KeyConditionExpression: options.before ? "gsi1pk = :pk AND gsi1sk < :before" : "gsi1pk = :pk",
+        ExpressionAttributeValues: {
+          ":pk": keys.notificationByVenue(venue, 0, "").gsi1pk,
+          ...(options.before ? { ":before": options.before } : {}),
+        },
+        ScanIndexForward: false,
+        Limit: options.limit,
+      }),
+    );
+    const items = response.Items ?? [];
+    const last = response.LastEvaluatedKey?.gsi1sk as string | undefined;
+    return {
+      notifications: items.map((item) => item.notification as NotificationRecord),
+      next: last ?? null,
+    };
+  }
+
+  /** An account, its risk state and its exposure entries (bands); its notifications stay. */
+  async deleteAccount(account: Account): Promise<void> {
+    await this.batchDelete([
+      keys.account(account.id),
+      keys.riskState(account.id),
+      ...exposureAssets(account).map((asset) => keys.exposure(asset, account.id)),
+    ]);
+  }
+
+  async dropExposure(accountId: string, assets: readonly string[]): Promise<void> {
+    await this.batchDelete(assets.map((asset) => keys.exposure(asset, accountId)));
+  }
+
+  async deleteEndpoint(venue: string, id: string): Promise<void> {
+    await this.documents.send(
+      new DeleteCommand({ TableName: this.tableName, Key: keys.endpoint(venue, id) }),
+    );
+  }
+
+  async putApiKey(key: ApiKeyRecord): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.apiKey(key.hash), type: "api-key", key },
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
+  }
+
+  async getApiKey(hash: string): Promise<ApiKeyRecord | null> {
+    const response = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.apiKey(hash) }),
+    );
+    return (response.Item?.key as ApiKeyRecord | undefined) ?? null;
   }
 
   async listNotifications(): Promise<NotificationRecord[]> {

@@ -5,5 +5,6 @@ export * from "./fanout.ts";
 export * from "./jobs.ts";
 export * from "./notifications.ts";
 export * from "./ports.ts";
+export * from "./risk.ts";
 export * from "./stress-job.ts";
 export * from "./webhook-jobs.ts";

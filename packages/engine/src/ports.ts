@@ -96,7 +96,7 @@ export interface ReportStore {
     name?: string,
   ): Promise<string>;
   /** A file written with a name, or null when there is none. */
-  read(kind: ReportSummary["kind"], id: string, name: string): Promise<string | null>;
+  read(kind: ReportSummary["kind"], id: string, name?: string): Promise<string | null>;
 }
 
 export interface PriceSnapshot {
@@ -251,4 +251,29 @@ export interface WebhookStore {
 /** The assets whose price can move an account: its positions' underlyings and its collateral assets. */
 export function exposureAssets(account: Account): string[] {
   return [...new Set([...account.positions.map((p) => p.underlying), ...Object.keys(account.collateral)])];
+}
+
+/**
+ * An API key as stored: the SHA-256 of its secret (the secret is shown once, at creation), whose
+ * it is (a venue, or null for an operator's admin key) and a label.
+ */
+export interface ApiKeyRecord {
+  hash: string;
+  venue: string | null;
+  label: string;
+  createdAtMs: number;
+}
+
+/** What the HTTP API needs beyond the engine and webhook stores. */
+export interface ApiStore {
+  putApiKey(key: ApiKeyRecord): Promise<void>;
+  getApiKey(hash: string): Promise<ApiKeyRecord | null>;
+  deleteAccount(account: Account): Promise<void>;
+  /** Removes an account's exposure entries (and bands) on assets it no longer holds. */
+  dropExposure(accountId: string, assets: readonly string[]): Promise<void>;
+  deleteEndpoint(venue: string, id: string): Promise<void>;
+  venueNotifications(
+    venue: string,
+    options: { limit: number; before?: string },
+  ): Promise<{ notifications: NotificationRecord[]; next: string | null }>;
 }

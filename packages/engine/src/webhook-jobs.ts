@@ -312,9 +312,16 @@ export async function redeliverDue(
  * Replays parked deliveries (of one notification, or all): each starts a new round of the
  * schedule, keeping its history, and rejoins its account's lane.
  */
-export async function replayParked(deps: WebhookDeps, notificationId?: string): Promise<number> {
+export async function replayParked(
+  deps: WebhookDeps,
+  notificationId?: string,
+  options: { delivered?: boolean } = {},
+): Promise<number> {
+  // A delivered one is sent again only on request (a venue that lost it asks through the API).
+  const replayable = (d: DeliveryRecord) =>
+    d.status === "failed" || (options.delivered === true && d.status === "delivered");
   const parked = notificationId
-    ? (await deps.store.getDeliveries(notificationId)).filter((d) => d.status === "failed")
+    ? (await deps.store.getDeliveries(notificationId)).filter(replayable)
     : await deps.store.failedDeliveries();
   let replayed = 0;
   for (const delivery of parked) {

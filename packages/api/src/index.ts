@@ -1,0 +1,4 @@
+export * from "./app.ts";
+export * from "./auth.ts";
+export * from "./openapi.ts";
+export * from "./problem.ts";

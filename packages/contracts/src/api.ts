@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { NotificationType } from "./events.ts";
+import { Account, PriceQuote } from "./portfolio.ts";
+import { AssetSymbol } from "./primitives.ts";
+
+/**
+ * The HTTP API's own documents (DESIGN §6). Accounts, price events, portfolio documents and
+ * params sets are the contracts of the rest of the system; these are the API's requests and replies.
+ */
+
+/** PUT /v1/accounts/{id}: the account document; `id` and `venue` may be left out (the path and the key say them). */
+export const AccountPut = Account.extend({
+  id: Account.shape.id.optional(),
+  venue: Account.shape.venue.optional(),
+});
+
+/** What-if on a stored account: its latest prices with some replaced. */
+export const StoredWhatIf = z.strictObject({
+  accountId: z.string().min(1),
+  prices: z.record(AssetSymbol, PriceQuote).default({}),
+});
+
+export const WebhookTypes = z
+  .array(z.enum([...NotificationType.options, "report.exposure.ready", "report.stress.ready"]))
+  .min(1);
+
+export const EndpointCreate = z.strictObject({
+  url: z.string().min(1),
+  types: WebhookTypes,
+  /** Operators (admin key) only: the venue the endpoint belongs to. */
+  venue: z.string().min(1).optional(),
+});
+
+export const EndpointPatch = z.strictObject({
+  enabled: z.boolean().optional(),
+  types: WebhookTypes.optional(),
+});
+
+export const SecretRotation = z.strictObject({
+  /** How long the old secret keeps signing next to the new one. */
+  overlapHours: z.number().min(0).max(168).default(24),
+});
+
+export const ApiKeyCreate = z.strictObject({
+  /** The venue the key acts for; null for another operator (admin) key. */
+  venue: z.string().min(1).nullable(),
+  label: z.string().min(1).max(100),
+});
+
+/** RFC 9457 problem details, with the offending paths of a validation error. */
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof Problem>;
+
+/** An endpoint as the API shows it: the secrets only on creation and rotation. */
+export const EndpointView = z.object({
+  id: z.string(),
+  venue: z.string(),
+  url: z.string(),
+  types: z.array(z.string()),
+  enabled: z.boolean(),
+  disabledReason: z.string().optional(),
+  createdAt: z.string(),
+  secret: z.string().optional(),
+});
+
+export const ImportResult = z.object({
+  imported: z.number().int(),
+  failed: z.number().int(),
+  errors: z.array(
+    z.object({
+      line: z.number().int(),
+      errors: z.array(z.object({ path: z.string(), message: z.string() })),
+    }),
+  ),
+});

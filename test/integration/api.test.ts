@@ -1,0 +1,302 @@
+import { readFileSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApi, hashKey, openApiDocument } from "@backing/api";
+import { folderReportStore } from "@backing/reports";
+import { deliveryEnvironment } from "@backing/webhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, runCli } from "../helpers/cli.ts";
+import { freshStore } from "../helpers/dynamo.ts";
+import { startReceiver } from "../helpers/receiver.ts";
+
+// The HTTP API in-process (Hono's app.request) over DynamoDB Local: auth, venue isolation,
+// validation, bulk import, what-if, rate limiting and the OpenAPI document.
+const ADMIN = "bk_admin_test_key";
+let fresh: Awaited<ReturnType<typeof freshStore>>;
+let api: ReturnType<typeof createApi>;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+const keys: Record<string, string> = {};
+
+type Init = { method?: string; body?: unknown; key?: string | null; type?: string };
+async function call(path: string, init: Init = {}) {
+  const headers: Record<string, string> = {};
+  if (init.key !== null) headers.authorization = `Bearer ${init.key ?? ADMIN}`;
+  let body: string | undefined;
+  if (init.body !== undefined) {
+    body = typeof init.body === "string" ? init.body : JSON.stringify(init.body);
+    headers["content-type"] = init.type ?? "application/json";
+  }
+  const response = await api.request(path, {
+    method: init.method ?? "GET",
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  });
+  const text = await response.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return {
+    status: response.status,
+    type: response.headers.get("content-type") ?? "",
+    headers: response.headers,
+    // biome-ignore lint/suspicious/noExplicitAny: assertions walk arbitrary JSON replies
+    json: json as Record<string, any>,
+    text,
+  };
+}
+
+const accountBody = (usdc = "1000") => ({
+  collateral: { USDC: usdc },
+  positions: [{ instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" }],
+});
+
+beforeAll(async () => {
+  fresh = await freshStore();
+  receiver = await startReceiver({ secrets: () => [] });
+  api = createApi({
+    store: fresh.store,
+    now: Date.now,
+    delivery: deliveryEnvironment({ allowLoopback: true }),
+    reports: folderReportStore(await mkdtemp(join(tmpdir(), "backing-api-"))),
+    adminKeyHashes: [hashKey(ADMIN)],
+  });
+  for (const venue of ["venue-a", "venue-b"]) {
+    const created = await call("/v1/keys", { method: "POST", body: { venue, label: `${venue} risk desk` } });
+    expect(created.status).toBe(201);
+    keys[venue] = created.json.key;
+  }
+});
+afterAll(async () => {
+  await receiver?.close();
+  await fresh?.drop();
+});
+
+describe("HTTP API: authentication", () => {
+  it("answers 401 problem+json on every route without a key or with an unknown one", async () => {
+    const paths = Object.entries(openApiDocument().paths);
+    expect(paths.length).toBeGreaterThanOrEqual(15);
+    for (const [template, operations] of paths) {
+      const path = template.replace("{kind}", "exposure").replace(/\{\w+\}/g, "x-1");
+      for (const method of Object.keys(operations)) {
+        for (const key of [null, "bk_not_a_key"]) {
+          const response = await call(path, {
+            method: method.toUpperCase(),
+            key,
+            ...(method === "get" || method === "delete" ? {} : { body: {} }),
+          });
+          expect(response.status, `${method} ${path} ${key}`).toBe(401);
+          expect(response.type).toContain("application/problem+json");
+          expect(response.json).toMatchObject({ status: 401, title: "Unauthorized", instance: path });
+        }
+      }
+    }
+  });
+
+  it("stores keys hashed: the table holds the SHA-256, never the key", async () => {
+    const stored = await fresh.store.getApiKey(hashKey(keys["venue-a"] as string));
+    expect(stored).toMatchObject({ venue: "venue-a", label: "venue-a risk desk" });
+    expect(JSON.stringify(stored)).not.toContain(keys["venue-a"]);
+  });
+
+  it("keeps operator routes to admin keys", async () => {
+    const key = keys["venue-a"];
+    expect((await call("/v1/prices", { method: "POST", key, body: [] })).status).toBe(403);
+    expect(
+      (await call("/v1/keys", { method: "POST", key, body: { venue: "venue-b", label: "x" } })).status,
+    ).toBe(403);
+    expect((await call("/v1/params", { method: "PUT", key, body: {} })).status).toBe(403);
+    expect((await call("/v1/reports/exposure/latest", { key })).status).toBe(403);
+  });
+});
+
+describe("HTTP API: venue isolation", () => {
+  it("venue B cannot read, list or change venue A's accounts, endpoints or notifications, even by id", async () => {
+    const a = keys["venue-a"];
+    const b = keys["venue-b"];
+    expect((await call("/v1/accounts/iso-1", { method: "PUT", key: a, body: accountBody() })).status).toBe(
+      201,
+    );
+    const endpoint = await call("/v1/endpoints", {
+      method: "POST",
+      key: a,
+      body: { url: receiver.url("/a"), types: ["margin.call"] },
+    });
+    expect(endpoint.status).toBe(201);
+    expect(endpoint.json.secret).toMatch(/^whsec_/);
+    // A margin call on iso-1: BTC 19,100 (equity 100 < IM 152.8).
+    const now = new Date().toISOString();
+    const tick = await call("/v1/prices", {
+      method: "POST",
+      body: [
+        { eventId: "BTC@iso", asset: "BTC", index: "19100", timestamp: now, source: "t" },
+        { eventId: "USDC@iso", asset: "USDC", index: "1", timestamp: now, source: "t" },
+      ],
+    });
+    expect(tick.status).toBe(202);
+    const listA = await call("/v1/notifications", { key: a });
+    const notificationId = listA.json.notifications[0].id as string;
+    expect(listA.json.notifications.map((n: { type: string }) => n.type)).toEqual(["margin.call"]);
+
+    const id = endpoint.json.id as string;
+    const denied: [string, string, unknown?][] = [
+      ["GET", "/v1/accounts/iso-1"],
+      ["DELETE", "/v1/accounts/iso-1"],
+      ["GET", "/v1/accounts/iso-1/risk"],
+      ["GET", `/v1/endpoints/${id}`],
+      ["PATCH", `/v1/endpoints/${id}`, { enabled: false }],
+      ["DELETE", `/v1/endpoints/${id}`],
+      ["POST", `/v1/endpoints/${id}/rotate`, {}],
+      ["GET", `/v1/notifications/${notificationId}`],
+      ["POST", `/v1/notifications/${notificationId}/redeliver`, {}],
+      ["GET", `/v1/notifications/${notificationId}/explain`],
+      ["POST", "/v1/evaluate", { accountId: "iso-1", prices: {} }],
+    ];
+    for (const [method, path, body] of denied) {
+      const response = await call(path, { method, key: b, ...(body !== undefined ? { body } : {}) });
+      expect(response.status, `${method} ${path}`).toBe(404);
+      expect(response.type).toContain("application/problem+json");
+    }
+    // Same answer as for an id that does not exist.
+    expect((await call("/v1/accounts/never-was", { key: b })).status).toBe(404);
+    expect((await call("/v1/accounts/iso-1", { method: "PUT", key: b, body: accountBody() })).status).toBe(
+      409,
+    );
+    expect(
+      (
+        await call("/v1/accounts/iso-1", {
+          method: "PUT",
+          key: b,
+          body: { ...accountBody(), venue: "venue-a" },
+        })
+      ).status,
+    ).toBe(403);
+    expect((await call("/v1/endpoints", { key: b })).json.endpoints).toEqual([]);
+    expect((await call("/v1/notifications", { key: b })).json.notifications).toEqual([]);
+    expect((await call("/v1/notifications?venue=venue-a", { key: b })).status).toBe(403);
+    const foreign = await call("/v1/evaluate", {
+      method: "POST",
+      key: b,
+      body: { asOf: now, prices: { BTC: { index: "1" } }, accounts: [{ id: "x", venue: "venue-a" }] },
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.json.errors).toEqual([
+      { path: "accounts[0].venue", message: "this key acts for venue venue-b" },
+    ]);
+    // Nothing of A's changed.
+    expect((await call("/v1/accounts/iso-1", { key: a })).status).toBe(200);
+    expect((await call(`/v1/endpoints/${id}`, { key: a })).json.enabled).toBe(true);
+    // A sees its own: the explain reproduces the call.
+    const explained = await call(`/v1/notifications/${notificationId}/explain`, { key: a });
+    expect(explained.json.diffs).toEqual([]);
+    const risk = await call("/v1/accounts/iso-1/risk", { key: a });
+    expect(risk.json.state).toMatchObject({ status: "MARGIN_CALL", equity: "100" });
+    expect(risk.json.current.result).toMatchObject({ status: "MARGIN_CALL", explain: expect.any(Object) });
+  });
+});
+
+describe("HTTP API: validation and bulk import", () => {
+  it("answers 422 problem+json naming the offending paths", async () => {
+    const response = await call("/v1/accounts/bad-1", {
+      method: "PUT",
+      key: keys["venue-a"],
+      body: {
+        collateral: { USDC: "lots" },
+        positions: [{ instrument: "X", type: "perp", underlying: "BTC", size: "1e", entryPrice: "1" }],
+      },
+    });
+    expect(response.status).toBe(422);
+    expect(response.type).toContain("application/problem+json");
+    expect(response.json.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      "collateral.USDC",
+      "positions[0].size",
+    ]);
+    expect(
+      (await call("/v1/accounts/bad-1", { method: "PUT", key: keys["venue-a"], body: "{" })).status,
+    ).toBe(400);
+  });
+
+  it("imports the good lines of an NDJSON book and reports each bad line with its paths", async () => {
+    const lines = [
+      JSON.stringify({ id: "imp-1", venue: "venue-a", ...accountBody() }),
+      "{not json",
+      JSON.stringify({ id: "imp-2", venue: "venue-a", collateral: { USDC: "-" } }),
+      JSON.stringify({ id: "imp-3", venue: "venue-b", ...accountBody() }),
+      "",
+      JSON.stringify({ id: "imp-4", venue: "venue-a", ...accountBody("5000") }),
+    ].join("\n");
+    const response = await call("/v1/accounts/import", {
+      method: "POST",
+      key: keys["venue-a"],
+      body: lines,
+      type: "application/x-ndjson",
+    });
+    expect(response.status).toBe(200);
+    expect(response.json).toEqual({
+      imported: 2,
+      failed: 3,
+      errors: [
+        { line: 2, errors: [{ path: "(line)", message: "not JSON" }] },
+        { line: 3, errors: [{ path: "collateral.USDC", message: expect.any(String) }] },
+        { line: 4, errors: [{ path: "venue", message: "this key acts for venue venue-a" }] },
+      ],
+    });
+    expect((await call("/v1/accounts/imp-4", { key: keys["venue-a"] })).json.account.collateral).toEqual({
+      USDC: "5000",
+    });
+    expect((await call("/v1/accounts/imp-3", { key: keys["venue-b"] })).status).toBe(404);
+    const wrongType = await call("/v1/accounts/import", {
+      method: "POST",
+      key: keys["venue-a"],
+      body: lines,
+      type: "application/json",
+    });
+    expect(wrongType.status).toBe(415);
+  });
+});
+
+describe("HTTP API: what-if", () => {
+  it("POST /v1/evaluate answers exactly what `backing evaluate` prints for the same document", async () => {
+    const path = join(ROOT, "test/fixtures/portfolio-example.json");
+    const document = JSON.parse(readFileSync(path, "utf8"));
+    const response = await call("/v1/evaluate", { method: "POST", key: keys["venue-a"], body: document });
+    const cli = await runCli(["evaluate", path, "--json"]);
+    expect(cli.code).toBe(0);
+    expect(response.status).toBe(200);
+    expect(response.json).toEqual(JSON.parse(cli.stdout));
+  });
+});
+
+describe("HTTP API: rate limiting and OpenAPI", () => {
+  it("answers 429 with Retry-After once a key's bucket is empty, and refills with time", async () => {
+    let clock = 1_000_000;
+    const limited = createApi({
+      store: fresh.store,
+      now: () => clock,
+      delivery: deliveryEnvironment({ allowLoopback: true }),
+      reports: folderReportStore(tmpdir()),
+      adminKeyHashes: [hashKey(ADMIN)],
+      rateLimit: { perMinute: 60, burst: 3 },
+    });
+    const get = () => limited.request("/v1/params", { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect([(await get()).status, (await get()).status, (await get()).status]).toEqual([200, 200, 200]);
+    const refused = await get();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(await refused.json()).toMatchObject({
+      status: 429,
+      type: "https://backing.dev/problems/rate-limited",
+    });
+    clock += 1_000; // one token a second at 60 a minute
+    expect((await get()).status).toBe(200);
+  });
+
+  it("serves the OpenAPI 3.1 document generated from the contracts, equal to the checked-in docs/openapi.json", async () => {
+    const response = await call("/v1/openapi.json", { key: null });
+    expect(response.status).toBe(200);
+    expect(response.json.openapi).toBe("3.1.0");
+    expect(response.json).toEqual(JSON.parse(readFileSync(join(ROOT, "docs/openapi.json"), "utf8")));
+    expect(response.json.components.schemas.AccountPut.properties.positions).toBeDefined();
+  });
+});
