@@ -146,6 +146,31 @@ export default $config({
       }),
     });
 
-    return { table: table.name, reports: reports.name, marginNotifications: marginNotifications.arn };
+    // The HTTP API (DESIGN §6): one function behind an API Gateway HTTP API, every route. The
+    // operators' admin key is an app-wide secret (`sst secret set AdminApiKey bk_…`); venue keys
+    // are created through the API and stored hashed in the table.
+    const adminKey = new sst.Secret("AdminApiKey");
+    const api = new sst.aws.ApiGatewayV2("Api");
+    api.route(
+      "$default",
+      lambda({
+        handler: "functions/api.handler",
+        timeout: "29 seconds",
+        memory: "1024 MB",
+        link: [table, reports, recompute, adminKey],
+        environment: {
+          BACKING_TABLE_NAME: table.name,
+          BACKING_REPORT_BUCKET: reports.name,
+          BACKING_RECOMPUTE_QUEUE_URL: recompute.url,
+        },
+      }),
+    );
+
+    return {
+      api: api.url,
+      table: table.name,
+      reports: reports.name,
+      marginNotifications: marginNotifications.arn,
+    };
   },
 });

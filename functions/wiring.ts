@@ -1,10 +1,12 @@
+import { type ApiDeps, hashKey } from "@backing/api";
 import { connect, DynamoEngineStore } from "@backing/dynamo";
 import type { EngineDeps, ExposureJobDeps, StressJobDeps, TaskQueue, WebhookDeps } from "@backing/engine";
 import { snsNotificationTopic, sqsTaskQueue } from "@backing/queue";
 import { exposureRendering, folderReportStore, s3ReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
+import { Resource } from "sst/resource";
 import { z } from "zod";
-import { countAttempt } from "./observability.ts";
+import { countAttempt, logger } from "./observability.ts";
 
 /**
  * The one place that reads the environment (set by sst.config.ts in AWS; by hand or by the tests
@@ -93,6 +95,43 @@ export function wiring(env: NodeJS.ProcessEnv = process.env): JobDeps {
     rendering: exposureRendering,
   };
   return cachedJobs;
+}
+
+const ApiEnvironment = JobEnvironment.and(WebhookEnvironment).and(
+  z.object({
+    BACKING_RECOMPUTE_QUEUE_URL: z.url().optional(),
+    /**
+     * Local runs and tests: comma-separated SHA-256 hex of admin keys. In AWS the admin key is
+     * the linked `AdminApiKey` secret, read through SST's Resource and hashed here.
+     */
+    BACKING_ADMIN_KEY_SHA256: z.string().regex(/^[0-9a-f]{64}(,[0-9a-f]{64})*$/).optional(),
+    BACKING_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  }),
+);
+
+let cachedApi: ApiDeps | undefined;
+
+/** The API function: the store, reports, webhook delivery, the recompute queue and the admin key. */
+export function apiWiring(env: NodeJS.ProcessEnv = process.env): ApiDeps {
+  if (cachedApi) return cachedApi;
+  const config = ApiEnvironment.parse(env);
+  const jobs = wiring(env);
+  const hooks = webhookWiring(env);
+  cachedApi = {
+    store: jobs.store as ApiDeps["store"],
+    now: Date.now,
+    volatility: volatilityOf(config),
+    delivery: hooks.delivery,
+    reports: jobs.reports,
+    adminKeyHashes: config.BACKING_ADMIN_KEY_SHA256
+      ? config.BACKING_ADMIN_KEY_SHA256.split(",")
+      : [hashKey(Resource.AdminApiKey.value)],
+    rateLimit: { perMinute: config.BACKING_RATE_LIMIT_PER_MINUTE, burst: Math.max(10, config.BACKING_RATE_LIMIT_PER_MINUTE / 6) },
+    ...(config.BACKING_RECOMPUTE_QUEUE_URL ? { queue: sqsTaskQueue(config.BACKING_RECOMPUTE_QUEUE_URL) } : {}),
+    onAttempt: (_delivery, outcome) => countAttempt(outcome.result),
+    log: (entry) => logger.info("api request", { ...entry }),
+  };
+  return cachedApi;
 }
 
 let cachedWebhooks: WebhookDeps | undefined;

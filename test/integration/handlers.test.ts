@@ -15,6 +15,7 @@ import { startReceiver } from "../helpers/receiver.ts";
 const fixture = <T>(name: string): T =>
   JSON.parse(readFileSync(join(import.meta.dirname, "../fixtures/aws", name), "utf8")) as T;
 
+const ADMIN_KEY = "bk_admin_fixture_key";
 const captured: string[] = [];
 const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
 let fresh: Awaited<ReturnType<typeof freshStore>>;
@@ -38,6 +39,9 @@ beforeAll(async () => {
     BACKING_DYNAMODB_ENDPOINT: inject("dynamoEndpoint"),
     BACKING_REPORT_DIR: await mkdtemp(join(tmpdir(), "backing-handlers-")),
     BACKING_WEBHOOK_ALLOW_LOOPBACK: "true",
+    // As SST links the AdminApiKey secret (reference serverless.md §1.9): read on first access.
+    SST_RESOURCE_App: JSON.stringify({ name: "backing", stage: "test" }),
+    SST_RESOURCE_AdminApiKey: JSON.stringify({ value: ADMIN_KEY }),
   });
   await fresh.store.putAccounts([account("a-1", "1000"), account("a-2", "5000")]);
   const endpoint = await registerEndpoint(
@@ -154,8 +158,24 @@ describe("Lambda handlers on real-shaped AWS events", () => {
     }
   });
 
-  it("never logs a webhook secret", () => {
+  it("API Gateway v2 request → api handler: the Hono app, authenticated by the linked admin secret", async () => {
+    const { handler } = await import("../../functions/api.ts");
+    const event = fixture<Parameters<typeof handler>[0]>("apigw-v2-params.json");
+    const context = { awsRequestId: "req-1", functionName: "api" } as Parameters<typeof handler>[1];
+    const ok = (await handler(event, context)) as { statusCode: number; body: string; headers: Record<string, string> };
+    expect(ok.statusCode).toBe(200);
+    expect(JSON.parse(ok.body)).toMatchObject({ version: expect.any(String), status: expect.any(Object) });
+    const anonymous = structuredClone(event) as { headers: Record<string, string> };
+    delete anonymous.headers.authorization;
+    const refused = (await handler(anonymous as typeof event, context)) as typeof ok;
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers["content-type"]).toContain("application/problem+json");
+    expect(logged().some((l) => l.message === "api request" && l.status === 200 && l.path === "/v1/params")).toBe(true);
+  });
+
+  it("never logs a webhook secret or an API key", () => {
     const everything = captured.join("");
+    expect(everything).not.toContain(ADMIN_KEY);
     expect(everything.length).toBeGreaterThan(0);
     expect(secrets.length).toBeGreaterThan(0);
     for (const secret of secrets) {

@@ -29,6 +29,10 @@ const component = (kind: string) =>
       this.arn = `${name}.arn`;
       this.url = `${name}.url`;
     }
+    /** ApiGatewayV2: (route, function, args). */
+    route(route: string, fn: Record<string, unknown>, args?: Record<string, unknown>) {
+      recorded.push({ kind: `${kind}Route`, name: route, args: { function: fn, ...(args ?? {}) } });
+    }
     /** Dynamo and Bus: (name, function, args); Queue: (function, args). */
     subscribe(...call: unknown[]) {
       const [name, fn, args] =
@@ -43,6 +47,7 @@ const globals = globalThis as Record<string, unknown>;
 beforeAll(() => {
   globals.$config = (config: unknown) => config;
   globals.sst = {
+    Secret: component("Secret"),
     aws: {
       Dynamo: component("Dynamo"),
       Bucket: component("Bucket"),
@@ -50,6 +55,7 @@ beforeAll(() => {
       CronV2: component("CronV2"),
       Bus: component("Bus"),
       SnsTopic: component("SnsTopic"),
+      ApiGatewayV2: component("ApiGatewayV2"),
     },
   };
 });
@@ -186,9 +192,16 @@ describe("sst.config.ts topology", () => {
       const fn = (r.args as { function?: unknown }).function;
       return fn && typeof fn === "object" ? [{ owner: r.name, fn: fn as FunctionArgs }] : [];
     });
-    expect(functions.length).toBeGreaterThanOrEqual(7);
+    expect(functions.length).toBeGreaterThanOrEqual(8);
+    for (const { fn } of functions) {
+      const [file, exported] = fn.handler.split(".") as [string, string];
+      expect(typeof ((await import(join(ROOT, `${file}.ts`))) as Record<string, unknown>)[exported]).toBe("function");
+    }
     const wiringSource = readFileSync(join(ROOT, "functions/wiring.ts"), "utf8");
     const dlqs = new Set(["NotifyFailures"]);
+    // Secrets are read through SST's Resource in the wiring module, not through the environment.
+    const secrets = new Set(resources.filter((r) => r.kind === "Secret").map((r) => r.name));
+    for (const secret of secrets) expect(wiringSource).toContain(`Resource.${secret}.value`);
     for (const { owner, fn } of functions) {
       expect(fn, owner).toMatchObject({ runtime: "nodejs22.x", architecture: "arm64" });
       const linked = new Set(fn.link.map((component) => component.name.replace(/\.name$/, "")));
@@ -199,7 +212,7 @@ describe("sst.config.ts topology", () => {
         owner,
       ).toEqual([]);
       expect(
-        [...linked].filter((n) => !named.has(n) && !dlqs.has(n)),
+        [...linked].filter((n) => !named.has(n) && !dlqs.has(n) && !secrets.has(n)),
         owner,
       ).toEqual([]);
       // Every variable set is one the wiring module reads.
@@ -216,5 +229,16 @@ describe("sst.config.ts topology", () => {
     expect((notify.args.function as FunctionArgs).environment.BACKING_NOTIFICATION_TOPIC_ARN).toBe(
       "MarginNotifications.arn",
     );
+  });
+
+  it("serves the HTTP API from one function behind an API Gateway HTTP API, with the admin key as a secret", async () => {
+    const { recorded: resources } = await topology();
+    const routes = resources.filter((r) => r.kind === "ApiGatewayV2Route");
+    expect(routes.map((r) => r.name)).toEqual(["$default"]);
+    const fn = (routes[0] as Recorded).args.function as FunctionArgs;
+    expect(fn.handler).toBe("functions/api.handler");
+    expect(fn.link.map((l) => l.name)).toContain("AdminApiKey.name");
+    // API Gateway cuts an integration at 30 s.
+    expect(Number((fn as unknown as { timeout: string }).timeout.split(" ")[0])).toBeLessThan(30);
   });
 });

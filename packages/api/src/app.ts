@@ -53,6 +53,8 @@ export interface ApiDeps {
   /** Large ticks' shard tasks (SQS in AWS, in-process locally); inline without one. */
   queue?: TaskQueue;
   onAttempt?: WebhookDeps["onAttempt"];
+  /** One structured entry per request (never a header: keys stay out of logs). */
+  log?: (entry: { method: string; path: string; status: number; venue: string | null; durationMs: number }) => void;
 }
 
 /** Bulk import: at most this many lines per request (split bigger books). */
@@ -109,6 +111,18 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       new URL(c.req.url).pathname,
     ),
   );
+
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    deps.log?.({
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      status: c.res.status,
+      venue: c.get("principal")?.venue ?? null,
+      durationMs: Math.round(performance.now() - started),
+    });
+  });
 
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument()));
 
