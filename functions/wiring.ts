@@ -104,7 +104,10 @@ const ApiEnvironment = JobEnvironment.and(WebhookEnvironment).and(
      * Local runs and tests: comma-separated SHA-256 hex of admin keys. In AWS the admin key is
      * the linked `AdminApiKey` secret, read through SST's Resource and hashed here.
      */
-    BACKING_ADMIN_KEY_SHA256: z.string().regex(/^[0-9a-f]{64}(,[0-9a-f]{64})*$/).optional(),
+    BACKING_ADMIN_KEY_SHA256: z
+      .string()
+      .regex(/^[0-9a-f]{64}(,[0-9a-f]{64})*$/)
+      .optional(),
     BACKING_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   }),
 );
@@ -126,8 +129,13 @@ export function apiWiring(env: NodeJS.ProcessEnv = process.env): ApiDeps {
     adminKeyHashes: config.BACKING_ADMIN_KEY_SHA256
       ? config.BACKING_ADMIN_KEY_SHA256.split(",")
       : [hashKey(Resource.AdminApiKey.value)],
-    rateLimit: { perMinute: config.BACKING_RATE_LIMIT_PER_MINUTE, burst: Math.max(10, config.BACKING_RATE_LIMIT_PER_MINUTE / 6) },
-    ...(config.BACKING_RECOMPUTE_QUEUE_URL ? { queue: sqsTaskQueue(config.BACKING_RECOMPUTE_QUEUE_URL) } : {}),
+    rateLimit: {
+      perMinute: config.BACKING_RATE_LIMIT_PER_MINUTE,
+      burst: Math.max(10, config.BACKING_RATE_LIMIT_PER_MINUTE / 6),
+    },
+    ...(config.BACKING_RECOMPUTE_QUEUE_URL
+      ? { queue: sqsTaskQueue(config.BACKING_RECOMPUTE_QUEUE_URL) }
+      : {}),
     onAttempt: (_delivery, outcome) => countAttempt(outcome.result),
     log: (entry) => logger.info("api request", { ...entry }),
   };

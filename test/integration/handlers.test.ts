@@ -162,7 +162,11 @@ describe("Lambda handlers on real-shaped AWS events", () => {
     const { handler } = await import("../../functions/api.ts");
     const event = fixture<Parameters<typeof handler>[0]>("apigw-v2-params.json");
     const context = { awsRequestId: "req-1", functionName: "api" } as Parameters<typeof handler>[1];
-    const ok = (await handler(event, context)) as { statusCode: number; body: string; headers: Record<string, string> };
+    const ok = (await handler(event, context)) as {
+      statusCode: number;
+      body: string;
+      headers: Record<string, string>;
+    };
     expect(ok.statusCode).toBe(200);
     expect(JSON.parse(ok.body)).toMatchObject({ version: expect.any(String), status: expect.any(Object) });
     const anonymous = structuredClone(event) as { headers: Record<string, string> };
@@ -170,7 +174,9 @@ describe("Lambda handlers on real-shaped AWS events", () => {
     const refused = (await handler(anonymous as typeof event, context)) as typeof ok;
     expect(refused.statusCode).toBe(401);
     expect(refused.headers["content-type"]).toContain("application/problem+json");
-    expect(logged().some((l) => l.message === "api request" && l.status === 200 && l.path === "/v1/params")).toBe(true);
+    expect(
+      logged().some((l) => l.message === "api request" && l.status === 200 && l.path === "/v1/params"),
+    ).toBe(true);
   });
 
   it("never logs a webhook secret or an API key", () => {

@@ -195,7 +195,9 @@ describe("sst.config.ts topology", () => {
     expect(functions.length).toBeGreaterThanOrEqual(8);
     for (const { fn } of functions) {
       const [file, exported] = fn.handler.split(".") as [string, string];
-      expect(typeof ((await import(join(ROOT, `${file}.ts`))) as Record<string, unknown>)[exported]).toBe("function");
+      expect(typeof ((await import(join(ROOT, `${file}.ts`))) as Record<string, unknown>)[exported]).toBe(
+        "function",
+      );
     }
     const wiringSource = readFileSync(join(ROOT, "functions/wiring.ts"), "utf8");
     const dlqs = new Set(["NotifyFailures"]);

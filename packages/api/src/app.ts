@@ -54,7 +54,13 @@ export interface ApiDeps {
   queue?: TaskQueue;
   onAttempt?: WebhookDeps["onAttempt"];
   /** One structured entry per request (never a header: keys stay out of logs). */
-  log?: (entry: { method: string; path: string; status: number; venue: string | null; durationMs: number }) => void;
+  log?: (entry: {
+    method: string;
+    path: string;
+    status: number;
+    venue: string | null;
+    durationMs: number;
+  }) => void;
 }
 
 /** Bulk import: at most this many lines per request (split bigger books). */

@@ -6,6 +6,7 @@ import { explainCommand } from "./explain-command.ts";
 import { BadInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, type Io } from "./io.ts";
 import { notificationsCommand } from "./notifications-command.ts";
 import { reportCommand } from "./report-command.ts";
+import { serveCommand } from "./serve-command.ts";
 import { stressCommand } from "./stress-command.ts";
 
 const HELP = `Usage: backing <command> [options]
@@ -25,6 +26,7 @@ Commands:
                       a running system's outbox: delivery status, replay parked webhooks
   endpoints add|list|rotate|enable|disable
                       the venues' webhook endpoints and their secrets
+  serve               the long-running local system: HTTP API, cron jobs, webhooks, persistent data
   demo                the end-to-end local run: DynamoDB Local, a seeded book, a crash replay
                       (what \`npm start\` runs)
 
@@ -52,6 +54,7 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   explain: explainCommand,
   endpoints: endpointsCommand,
   demo: demoCommand,
+  serve: serveCommand,
 };
 
 export async function main(argv: string[], io: Io = process): Promise<number> {

@@ -26,6 +26,12 @@ export interface DynamoLocalOptions {
   /** JVM heap cap: DESIGN §8 measured the same throughput at -Xmx1g with a fraction of the memory. */
   maxHeap?: string;
   startTimeoutMs?: number;
+  /**
+   * The caller handles SIGINT/SIGTERM and stops DynamoDB Local itself after draining (`backing
+   * serve`): the JVM runs in its own process group, so a terminal's Ctrl-C does not reach it
+   * first, and no signal hook exits the process early. It is still killed when the process exits.
+   */
+  callerHandlesSignals?: boolean;
 }
 
 const JAVA_HELP =
@@ -87,14 +93,17 @@ async function waitUntilAnswering(
 
 const running = new Set<ChildProcess>();
 let exitHooksInstalled = false;
+let signalHooksInstalled = false;
 
 /** Kill what we started when the process exits or is interrupted: never leave a JVM behind. */
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
+function installExitHooks(signals: boolean): void {
+  if (!exitHooksInstalled)
+    process.once("exit", () => {
+      for (const child of running) child.kill("SIGKILL");
+    });
   exitHooksInstalled = true;
-  process.once("exit", () => {
-    for (const child of running) child.kill("SIGKILL");
-  });
+  if (!signals || signalHooksInstalled) return;
+  signalHooksInstalled = true;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       for (const child of running) child.kill("SIGKILL");
@@ -121,7 +130,11 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     String(port),
     "-disableTelemetry",
   ];
-  const child = spawn("java", args, { cwd: directory, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("java", args, {
+    cwd: directory,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: options.callerHandlesSignals === true,
+  });
   let output = "";
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
@@ -134,7 +147,7 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     ),
   );
   running.add(child);
-  installExitHooks();
+  installExitHooks(options.callerHandlesSignals !== true);
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await Promise.race([

@@ -2,6 +2,7 @@ export * from "./demo.ts";
 export * from "./demo-book.ts";
 export * from "./dynamo-local.ts";
 export * from "./scenarios/ftx-2022.ts";
+export * from "./serve.ts";
 export * from "./stream-poller.ts";
 export * from "./task-queue.ts";
 export * from "./topic-sink.ts";

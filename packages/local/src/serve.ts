@@ -1,0 +1,250 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { ResourceInUseException } from "@aws-sdk/client-dynamodb";
+import { createApi, hashKey } from "@backing/api";
+import { connect, createTable, DynamoEngineStore, streamEntries } from "@backing/dynamo";
+import {
+  notifyBatch,
+  redeliverDue,
+  runExposureJob,
+  runRecomputeTask,
+  runStressJob,
+  sweepAccounts,
+  type WebhookDeps,
+} from "@backing/engine";
+import { exposureRendering, folderReportStore } from "@backing/reports";
+import { deliveryEnvironment } from "@backing/webhooks";
+import { serve as serveHttp } from "@hono/node-server";
+import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
+import { fileCheckpoints, StreamPoller } from "./stream-poller.ts";
+import { inProcessQueue } from "./task-queue.ts";
+import { fileNotificationTopic } from "./topic-sink.ts";
+
+/** The same schedules as sst.config.ts's CronV2 jobs. */
+export const SCHEDULES = {
+  sweep: 60_000,
+  redeliver: 60_000,
+  exposure: 3_600_000,
+  stress: 6 * 3_600_000,
+} as const;
+
+export interface ServeOptions {
+  /** Where DynamoDB Local keeps its data (`-dbPath`), the admin key, checkpoints and reports. */
+  dataDir: string;
+  port: number;
+  host: string;
+  /** An existing DynamoDB instead of starting DynamoDB Local. */
+  endpoint?: string;
+  tableName?: string;
+  /** Implied vols for options without a markPrice. */
+  volatility?: Record<string, string>;
+  /** Loopback webhook endpoints (local receivers); off by default, as in AWS. */
+  allowLoopbackWebhooks?: boolean;
+  schedules?: Partial<Record<keyof typeof SCHEDULES, number>>;
+  /** One structured JSON object per event (the caller writes it as a line). */
+  log: (entry: Record<string, unknown>) => void;
+}
+
+export interface RunningSystem {
+  url: string;
+  dynamoEndpoint: string;
+  tableName: string;
+  /** Set on the first start only: the admin key, also written to `<dataDir>/admin-key`. */
+  createdAdminKey: string | null;
+  adminKeyFile: string;
+  /** Stops taking requests, lets in-flight requests and jobs finish, drains the stream, stops DynamoDB Local. */
+  stop(): Promise<void>;
+}
+
+/** Reads the admin key from the data directory, creating it (mode 0600) on the first start. */
+async function adminKey(dataDir: string): Promise<{ key: string; created: boolean; file: string }> {
+  const file = join(dataDir, "admin-key");
+  try {
+    return { key: (await readFile(file, "utf8")).trim(), created: false, file };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    const key = `bk_${randomBytes(32).toString("base64url")}`;
+    await writeFile(file, `${key}\n`, { mode: 0o600, flag: "wx" });
+    return { key, created: true, file };
+  }
+}
+
+/**
+ * The long-running local system (`backing serve`): DynamoDB Local with a persistent store, the
+ * HTTP API on loopback, the cron jobs in-process, the stream poller delivering webhooks, and
+ * the recompute queue in-process. Everything persists under `dataDir`: a restart continues.
+ */
+export async function startSystem(options: ServeOptions): Promise<RunningSystem> {
+  const { log } = options;
+  await mkdir(join(options.dataDir, "dynamodb"), { recursive: true });
+  const admin = await adminKey(options.dataDir);
+  let local: DynamoLocal | undefined;
+  if (!options.endpoint)
+    local = await startDynamoLocal({ dbPath: join(options.dataDir, "dynamodb"), callerHandlesSignals: true });
+  const endpoint = options.endpoint ?? (local as DynamoLocal).endpoint;
+  const tableName = options.tableName ?? "backing";
+  const { client, documents } = connect({ endpoint });
+  try {
+    await createTable(client, tableName);
+    log({ level: "INFO", message: "table created", table: tableName });
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  const store = new DynamoEngineStore(documents, tableName);
+  const engine = { store, now: Date.now, volatility: options.volatility ?? {} };
+  const delivery = deliveryEnvironment({ allowLoopback: options.allowLoopbackWebhooks === true });
+  const webhooks: WebhookDeps = {
+    store,
+    now: Date.now,
+    delivery,
+    topic: fileNotificationTopic(join(options.dataDir, "topic", "margin-notifications.jsonl")),
+    onAttempt: (d, outcome) =>
+      log({
+        level: "INFO",
+        message: "webhook attempt",
+        notificationId: d.notificationId,
+        endpointId: d.endpointId,
+        result: outcome.result,
+        status: outcome.status,
+      }),
+  };
+  const reports = folderReportStore(join(options.dataDir, "reports"));
+  const queue = inProcessQueue(async (event) => {
+    const failures: { itemIdentifier: string }[] = [];
+    for (const record of event.Records) {
+      try {
+        await runRecomputeTask(engine, JSON.parse(record.body));
+      } catch (error) {
+        log({
+          level: "ERROR",
+          message: "recompute task failed",
+          messageId: record.messageId,
+          error: String(error),
+        });
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures: failures };
+  });
+
+  // In-flight work, so a shutdown waits for it.
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>) => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work)).catch(() => {});
+    return work;
+  };
+
+  const poller = new StreamPoller({
+    endpoint,
+    tableName,
+    checkpoints: fileCheckpoints(join(options.dataDir, "stream-checkpoints.json")),
+    handler: async (event) => {
+      const result = await notifyBatch(webhooks, streamEntries(event.Records));
+      for (const p of result.poison) log({ level: "ERROR", message: "poison stream record skipped", ...p });
+      return { batchItemFailures: result.failed.map((itemIdentifier) => ({ itemIdentifier })) };
+    },
+    onDiscard: (record, reason) =>
+      log({
+        level: "ERROR",
+        message: "stream record discarded",
+        sequenceNumber: record.dynamodb?.SequenceNumber,
+        reason,
+      }),
+  });
+  poller.start();
+
+  // The cron jobs: each on its schedule, never two runs of one job at once.
+  const jobs: Record<keyof typeof SCHEDULES, () => Promise<Record<string, unknown>>> = {
+    sweep: async () => {
+      const r = await sweepAccounts(engine);
+      return {
+        accounts: r.accounts,
+        evaluated: r.evaluated,
+        written: r.written,
+        expired: r.expired,
+        staleAssets: r.staleAssets,
+      };
+    },
+    redeliver: async () => ({ ...(await redeliverDue(webhooks)) }),
+    exposure: async () => {
+      const r = await runExposureJob({ ...engine, reports, rendering: exposureRendering });
+      return { reportId: r.reportId, accounts: r.accounts, notifications: r.notifications };
+    },
+    stress: async () => {
+      const r = await runStressJob({ ...engine, reports });
+      return { reportId: r.reportId, accounts: r.accounts, notifications: r.notifications };
+    },
+  };
+  const running = new Set<string>();
+  const timers = Object.entries(jobs).map(([name, job]) => {
+    const every =
+      options.schedules?.[name as keyof typeof SCHEDULES] ?? SCHEDULES[name as keyof typeof SCHEDULES];
+    return setInterval(() => {
+      if (running.has(name)) return;
+      running.add(name);
+      const started = Date.now();
+      track(
+        job()
+          .then((result) =>
+            log({
+              level: "INFO",
+              message: `${name} done`,
+              job: name,
+              durationMs: Date.now() - started,
+              ...result,
+            }),
+          )
+          .catch((error) =>
+            log({ level: "ERROR", message: `${name} failed`, job: name, error: String(error) }),
+          )
+          .finally(() => running.delete(name)),
+      );
+    }, every);
+  });
+
+  const app = createApi({
+    store,
+    now: Date.now,
+    volatility: options.volatility ?? {},
+    delivery,
+    reports,
+    adminKeyHashes: [hashKey(admin.key)],
+    queue,
+    log: (entry) => log({ level: "INFO", message: "api request", ...entry }),
+  });
+  const server = serveHttp({
+    fetch: (request) => track(Promise.resolve(app.fetch(request))),
+    port: options.port,
+    hostname: options.host,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", () => resolve());
+    server.once("error", reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    dynamoEndpoint: endpoint,
+    tableName,
+    createdAdminKey: admin.created ? admin.key : null,
+    adminKeyFile: admin.file,
+    stop() {
+      stopping ??= (async () => {
+        log({ level: "INFO", message: "shutting down", inFlight: inFlight.size });
+        for (const timer of timers) clearInterval(timer);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await Promise.allSettled([...inFlight]);
+        await poller.stop({ drain: true });
+        await local?.stop();
+        log({ level: "INFO", message: "stopped" });
+      })();
+      return stopping;
+    },
+  };
+}
