@@ -7,7 +7,8 @@ export default $config({
   app(input) {
     return {
       name: "backing",
-      removal: input?.stage === "production" ? "retain" : "remove",
+      // The README deploys `--stage prod`: its data must survive `sst remove`.
+      removal: ["prod", "production"].includes(input?.stage ?? "") ? "retain" : "remove",
       home: "aws",
     };
   },

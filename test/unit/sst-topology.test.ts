@@ -83,6 +83,7 @@ describe("sst.config.ts topology", () => {
       home: "aws",
       removal: "retain",
     });
+    expect(config.app({ stage: "prod" })).toMatchObject({ removal: "retain" });
     expect(config.app({ stage: "dev" })).toMatchObject({ removal: "remove" });
   });
 
