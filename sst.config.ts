@@ -104,7 +104,11 @@ export default $config({
         link: [table],
         environment: { BACKING_TABLE_NAME: table.name },
       }),
-      { batch: { size: 10, partialResponses: true } },
+      {
+        batch: { size: 10, partialResponses: true },
+        // A tick's shards spread over at most 50 concurrent consumers: bounded DynamoDB load.
+        transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: 50 } } },
+      },
     );
     const prices = new sst.aws.Bus("Prices");
     prices.subscribe(

@@ -141,6 +141,11 @@ describe("sst.config.ts topology", () => {
       batch: { partialResponses: boolean };
     };
     expect(batch.partialResponses).toBe(true);
+    const { transform } = (consumer as Recorded).args as {
+      transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: number } } };
+    };
+    expect(transform.eventSourceMapping.scalingConfig.maximumConcurrency).toBeGreaterThanOrEqual(2);
+    expect(transform.eventSourceMapping.scalingConfig.maximumConcurrency).toBeLessThanOrEqual(1000);
     const secondsOf = (d: string) => Number(d.split(" ")[0]) * (d.includes("minute") ? 60 : 1);
     const { visibilityTimeout, dlq } = (queue as Recorded).args as {
       visibilityTimeout: string;
