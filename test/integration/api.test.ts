@@ -246,6 +246,22 @@ describe("HTTP API: validation and bulk import", () => {
       USDC: "5000",
     });
     expect((await call("/v1/accounts/imp-3", { key: keys["venue-b"] })).status).toBe(404);
+    // Another venue's id is refused on its line; the rest of that import goes in.
+    const taken = await call("/v1/accounts/import", {
+      method: "POST",
+      key: keys["venue-b"],
+      body: [
+        JSON.stringify({ id: "imp-b", venue: "venue-b", ...accountBody() }),
+        JSON.stringify({ id: "imp-1", venue: "venue-b", ...accountBody() }),
+      ].join("\n"),
+      type: "application/x-ndjson",
+    });
+    expect(taken.json).toEqual({
+      imported: 1,
+      failed: 1,
+      errors: [{ line: 2, errors: [{ path: "id", message: "account id imp-1 is taken" }] }],
+    });
+    expect((await call("/v1/accounts/imp-1", { key: keys["venue-a"] })).json.account.venue).toBe("venue-a");
     const wrongType = await call("/v1/accounts/import", {
       method: "POST",
       key: keys["venue-a"],

@@ -248,7 +248,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     const lines = text.split("\n");
     if (lines.length > IMPORT_LINE_LIMIT + 1)
       throw new ApiProblem(413, "Payload too large", `at most ${IMPORT_LINE_LIMIT} lines per request`);
-    const accounts: Account[] = [];
+    const accounts: { account: Account; line: number }[] = [];
     const errors: { line: number; errors: { path: string; message: string }[] }[] = [];
     const seen = new Set<string>();
     for (const [i, line] of lines.entries()) {
@@ -277,19 +277,18 @@ export function createApi(deps: ApiDeps): Hono<Env> {
         continue;
       }
       seen.add(account.id);
-      accounts.push(account);
+      accounts.push({ account, line: i + 1 });
     }
     // Ids another venue already holds are refused line by line, like any other bad line.
-    const existing = await deps.store.getAccounts(accounts.map((a) => a.id));
-    const accepted = accounts.filter((account) => {
-      const other = existing.get(account.id);
-      if (!other || other.account.venue === account.venue) return true;
-      errors.push({
-        line: lines.findIndex((l) => l.includes(`"${account.id}"`)) + 1,
-        errors: [{ path: "id", message: `account id ${account.id} is taken` }],
-      });
-      return false;
-    });
+    const existing = await deps.store.getAccounts(accounts.map((a) => a.account.id));
+    const accepted = accounts
+      .filter(({ account, line }) => {
+        const other = existing.get(account.id);
+        if (!other || other.account.venue === account.venue) return true;
+        errors.push({ line, errors: [{ path: "id", message: `account id ${account.id} is taken` }] });
+        return false;
+      })
+      .map(({ account }) => account);
     await replaceAccounts(accepted, new Map([...existing].map(([id, s]) => [id, s.account])));
     errors.sort((a, b) => a.line - b.line);
     return c.json({ imported: accepted.length, failed: errors.length, errors });
