@@ -249,4 +249,19 @@ describe("sst.config.ts topology", () => {
     // API Gateway cuts an integration at 30 s.
     expect(Number((fn as unknown as { timeout: string }).timeout.split(" ")[0])).toBeLessThan(30);
   });
+
+  it("runs `backing serve`'s in-process jobs on the same schedules as the CronV2 jobs", async () => {
+    const { SCHEDULES } = await import("@backing/local");
+    const { recorded: resources } = await topology();
+    const every = (schedule: string) => {
+      const [, n, unit] = /^rate\((\d+) (minute|hour)s?\)$/.exec(schedule) as RegExpExecArray;
+      return Number(n) * (unit === "hour" ? 3_600_000 : 60_000);
+    };
+    const crons = Object.fromEntries(
+      resources
+        .filter((r) => r.kind === "CronV2")
+        .map((r) => [r.name.toLowerCase(), every(r.args.schedule as string)]),
+    );
+    expect(crons).toEqual(SCHEDULES);
+  });
 });
