@@ -24,6 +24,7 @@ Options:
   --endpoint <url>            use this DynamoDB instead of starting DynamoDB Local
                               (default: BACKING_DYNAMODB_ENDPOINT when set)
   --allow-loopback-webhooks   accept http://127.0.0.1 webhook endpoints (local receivers)
+  --rate-limit <n>            requests per minute per API key (default 600, bursts of 100)
   -h, --help                  show this help
 
 Exit codes: 0 stopped cleanly, 1 failure, 2 bad input.
@@ -40,6 +41,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
       table: { type: "string", default: "backing" },
       endpoint: { type: "string" },
       "allow-loopback-webhooks": { type: "boolean", default: false },
+      "rate-limit": { type: "string", default: "600" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -51,6 +53,9 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new BadInputError(`--port must be an integer from 0 to 65535, not "${values.port}"`);
+  const rateLimit = Number(values["rate-limit"]);
+  if (!Number.isInteger(rateLimit) || rateLimit < 1)
+    throw new BadInputError(`--rate-limit must be a positive integer, not "${values["rate-limit"]}"`);
   const log = (entry: Record<string, unknown>) =>
     io.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
   const { startSystem } = await import("@backing/local");
@@ -62,6 +67,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     tableName: values.table,
     ...(endpoint ? { endpoint } : {}),
     allowLoopbackWebhooks: values["allow-loopback-webhooks"],
+    rateLimitPerMinute: rateLimit,
     log,
   });
   if (system.createdAdminKey)

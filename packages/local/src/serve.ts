@@ -43,6 +43,8 @@ export interface ServeOptions {
   /** Loopback webhook endpoints (local receivers); off by default, as in AWS. */
   allowLoopbackWebhooks?: boolean;
   schedules?: Partial<Record<keyof typeof SCHEDULES, number>>;
+  /** Requests per minute per API key (default 600, bursts of 100). */
+  rateLimitPerMinute?: number;
   /** One structured JSON object per event (the caller writes it as a line). */
   log: (entry: Record<string, unknown>) => void;
 }
@@ -212,6 +214,14 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
     delivery,
     reports,
     adminKeyHashes: [hashKey(admin.key)],
+    ...(options.rateLimitPerMinute
+      ? {
+          rateLimit: {
+            perMinute: options.rateLimitPerMinute,
+            burst: Math.max(10, options.rateLimitPerMinute / 6),
+          },
+        }
+      : {}),
     queue,
     log: (entry) => log({ level: "INFO", message: "api request", ...entry }),
   });
