@@ -18,6 +18,7 @@ import { ingestPriceEvents, processPriceEvents, sweepAccounts } from "@backing/e
 import { demoBook, startDynamoLocal } from "@backing/local";
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
+const IN_MEMORY = process.env.BENCH_IN_MEMORY === "1";
 const PRICES = { BTC: "21000", ETH: "1610", SOL: "35", USDT: "1", USDC: "1", stETH: "1593.9" };
 const VOLATILITY = { BTC: "0.9", ETH: "1.1", SOL: "1.3" };
 const T0 = Date.parse("2022-11-08T00:00:00Z");
@@ -32,12 +33,27 @@ const book = demoBook({
   optionExpiry: "2022-11-25T08:00:00Z",
 });
 
+/** Seeds a book: accounts, first prices, and a sweep that writes every band. */
+async function seed(endpoint: string) {
+  const { client, documents } = connect({ endpoint });
+  await createTable(client, TABLE);
+  const store = new DynamoEngineStore(documents, TABLE);
+  for (let i = 0; i < book.length; i += 2_000) await store.putAccounts(book.slice(i, i + 2_000));
+  await ingestPriceEvents(events(0, PRICES), { store, now: () => T0 });
+  await sweepAccounts({ store, now: () => T0, volatility: VOLATILITY }, { pageSize: 1_000 });
+}
+
+/**
+ * A DynamoDB Local holding the seeded book: a fresh copy of the cached -dbPath store, or with
+ * BENCH_IN_MEMORY=1 an in-memory one seeded now (DESIGN §8's reference numbers are in-memory).
+ */
 async function withLocal<T>(
-  dbPath: string,
   run: (store: DynamoEngineStore, documents: ReturnType<typeof connect>["documents"]) => Promise<T>,
 ) {
-  const local = await startDynamoLocal({ dbPath, maxHeap: "1g" });
+  const dbPath = IN_MEMORY ? undefined : await copyOfCache();
+  const local = await startDynamoLocal({ ...(dbPath ? { dbPath } : {}), maxHeap: "1g" });
   try {
+    if (IN_MEMORY) await seed(local.endpoint);
     const { documents } = connect({ endpoint: local.endpoint });
     const store = new DynamoEngineStore(documents, TABLE);
     // Warm DynamoDB Local's JVM (and its SQLite files) on the same calls before anything is timed.
@@ -51,6 +67,7 @@ async function withLocal<T>(
     return await run(store, documents);
   } finally {
     await local.stop();
+    if (dbPath) await rm(dbPath, { recursive: true, force: true });
   }
 }
 
@@ -63,17 +80,12 @@ const events = (minute: number, prices: Record<string, string>) =>
     source: "bench",
   }));
 
-if (!(await stat(CACHE).catch(() => null))) {
+if (!IN_MEMORY && !(await stat(CACHE).catch(() => null))) {
   console.error(`seeding ${ACCOUNTS.toLocaleString("en-US")} accounts into ${CACHE} (once) …`);
   await mkdir(CACHE, { recursive: true });
   const local = await startDynamoLocal({ dbPath: CACHE, maxHeap: "1g" });
   try {
-    const { client, documents } = connect({ endpoint: local.endpoint });
-    await createTable(client, TABLE);
-    const store = new DynamoEngineStore(documents, TABLE);
-    for (let i = 0; i < book.length; i += 2_000) await store.putAccounts(book.slice(i, i + 2_000));
-    await ingestPriceEvents(events(0, PRICES), { store, now: () => T0 });
-    await sweepAccounts({ store, now: () => T0, volatility: VOLATILITY }, { pageSize: 1_000 });
+    await seed(local.endpoint);
   } finally {
     await local.stop();
   }
@@ -117,15 +129,13 @@ async function copyOfCache() {
 const tick = events(1, { ...PRICES, BTC: btc });
 const deps = (store: DynamoEngineStore) => ({ store, now: () => T0 + 60_000, volatility: VOLATILITY });
 
-const first = await copyOfCache();
-const banded = await withLocal(first, async (store) => {
+const banded = await withLocal(async (store) => {
   const start = performance.now();
   const result = await processPriceEvents(tick, deps(store));
   return { ms: performance.now() - start, triggered: result.triggered, written: result.recompute.written };
 });
 
-const second = await copyOfCache();
-const { full, floor, sweep } = await withLocal(second, async (store, documents) => {
+const { full, floor, sweep } = await withLocal(async (store, documents) => {
   let start = performance.now();
   const result = await processPriceEvents(tick, deps(store), { mode: "full" });
   const full = {
@@ -187,11 +197,9 @@ const { full, floor, sweep } = await withLocal(second, async (store, documents) 
   };
   return { full, floor, sweep };
 });
-await rm(first, { recursive: true, force: true });
-await rm(second, { recursive: true, force: true });
 
 console.log(
-  `${ACCOUNTS.toLocaleString("en-US")} accounts; BTC ${PRICES.BTC} → ${btc} (−${(move * 100).toFixed(2)}%): ${crossed.length.toLocaleString("en-US")} accounts change status`,
+  `${ACCOUNTS.toLocaleString("en-US")} accounts (DynamoDB Local ${IN_MEMORY ? "in memory" : "on disk, -dbPath"}); BTC ${PRICES.BTC} → ${btc} (−${(move * 100).toFixed(2)}%): ${crossed.length.toLocaleString("en-US")} accounts change status`,
 );
 console.log(
   `1. trigger index     ${seconds(banded.ms)}  ${banded.triggered.toLocaleString("en-US")} accounts read and evaluated, ${banded.written} states written`,

@@ -120,6 +120,40 @@ describe("trigger index on DynamoDB Local", () => {
   });
 });
 
+describe("band writes", () => {
+  it("keep a stored band that lies inside the new one, and replace one that does not", async () => {
+    const { store, drop } = await freshStore();
+    drops.push(drop);
+    const band = (low: string | null, high: string | null) => [{ accountId: "b-1", asset: "BTC", low, high }];
+    const triggeredAt = async (price: string) =>
+      (await store.triggeredAccountIds("BTC", price, price)).includes("b-1");
+    await store.putBands(band("100", "200"));
+    expect([await triggeredAt("95"), await triggeredAt("150"), await triggeredAt("205")]).toEqual([
+      true,
+      false,
+      true,
+    ]);
+    // Wider: the stored [100, 200] stays (inside it), so 95 and 205 still trigger.
+    await store.putBands(band("90", "210"));
+    expect([await triggeredAt("95"), await triggeredAt("205")]).toEqual([true, true]);
+    // Not inside: replaced, so 105 now triggers and 95 still does.
+    await store.putBands(band("110", "190"));
+    expect([await triggeredAt("105"), await triggeredAt("150"), await triggeredAt("195")]).toEqual([
+      true,
+      false,
+      true,
+    ]);
+    // Partly overlapping [120, 250] is not inside [110, 190]: replaced.
+    await store.putBands(band("120", "250"));
+    expect([await triggeredAt("115"), await triggeredAt("200")]).toEqual([true, false]);
+    // No band: always written, every price triggers; and a band after it is written too.
+    await store.putBands(band(null, null));
+    expect(await triggeredAt("150")).toBe(true);
+    await store.putBands(band("100", "200"));
+    expect(await triggeredAt("150")).toBe(false);
+  });
+});
+
 describe("the sweep", () => {
   it("pages through every account, recomputes it and rewrites its bands, then expires due calls and reports stale prices", async () => {
     const { store, drop } = await freshStore();

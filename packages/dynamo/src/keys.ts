@@ -67,9 +67,13 @@ export const keys = {
     gsi1sk: `${new Date(createdAtMs).toISOString()}#${id}`,
   }),
   /** Open episodes sorted by deadline, so the expiry job reads only the due ones. */
+  /**
+   * An open episode, as a sparse index entry on the account's risk-state item (gsi2): the expiry
+   * job reads the due ones in deadline order, and the state write carries no extra item.
+   */
   openEpisode: (deadlineMs: number, accountId: string) => ({
-    pk: "OPEN_EPISODES",
-    sk: `${String(deadlineMs).padStart(15, "0")}#${accountId}`,
+    gsi2pk: "OPEN_EPISODES",
+    gsi2sk: `${String(deadlineMs).padStart(15, "0")}#${accountId}`,
   }),
   params: { pk: "PARAMS", sk: "CURRENT" },
   report: (kind: string, createdAtMs: number, id: string) => ({

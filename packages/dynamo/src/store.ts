@@ -184,15 +184,34 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     return shards.flat().map((item) => item.accountId as string);
   }
 
+  /**
+   * Writes each band unless the stored one already lies inside it: a band inside the latest
+   * evaluation's band is as safe (any moves within the stored bands stay within the evaluation's),
+   * only more eager, and reads cost Local a fraction of GSI-indexed writes. Unbanded entries and
+   * new "no band" entries are always written.
+   */
   async putBands(bands: readonly StoredBand[]): Promise<void> {
-    await this.batchPut(
-      bands.map((b) => ({
-        ...keys.exposure(b.asset, b.accountId),
-        ...keys.band(b.asset, b.accountId, b.low, b.high),
-        type: "exposure",
-        accountId: b.accountId,
-      })),
+    const items = bands.map((b) => ({
+      ...keys.exposure(b.asset, b.accountId),
+      ...keys.band(b.asset, b.accountId, b.low, b.high),
+      type: "exposure",
+      accountId: b.accountId,
+    }));
+    const stored = new Map(
+      (await this.batchGet(items.map(({ pk, sk }) => ({ pk, sk })))).map((item) => [
+        `${item.pk} ${item.sk}`,
+        item,
+      ]),
     );
+    const inside = (old: Item | undefined, next: (typeof items)[number]) =>
+      old !== undefined &&
+      old.gsi1sk !== "~" &&
+      old.gsi2sk !== "!" &&
+      next.gsi1sk !== "~" &&
+      next.gsi2sk !== "!" &&
+      (old.gsi1sk as string) >= next.gsi1sk &&
+      (old.gsi2sk as string) <= next.gsi2sk;
+    await this.batchPut(items.filter((item) => !inside(stored.get(`${item.pk} ${item.sk}`), item)));
   }
 
   async triggeredAccountIds(asset: string, lowest: string, highest: string): Promise<string[]> {
@@ -319,6 +338,10 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
           TableName: this.tableName,
           Item: {
             ...keys.riskState(state.accountId),
+            // Indexed while its episode is open and not yet expired (the expiry job's read).
+            ...(state.episode && !state.episode.expiredNotified
+              ? keys.openEpisode(state.episode.deadlineMs, state.accountId)
+              : {}),
             type: "risk-state",
             accountId: state.accountId,
             state,
@@ -342,26 +365,6 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
         }),
       ),
     ];
-    // Keep the open-episode marker in step with the episode, so the expiry job reads only live ones.
-    const wasOpen = previous?.episode && !previous.episode.expiredNotified ? previous.episode : null;
-    const isOpen = state.episode && !state.episode.expiredNotified ? state.episode : null;
-    if (wasOpen && wasOpen.id !== isOpen?.id) {
-      transactItems.push({
-        Delete: { TableName: this.tableName, Key: keys.openEpisode(wasOpen.deadlineMs, state.accountId) },
-      });
-    }
-    if (isOpen && isOpen.id !== wasOpen?.id) {
-      transactItems.push({
-        Put: {
-          TableName: this.tableName,
-          Item: {
-            ...keys.openEpisode(isOpen.deadlineMs, state.accountId),
-            type: "open-episode",
-            accountId: state.accountId,
-          },
-        },
-      });
-    }
     try {
       await this.documents.send(new TransactWriteCommand({ TransactItems: transactItems }));
     } catch (error) {
@@ -372,13 +375,30 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
   }
 
   async dueEpisodes(nowMs: number): Promise<string[]> {
-    const items = await this.queryAll("OPEN_EPISODES", { upTo: `${String(nowMs).padStart(15, "0")}#\uffff` });
-    const ids = [...new Set(items.map((item) => item.accountId as string))];
-    const states = await this.getRiskStates(ids);
-    return ids.filter((id) => {
-      const episode = states.get(id)?.episode;
-      return episode && !episode.expiredNotified && episode.deadlineMs <= nowMs;
-    });
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const response = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: "gsi2",
+          KeyConditionExpression: "gsi2pk = :pk AND gsi2sk <= :upTo",
+          ExpressionAttributeValues: {
+            ":pk": keys.openEpisode(0, "").gsi2pk,
+            ":upTo": `${String(nowMs).padStart(15, "0")}#\uffff`,
+          },
+          Limit: QUERY_PAGE,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of response.Items ?? []) {
+        const episode = (item.state as StoredRiskState).episode;
+        if (episode && !episode.expiredNotified && episode.deadlineMs <= nowMs)
+          ids.push(item.accountId as string);
+      }
+      start = response.LastEvaluatedKey;
+    } while (start);
+    return ids;
   }
 
   async getParams(): Promise<RiskParamsDocument | null> {
