@@ -154,6 +154,36 @@ describe("band writes", () => {
   });
 });
 
+describe("unbanded accounts", () => {
+  const account = (id: string) =>
+    Account.parse({
+      id,
+      venue: "v",
+      collateral: { USDC: "1000" },
+      positions: [
+        { instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" },
+      ],
+    });
+  const banded = (id: string) =>
+    ["BTC", "USDC"].map((asset) => ({ accountId: id, asset, low: "1", high: "1000000" }));
+
+  it.each([
+    ["from the index (few unbanded in the book)", 20],
+    ["item by item (a fresh import: more than the index read is worth)", 700],
+  ])("are found %s", async (_, size) => {
+    const { store, drop } = await freshStore();
+    drops.push(drop);
+    const book = Array.from({ length: size }, (_, i) => account(`u-${i}`));
+    await store.putAccounts(book);
+    const page = book.slice(0, 10);
+    // Half the page gets bands on both assets, one more account on one asset only.
+    await store.putBands(page.slice(0, 5).flatMap((a) => banded(a.id)));
+    await store.putBands([{ accountId: "u-5", asset: "BTC", low: "1", high: "1000000" }]);
+    const unbanded = await store.unbandedAccountIds(page);
+    expect([...unbanded].sort()).toEqual(["u-5", "u-6", "u-7", "u-8", "u-9"]);
+  });
+});
+
 describe("the sweep", () => {
   it("pages through every account, recomputes it and rewrites its bands, then expires due calls and reports stale prices", async () => {
     const { store, drop } = await freshStore();

@@ -248,7 +248,49 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     return [...new Set(found.flat())];
   }
 
+  /**
+   * Of these accounts, those with a "no band" entry. Usually few in the whole book, so they are
+   * read from the index ("~" low edges, per asset and shard) rather than item by item; when there
+   * are many (a fresh import), it falls back to reading the page's exposure items.
+   */
   async unbandedAccountIds(accounts: readonly Account[]): Promise<Set<string>> {
+    const ids = new Set(accounts.map((a) => a.id));
+    const assets = [...new Set(accounts.flatMap(exposureAssets))];
+    const cap = Math.max(1_000, 2 * accounts.length);
+    let seen = 0;
+    const unbanded = new Set<string>();
+    const queries = assets.flatMap((asset) =>
+      Array.from({ length: EXPOSURE_SHARDS }, (_, shard) => keys.bandLowPartition(asset, shard)),
+    );
+    let overflow = false;
+    await Promise.all(
+      queries.map(async (partition) => {
+        let start: Record<string, unknown> | undefined;
+        do {
+          const response = await this.documents.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: "gsi1",
+              KeyConditionExpression: "gsi1pk = :pk AND gsi1sk = :none",
+              ExpressionAttributeValues: { ":pk": partition, ":none": "~" },
+              ProjectionExpression: "accountId",
+              Limit: QUERY_PAGE,
+              ExclusiveStartKey: start,
+            }),
+          );
+          for (const item of response.Items ?? [])
+            if (ids.has(item.accountId as string)) unbanded.add(item.accountId as string);
+          seen += response.Items?.length ?? 0;
+          overflow ||= seen > cap;
+          start = overflow ? undefined : response.LastEvaluatedKey;
+        } while (start);
+      }),
+    );
+    if (overflow) return this.unbandedByItems(accounts);
+    return unbanded;
+  }
+
+  private async unbandedByItems(accounts: readonly Account[]): Promise<Set<string>> {
     const items = await this.batchGet(
       accounts.flatMap((account) => exposureAssets(account).map((asset) => keys.exposure(asset, account.id))),
     );
