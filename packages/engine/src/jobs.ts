@@ -589,7 +589,20 @@ export async function sweepAccounts(
     staleAssets: [],
     pageSize,
   };
-  for await (const page of deps.store.scanAccounts(pageSize)) {
+  // The next page is read while this one is evaluated and written (two pages held at most).
+  const pages = deps.store.scanAccounts(pageSize)[Symbol.asyncIterator]();
+  const prefetch = () => {
+    const next = pages.next();
+    // Observed by the await below; if this page's work throws first, the read must not go unhandled.
+    next.catch(() => {});
+    return next;
+  };
+  let upcoming = prefetch();
+  for (;;) {
+    const current = await upcoming;
+    if (current.done) break;
+    upcoming = prefetch();
+    const page = current.value;
     const accounts = new Map(page.map((a) => [a.id, a]));
     const unbanded = await deps.store.unbandedAccountIds(page);
     const step = await recomputeAccounts([...accounts.keys()], deps, {
