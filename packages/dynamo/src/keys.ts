@@ -66,7 +66,6 @@ export const keys = {
     gsi1pk: `VENUE#${venue}#NOTIFICATIONS`,
     gsi1sk: `${new Date(createdAtMs).toISOString()}#${id}`,
   }),
-  /** Open episodes sorted by deadline, so the expiry job reads only the due ones. */
   /**
    * An open episode, as a sparse index entry on the account's risk-state item (gsi2): the expiry
    * job reads the due ones in deadline order, and the state write carries no extra item.
