@@ -3,7 +3,8 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApi, hashKey, openApiDocument } from "@backing/api";
-import { folderReportStore } from "@backing/reports";
+import { runExposureJob } from "@backing/engine";
+import { exposureRendering, folderReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, runCli } from "../helpers/cli.ts";
@@ -17,6 +18,7 @@ let fresh: Awaited<ReturnType<typeof freshStore>>;
 let api: ReturnType<typeof createApi>;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 const keys: Record<string, string> = {};
+let reportDir: string;
 
 type Init = { method?: string; body?: unknown; key?: string | null; type?: string };
 async function call(path: string, init: Init = {}) {
@@ -54,12 +56,13 @@ const accountBody = (usdc = "1000") => ({
 
 beforeAll(async () => {
   fresh = await freshStore();
+  reportDir = await mkdtemp(join(tmpdir(), "backing-api-"));
   receiver = await startReceiver({ secrets: () => [] });
   api = createApi({
     store: fresh.store,
     now: Date.now,
     delivery: deliveryEnvironment({ allowLoopback: true }),
-    reports: folderReportStore(await mkdtemp(join(tmpdir(), "backing-api-"))),
+    reports: folderReportStore(reportDir),
     adminKeyHashes: [hashKey(ADMIN)],
   });
   for (const venue of ["venue-a", "venue-b"]) {
@@ -107,7 +110,7 @@ describe("HTTP API: authentication", () => {
       (await call("/v1/keys", { method: "POST", key, body: { venue: "venue-b", label: "x" } })).status,
     ).toBe(403);
     expect((await call("/v1/params", { method: "PUT", key, body: {} })).status).toBe(403);
-    expect((await call("/v1/reports/exposure/latest", { key })).status).toBe(403);
+    expect((await call("/v1/reports/stress/latest", { key })).status).toBe(403);
   });
 });
 
@@ -281,6 +284,51 @@ describe("HTTP API: what-if", () => {
     expect(cli.code).toBe(0);
     expect(response.status).toBe(200);
     expect(response.json).toEqual(JSON.parse(cli.stdout));
+  });
+});
+
+describe("HTTP API: reports", () => {
+  it("gives a venue key its own venue's exposure report only; stress and the book-wide files stay with operators", async () => {
+    const job = await runExposureJob({
+      store: fresh.store,
+      now: Date.now,
+      reports: folderReportStore(reportDir),
+      rendering: exposureRendering,
+    });
+    const byVenue = new Map<string, string[]>();
+    for await (const page of fresh.store.scanAccounts(100))
+      for (const a of page) byVenue.set(a.venue, [...(byVenue.get(a.venue) ?? []), a.id]);
+    const own = byVenue.get("venue-a") as string[];
+    const others = byVenue.get("venue-b") as string[];
+    expect(own.length).toBeGreaterThan(0);
+    expect(others.length).toBeGreaterThan(0);
+
+    const latest = await call("/v1/reports/exposure/latest", { key: keys["venue-a"] });
+    expect(latest.status).toBe(200);
+    expect(latest.json).toMatchObject({
+      id: job.reportId,
+      venue: "venue-a",
+      summary: { accounts: own.length },
+    });
+    const json = await call(`/v1/reports/exposure/${job.reportId}?format=json`, { key: keys["venue-a"] });
+    expect(json.json.accounts).toBe(own.length);
+    const html = await call(`/v1/reports/exposure/${job.reportId}?format=html`, { key: keys["venue-a"] });
+    expect(html.type).toContain("text/html");
+    for (const id of others) {
+      expect(json.text).not.toContain(`"${id}"`);
+      expect(html.text).not.toContain(`>${id}<`);
+    }
+    // The book-wide accounts table and stress reports are the operators'.
+    expect(
+      (await call(`/v1/reports/exposure/${job.reportId}?format=csv&file=accounts`, { key: keys["venue-a"] }))
+        .status,
+    ).toBe(404);
+    expect((await call("/v1/reports/stress/latest", { key: keys["venue-a"] })).status).toBe(403);
+    const admin = await call(`/v1/reports/exposure/${job.reportId}?format=json`);
+    expect(admin.json.accounts).toBe(job.accounts);
+    expect(
+      (await call(`/v1/reports/exposure/${job.reportId}?format=csv&file=accounts`)).text.trim().split("\n"),
+    ).toHaveLength(job.accounts + 1);
   });
 });
 

@@ -116,6 +116,11 @@ describe("scheduled exposure job over the stored book (DynamoDB Local)", () => {
     );
     const accountsCsv = await readFile(first.locations["accounts.csv"] as string, "utf8");
     expect(accountsCsv.trim().split("\n")).toHaveLength(121);
+    const scanOrder = accountsCsv
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((line) => line.split(",")[0] as string);
     expect(first.report.changes).toBeNull();
 
     const summary = await store.latestReportSummary("exposure");
@@ -126,6 +131,30 @@ describe("scheduled exposure job over the stored book (DynamoDB Local)", () => {
     });
     const ready = (await store.listNotifications()).filter((n) => n.type === "report.exposure.ready");
     expect(ready.map((n) => n.venue).sort()).toEqual(["venue-a", "venue-b", "venue-c"]);
+    // Each venue's webhook points at a report of its own accounts only: equal to the pure report
+    // of those accounts, with no other venue's account anywhere in it.
+    for (const notification of ready) {
+      const { data } = notification.payload as unknown as {
+        data: { location: string; summary: { accounts: number } };
+      };
+      // In the order the job read them (the accounts table's): 50-digit sums can differ in their
+      // last digit by order, and a total exactly on an 8-decimal boundary then rounds differently.
+      const own = scanOrder.flatMap((id) => {
+        const account = book.find((a) => a.id === id);
+        return account && account.venue === notification.venue ? [account] : [];
+      });
+      expect(data.location).toContain(`/venues/${notification.venue}-`);
+      const html = await readFile(data.location, "utf8");
+      const json = ExposureReport.parse(
+        JSON.parse(await readFile(data.location.replace(/exposure\.html$/, "exposure.json"), "utf8")),
+      );
+      expect(exactPart(json)).toEqual(exactPart(pureReport(own, PRICES, FIRST, null).report));
+      expect(data.summary.accounts).toBe(own.length);
+      for (const other of book.filter((a) => a.venue !== notification.venue).slice(0, 20)) {
+        expect(html).not.toContain(`>${other.id}<`);
+        expect(JSON.stringify(json)).not.toContain(`"${other.id}"`);
+      }
+    }
 
     // A day later, after a crash: changes since the first report, computed from its accounts.csv.
     await setPrices(store, CRASH, SECOND);

@@ -32,6 +32,7 @@ import {
   replayParked,
   rotateSecret,
   type TaskQueue,
+  venueReportFile,
   type WebhookDeps,
   type WebhookEndpoint,
   type WebhookStore,
@@ -371,16 +372,43 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     return kind;
   };
 
+  /** Venue keys read exposure reports only, and only their venue's own report inside each. */
+  const reportAccess = (principal: Principal, kind: ReportSummary["kind"]) => {
+    if (principal.venue !== null && kind !== "exposure")
+      throw new ApiProblem(
+        403,
+        "Forbidden",
+        "stress reports cover the whole book: operators (admin keys) only",
+      );
+    return principal.venue;
+  };
+
   app.get("/v1/reports/:kind/latest", async (c) => {
-    requireAdmin(c.get("principal"));
-    const summary = await deps.store.latestReportSummary(reportKind(c.req.param("kind")));
-    if (!summary) throw notFound(`${c.req.param("kind")} report yet`);
-    return c.json(summary);
+    const kind = reportKind(c.req.param("kind"));
+    const venue = reportAccess(c.get("principal"), kind);
+    const summary = await deps.store.latestReportSummary(kind);
+    if (!summary) throw notFound(`${kind} report yet`);
+    if (venue === null) return c.json(summary);
+    const own = await deps.reports.read(kind, summary.id, venueReportFile(venue, "exposure.json"));
+    if (own === null) throw notFound(`exposure report of venue ${venue} yet`);
+    const report = JSON.parse(own) as { accounts: number; accountsByStatus: unknown; totals: unknown };
+    return c.json({
+      kind,
+      id: summary.id,
+      asOf: summary.asOf,
+      createdAtMs: summary.createdAtMs,
+      venue,
+      summary: {
+        accounts: report.accounts,
+        accountsByStatus: report.accountsByStatus,
+        totals: report.totals,
+      },
+    });
   });
 
   app.get("/v1/reports/:kind/:id", async (c) => {
-    requireAdmin(c.get("principal"));
     const kind = reportKind(c.req.param("kind"));
+    const venue = reportAccess(c.get("principal"), kind);
     const id = c.req.param("id");
     if (!/^[A-Za-z0-9_.-]+$/.test(id)) throw notFound(`report ${id}`);
     const format = c.req.query("format") ?? "json";
@@ -407,7 +435,12 @@ export function createApi(deps: ApiDeps): Hono<Env> {
               : "json, html, or csv with ?file=<table> (summary, assets, …)",
         },
       ]);
-    const content = await deps.reports.read(kind, id, name);
+    // A venue reads the files of its own report (no book-wide accounts table).
+    const content = await deps.reports.read(
+      kind,
+      id,
+      venue !== null && name ? venueReportFile(venue, name) : name,
+    );
     if (content === null) throw notFound(`${kind} report ${id}${name ? ` (${name})` : ""}`);
     const types: Record<string, string> = {
       json: "application/json",

@@ -95,12 +95,15 @@ const ROUTES: Record<string, Record<string, Operation>> = {
     },
   },
   "/v1/reports/{kind}/latest": {
-    get: { summary: "The latest exposure or stress report's summary", admin: true },
+    get: {
+      summary:
+        "The latest report's summary: book-wide for operators; a venue key gets its own venue's exposure report",
+    },
   },
   "/v1/reports/{kind}/{id}": {
     get: {
-      summary: "A report: exposure as json, html or csv (?file=<table>); stress as json",
-      admin: true,
+      summary:
+        "A report: exposure as json, html or csv (?file=<table>), a venue key its own venue's; stress (operators) as json",
       query: ["format", "file"],
     },
   },

@@ -11,7 +11,7 @@ import {
   valueString,
   ZERO,
 } from "./decimal.ts";
-import { evaluateAccount, liquidationString } from "./evaluate.ts";
+import { type AccountEvaluation, evaluateAccount, liquidationString } from "./evaluate.ts";
 import type { LiquidationSolution } from "./liquidation.ts";
 import { yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
@@ -315,12 +315,20 @@ export class ExposureAggregator {
 
   /** Adds accounts; returns their rows for the `accounts` table. */
   add(books: readonly AccountBook[]): ExposureAccountRow[] {
-    return books.map((book) => this.addAccount(book));
+    return books.map((book) => this.addEvaluated(book, this.evaluate(book)));
   }
 
-  private addAccount(book: AccountBook): ExposureAccountRow {
+  /** The account's evaluation at this aggregator's market and params (what `add` runs). */
+  evaluate(book: AccountBook): AccountEvaluation {
+    return evaluateAccount(book, this.market, this.params);
+  }
+
+  /**
+   * Adds an account already evaluated at the same market and params: one evaluation can feed
+   * several aggregators (the book's and its venue's).
+   */
+  addEvaluated(book: AccountBook, evaluation: AccountEvaluation): ExposureAccountRow {
     const { market, params } = this;
-    const evaluation = evaluateAccount(book, market, params);
     const { risk, status } = evaluation;
     this.accountCount++;
     this.byStatus[status]++;

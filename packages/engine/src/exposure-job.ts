@@ -39,6 +39,16 @@ export interface ExposureJobResult {
 export const ACCOUNTS_FILE = "accounts.csv";
 
 /**
+ * Where a venue's own exposure report files go inside the report: `venues/<slug>/<name>`. The slug
+ * keeps the venue id's safe characters and adds a hash, so no venue id can name another path.
+ */
+export function venueReportFile(venue: string, name: string): string {
+  const slug = venue.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40);
+  const hash = createHash("sha256").update(venue).digest("hex").slice(0, 8);
+  return `venues/${slug}-${hash}/${name}`;
+}
+
+/**
  * The scheduled exposure report over the stored book (DESIGN §3.9): pages through the accounts
  * (bounded memory: one page, the aggregates, and the previous report's status and equity per
  * account for "changes since previous"), streams the accounts table to the report store as it
@@ -70,18 +80,35 @@ export async function runExposureJob(
       previous = { asOf: previousSummary.asOf, accounts: deps.rendering.parseAccounts(text) };
   }
 
+  // One evaluation per account feeds the book's aggregator and its venue's: each venue gets a
+  // report of its own accounts only (what its webhook points at and its API key can read).
   const aggregator = new ExposureAggregator(market, params, previous);
-  const venues = new Set<string>();
+  const byVenue = new Map<string, ExposureAggregator>();
   let accounts = 0;
   let invalidAccounts = 0;
+  const invalidByVenue = new Map<string, number>();
   async function* accountTable(): AsyncIterable<string> {
     yield deps.rendering.accountsHeader;
     for await (const page of deps.store.scanAccounts(pageSize)) {
       const { books, invalid } = parseBooks(page, snapshot, nowMs, params, volatility);
       invalidAccounts += invalid.length;
-      for (const book of books) venues.add(book.venue);
+      const venueOf = new Map(page.map((a) => [a.id, a.venue]));
+      for (const { accountId } of invalid) {
+        const venue = venueOf.get(accountId) as string;
+        invalidByVenue.set(venue, (invalidByVenue.get(venue) ?? 0) + 1);
+      }
       accounts += books.length;
-      yield deps.rendering.accountRows(aggregator.add(books));
+      const rows = books.map((book) => {
+        const evaluation = aggregator.evaluate(book);
+        let venue = byVenue.get(book.venue);
+        if (!venue) {
+          venue = new ExposureAggregator(market, params, previous);
+          byVenue.set(book.venue, venue);
+        }
+        venue.addEvaluated(book, evaluation);
+        return aggregator.addEvaluated(book, evaluation);
+      });
+      yield deps.rendering.accountRows(rows);
       options.onProgress?.(accounts);
     }
   }
@@ -91,20 +118,34 @@ export async function runExposureJob(
   for (const [name, content] of Object.entries(deps.rendering.files(report))) {
     locations[name] = await deps.reports.write("exposure", reportId, [content], name);
   }
+  const venueReports = new Map<string, { report: ExposureReport; locations: Record<string, string> }>();
+  for (const [venue, venueAggregator] of [...byVenue].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const venueReport = venueAggregator.report(asOf);
+    const venueLocations: Record<string, string> = {};
+    for (const [name, content] of Object.entries(deps.rendering.files(venueReport)))
+      venueLocations[name] = await deps.reports.write(
+        "exposure",
+        reportId,
+        [content],
+        venueReportFile(venue, name),
+      );
+    venueReports.set(venue, { report: venueReport, locations: venueLocations });
+  }
 
-  const summary = {
+  const summaryOf = (of: ExposureReport, files: Record<string, string>, invalid: number) => ({
     paramsVersion: params.version,
-    accounts,
-    invalidAccounts,
-    accountsByStatus: report.accountsByStatus,
-    totals: report.totals,
+    accounts: of.accounts,
+    invalidAccounts: invalid,
+    accountsByStatus: of.accountsByStatus,
+    totals: of.totals,
     cascadeWarnings: Object.fromEntries(
-      Object.entries(report.assets).flatMap(([asset, a]) =>
+      Object.entries(of.assets).flatMap(([asset, a]) =>
         a.cascadeWarnings.length ? [[asset, a.cascadeWarnings]] : [],
       ),
     ),
-    files: locations,
-  };
+    files,
+  });
+  const summary = { ...summaryOf(report, locations, invalidAccounts), accounts };
   await deps.store.putReportSummary({
     kind: "exposure",
     id: reportId,
@@ -113,12 +154,14 @@ export async function runExposureJob(
     location: locations["exposure.json"] ?? locations[ACCOUNTS_FILE] ?? "",
     summary,
   });
-  const notifications = reportReadyNotifications("report.exposure.ready", reportId, venues, {
-    asOf,
-    createdAtMs: nowMs,
-    location: locations["exposure.html"] ?? locations["exposure.json"] ?? "",
-    summary,
-  });
+  const notifications = [...venueReports].flatMap(([venue, { report: venueReport, locations: files }]) =>
+    reportReadyNotifications("report.exposure.ready", reportId, [venue], {
+      asOf,
+      createdAtMs: nowMs,
+      location: files["exposure.html"] ?? files["exposure.json"] ?? "",
+      summary: summaryOf(venueReport, files, invalidByVenue.get(venue) ?? 0),
+    }),
+  );
   await deps.store.putNotifications(notifications);
   return { reportId, locations, accounts, invalidAccounts, notifications: notifications.length, report };
 }
