@@ -56,7 +56,8 @@ function exposureWithVenues() {
   let bytes = 0;
   let asOf = "";
   for (const page of pages()) {
-    const book = (aggregator ??= new ExposureAggregator(page.market, page.params));
+    aggregator ??= new ExposureAggregator(page.market, page.params);
+    const book = aggregator;
     asOf = page.asOf;
     const rows = page.accounts.map((account) => {
       const evaluation = book.evaluate(account);
