@@ -130,22 +130,55 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     await Promise.all(Array.from({ length: Math.min(BATCH_WRITES_IN_FLIGHT, all.length) }, worker));
   }
 
-  private async queryAll(partitionKey: string, extra: Partial<{ upTo: string }> = {}): Promise<Item[]> {
-    const items: Item[] = [];
+  /**
+   * Every page of a Query on the table (pk/sk) or an index (gsi1pk/gsi1sk, gsi2pk/gsi2sk): the
+   * partition, optionally a condition on the sort key, optionally a projection; pages of
+   * QUERY_PAGE items (or fewer, up to `limit` items in all).
+   */
+  private async *queryPages(query: {
+    index?: "gsi1" | "gsi2";
+    partition: string;
+    sort?: { op: "<" | "<=" | "=" | ">" | "begins_with"; value: string };
+    projection?: string;
+    limit?: number;
+  }): AsyncIterable<Item[]> {
+    const [pk, sk] = query.index ? [`${query.index}pk`, `${query.index}sk`] : ["pk", "sk"];
+    const sort = query.sort
+      ? query.sort.op === "begins_with"
+        ? ` AND begins_with(${sk}, :sk)`
+        : ` AND ${sk} ${query.sort.op} :sk`
+      : "";
+    let remaining = query.limit ?? Number.POSITIVE_INFINITY;
     let start: Record<string, unknown> | undefined;
     do {
       const response = await this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: extra.upTo ? "pk = :pk AND sk <= :upTo" : "pk = :pk",
-          ExpressionAttributeValues: { ":pk": partitionKey, ...(extra.upTo ? { ":upTo": extra.upTo } : {}) },
-          Limit: QUERY_PAGE,
+          ...(query.index ? { IndexName: query.index } : {}),
+          KeyConditionExpression: `${pk} = :pk${sort}`,
+          ExpressionAttributeValues: {
+            ":pk": query.partition,
+            ...(query.sort ? { ":sk": query.sort.value } : {}),
+          },
+          ...(query.projection ? { ProjectionExpression: query.projection } : {}),
+          Limit: Math.min(QUERY_PAGE, remaining),
           ExclusiveStartKey: start,
         }),
       );
-      items.push(...(response.Items ?? []));
+      const items = response.Items ?? [];
+      remaining -= items.length;
+      yield items;
       start = response.LastEvaluatedKey;
-    } while (start);
+    } while (start && remaining > 0);
+  }
+
+  private async queryAll(partition: string, extra: Partial<{ upTo: string }> = {}): Promise<Item[]> {
+    const items: Item[] = [];
+    for await (const page of this.queryPages({
+      partition,
+      ...(extra.upTo ? { sort: { op: "<=" as const, value: extra.upTo } } : {}),
+    }))
+      items.push(...page);
     return items;
   }
 
@@ -215,24 +248,15 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
   }
 
   async triggeredAccountIds(asset: string, lowest: string, highest: string): Promise<string[]> {
-    const query = async (index: "gsi1" | "gsi2", partition: string, condition: string, value: string) => {
+    const query = async (index: "gsi1" | "gsi2", partition: string, op: "<" | ">", value: string) => {
       const ids: string[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const response = await this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: index,
-            KeyConditionExpression: `${index}pk = :pk AND ${index}sk ${condition} :price`,
-            ExpressionAttributeValues: { ":pk": partition, ":price": value },
-            ProjectionExpression: "accountId",
-            Limit: QUERY_PAGE,
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of response.Items ?? []) ids.push(item.accountId as string);
-        start = response.LastEvaluatedKey;
-      } while (start);
+      for await (const page of this.queryPages({
+        index,
+        partition,
+        sort: { op, value },
+        projection: "accountId",
+      }))
+        for (const item of page) ids.push(item.accountId as string);
       return ids;
     };
     const low = sortablePrice(lowest);
@@ -265,25 +289,19 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     let overflow = false;
     await Promise.all(
       queries.map(async (partition) => {
-        let start: Record<string, unknown> | undefined;
-        do {
-          const response = await this.documents.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: "gsi1",
-              KeyConditionExpression: "gsi1pk = :pk AND gsi1sk = :none",
-              ExpressionAttributeValues: { ":pk": partition, ":none": "~" },
-              ProjectionExpression: "accountId",
-              Limit: QUERY_PAGE,
-              ExclusiveStartKey: start,
-            }),
-          );
-          for (const item of response.Items ?? [])
+        const pages = this.queryPages({
+          index: "gsi1",
+          partition,
+          sort: { op: "=", value: "~" },
+          projection: "accountId",
+        });
+        for await (const page of pages) {
+          for (const item of page)
             if (ids.has(item.accountId as string)) unbanded.add(item.accountId as string);
-          seen += response.Items?.length ?? 0;
+          seen += page.length;
           overflow ||= seen > cap;
-          start = overflow ? undefined : response.LastEvaluatedKey;
-        } while (start);
+          if (overflow) break;
+        }
       }),
     );
     if (overflow) return this.unbandedByItems(accounts);
@@ -418,28 +436,17 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
 
   async dueEpisodes(nowMs: number): Promise<string[]> {
     const ids: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const response = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: "gsi2",
-          KeyConditionExpression: "gsi2pk = :pk AND gsi2sk <= :upTo",
-          ExpressionAttributeValues: {
-            ":pk": keys.openEpisode(0, "").gsi2pk,
-            ":upTo": `${String(nowMs).padStart(15, "0")}#\uffff`,
-          },
-          Limit: QUERY_PAGE,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of response.Items ?? []) {
+    const pages = this.queryPages({
+      index: "gsi2",
+      partition: keys.openEpisode(0, "").gsi2pk,
+      sort: { op: "<=", value: `${String(nowMs).padStart(15, "0")}#\uffff` },
+    });
+    for await (const page of pages)
+      for (const item of page) {
         const episode = (item.state as StoredRiskState).episode;
         if (episode && !episode.expiredNotified && episode.deadlineMs <= nowMs)
           ids.push(item.accountId as string);
       }
-      start = response.LastEvaluatedKey;
-    } while (start);
     return ids;
   }
 
@@ -627,19 +634,11 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
         for (const item of items) endpoints.push(item.endpoint as WebhookEndpoint);
       return endpoints;
     }
-    let start: Record<string, unknown> | undefined;
-    do {
-      const response = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :sk)",
-          ExpressionAttributeValues: { ":pk": keys.endpoint(venue, "").pk, ":sk": "ENDPOINT#" },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of response.Items ?? []) endpoints.push(item.endpoint as WebhookEndpoint);
-      start = response.LastEvaluatedKey;
-    } while (start);
+    const pages = this.queryPages({
+      partition: keys.endpoint(venue, "").pk,
+      sort: { op: "begins_with", value: "ENDPOINT#" },
+    });
+    for await (const page of pages) for (const item of page) endpoints.push(item.endpoint as WebhookEndpoint);
     return endpoints;
   }
 
@@ -711,21 +710,13 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
 
   private async deliveryIndexQuery(state: "DUE" | "FAILED", upTo: string | null, limit: number) {
     const deliveries: DeliveryRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const response = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: "gsi1",
-          KeyConditionExpression: upTo ? "gsi1pk = :pk AND gsi1sk <= :upTo" : "gsi1pk = :pk",
-          ExpressionAttributeValues: { ":pk": `DELIVERIES#${state}`, ...(upTo ? { ":upTo": upTo } : {}) },
-          Limit: Math.min(QUERY_PAGE, limit - deliveries.length),
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of response.Items ?? []) deliveries.push(item.delivery as DeliveryRecord);
-      start = response.LastEvaluatedKey;
-    } while (start && deliveries.length < limit);
+    const pages = this.queryPages({
+      index: "gsi1",
+      partition: `DELIVERIES#${state}`,
+      ...(upTo ? { sort: { op: "<=" as const, value: upTo } } : {}),
+      limit,
+    });
+    for await (const page of pages) for (const item of page) deliveries.push(item.delivery as DeliveryRecord);
     return deliveries;
   }
 
