@@ -34,6 +34,12 @@ export function sortablePrice(value: string, rounding: "up" | "down" | "exact" =
 
 export const keys = {
   account: (id: string) => ({ pk: `ACCOUNT#${id}`, sk: "BOOK" }),
+  /**
+   * Every account document is also in gsi2 under `ACCOUNTS#<shard>` (sparse: only account items),
+   * so whole-book jobs read accounts by Query instead of scanning every item of the table.
+   */
+  accountIndex: (id: string) => ({ gsi2pk: `ACCOUNTS#${shardOf(id)}`, gsi2sk: id }),
+  accountsPartition: (shard: number) => `ACCOUNTS#${shard}`,
   riskState: (id: string) => ({ pk: `ACCOUNT#${id}`, sk: "RISK" }),
   exposure: (asset: string, accountId: string) => ({
     pk: `EXPOSURE#${asset}#${shardOf(accountId)}`,

@@ -141,6 +141,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     sort?: { op: "<" | "<=" | "=" | ">" | "begins_with"; value: string };
     projection?: string;
     limit?: number;
+    pageSize?: number;
   }): AsyncIterable<Item[]> {
     const [pk, sk] = query.index ? [`${query.index}pk`, `${query.index}sk`] : ["pk", "sk"];
     const sort = query.sort
@@ -161,7 +162,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
             ...(query.sort ? { ":sk": query.sort.value } : {}),
           },
           ...(query.projection ? { ProjectionExpression: query.projection } : {}),
-          Limit: Math.min(QUERY_PAGE, remaining),
+          Limit: Math.min(query.pageSize ?? QUERY_PAGE, remaining),
           ExclusiveStartKey: start,
         }),
       );
@@ -185,7 +186,13 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
   async putAccounts(accounts: Account[]): Promise<void> {
     const items: Item[] = [];
     for (const account of accounts) {
-      items.push({ ...keys.account(account.id), type: "account", account, version: 1 });
+      items.push({
+        ...keys.account(account.id),
+        ...keys.accountIndex(account.id),
+        type: "account",
+        account,
+        version: 1,
+      });
       // No band yet: the first tick on any of its assets evaluates it.
       for (const asset of exposureAssets(account))
         items.push({
@@ -482,7 +489,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     return response.Item ? (JSON.parse(response.Item.document as string) as RiskParamsDocument) : null;
   }
 
-  /** Pages of the items of one type, by Scan (whole-table work: the stress job, test listings). */
+  /** Pages of the items of one type, by Scan (small listings: notifications in tests, all endpoints). */
   private async *scanType(type: string, pageSize?: number): AsyncIterable<Item[]> {
     let start: Record<string, unknown> | undefined;
     do {
@@ -501,9 +508,15 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     } while (start);
   }
 
+  /** The whole book a page at a time, shard after shard of the sparse account index (no Scan). */
   async *scanAccounts(pageSize: number): AsyncIterable<Account[]> {
-    for await (const items of this.scanType("account", pageSize))
-      yield items.map((item) => item.account as Account);
+    for (let shard = 0; shard < EXPOSURE_SHARDS; shard++)
+      for await (const page of this.queryPages({
+        index: "gsi2",
+        partition: keys.accountsPartition(shard),
+        pageSize,
+      }))
+        if (page.length > 0) yield page.map((item) => item.account as Account);
   }
 
   async putReportSummary(summary: ReportSummary): Promise<void> {
