@@ -42,6 +42,7 @@ const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
 const QUERY_PAGE = 500;
 const BATCH_WRITES_IN_FLIGHT = 4;
+const BATCH_GETS_IN_FLIGHT = 4;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (attempt: number) => sleep(Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random() / 2));
@@ -87,19 +88,25 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     private readonly tableName: string,
   ) {}
 
+  /** BatchGet in chunks of 100, a few in flight at once, retrying unprocessed keys with backoff. */
   private async batchGet(keyList: Item[]): Promise<Item[]> {
     const items: Item[] = [];
-    for (const chunk of chunks(keyList, BATCH_GET_LIMIT)) {
-      let pending: Item[] = chunk;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        const response = await this.documents.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
-        );
-        items.push(...(response.Responses?.[this.tableName] ?? []));
-        pending = (response.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
-        if (pending.length > 0) await backoff(attempt);
+    const all = chunks(keyList, BATCH_GET_LIMIT);
+    let next = 0;
+    const worker = async () => {
+      while (next < all.length) {
+        let pending = all[next++] as Item[];
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          const response = await this.documents.send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+          );
+          items.push(...(response.Responses?.[this.tableName] ?? []));
+          pending = (response.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
+          if (pending.length > 0) await backoff(attempt);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_GETS_IN_FLIGHT, all.length) }, worker));
     return items;
   }
 
