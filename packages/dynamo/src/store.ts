@@ -287,22 +287,25 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
   }
 
   /**
-   * Of these accounts, those with a "no band" entry. Usually few in the whole book, so they are
-   * read from the index ("~" low edges, per asset and shard) rather than item by item; when there
-   * are many (a fresh import), it falls back to reading the page's exposure items.
+   * Of these accounts, those with a "no band" entry: from the index's no-band entries when there
+   * are few in the whole book, else by reading the accounts' exposure items (a fresh import).
    */
   async unbandedAccountIds(accounts: readonly Account[]): Promise<Set<string>> {
-    const ids = new Set(accounts.map((a) => a.id));
     const assets = [...new Set(accounts.flatMap(exposureAssets))];
-    const cap = Math.max(1_000, 2 * accounts.length);
-    let seen = 0;
+    const all = await this.allUnbandedAccountIds(assets, Math.max(1_000, 2 * accounts.length));
+    if (!all) return this.unbandedByItems(accounts);
+    return new Set(accounts.filter((a) => all.has(a.id)).map((a) => a.id));
+  }
+
+  async allUnbandedAccountIds(assets: readonly string[], limit: number): Promise<Set<string> | null> {
     const unbanded = new Set<string>();
-    const queries = assets.flatMap((asset) =>
+    let seen = 0;
+    let overflow = false;
+    const partitions = assets.flatMap((asset) =>
       Array.from({ length: EXPOSURE_SHARDS }, (_, shard) => keys.bandLowPartition(asset, shard)),
     );
-    let overflow = false;
     await Promise.all(
-      queries.map(async (partition) => {
+      partitions.map(async (partition) => {
         const pages = this.queryPages({
           index: "gsi1",
           partition,
@@ -310,16 +313,14 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
           projection: "accountId",
         });
         for await (const page of pages) {
-          for (const item of page)
-            if (ids.has(item.accountId as string)) unbanded.add(item.accountId as string);
+          for (const item of page) unbanded.add(item.accountId as string);
           seen += page.length;
-          overflow ||= seen > cap;
+          overflow ||= seen > limit;
           if (overflow) break;
         }
       }),
     );
-    if (overflow) return this.unbandedByItems(accounts);
-    return unbanded;
+    return overflow ? null : unbanded;
   }
 
   private async unbandedByItems(accounts: readonly Account[]): Promise<Set<string>> {

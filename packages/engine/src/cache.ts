@@ -64,6 +64,12 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
         for (const [, map] of bands) if (map.get(account.id)?.low === null) ids.add(account.id);
       return ids;
     },
+    async allUnbandedAccountIds(assets: readonly string[], limit: number) {
+      if (!options.ownsBook) return store.allUnbandedAccountIds(assets, limit);
+      const ids = new Set<string>();
+      for (const asset of assets) for (const [id, band] of bandsOf(asset)) if (band.low === null) ids.add(id);
+      return ids;
+    },
     async triggeredAccountIds(asset: string, lowest: string, highest: string) {
       if (!options.ownsBook) return store.triggeredAccountIds(asset, lowest, highest);
       const low = new Decimal(lowest);

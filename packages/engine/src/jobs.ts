@@ -281,6 +281,10 @@ export async function recomputeAccounts(
     accounts?: Map<string, Account>;
     /** The latest prices, when the caller has just read them (a tick). */
     prices?: Map<string, PriceRecord>;
+    /** The params, when the caller has read them (a sweep reads them once). */
+    params?: RiskParams;
+    /** The accounts' stored states, when the caller has read them (the sweep, ahead of time). */
+    states?: Map<string, StoredRiskState>;
   } = {},
 ): Promise<RecomputeResult> {
   // By account: a conflict retry recomputes an account, and its last bands are the ones to keep.
@@ -292,7 +296,7 @@ export async function recomputeAccounts(
     );
   };
   const nowMs = deps.now();
-  const params = await currentParams(deps.store);
+  const params = options.params ?? (await currentParams(deps.store));
   const guards = priceGuardParams(params);
   const records = options.prices ?? (await deps.store.getPrices());
   const snapshot = snapshotOf(records);
@@ -315,7 +319,7 @@ export async function recomputeAccounts(
     invalid,
     conflictsRetried: 0,
   };
-  const states = await deps.store.getRiskStates(books.map((b) => b.id));
+  const states = options.states ?? (await deps.store.getRiskStates(books.map((b) => b.id)));
   const staleAssets = staleAssetsOf(snapshot, nowMs, guards.maxPriceAgeSeconds);
   // Accounts that cannot be evaluated keep no band: every tick on their assets looks at them again.
   if (options.bands)
@@ -565,6 +569,9 @@ export interface SweepResult extends RecomputeResult {
   pageSize: number;
 }
 
+/** Beyond this many no-band entries in the book (a fresh import), the sweep asks page by page. */
+const UNBANDED_SNAPSHOT_LIMIT = 100_000;
+
 /**
  * The safety net of the trigger index (DESIGN §3.7; cron every minute in AWS): every stored account,
  * a page at a time (bounded memory at any book size), recomputed; the bands of those whose state
@@ -589,10 +596,21 @@ export async function sweepAccounts(
     staleAssets: [],
     pageSize,
   };
-  // The next page is read while this one is evaluated and written (two pages held at most).
+  // Read once for the whole sweep: the params, and the accounts with no band written.
+  const params = await currentParams(deps.store);
+  const pricedAssets = [...(await deps.store.getPrices()).keys()];
+  const unbandedInBook = await deps.store.allUnbandedAccountIds(pricedAssets, UNBANDED_SNAPSHOT_LIMIT);
+  // The next page and its states are read while this one is evaluated and written (two pages
+  // held at most). A state read early is safe: every state write is conditional on its version.
   const pages = deps.store.scanAccounts(pageSize)[Symbol.asyncIterator]();
   const prefetch = () => {
-    const next = pages.next();
+    const next = pages
+      .next()
+      .then(async (read) =>
+        read.done
+          ? null
+          : { page: read.value, states: await deps.store.getRiskStates(read.value.map((a) => a.id)) },
+      );
     // Observed by the await below; if this page's work throws first, the read must not go unhandled.
     next.catch(() => {});
     return next;
@@ -600,15 +618,19 @@ export async function sweepAccounts(
   let upcoming = prefetch();
   for (;;) {
     const current = await upcoming;
-    if (current.done) break;
+    if (!current) break;
     upcoming = prefetch();
-    const page = current.value;
+    const { page, states } = current;
     const accounts = new Map(page.map((a) => [a.id, a]));
-    const unbanded = await deps.store.unbandedAccountIds(page);
+    const unbanded = unbandedInBook
+      ? new Set(page.filter((a) => unbandedInBook.has(a.id)).map((a) => a.id))
+      : await deps.store.unbandedAccountIds(page);
     const step = await recomputeAccounts([...accounts.keys()], deps, {
       bands: "changed",
       accounts,
       unbanded,
+      params,
+      states,
     });
     result.accounts += page.length;
     result.evaluated += step.evaluated;
@@ -622,7 +644,7 @@ export async function sweepAccounts(
     options.onProgress?.(result.accounts);
   }
   result.expired = await expireCalls(deps);
-  const guards = priceGuardParams(await currentParams(deps.store));
+  const guards = priceGuardParams(params);
   result.staleAssets = [
     ...staleAssetsOf(snapshotOf(await deps.store.getPrices()), deps.now(), guards.maxPriceAgeSeconds),
   ].sort();

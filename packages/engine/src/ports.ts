@@ -137,6 +137,12 @@ export interface EngineStore {
   triggeredAccountIds(asset: string, lowest: string, highest: string): Promise<string[]>;
   /** Of these accounts, those with no band on one of their assets (never evaluated, or held). */
   unbandedAccountIds(accounts: readonly Account[]): Promise<Set<string>>;
+  /**
+   * Every account with a "no band" entry on one of these assets, or null when there are more
+   * than `limit` entries (then ask page by page). A snapshot: only efficiency depends on it being
+   * current, since an unbanded entry is recomputed on every move anyway.
+   */
+  allUnbandedAccountIds(assets: readonly string[], limit: number): Promise<Set<string> | null>;
   getPrices(): Promise<Map<string, PriceRecord>>;
   /**
    * Records `update.eventId` as seen and, atomically, makes `update` the asset's latest price
