@@ -150,6 +150,17 @@ describe("price events → recompute → transactional outbox (DynamoDB Local)",
     expect(await types()).toEqual(["a-1:margin.call"]);
   });
 
+  it("a recompute from an older snapshot (a sweep page that began before a tick) never overwrites the newer state", async () => {
+    await store.putAccounts([account("a-1")]);
+    await tick(0, "20000");
+    const before = await store.getPrices(); // read by a slow worker before the crash
+    await tick(1, "19100"); // margin.call at the newer prices
+    const slow = await recomputeAccounts(["a-1"], deps(), { prices: before });
+    expect(slow).toMatchObject({ supersededByNewer: 1, written: 0 });
+    expect((await store.getRiskStates(["a-1"])).get("a-1")?.status).toBe("MARGIN_CALL");
+    expect(await types()).toEqual(["a-1:margin.call"]);
+  });
+
   it("a price oscillating inside the cure buffer emits one call and no flapping", async () => {
     await store.putAccounts([account("a-1")]);
     await tick(0, "20000");

@@ -179,6 +179,8 @@ export interface RecomputeResult {
   skippedStale: number;
   invalid: { accountId: string; message: string }[];
   conflictsRetried: number;
+  /** Accounts left as stored because a concurrent recompute had evaluated them at newer prices. */
+  supersededByNewer: number;
 }
 
 export function snapshotOf(records: Map<string, PriceRecord>): PriceSnapshot {
@@ -301,6 +303,10 @@ export async function recomputeAccounts(
   const records = options.prices ?? (await deps.store.getPrices());
   const snapshot = snapshotOf(records);
   await deps.store.putSnapshot(snapshot);
+  // Each asset's latest price only moves forward in time (ingest refuses older events), so the sum
+  // of the snapshot's price times grows with every accepted price: a state computed from a later
+  // snapshot is never overwritten from an earlier one.
+  const snapshotOrder = Object.values(snapshot.prices).reduce((sum, p) => sum + p.timestampMs, 0);
   const stored =
     options.accounts ??
     new Map([...(await deps.store.getAccounts(accountIds))].map(([id, s]) => [id, s.account]));
@@ -318,6 +324,7 @@ export async function recomputeAccounts(
     skippedStale: 0,
     invalid,
     conflictsRetried: 0,
+    supersededByNewer: 0,
   };
   const states = options.states ?? (await deps.store.getRiskStates(books.map((b) => b.id)));
   const staleAssets = staleAssetsOf(snapshot, nowMs, guards.maxPriceAgeSeconds);
@@ -349,6 +356,11 @@ export async function recomputeAccounts(
     for (let attempt = 0; attempt < 5; attempt++) {
       // An account never written is HEALTHY with no episode: only a change from that is stored.
       const previous = states.get(book.id) ?? null;
+      // A concurrent recompute (a tick during a sweep page) already stored a newer evaluation.
+      if ((previous?.snapshotOrder ?? 0) > snapshotOrder) {
+        result.supersededByNewer++;
+        return;
+      }
       const before: StatusState = previous ? { status: previous.status, episode: previous.episode } : HEALTHY;
       const totals = marginTotals(book, market, params);
       const status = nextStatus(before.status, totals, params);
@@ -380,6 +392,7 @@ export async function recomputeAccounts(
         paramsVersion: params.version,
         snapshotId: snapshot.id,
         evaluatedAtMs: nowMs,
+        snapshotOrder,
         version: (previous?.version ?? 0) + 1,
         evidence: {
           asOf: new Date(nowMs).toISOString(),
@@ -553,6 +566,7 @@ export async function processPriceEvents(
     skippedStale: 0,
     invalid: [],
     conflictsRetried: 0,
+    supersededByNewer: 0,
   };
   const recompute = options.defer?.(triggered)
     ? empty
@@ -592,6 +606,7 @@ export async function sweepAccounts(
     skippedStale: 0,
     invalid: [],
     conflictsRetried: 0,
+    supersededByNewer: 0,
     expired: 0,
     staleAssets: [],
     pageSize,
@@ -637,6 +652,7 @@ export async function sweepAccounts(
     result.written += step.written;
     result.skippedStale += step.skippedStale;
     result.conflictsRetried += step.conflictsRetried;
+    result.supersededByNewer += step.supersededByNewer;
     result.invalid.push(...step.invalid);
     for (const [type, n] of Object.entries(step.notifications))
       result.notifications[type as NotificationType] =

@@ -41,6 +41,8 @@ export interface StoredRiskState {
   paramsVersion: string;
   snapshotId: string;
   evaluatedAtMs: number;
+  /** The sum of the evaluated snapshot's price times: orders evaluations (absent on older states). */
+  snapshotOrder?: number;
   /** Optimistic concurrency: every write is conditional on the version it read. */
   version: number;
   /** Everything the evaluation behind these figures read, so `backing explain` can re-run it exactly. */
