@@ -201,6 +201,17 @@ function notificationId(accountId: string, version: number, type: NotificationTy
   return `ntf_${createHash("sha256").update(`${accountId}\u0000${version}\u0000${type}`).digest("hex").slice(0, 32)}`;
 }
 
+/** A recompute that evaluated nothing: the start of every tally. */
+const noRecompute = (): RecomputeResult => ({
+  evaluated: 0,
+  written: 0,
+  notifications: {},
+  skippedStale: 0,
+  invalid: [],
+  conflictsRetried: 0,
+  supersededByNewer: 0,
+});
+
 /** A snapshot's prices as a portfolio document gives them (no timestamps). */
 export const snapshotPrices = (snapshot: PriceSnapshot) =>
   Object.fromEntries(Object.entries(snapshot.prices).map(([a, p]) => [a, { index: p.index, mark: p.mark }]));
@@ -317,15 +328,8 @@ export async function recomputeAccounts(
     params,
     deps.volatility ?? {},
   );
-  const result: RecomputeResult = {
-    evaluated: 0,
-    written: 0,
-    notifications: {},
-    skippedStale: 0,
-    invalid,
-    conflictsRetried: 0,
-    supersededByNewer: 0,
-  };
+  const result: RecomputeResult = { ...noRecompute(), invalid };
+
   const states = options.states ?? (await deps.store.getRiskStates(books.map((b) => b.id)));
   const staleAssets = staleAssetsOf(snapshot, nowMs, guards.maxPriceAgeSeconds);
   // Accounts that cannot be evaluated keep no band: every tick on their assets looks at them again.
@@ -559,17 +563,8 @@ export async function processPriceEvents(
     for (const id of found) ids.add(id);
   }
   const triggered = [...ids];
-  const empty: RecomputeResult = {
-    evaluated: 0,
-    written: 0,
-    notifications: {},
-    skippedStale: 0,
-    invalid: [],
-    conflictsRetried: 0,
-    supersededByNewer: 0,
-  };
   const recompute = options.defer?.(triggered)
-    ? empty
+    ? noRecompute()
     : await recomputeAccounts(triggered, deps, { bands: mode === "bands", ...(prices ? { prices } : {}) });
   return { ingest, recompute, triggered: ids.size };
 }
@@ -600,13 +595,7 @@ export async function sweepAccounts(
   const pageSize = options.pageSize ?? 500;
   const result: SweepResult = {
     accounts: 0,
-    evaluated: 0,
-    written: 0,
-    notifications: {},
-    skippedStale: 0,
-    invalid: [],
-    conflictsRetried: 0,
-    supersededByNewer: 0,
+    ...noRecompute(),
     expired: 0,
     staleAssets: [],
     pageSize,
