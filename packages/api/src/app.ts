@@ -12,7 +12,6 @@ import {
 } from "@backing/contracts";
 import { DEFAULT_RISK_PARAMS, evaluatePortfolio, PortfolioInputError, parsePortfolio } from "@backing/core";
 import {
-  type AccountRisk,
   type ApiStore,
   accountRisk,
   deliveryStatusOf,
@@ -232,8 +231,8 @@ export function createApi(deps: ApiDeps): Hono<Env> {
   });
 
   app.get("/v1/accounts/:id/risk", async (c) => {
-    await ownAccount(c.get("principal"), c.req.param("id"));
-    return c.json((await accountRisk(engine, c.req.param("id"))) as AccountRisk);
+    const { account } = await ownAccount(c.get("principal"), c.req.param("id"));
+    return c.json(await accountRisk(engine, account));
   });
 
   app.post("/v1/accounts/import", async (c) => {
@@ -319,8 +318,8 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     const body = (await jsonBody(c)) as Record<string, unknown>;
     if (body && typeof body === "object" && "accountId" in body) {
       const whatIf = parseBody(StoredWhatIf, body);
-      await ownAccount(principal, whatIf.accountId);
-      const risk = (await accountRisk(engine, whatIf.accountId, whatIf.prices)) as AccountRisk;
+      const { account } = await ownAccount(principal, whatIf.accountId);
+      const risk = await accountRisk(engine, account, whatIf.prices);
       return c.json({
         asOf: risk.current.asOf,
         paramsVersion: risk.current.paramsVersion,

@@ -1,4 +1,4 @@
-import type { AccountResult } from "@backing/contracts";
+import type { Account, AccountResult } from "@backing/contracts";
 import { evaluatePortfolio, parsePortfolio } from "@backing/core";
 import { currentParams, type EngineDeps, snapshotOf, snapshotPrices } from "./jobs.ts";
 import type { StoredRiskState } from "./ports.ts";
@@ -16,16 +16,15 @@ export interface AccountRisk {
 }
 
 /**
- * A stored account's risk: its stored state, and an evaluation at the latest accepted prices and
+ * A stored account's risk (the caller has read the account document): its stored state, and an evaluation at the latest accepted prices and
  * the current params, optionally with some prices replaced (a what-if). Writes nothing.
  */
 export async function accountRisk(
   deps: EngineDeps,
-  accountId: string,
+  account: Account,
   replacements: Record<string, { index: string; mark?: string | undefined }> = {},
-): Promise<AccountRisk | null> {
-  const stored = (await deps.store.getAccounts([accountId])).get(accountId);
-  if (!stored) return null;
+): Promise<AccountRisk> {
+  const accountId = account.id;
   const [params, records, states] = await Promise.all([
     currentParams(deps.store),
     deps.store.getPrices(),
@@ -39,7 +38,7 @@ export async function accountRisk(
   };
   const asOf = new Date(deps.now()).toISOString();
   const portfolio = parsePortfolio(
-    { asOf, prices, volatility: deps.volatility ?? {}, accounts: [stored.account] },
+    { asOf, prices, volatility: deps.volatility ?? {}, accounts: [account] },
     params.document,
   );
   const [result] = evaluatePortfolio(portfolio, { explain: true }).accounts;
