@@ -33,6 +33,15 @@ export const CUM_LIQ_MOVES: readonly string[] = [
 /** Depeg sensitivity moves (reference §3.6 item 3: −1%, −5%, −13%, USDC's SVB low). */
 export const DEPEG_MOVES: readonly string[] = ["-0.01", "-0.05", "-0.13"];
 const DEPEG_FACTORS = DEPEG_MOVES.map((move) => ONE.plus(move));
+
+/**
+ * Book-wide sums are kept at 200 significant digits. Per-account figures can carry 50 (requirement
+ * divisions truncate there), so a 50-digit running sum would round its last digit differently
+ * by account order, and a total on an 8-decimal boundary would print differently. At 200 digits
+ * the sums are exact, so the report does not depend on the order accounts arrive in.
+ */
+const Wide = Decimal.clone({ precision: 200 });
+const WIDE_ZERO: Decimal = new Wide(0);
 /** Stablecoins and liquid staking tokens: collateral whose risk is a depeg, not a market move. */
 export const DEPEG_ASSETS: ReadonlySet<string> = new Set(["USDC", "USDT", "DAI", "stETH", "wstETH"]);
 /** A liquid staking token is wrong-way collateral behind a long in the asset it stakes. */
@@ -119,8 +128,8 @@ const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id 
  * (reference §3.3). Exact: only the final divisions round, at 50 digits.
  */
 class ConcentrationAccumulator {
-  private total = ZERO;
-  private sumOfSquares = ZERO;
+  private total = WIDE_ZERO;
+  private sumOfSquares = WIDE_ZERO;
   private readonly top = new TopK<Decimal>(20, (a, b) => b.comparedTo(a));
   add(x: Decimal): void {
     if (x.isZero()) return;
@@ -258,12 +267,12 @@ export class ExposureAggregator {
     LIQUIDATION: 0,
   };
   private readonly totals = {
-    equity: ZERO,
-    initialMargin: ZERO,
-    maintenanceMargin: ZERO,
-    callAmount: ZERO,
-    collateralRaw: ZERO,
-    collateralAfterHaircut: ZERO,
+    equity: WIDE_ZERO,
+    initialMargin: WIDE_ZERO,
+    maintenanceMargin: WIDE_ZERO,
+    callAmount: WIDE_ZERO,
+    collateralRaw: WIDE_ZERO,
+    collateralAfterHaircut: WIDE_ZERO,
   };
   private accountCount = 0;
   private readonly closest = new TopK<ClosestRow>(
@@ -375,11 +384,11 @@ export class ExposureAggregator {
       let entry = this.collateral.get(balance.asset);
       if (!entry) {
         entry = {
-          amount: ZERO,
-          raw: ZERO,
-          afterHaircut: ZERO,
+          amount: WIDE_ZERO,
+          raw: WIDE_ZERO,
+          afterHaircut: WIDE_ZERO,
           accounts: 0,
-          depegLoss: DEPEG_MOVES.map(() => ZERO),
+          depegLoss: DEPEG_MOVES.map(() => WIDE_ZERO),
         };
         this.collateral.set(balance.asset, entry);
       }
