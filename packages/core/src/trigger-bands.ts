@@ -1,4 +1,4 @@
-import type { MarginTotals } from "./account.ts";
+import type { AccountStatus, MarginTotals } from "./account.ts";
 import type { AccountBook, Market } from "./book.ts";
 import { Decimal, dmax, dmin, ONE, ZERO } from "./decimal.ts";
 import { bracketFor } from "./margin.ts";
@@ -33,13 +33,16 @@ export function sensitiveAssets(book: AccountBook): string[] {
 /**
  * Trigger bands (DESIGN §3.7) from the account's exact totals at this market.
  *
- * Derivation. The status machine (§3.6) reads only the signs of six margins
- *   h_k = E − c_k·R_k,  R ∈ {MM, IM}, c_k ∈ {1, 1 + w} × {1, 1 + cure}
- * (the thresholds of §3.3 and their cure-buffered versions; w = warningBuffer). Let
- * B = min_k |h_k|. If no h_k moves by B or more, no sign changes and the status stays.
+ * Derivation. The status machine (§3.6) keeps the account's status S exactly when equity clears
+ * the threshold below S and stays short of S's cure threshold above it. With w = warningBuffer and
+ * c = 1 + cureBuffer, nextStatus(S, ·) = S exactly when
+ *   h_worse = E − t·R ≥ 0     (t·R: HEALTHY (1 + w)·IM, WARNING IM, MARGIN_CALL MM; LIQUIDATION has none)
+ *   h_cure  = E − c·t·R < 0   (t·R: WARNING (1 + w)·IM, MARGIN_CALL IM, LIQUIDATION MM; HEALTHY has none).
+ * No other threshold can change S. Let B = min(h_worse, −h_cure) over the margins S has. If neither
+ * margin moves by B or more, neither sign changes and the status stays.
  * In the standard model E, IM and MM are sums of per-asset terms (collateral at its index,
- * positions at their underlying's mark), so a joint move changes h_k by Σ_X Δ_X h_k and it is
- * enough that each sensitive asset X changes h_k by less than its share B_X, Σ B_X = B (split in
+ * positions at their underlying's mark), so a joint move changes a margin h by Σ_X Δ_X h and it is
+ * enough that each sensitive asset X changes h by less than its share B_X, Σ B_X ≤ B (split in
  * proportion to the asset's expected dollar move, see below). Per asset X, with
  * |ΔP| ≤ d_X for both its index and mark:
  *   |Δ_X E| ≤ L^E_X·d_X,  L^E_X = Σ_linear |size| + Σ_options(Black-76) |size| + Σ_collateral |amount|·(1 + surcharge on a loan)
@@ -48,36 +51,32 @@ export function sensitiveAssets(book: AccountBook): string[] {
  *   |Δ_X R| ≤ L^R_X·d_X,  L^R_X = Σ_linear |size|·max(1/maxLeverage, mmr) of the current bracket
  *   + Σ_short options |size|·(max(base, floor, maint) + 2)   (the OTM amount and the option mark
  *   each move at most 1 per unit);
- * so d_X = B_X / (L^E_X + c_max·L^R_X), c_max = (1 + w)(1 + cure), shrunk by 1e-6 to stay strictly
- * inside. Linear IM jumps at a bracket edge (notional / maxLeverage changes leverage), so the band
- * also stops strictly inside the current bracket of every perp and future on X.
+ * so d_X = B_X / (L^E_X + f·L^R_X), f the largest requirement factor of S's margins ((1 + w) for
+ * HEALTHY, (1 + w)·c for WARNING, c otherwise), shrunk by 1e-6 to stay strictly inside. Linear IM
+ * jumps at a bracket edge (notional / maxLeverage changes leverage), so the band also stops
+ * strictly inside the current bracket of every perp and future on X.
  * Portfolio-margin accounts, accounts exactly on a threshold (B = 0) and assets whose index and mark
  * differ by more than the band get no band. Time (option theta, expiry, call deadlines) is not a
  * price: the periodic sweep covers it.
+ *
+ * `status` is the status the account holds after this evaluation (what the next one starts from).
  */
 export function triggerBands(
   book: AccountBook,
   market: Market,
   params: RiskParams,
   totals: MarginTotals,
+  status: AccountStatus,
 ): PriceBand[] {
   const assets = sensitiveAssets(book);
   const none = assets.map((asset) => ({ asset, low: null, high: null }));
   if (book.marginMode !== "standard" || assets.length === 0) return none;
-  const { warningBuffer, cureBuffer } = params.status;
-  const { equity, initialMargin, maintenanceMargin } = totals;
-  const factors = [ONE, ONE.plus(warningBuffer)].flatMap((f) => [f, f.times(ONE.plus(cureBuffer))]);
-  const margins = [
-    ...factors.map((c) => equity.minus(maintenanceMargin.times(c))),
-    ...factors.map((c) => equity.minus(initialMargin.times(c))),
-  ];
-  const budget = margins.reduce((least, h) => dmin(least, h.abs()), margins[0]?.abs() ?? ZERO);
-  if (budget.isZero()) return none;
+  const { budget, factor } = statusBudget(status, totals, params);
+  if (!budget.isPositive() || budget.isZero()) return none;
   // The budget goes to the assets in proportion to their expected dollar move (rate × price ×
   // typical relative move): every asset's band is then the same number of "typical moves" wide.
   // Any split whose shares sum to the budget is safe; this one spends it where prices move.
   const quoted = assets.map((asset) => ({ asset, quote: market.quotes.get(asset) }));
-  const cMax = ONE.plus(warningBuffer).times(ONE.plus(cureBuffer));
   const optionRate = dmax(
     dmax(params.options.shortInitialBase, params.options.shortInitialFloor),
     params.options.shortMaintenance,
@@ -116,7 +115,7 @@ export function triggerBands(
       const weight = balance.amount.isNegative() ? ONE.plus(params.liabilitySurcharge) : ONE;
       equityRate = equityRate.plus(balance.amount.abs().times(weight));
     }
-    const rate = equityRate.plus(cMax.times(requirementRate));
+    const rate = equityRate.plus(factor.times(requirementRate));
     const weight = rate.times(dmax(quote.index, quote.mark)).times(typicalMove(asset, params));
     return { quote, rate, weight, floor, ceiling };
   });
@@ -141,6 +140,38 @@ export function triggerBands(
     if (low.isNegative()) low = ZERO;
     return { asset, low, high };
   });
+}
+
+/**
+ * B and f of the derivation above: the smaller of the status's margins (≤ 0 when the totals do not
+ * hold the status, so no band) and the largest requirement factor among them.
+ */
+function statusBudget(status: AccountStatus, totals: MarginTotals, params: RiskParams) {
+  const { equity, initialMargin, maintenanceMargin } = totals;
+  const warning = ONE.plus(params.status.warningBuffer);
+  const cure = ONE.plus(params.status.cureBuffer);
+  // [requirement below S, its factor] and [requirement S must not clear by the cure buffer, its factor].
+  const [worse, better]: [[Decimal, Decimal] | null, [Decimal, Decimal] | null] =
+    status === "HEALTHY"
+      ? [[initialMargin, warning], null]
+      : status === "WARNING"
+        ? [
+            [initialMargin, ONE],
+            [initialMargin, warning.times(cure)],
+          ]
+        : status === "MARGIN_CALL"
+          ? [
+              [maintenanceMargin, ONE],
+              [initialMargin, cure],
+            ]
+          : [null, [maintenanceMargin, cure]];
+  const margins = [
+    ...(worse ? [equity.minus(worse[0].times(worse[1]))] : []),
+    ...(better ? [better[0].times(better[1]).minus(equity)] : []),
+  ];
+  const budget = margins.reduce((least, h) => dmin(least, h));
+  const factor = dmax(worse?.[1] ?? ONE, better?.[1] ?? ONE);
+  return { budget, factor };
 }
 
 const STABLE = new Set(["USDC", "USDT", "DAI"]);

@@ -9,6 +9,7 @@ import {
 } from "@backing/contracts";
 import {
   type AccountBook,
+  type AccountStatus,
   buildRiskParams,
   callAmount,
   DEFAULT_RISK_PARAMS,
@@ -338,10 +339,10 @@ export async function recomputeAccounts(
       const account = stored.get(accountId);
       if (account) noBand(account);
     }
-  const bandsOf = (book: AccountBook, totals: MarginTotals | null) => {
+  const bandsOf = (book: AccountBook, held: { totals: MarginTotals; status: AccountStatus } | null) => {
     if (!options.bands) return;
-    const computed = totals
-      ? triggerBands(book, market, params, totals)
+    const computed = held
+      ? triggerBands(book, market, params, held.totals, held.status)
       : sensitiveAssets(book).map((asset) => ({ asset, low: null, high: null }));
     bands.set(
       book.id,
@@ -382,7 +383,8 @@ export async function recomputeAccounts(
         step.notifications.length > 0;
       // "changed": an account whose state stands keeps its bands (they still hold: the prices are
       // inside them, or a tick would have brought it here); the sweep writes only what changed.
-      if (options.bands === true || changed || options.unbanded?.has(book.id)) bandsOf(book, totals);
+      if (options.bands === true || changed || options.unbanded?.has(book.id))
+        bandsOf(book, { totals, status });
       if (!changed) return;
       const state: StoredRiskState = {
         accountId: book.id,
