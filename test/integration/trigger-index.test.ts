@@ -251,4 +251,77 @@ describe("the sweep", () => {
     expect(later.expired).toBe(2);
     expect(later.staleAssets).toEqual(["BTC", "USDC"]);
   });
+
+  it("the sweep's book read gives every account once, with exactly its own state, whatever its id and page size", async () => {
+    // Ids whose UTF-16 and UTF-8 orders differ (U+E000 and an astral character), ids that are
+    // prefixes of others, and characters below "#": the merge of the account index and the
+    // states must follow DynamoDB's byte order or a state is lost (and a held call never cures).
+    const tricky = [
+      "a",
+      "a!",
+      "a b",
+      "a#",
+      "ab",
+      "é",
+      "日本",
+      "\uE000x",
+      "\u{1D518}",
+      "\u{1D518}a",
+      "Z",
+      "0",
+    ];
+    const ids = [
+      ...tricky,
+      ...Array.from({ length: 40 }, (_, i) => [`\uE000${i}`, `\u{1D518}${i}`]).flat(),
+      ...Array.from({ length: 100 }, (_, i) => `acc-${i}`),
+    ];
+    const { store, drop } = await freshStore();
+    drops.push(drop);
+    await store.putAccounts(
+      ids.map((id) => ({
+        id,
+        venue: "v",
+        marginMode: "standard",
+        collateral: { USDC: "100" },
+        positions: [],
+      })),
+    );
+    const withState = ids.filter((_, i) => i % 3 !== 1);
+    for (const id of withState)
+      await store.writeState({
+        state: {
+          accountId: id,
+          venue: "v",
+          status: "WARNING",
+          episode: null,
+          equity: id.length.toString(),
+          initialMargin: "1",
+          maintenanceMargin: "1",
+          callAmount: "0",
+          paramsVersion: "p",
+          snapshotId: "s",
+          evaluatedAtMs: 0,
+          version: 1,
+        },
+        previous: null,
+        notifications: [],
+      });
+    for (const pageSize of [1, 2, 7, 1_000]) {
+      const seen: string[] = [];
+      const states = new Map<string, string>();
+      for await (const page of store.scanBook(pageSize)) {
+        seen.push(...page.accounts.map((a) => a.id));
+        for (const [id, state] of page.states) {
+          expect(
+            page.accounts.some((a) => a.id === id),
+            `${id}'s state comes with its page`,
+          ).toBe(true);
+          states.set(id, state.accountId);
+        }
+      }
+      expect(seen.sort()).toEqual([...ids].sort());
+      expect([...states.keys()].sort()).toEqual([...withState].sort());
+      expect([...states].every(([id, of]) => id === of)).toBe(true);
+    }
+  });
 });

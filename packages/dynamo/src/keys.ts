@@ -3,10 +3,16 @@
 /** Exposure index items are spread over shards so no asset's partition runs hot (reference §5.2). */
 export const EXPOSURE_SHARDS = 8;
 
-function shardOf(accountId: string): number {
+/**
+ * Accounts (in the account index) and their risk states are spread over more shards: every status
+ * change writes a state, and a crash changes many at once (reference §5.2: ≤ 1,000 WCU/s a partition).
+ */
+export const ACCOUNT_SHARDS = 16;
+
+function shardOf(accountId: string, shards = EXPOSURE_SHARDS): number {
   let hash = 2166136261;
   for (let i = 0; i < accountId.length; i++) hash = Math.imul(hash ^ accountId.charCodeAt(i), 16777619);
-  return (hash >>> 0) % EXPOSURE_SHARDS;
+  return (hash >>> 0) % shards;
 }
 
 const PRICE_DECIMALS = 20;
@@ -38,9 +44,15 @@ export const keys = {
    * Every account document is also in gsi2 under `ACCOUNTS#<shard>` (sparse: only account items),
    * so whole-book jobs read accounts by Query instead of scanning every item of the table.
    */
-  accountIndex: (id: string) => ({ gsi2pk: `ACCOUNTS#${shardOf(id)}`, gsi2sk: id }),
+  accountIndex: (id: string) => ({ gsi2pk: `ACCOUNTS#${shardOf(id, ACCOUNT_SHARDS)}`, gsi2sk: id }),
   accountsPartition: (shard: number) => `ACCOUNTS#${shard}`,
-  riskState: (id: string) => ({ pk: `ACCOUNT#${id}`, sk: "RISK" }),
+  /**
+   * Risk states live in the same shards as the account index, sorted by account id like it: the
+   * sweep reads a shard's accounts and states as two Queries merged by id (no read by key per
+   * account, no index write per state), and a tick still reads a state by key.
+   */
+  riskState: (id: string) => ({ pk: `RISKSTATES#${shardOf(id, ACCOUNT_SHARDS)}`, sk: id }),
+  riskStatesPartition: (shard: number) => `RISKSTATES#${shard}`,
   exposure: (asset: string, accountId: string) => ({
     pk: `EXPOSURE#${asset}#${shardOf(accountId)}`,
     sk: `ACCOUNT#${accountId}`,
@@ -73,12 +85,12 @@ export const keys = {
     gsi1sk: `${new Date(createdAtMs).toISOString()}#${id}`,
   }),
   /**
-   * An open episode, as a sparse index entry on the account's risk-state item (gsi2): the expiry
+   * An open episode, as a sparse index entry on the account's risk-state item (gsi1): the expiry
    * job reads the due ones in deadline order, and the state write carries no extra item.
    */
   openEpisode: (deadlineMs: number, accountId: string) => ({
-    gsi2pk: "OPEN_EPISODES",
-    gsi2sk: `${String(deadlineMs).padStart(15, "0")}#${accountId}`,
+    gsi1pk: "OPEN_EPISODES",
+    gsi1sk: `${String(deadlineMs).padStart(15, "0")}#${accountId}`,
   }),
   params: { pk: "PARAMS", sk: "CURRENT" },
   report: (kind: string, createdAtMs: number, id: string) => ({

@@ -16,6 +16,7 @@ import type { Account, RiskParamsDocument } from "@backing/contracts";
 import {
   type ApiKeyRecord,
   type ApiStore,
+  type BookPage,
   type DeliveryRecord,
   type EngineStore,
   exposureAssets,
@@ -33,7 +34,7 @@ import {
   type WebhookEndpoint,
   type WebhookStore,
 } from "@backing/engine";
-import { EXPOSURE_SHARDS, keys, sortablePrice } from "./keys.ts";
+import { ACCOUNT_SHARDS, EXPOSURE_SHARDS, keys, sortablePrice } from "./keys.ts";
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
@@ -74,6 +75,9 @@ function deliveryItem(d: DeliveryRecord): Item {
         : {};
   return { ...keys.delivery(d.notificationId, d.endpointId), ...index, type: "delivery", delivery: d };
 }
+
+/** DynamoDB orders string keys by their UTF-8 bytes (JavaScript's < compares UTF-16 units). */
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 const isConditionFailure = (error: unknown) => (error as Error).name === "ConditionalCheckFailedException";
 
@@ -452,8 +456,8 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
   async dueEpisodes(nowMs: number): Promise<string[]> {
     const ids: string[] = [];
     const pages = this.queryPages({
-      index: "gsi2",
-      partition: keys.openEpisode(0, "").gsi2pk,
+      index: "gsi1",
+      partition: keys.openEpisode(0, "").gsi1pk,
       sort: { op: "<=", value: `${String(nowMs).padStart(15, "0")}#\uffff` },
     });
     for await (const page of pages)
@@ -518,13 +522,52 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
 
   /** The whole book a page at a time, shard after shard of the sparse account index (no Scan). */
   async *scanAccounts(pageSize: number): AsyncIterable<Account[]> {
-    for (let shard = 0; shard < EXPOSURE_SHARDS; shard++)
+    for (let shard = 0; shard < ACCOUNT_SHARDS; shard++)
       for await (const page of this.queryPages({
         index: "gsi2",
         partition: keys.accountsPartition(shard),
         pageSize,
       }))
         if (page.length > 0) yield page.map((item) => item.account as Account);
+  }
+
+  /**
+   * The whole book with the accounts' risk states, a page of accounts at a time: per shard, the
+   * account index and the shard's states are both sorted by account id, so the states of a page
+   * are the ones up to its last id (a merge join; at most one page of states held ahead).
+   */
+  async *scanBook(pageSize: number): AsyncIterable<BookPage> {
+    for (let shard = 0; shard < ACCOUNT_SHARDS; shard++) {
+      const statePages = this.queryPages({ partition: keys.riskStatesPartition(shard), pageSize })[
+        Symbol.asyncIterator
+      ]();
+      let ahead: Item[] = [];
+      let statesDone = false;
+      for await (const page of this.queryPages({
+        index: "gsi2",
+        partition: keys.accountsPartition(shard),
+        pageSize,
+      })) {
+        if (page.length === 0) continue;
+        const lastId = (page[page.length - 1] as Item).gsi2sk as string;
+        while (
+          !statesDone &&
+          (ahead.length === 0 || byteOrder(ahead[ahead.length - 1]?.sk as string, lastId) < 0)
+        ) {
+          const read = await statePages.next();
+          if (read.done) statesDone = true;
+          else ahead.push(...read.value);
+        }
+        const states = new Map<string, StoredRiskState>();
+        let used = 0;
+        while (used < ahead.length && byteOrder(ahead[used]?.sk as string, lastId) <= 0) {
+          const item = ahead[used++] as Item;
+          states.set(item.accountId as string, item.state as StoredRiskState);
+        }
+        ahead = ahead.slice(used);
+        yield { accounts: page.map((item) => item.account as Account), states };
+      }
+    }
   }
 
   async putReportSummary(summary: ReportSummary): Promise<void> {

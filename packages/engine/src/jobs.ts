@@ -319,9 +319,12 @@ export async function recomputeAccounts(
   // of the snapshot's price times grows with every accepted price: a state computed from a later
   // snapshot is never overwritten from an earlier one.
   const snapshotOrder = Object.values(snapshot.prices).reduce((sum, p) => sum + p.timestampMs, 0);
-  const stored =
+  // The accounts and their states are read together (a tick's two reads, in one round trip's time).
+  const [stored, states] = await Promise.all([
     options.accounts ??
-    new Map([...(await deps.store.getAccounts(accountIds))].map(([id, s]) => [id, s.account]));
+      deps.store.getAccounts(accountIds).then((read) => new Map([...read].map(([id, s]) => [id, s.account]))),
+    options.states ?? deps.store.getRiskStates(accountIds),
+  ]);
   const { market, books, invalid } = parseBooks(
     [...stored.values()],
     snapshot,
@@ -331,7 +334,6 @@ export async function recomputeAccounts(
   );
   const result: RecomputeResult = { ...noRecompute(), invalid };
 
-  const states = options.states ?? (await deps.store.getRiskStates(books.map((b) => b.id)));
   const staleAssets = staleAssetsOf(snapshot, nowMs, guards.maxPriceAgeSeconds);
   // Accounts that cannot be evaluated keep no band: every tick on their assets looks at them again.
   if (options.bands)
@@ -606,17 +608,12 @@ export async function sweepAccounts(
   const params = await currentParams(deps.store);
   const pricedAssets = [...(await deps.store.getPrices()).keys()];
   const unbandedInBook = await deps.store.allUnbandedAccountIds(pricedAssets, UNBANDED_SNAPSHOT_LIMIT);
-  // The next page and its states are read while this one is evaluated and written (two pages
-  // held at most). A state read early is safe: every state write is conditional on its version.
-  const pages = deps.store.scanAccounts(pageSize)[Symbol.asyncIterator]();
+  // The next page (accounts and their states) is read while this one is evaluated and written
+  // (two pages held at most). A state read early is safe: every state write is conditional on its
+  // version.
+  const pages = deps.store.scanBook(pageSize)[Symbol.asyncIterator]();
   const prefetch = () => {
-    const next = pages
-      .next()
-      .then(async (read) =>
-        read.done
-          ? null
-          : { page: read.value, states: await deps.store.getRiskStates(read.value.map((a) => a.id)) },
-      );
+    const next = pages.next().then((read) => (read.done ? null : read.value));
     // Observed by the await below; if this page's work throws first, the read must not go unhandled.
     next.catch(() => {});
     return next;
@@ -626,7 +623,7 @@ export async function sweepAccounts(
     const current = await upcoming;
     if (!current) break;
     upcoming = prefetch();
-    const { page, states } = current;
+    const { accounts: page, states } = current;
     const accounts = new Map(page.map((a) => [a.id, a]));
     const unbanded = unbandedInBook
       ? new Set(page.filter((a) => unbandedInBook.has(a.id)).map((a) => a.id))

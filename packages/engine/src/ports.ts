@@ -167,11 +167,18 @@ export interface EngineStore {
   listNotifications(): Promise<NotificationRecord[]>;
   /** Every stored account, a page at a time (bounded memory for whole-book jobs). */
   scanAccounts(pageSize: number): AsyncIterable<Account[]>;
+  /** Every stored account with its risk state (if it has one), a page of accounts at a time. */
+  scanBook(pageSize: number): AsyncIterable<BookPage>;
   putReportSummary(summary: ReportSummary): Promise<void>;
   /** The most recent stored report summary of a kind (by creation time), or null. */
   latestReportSummary(kind: ReportSummary["kind"]): Promise<ReportSummary | null>;
   /** Outbox items that belong to no state transition (report notifications); idempotent on id. */
   putNotifications(records: NotificationRecord[]): Promise<void>;
+}
+
+export interface BookPage {
+  accounts: Account[];
+  states: Map<string, StoredRiskState>;
 }
 
 /** A state write lost a race: someone else wrote the account's state first. Re-read and redo. */
