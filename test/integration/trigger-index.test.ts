@@ -88,10 +88,10 @@ describe("trigger index on DynamoDB Local", () => {
   it("a tick reads only the accounts whose band it leaves", async () => {
     const { store, drop } = await freshStore();
     drops.push(drop);
-    // 1 BTC long at 20,000 (IM 160, MM 80): the smallest margin is E − 1.2·1.02·IM = E − 195.84; BTC
-    // gets the share 807.84 / (807.84 + 0.002·USDC) of it (weights rate × price × typical move:
-    // 1.0098 × 20,000 × 0.04 and USDC × 1 × 0.002), over its rate 1 + 1.224·0.008 = 1.0098.
-    // a-1 (E = 20,000): 19,804 × 0.953 / 1.0098 ≈ ±18,700. a-2 (E = 300): 104.16 × 0.9993 / 1.0098 ≈ ±103.
+    // 1 BTC long at 20,000 (IM 160, MM 80): HEALTHY changes only below 1.2·IM, so B = E − 192; BTC
+    // gets the share 807.68 / (807.68 + 0.002·USDC) of it (weights rate × price × typical move:
+    // 1.0096 × 20,000 × 0.04 and USDC × 1 × 0.002), over its rate 1 + 1.2·0.008 = 1.0096.
+    // a-1 (E = 20,000): 19,808 × 0.9528 / 1.0096 ≈ ±18,690. a-2 (E = 300): 108 × 0.9993 / 1.0096 ≈ ±107.
     const account = (id: string, usdc: string) =>
       Account.parse({
         id,
@@ -121,36 +121,71 @@ describe("trigger index on DynamoDB Local", () => {
 });
 
 describe("band writes", () => {
-  it("keep a stored band that lies inside the new one, and replace one that does not", async () => {
+  it("the index holds the band written, and reads it back as the tick's range queries see it", async () => {
     const { store, drop } = await freshStore();
     drops.push(drop);
     const band = (low: string | null, high: string | null) => [{ accountId: "b-1", asset: "BTC", low, high }];
     const triggeredAt = async (price: string) =>
       (await store.triggeredAccountIds("BTC", price, price)).includes("b-1");
+    const stored = async () =>
+      (await store.getBands([{ accountId: "b-1", assets: ["BTC", "ETH"] }])).get("b-1");
     await store.putBands(band("100", "200"));
     expect([await triggeredAt("95"), await triggeredAt("150"), await triggeredAt("205")]).toEqual([
       true,
       false,
       true,
     ]);
-    // Wider: the stored [100, 200] stays (inside it), so 95 and 205 still trigger.
-    await store.putBands(band("90", "210"));
-    expect([await triggeredAt("95"), await triggeredAt("205")]).toEqual([true, true]);
-    // Not inside: replaced, so 105 now triggers and 95 still does.
+    expect(await stored()).toEqual([{ accountId: "b-1", asset: "BTC", low: "100", high: "200" }]);
+    // Replaced as written, narrower or wider.
     await store.putBands(band("110", "190"));
     expect([await triggeredAt("105"), await triggeredAt("150"), await triggeredAt("195")]).toEqual([
       true,
       false,
       true,
     ]);
-    // Partly overlapping [120, 250] is not inside [110, 190]: replaced.
-    await store.putBands(band("120", "250"));
-    expect([await triggeredAt("115"), await triggeredAt("200")]).toEqual([true, false]);
-    // No band: always written, every price triggers; and a band after it is written too.
+    await store.putBands(band("90", "210"));
+    expect([await triggeredAt("95"), await triggeredAt("205")]).toEqual([false, false]);
+    // Edges beyond 20 decimals are indexed rounded toward the inside, and read back so.
+    await store.putBands(band("100.000000000000000000001", "199.999999999999999999999"));
+    expect(await stored()).toEqual([
+      { accountId: "b-1", asset: "BTC", low: "100.00000000000000000001", high: "199.99999999999999999999" },
+    ]);
+    // No band: every price triggers.
     await store.putBands(band(null, null));
     expect(await triggeredAt("150")).toBe(true);
-    await store.putBands(band("100", "200"));
-    expect(await triggeredAt("150")).toBe(false);
+    expect(await stored()).toEqual([{ accountId: "b-1", asset: "BTC", low: null, high: null }]);
+  });
+
+  it("a fall reads the longs whose band it leaves and never a healthy short; a rise the other way round", async () => {
+    const { store, drop } = await freshStore();
+    drops.push(drop);
+    // 1 BTC long (l) and 1 BTC short (s) at 20,000 on 400 USDC each (IM 160): HEALTHY, margin
+    // E − 1.2·IM = 208. l loses 1 − 1.2·0.008 = 0.9904 per unit of a fall and nothing on a rise:
+    // its band reaches ≈ 208 × 0.999 / 0.9904 ≈ 210 down (low ≈ 19,790). s loses 1.0096 per unit of
+    // a rise (high ≈ 20,206) and nothing on a fall.
+    const account = (id: string, size: string) =>
+      Account.parse({
+        id,
+        venue: "v",
+        collateral: { USDC: "400" },
+        positions: [{ instrument: "BTC-PERP", type: "perp", underlying: "BTC", size, entryPrice: "20000" }],
+      });
+    await store.putAccounts([account("l", "1"), account("s", "-1")]);
+    const timestamp = new Date(T0).toISOString();
+    await processPriceEvents(
+      [
+        { eventId: "BTC@0", asset: "BTC", index: "20000", timestamp, source: "t" },
+        { eventId: "USDC@0", asset: "USDC", index: "1", timestamp, source: "t" },
+      ],
+      { store, now: () => T0 },
+    );
+    const readAt = async (price: string) => (await store.triggeredAccountIds("BTC", price, price)).sort();
+    expect(await readAt("19850")).toEqual([]);
+    expect(await readAt("19700")).toEqual(["l"]);
+    expect(await readAt("10000")).toEqual(["l"]);
+    expect(await readAt("20150")).toEqual([]);
+    expect(await readAt("20300")).toEqual(["s"]);
+    expect(await readAt("30000")).toEqual(["s"]);
   });
 });
 

@@ -138,47 +138,97 @@ describe("trigger bands", () => {
     expect(skipped / total).toBeGreaterThan(0.2);
   });
 
-  it("a long perp on USDC: the band is the price move that uses up the status's margin, split by expected dollar move", () => {
+  it("no corner of the bands' box changes the status, before and after a move", () => {
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        accountArbitrary("a"),
+        fc.double({ min: 0.85, max: 1.45, noNaN: true }),
+        pathArbitrary.map((path) => path[0] as Record<string, number>),
+        (prices, account, ratio, moves) => {
+          const portfolio = nearThresholds(prices, [{ account, ratio }]);
+          const book = portfolio.accounts[0] as AccountBook;
+          const { params } = portfolio;
+          const totals0 = marginTotals(book, portfolio.market, params);
+          const status0 = nextStatus(null, totals0, params);
+          const bands0 = triggerBands(book, portfolio.market, params, totals0, status0);
+          const market1 = moved(portfolio.market, moves);
+          const totals1 = marginTotals(book, market1, params);
+          const status1 = nextStatus(status0, totals1, params);
+          const bands1 = triggerBands(book, market1, params, totals1, status1);
+          for (const [market, status, bands] of [
+            [portfolio.market, status0, bands0],
+            [market1, status1, bands1],
+          ] as const) {
+            const edges = bands.filter((band) => band.low !== null && band.high !== null);
+            if (edges.length < bands.length) continue;
+            for (let corner = 0; corner < 2 ** edges.length; corner++) {
+              const quotes = new Map(market.quotes);
+              edges.forEach((band, i) => {
+                const edge = (corner >> i) & 1 ? band.high : band.low;
+                if (edge) quotes.set(band.asset, { index: edge, mark: edge });
+              });
+              const totals = marginTotals(book, { ...market, quotes }, params);
+              expect(nextStatus(status, totals, params), `corner ${corner} of ${JSON.stringify(bands)}`).toBe(
+                status,
+              );
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a long perp on USDC: the band reaches down as far as the status's margin allows, and far up", () => {
     // One bracket: IM = P/10, MM = 0.01·P; 1 BTC long at 100,000 on 20,000 USDC: E = 20,000, IM = 10,000.
-    // HEALTHY (w = 0.2, cure = 0.02) changes only below (1 + w)·IM: B = 20,000 − 12,000 = 8,000, f = 1.2.
-    // Rates: BTC 1 + 1.2 × max(1/10, 0.01) = 1.12; USDC 20,000.
-    // Weights (rate × price × typical move): BTC 1.12 × 100,000 × 0.04 (the stress dailyVol) = 4,480;
-    // USDC 20,000 × 1 × 0.002 = 40. Shares: 8,000 × 4,480 / 4,520 and 8,000 × 40 / 4,520.
+    // HEALTHY (w = 0.2) changes only below 1.2·IM: one margin h = E − 1.2·IM, budget 8,000.
+    // Per unit of price h changes at: BTC 1 − 1.2 × 0.1 = 0.88 (it falls only when BTC falls);
+    // USDC in [0, 20,000] (haircut tiers), so up to 20,000 when USDC falls. Neither loses going up.
+    // Weights (loss / budget × price × typical move): BTC 0.88 / 8,000 × 100,000 × 0.04 (the stress
+    // dailyVol) = 0.44; USDC 20,000 / 8,000 × 1 × 0.002 = 0.005. Shares of 8,000: 0.44/0.445, 0.005/0.445.
     const { book, market, params, totals } = onePerp("20000");
     const bands = triggerBands(book, market, params, totals, "HEALTHY");
     const btc = bands.find((b) => b.asset === "BTC");
-    const d = new Decimal(8000).times(4480).div(4520).div("1.12").times("0.999999");
-    expect(btc?.low?.toFixed(6)).toBe(new Decimal(100000).minus(d).toFixed(6));
-    expect(btc?.high?.toFixed(6)).toBe(new Decimal(100000).plus(d).toFixed(6));
-    // 7,929.20 / 1.12 ≈ ±7,080: 7.08% either way, against 4,000 / 1.12 ≈ ±3,571 with an even split.
-    expect(d.round().toNumber()).toBe(7080);
+    const down = new Decimal(8000).times("0.44").div("0.445").div("0.88").times("0.999999");
+    expect(btc?.low?.toFixed(6)).toBe(new Decimal(100000).minus(down).toFixed(6));
+    // 7,910.11 / 0.88 ≈ 8,989: 8.99% down, against ±7,080 with one symmetric rate (1 + 1.2 × 0.1).
+    expect(down.round().toNumber()).toBe(8989);
+    // Nothing is lost going up: the band reaches 10× the price.
+    expect(btc?.high?.toFixed()).toBe("1100000");
     const usdc = bands.find((b) => b.asset === "USDC");
-    const e = new Decimal(8000).times(40).div(4520).div(20000).times("0.999999");
-    expect(usdc?.high?.toFixed(9)).toBe(new Decimal(1).plus(e).toFixed(9));
+    const e = new Decimal(8000).times("0.005").div("0.445").div(20000).times("0.999999");
+    expect(usdc?.low?.toFixed(9)).toBe(new Decimal(1).minus(e).toFixed(9));
+    expect(usdc?.high?.toFixed()).toBe("11");
   });
 
   it("spends only the margins of the status held: the threshold below it and its cure threshold above", () => {
     // 11,000 USDC: E = 11,000, IM = 10,000, MM = 1,000: WARNING (10,000 ≤ E < 12,000).
-    // WARNING worsens below IM (11,000 − 10,000 = 1,000) and cures above 1.2 × 1.02 × IM
-    // (12,240 − 11,000 = 1,240): B = 1,000, f = 1.224. (The other six thresholds, e.g. the cure
-    // threshold of MARGIN_CALL 1.02·IM = 10,200, 800 away, cannot change a WARNING.)
-    // BTC rate 1 + 1.224 × 0.1 = 1.1224, weight 4,489.6; USDC weight 11,000 × 0.002 = 22.
+    // WARNING worsens below IM (h = E − IM = 1,000) and cures above 1.2 × 1.02 × IM
+    // (h = 12,240 − E = 1,240). (The other thresholds, e.g. MARGIN_CALL's cure at 1.02·IM = 10,200,
+    // 800 away, cannot change a WARNING.)
+    // Per unit: BTC lowers E − IM by 1 − 0.1 = 0.9 going down; raises E − 1.224·IM by 1 − 0.1224 = 0.8776
+    // going up (toward the cure). USDC: 11,000 either way. Weights: BTC 100,000 × 0.04 ×
+    // max(0.9/1,000, 0.8776/1,240) = 3.6; USDC 0.002 × max(11,000/1,000, 11,000/1,240) = 0.022.
     const warning = onePerp("11000");
     const btc = triggerBands(warning.book, warning.market, warning.params, warning.totals, "WARNING").find(
       (b) => b.asset === "BTC",
     );
-    const d = new Decimal(1000).times("4489.6").div("4511.6").div("1.1224").times("0.999999");
-    expect(btc?.low?.toFixed(6)).toBe(new Decimal(100000).minus(d).toFixed(6));
-    expect(d.round().toNumber()).toBe(887);
+    const down = new Decimal(1000).times("3.6").div("3.622").div("0.9").times("0.999999");
+    const up = new Decimal(1240).times("3.6").div("3.622").div("0.8776").times("0.999999");
+    expect(btc?.low?.toFixed(6)).toBe(new Decimal(100000).minus(down).toFixed(6));
+    expect(btc?.high?.toFixed(6)).toBe(new Decimal(100000).plus(up).toFixed(6));
+    expect([down.round().toNumber(), up.round().toNumber()]).toEqual([1104, 1404]);
 
-    // 10,100 USDC held in MARGIN_CALL by hysteresis (E ≥ IM, but short of the cure 10,200):
-    // B = min(10,100 − 1,000, 10,200 − 10,100) = 100, f = 1.02: rate 1.102, weights 4,408 and 20.2.
+    // 10,100 USDC held in MARGIN_CALL by hysteresis (E ≥ IM, but short of the cure 1.02·IM = 10,200):
+    // margins E − MM = 9,100 (BTC 0.99 per unit down) and 10,200 − E = 100 (BTC 1 − 0.102 = 0.898
+    // per unit up). Weights: BTC 4,000 × max(0.99/9,100, 0.898/100) = 35.92; USDC 0.002 × 10,100/100 = 0.202.
     const held = onePerp("10100");
-    const up = triggerBands(held.book, held.market, held.params, held.totals, "MARGIN_CALL").find(
+    const cure = triggerBands(held.book, held.market, held.params, held.totals, "MARGIN_CALL").find(
       (b) => b.asset === "BTC",
     );
-    const u = new Decimal(100).times(4408).div("4428.2").div("1.102").times("0.999999");
-    expect(up?.high?.toFixed(6)).toBe(new Decimal(100000).plus(u).toFixed(6));
+    const u = new Decimal(100).times("35.92").div("36.122").div("0.898").times("0.999999");
+    expect(cure?.high?.toFixed(6)).toBe(new Decimal(100000).plus(u).toFixed(6));
 
     // Totals that do not hold the status given (HEALTHY at E < 1.2·IM) get no band.
     expect(

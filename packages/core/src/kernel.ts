@@ -32,7 +32,10 @@ const GUARD = 1e-9;
 /** A Decimal as an integer count of 10^-18, or null when it has more than 18 decimals. */
 function toFixed18(value: Decimal): bigint | null {
   if (value.decimalPlaces() > SCALE) return null;
-  return BigInt(value.times(SCALE_UNIT.toString()).toFixed(0));
+  // By digits, not by multiplying: a book's first evaluation converts every amount, and Decimal
+  // arithmetic was most of that cost.
+  const [whole, fraction = ""] = value.toFixed().split(".");
+  return BigInt(`${whole}${fraction.padEnd(SCALE, "0")}`);
 }
 
 /** toFixed18 for parameters read on every evaluation (the same Decimal objects each time). */
@@ -217,13 +220,14 @@ export function compileBook(book: AccountBook, params: RiskParams): CompiledBook
     let group = linear.get(position.underlying);
     if (!group) {
       const brackets = params.brackets.get(position.underlying) ?? [];
-      const caps = brackets.slice(0, -1).map((b) => b.notionalCap);
+      const caps = compiledCaps(brackets);
+      if (!caps.fixedPoint) fixedPoint = false;
       group = {
         underlying: position.underlying,
         legs: [],
         brackets,
-        capEdges: caps.map((c) => c.toNumber()),
-        exactCaps: caps.map((c) => fixed(c) * SCALE_UNIT),
+        capEdges: caps.edges,
+        exactCaps: caps.exact,
         netSize: 0n,
         cost: 0n,
         byAssignment: new Map(),
@@ -234,6 +238,26 @@ export function compileBook(book: AccountBook, params: RiskParams): CompiledBook
   }
   const compiled: CompiledBook = { params, fixedPoint, collateral, linear: [...linear.values()], options };
   compiledBooks.set(book, compiled);
+  return compiled;
+}
+
+/** A bracket table's caps as floats and exact scaled integers, once per table (params, not books). */
+const compiledCapsCache = new WeakMap<
+  readonly Bracket[],
+  { edges: number[]; exact: bigint[]; fixedPoint: boolean }
+>();
+function compiledCaps(brackets: readonly Bracket[]) {
+  let compiled = compiledCapsCache.get(brackets);
+  if (!compiled) {
+    const caps = brackets.slice(0, -1).map((b) => b.notionalCap);
+    const fixed = caps.map(toFixed18);
+    compiled = {
+      edges: caps.map((c) => c.toNumber()),
+      exact: fixed.map((c) => (c ?? 0n) * SCALE_UNIT),
+      fixedPoint: fixed.every((c) => c !== null),
+    };
+    compiledCapsCache.set(brackets, compiled);
+  }
   return compiled;
 }
 

@@ -17,7 +17,7 @@ export interface PriceBand {
 
 /** Keeps a band strictly inside what the bound allows (never exactly on a threshold). */
 const SAFETY = new Decimal("0.999999");
-/** A band never reaches farther than this multiple of the price (an account with no price risk). */
+/** A band never reaches farther than this multiple of the price (a direction with no price risk). */
 const MAX_REACH = new Decimal(10);
 const DecimalDown = Decimal.clone({ rounding: Decimal.ROUND_DOWN });
 const DecimalUp = Decimal.clone({ rounding: Decimal.ROUND_UP });
@@ -30,6 +30,17 @@ export function sensitiveAssets(book: AccountBook): string[] {
   return [...assets].sort();
 }
 
+/** [least, greatest] of a rate of change per unit of price. */
+type Interval = [Decimal, Decimal];
+
+/** A margin the status needs to keep positive: sign·(E − factor·R) > 0 (≥ 0 for the one below). */
+interface Margin {
+  budget: Decimal;
+  sign: 1 | -1;
+  requirement: "im" | "mm";
+  factor: Decimal;
+}
+
 /**
  * Trigger bands (DESIGN §3.7) from the account's exact totals at this market.
  *
@@ -37,24 +48,27 @@ export function sensitiveAssets(book: AccountBook): string[] {
  * the threshold below S and stays short of S's cure threshold above it. With w = warningBuffer and
  * c = 1 + cureBuffer, nextStatus(S, ·) = S exactly when
  *   h_worse = E − t·R ≥ 0     (t·R: HEALTHY (1 + w)·IM, WARNING IM, MARGIN_CALL MM; LIQUIDATION has none)
- *   h_cure  = E − c·t·R < 0   (t·R: WARNING (1 + w)·IM, MARGIN_CALL IM, LIQUIDATION MM; HEALTHY has none).
- * No other threshold can change S. Let B = min(h_worse, −h_cure) over the margins S has. If neither
- * margin moves by B or more, neither sign changes and the status stays.
+ *   h_cure  = c·t·R − E > 0   (t·R: WARNING (1 + w)·IM, MARGIN_CALL IM, LIQUIDATION MM; HEALTHY has none).
+ * No other threshold can change S. Each margin h_m has the budget B_m = its value now: if it falls
+ * by less than B_m, its sign holds.
  * In the standard model E, IM and MM are sums of per-asset terms (collateral at its index,
- * positions at their underlying's mark), so a joint move changes a margin h by Σ_X Δ_X h and it is
- * enough that each sensitive asset X changes h by less than its share B_X, Σ B_X ≤ B (split in
- * proportion to the asset's expected dollar move, see below). Per asset X, with
- * |ΔP| ≤ d_X for both its index and mark:
- *   |Δ_X E| ≤ L^E_X·d_X,  L^E_X = Σ_linear |size| + Σ_options(Black-76) |size| + Σ_collateral |amount|·(1 + surcharge on a loan)
- *   (haircut tiers are continuous with slope ≤ 1; an option's |delta| ≤ 1, which also bounds its
- *   convexity over the whole band: no gamma term is needed);
- *   |Δ_X R| ≤ L^R_X·d_X,  L^R_X = Σ_linear |size|·max(1/maxLeverage, mmr) of the current bracket
- *   + Σ_short options |size|·(max(base, floor, maint) + 2)   (the OTM amount and the option mark
- *   each move at most 1 per unit);
- * so d_X = B_X / (L^E_X + f·L^R_X), f the largest requirement factor of S's margins ((1 + w) for
- * HEALTHY, (1 + w)·c for WARNING, c otherwise), shrunk by 1e-6 to stay strictly inside. Linear IM
- * jumps at a bracket edge (notional / maxLeverage changes leverage), so the band also stops
- * strictly inside the current bracket of every perp and future on X.
+ * positions at their underlying's mark), so a joint move changes h_m by Σ_X Δ_X h_m, and it is
+ * enough that no asset X lowers h_m by its share B_m·φ_X or more (Σ φ_X = 1). Per asset, while
+ * the price moves within the band, every term changes at a rate (per unit of price) inside:
+ *   E:  a linear position exactly its signed size s; an option priced by Black-76 s·[0, 1] (call)
+ *       or s·[−1, 0] (put), since delta stays in those bounds (which also covers convexity: no gamma
+ *       term is needed); collateral q > 0 within [0, q] (haircut tiers are continuous with weights in
+ *       [0, 1]); a loan q < 0 exactly q·(1 + surcharge);
+ *   IM: a linear position exactly |s|/maxLeverage of its current bracket, MM exactly |s|·mmr; a
+ *       short option within ±|s|·(max(base, floor, maint) + 2) (the OTM amount and the option mark
+ *       each move at most 1 per unit).
+ * So E − f·R changes at a rate in [g_lo, g_hi] (interval arithmetic), and h_m = sign·(E − f·R)
+ * falls, per unit of price, by at most L↓ = max(0, sign·g_hi) on the way down and
+ * L↑ = max(0, −sign·g_lo) on the way up (mean value theorem). The band reaches down
+ * d↓ = min_m B_m·φ_X / L↓_m and up d↑ = min_m B_m·φ_X / L↑_m (10× the price where nothing is lost),
+ * shrunk by 1e-6 to stay strictly inside: a long perp on a HEALTHY account reaches far up, a short
+ * far down. Linear IM jumps at a bracket edge (notional / maxLeverage changes leverage), so the band
+ * also stops strictly inside the current bracket of every perp and future on X.
  * Portfolio-margin accounts, accounts exactly on a threshold (B = 0) and assets whose index and mark
  * differ by more than the band get no band. Time (option theta, expiry, call deadlines) is not a
  * price: the periodic sweep covers it.
@@ -71,107 +85,146 @@ export function triggerBands(
   const assets = sensitiveAssets(book);
   const none = assets.map((asset) => ({ asset, low: null, high: null }));
   if (book.marginMode !== "standard" || assets.length === 0) return none;
-  const { budget, factor } = statusBudget(status, totals, params);
-  if (!budget.isPositive() || budget.isZero()) return none;
-  // The budget goes to the assets in proportion to their expected dollar move (rate × price ×
-  // typical relative move): every asset's band is then the same number of "typical moves" wide.
-  // Any split whose shares sum to the budget is safe; this one spends it where prices move.
-  const quoted = assets.map((asset) => ({ asset, quote: market.quotes.get(asset) }));
-  const optionRate = dmax(
-    dmax(params.options.shortInitialBase, params.options.shortInitialFloor),
-    params.options.shortMaintenance,
-  ).plus(2);
-
-  const sensitivity = quoted.map(({ asset, quote }) => {
+  const margins = statusMargins(status, totals, params);
+  if (margins.some((m) => !m.budget.isPositive() || m.budget.isZero())) return none;
+  const exposures = assets.map((asset) => {
+    const quote = market.quotes.get(asset);
     if (!quote) return null;
-    let equityRate = ZERO;
-    let requirementRate = ZERO;
-    let floor = ZERO;
-    let ceiling: Decimal | null = null;
-    const brackets = params.brackets.get(asset) ?? [];
-    for (const position of book.positions) {
-      if (position.underlying !== asset || position.size.isZero()) continue;
-      const units = position.size.abs();
-      if (position.kind === "linear") {
-        const bracket = bracketFor(brackets, units.times(quote.mark));
-        equityRate = equityRate.plus(units);
-        requirementRate = requirementRate.plus(
-          units.times(dmax(DecimalUp.div(ONE, bracket.maxLeverage), bracket.mmr)),
-        );
-        // Strictly above the previous bracket's cap (where that bracket applies) and at most this cap.
-        const below = brackets[bracket.index - 1];
-        if (below) floor = dmax(floor, DecimalUp.div(below.notionalCap, units).plus("1e-18"));
-        if (bracket.index < brackets.length - 1) {
-          const cap = DecimalDown.div(bracket.notionalCap, units);
-          ceiling = ceiling ? dmin(ceiling, cap) : cap;
-        }
-      } else {
-        if (position.markPrice === null) equityRate = equityRate.plus(units);
-        if (position.size.isNegative()) requirementRate = requirementRate.plus(units.times(optionRate));
-      }
-    }
-    for (const balance of book.collateral) {
-      if (balance.asset !== asset || balance.amount.isZero()) continue;
-      const weight = balance.amount.isNegative() ? ONE.plus(params.liabilitySurcharge) : ONE;
-      equityRate = equityRate.plus(balance.amount.abs().times(weight));
-    }
-    const rate = equityRate.plus(factor.times(requirementRate));
-    const weight = rate.times(dmax(quote.index, quote.mark)).times(typicalMove(asset, params));
-    return { quote, rate, weight, floor, ceiling };
+    const rates = ratesOf(book, asset, quote, params);
+    const losses = margins.map((margin) => lossRates(rates, margin));
+    // The budget goes to the assets in proportion to what a typical move would cost (the largest
+    // share of a budget lost per unit × price × typical relative move): every band is then about
+    // the same number of typical moves wide. Any split whose shares sum to the budget is safe.
+    const perUnit = losses.reduce(
+      (most, loss, m) => dmax(most, dmax(loss.down, loss.up).div((margins[m] as Margin).budget)),
+      ZERO,
+    );
+    const weight = perUnit.times(dmax(quote.index, quote.mark)).times(typicalMove(asset, params));
+    return { quote, rates, losses, weight };
   });
-  const totalWeight = sensitivity.reduce((sum, s) => (s ? sum.plus(s.weight) : sum), ZERO);
+  const totalWeight = exposures.reduce((sum, e) => (e ? sum.plus(e.weight) : sum), ZERO);
 
   return assets.map((asset, i): PriceBand => {
-    const s = sensitivity[i];
-    if (!s) return { asset, low: null, high: null };
-    const { quote, rate, floor, ceiling } = s;
-    const share = totalWeight.isZero()
-      ? budget.div(assets.length)
-      : DecimalDown.div(budget.times(s.weight), totalWeight);
+    const exposure = exposures[i];
+    if (!exposure) return { asset, low: null, high: null };
+    const { quote, rates, losses, weight } = exposure;
     const highest = dmax(quote.index, quote.mark);
     const lowest = dmin(quote.index, quote.mark);
-    const reach = rate.isZero()
-      ? highest.times(MAX_REACH)
-      : dmin(DecimalDown.div(share, rate).times(SAFETY), highest.times(MAX_REACH));
-    let low = dmax(highest.minus(reach), floor);
-    let high = lowest.plus(reach);
-    if (ceiling) high = dmin(high, ceiling);
+    const farthest = highest.times(MAX_REACH);
+    const reach = (direction: "down" | "up") =>
+      margins.reduce((least, margin, m) => {
+        const loss = (losses[m] as { down: Decimal; up: Decimal })[direction];
+        if (loss.isZero() || totalWeight.isZero()) return least;
+        const share = DecimalDown.div(margin.budget.times(weight), totalWeight);
+        return dmin(least, DecimalDown.div(share, loss).times(SAFETY));
+      }, farthest);
+    let low = dmax(highest.minus(reach("down")), rates.floor);
+    let high = lowest.plus(reach("up"));
+    if (rates.ceiling) high = dmin(high, rates.ceiling);
     if (low.gt(lowest) || high.lt(highest)) return { asset, low: null, high: null };
     if (low.isNegative()) low = ZERO;
     return { asset, low, high };
   });
 }
 
-/**
- * B and f of the derivation above: the smaller of the status's margins (≤ 0 when the totals do not
- * hold the status, so no band) and the largest requirement factor among them.
- */
-function statusBudget(status: AccountStatus, totals: MarginTotals, params: RiskParams) {
+/** The margins of the derivation above for the status held (budgets ≤ 0 when the totals do not hold it). */
+function statusMargins(status: AccountStatus, totals: MarginTotals, params: RiskParams): Margin[] {
   const { equity, initialMargin, maintenanceMargin } = totals;
   const warning = ONE.plus(params.status.warningBuffer);
   const cure = ONE.plus(params.status.cureBuffer);
-  // [requirement below S, its factor] and [requirement S must not clear by the cure buffer, its factor].
-  const [worse, better]: [[Decimal, Decimal] | null, [Decimal, Decimal] | null] =
-    status === "HEALTHY"
-      ? [[initialMargin, warning], null]
-      : status === "WARNING"
-        ? [
-            [initialMargin, ONE],
-            [initialMargin, warning.times(cure)],
-          ]
-        : status === "MARGIN_CALL"
-          ? [
-              [maintenanceMargin, ONE],
-              [initialMargin, cure],
-            ]
-          : [null, [maintenanceMargin, cure]];
-  const margins = [
-    ...(worse ? [equity.minus(worse[0].times(worse[1]))] : []),
-    ...(better ? [better[0].times(better[1]).minus(equity)] : []),
-  ];
-  const budget = margins.reduce((least, h) => dmin(least, h));
-  const factor = dmax(worse?.[1] ?? ONE, better?.[1] ?? ONE);
-  return { budget, factor };
+  const worse = (requirement: "im" | "mm", factor: Decimal): Margin => ({
+    budget: equity.minus((requirement === "im" ? initialMargin : maintenanceMargin).times(factor)),
+    sign: 1,
+    requirement,
+    factor,
+  });
+  const better = (requirement: "im" | "mm", factor: Decimal): Margin => ({
+    budget: (requirement === "im" ? initialMargin : maintenanceMargin).times(factor).minus(equity),
+    sign: -1,
+    requirement,
+    factor,
+  });
+  if (status === "HEALTHY") return [worse("im", warning)];
+  if (status === "WARNING") return [worse("im", ONE), better("im", warning.times(cure))];
+  if (status === "MARGIN_CALL") return [worse("mm", ONE), better("im", cure)];
+  return [better("mm", cure)];
+}
+
+interface Rates {
+  equity: Interval;
+  im: Interval;
+  mm: Interval;
+  /** The band stays strictly above the previous bracket's cap and at most the current one. */
+  floor: Decimal;
+  ceiling: Decimal | null;
+}
+
+const add = (a: Interval, lo: Decimal, hi: Decimal): Interval => [a[0].plus(lo), a[1].plus(hi)];
+
+/** How fast E, IM and MM can change per unit of the asset's price, anywhere inside its bracket. */
+function ratesOf(
+  book: AccountBook,
+  asset: string,
+  quote: { index: Decimal; mark: Decimal },
+  params: RiskParams,
+): Rates {
+  let equity: Interval = [ZERO, ZERO];
+  let im: Interval = [ZERO, ZERO];
+  let mm: Interval = [ZERO, ZERO];
+  let floor = ZERO;
+  let ceiling: Decimal | null = null;
+  const brackets = params.brackets.get(asset) ?? [];
+  const optionRate = dmax(
+    dmax(params.options.shortInitialBase, params.options.shortInitialFloor),
+    params.options.shortMaintenance,
+  ).plus(2);
+  for (const position of book.positions) {
+    if (position.underlying !== asset || position.size.isZero()) continue;
+    const size = position.size;
+    const units = size.abs();
+    if (position.kind === "linear") {
+      const bracket = bracketFor(brackets, units.times(quote.mark));
+      equity = add(equity, size, size);
+      im = add(im, DecimalDown.div(units, bracket.maxLeverage), DecimalUp.div(units, bracket.maxLeverage));
+      mm = add(mm, units.times(bracket.mmr), units.times(bracket.mmr));
+      const below = brackets[bracket.index - 1];
+      if (below) floor = dmax(floor, DecimalUp.div(below.notionalCap, units).plus("1e-18"));
+      if (bracket.index < brackets.length - 1) {
+        const cap = DecimalDown.div(bracket.notionalCap, units);
+        ceiling = ceiling ? dmin(ceiling, cap) : cap;
+      }
+      continue;
+    }
+    if (position.markPrice === null) {
+      // Delta per unit in [0, 1] for a call, [−1, 0] for a put; scaled by the signed size.
+      const [lo, hi] = position.optionType === "call" ? [ZERO, size] : [size.neg(), ZERO];
+      equity = add(equity, dmin(lo, hi), dmax(lo, hi));
+    }
+    if (size.isNegative()) {
+      const swing = units.times(optionRate);
+      im = add(im, swing.neg(), swing);
+      mm = add(mm, swing.neg(), swing);
+    }
+  }
+  for (const balance of book.collateral) {
+    if (balance.asset !== asset || balance.amount.isZero()) continue;
+    if (balance.amount.isNegative()) {
+      const loan = balance.amount.times(ONE.plus(params.liabilitySurcharge));
+      equity = add(equity, loan, loan);
+    } else equity = add(equity, ZERO, balance.amount);
+  }
+  return { equity, im, mm, floor, ceiling };
+}
+
+/** How much the margin can fall per unit of price, moving down and moving up. */
+function lossRates(rates: Rates, margin: Margin): { down: Decimal; up: Decimal } {
+  const [rLo, rHi] = rates[margin.requirement];
+  // E − f·R changes at a rate in [gLo, gHi].
+  const gLo = rates.equity[0].minus(margin.factor.times(rHi));
+  const gHi = rates.equity[1].minus(margin.factor.times(rLo));
+  return margin.sign === 1
+    ? { down: dmax(ZERO, gHi), up: dmax(ZERO, gLo.neg()) }
+    : { down: dmax(ZERO, gLo.neg()), up: dmax(ZERO, gHi) };
 }
 
 const STABLE = new Set(["USDC", "USDT", "DAI"]);

@@ -38,6 +38,14 @@ export function sortablePrice(value: string, rounding: "up" | "down" | "exact" =
   return `${String(integer).padStart(24, "0")}.${digits}`;
 }
 
+/** The decimal string of a sortablePrice (leading and trailing zeros dropped). */
+export function unsortablePrice(sortable: string): string {
+  const [whole = "0", fraction = ""] = sortable.split(".");
+  const integer = whole.replace(/^0+(?=\d)/, "");
+  const decimals = fraction.replace(/0+$/, "");
+  return decimals ? `${integer}.${decimals}` : integer;
+}
+
 export const keys = {
   account: (id: string) => ({ pk: `ACCOUNT#${id}`, sk: "BOOK" }),
   /**

@@ -34,7 +34,7 @@ import {
   type WebhookEndpoint,
   type WebhookStore,
 } from "@backing/engine";
-import { ACCOUNT_SHARDS, EXPOSURE_SHARDS, keys, sortablePrice } from "./keys.ts";
+import { ACCOUNT_SHARDS, EXPOSURE_SHARDS, keys, sortablePrice, unsortablePrice } from "./keys.ts";
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
@@ -74,6 +74,18 @@ function deliveryItem(d: DeliveryRecord): Item {
         ? keys.deliveryIndex("FAILED", d.createdAtMs, d.notificationId, d.endpointId)
         : {};
   return { ...keys.delivery(d.notificationId, d.endpointId), ...index, type: "delivery", delivery: d };
+}
+
+/** An exposure item's band as indexed (edges rounded toward the inside; "~"/"!" for none). */
+function bandOfItem(item: Item): StoredBand {
+  const low = item.gsi1sk as string | undefined;
+  const high = item.gsi2sk as string | undefined;
+  return {
+    accountId: item.accountId as string,
+    asset: (item.pk as string).split("#")[1] as string,
+    low: low === undefined || low === "~" ? null : unsortablePrice(low),
+    high: high === undefined || high === "!" ? null : unsortablePrice(high),
+  };
 }
 
 /** DynamoDB orders string keys by their UTF-8 bytes (JavaScript's < compares UTF-16 units). */
@@ -235,34 +247,29 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     return shards.flat().map((item) => item.accountId as string);
   }
 
-  /**
-   * Writes each band unless the stored one already lies inside it: a band inside the latest
-   * evaluation's band is as safe (any moves within the stored bands stay within the evaluation's),
-   * only more eager, and reads cost Local a fraction of GSI-indexed writes. Unbanded entries and
-   * new "no band" entries are always written.
-   */
   async putBands(bands: readonly StoredBand[]): Promise<void> {
-    const items = bands.map((b) => ({
-      ...keys.exposure(b.asset, b.accountId),
-      ...keys.band(b.asset, b.accountId, b.low, b.high),
-      type: "exposure",
-      accountId: b.accountId,
-    }));
-    const stored = new Map(
-      (await this.batchGet(items.map(({ pk, sk }) => ({ pk, sk })))).map((item) => [
-        `${item.pk} ${item.sk}`,
-        item,
-      ]),
+    await this.batchPut(
+      bands.map((b) => ({
+        ...keys.exposure(b.asset, b.accountId),
+        ...keys.band(b.asset, b.accountId, b.low, b.high),
+        type: "exposure",
+        accountId: b.accountId,
+      })),
     );
-    const inside = (old: Item | undefined, next: (typeof items)[number]) =>
-      old !== undefined &&
-      old.gsi1sk !== "~" &&
-      old.gsi2sk !== "!" &&
-      next.gsi1sk !== "~" &&
-      next.gsi2sk !== "!" &&
-      (old.gsi1sk as string) >= next.gsi1sk &&
-      (old.gsi2sk as string) <= next.gsi2sk;
-    await this.batchPut(items.filter((item) => !inside(stored.get(`${item.pk} ${item.sk}`), item)));
+  }
+
+  async getBands(
+    accounts: readonly { accountId: string; assets: readonly string[] }[],
+  ): Promise<Map<string, StoredBand[]>> {
+    const items = await this.batchGet(
+      accounts.flatMap(({ accountId, assets }) => assets.map((asset) => keys.exposure(asset, accountId))),
+    );
+    const bands = new Map<string, StoredBand[]>();
+    for (const item of items) {
+      const band = bandOfItem(item);
+      bands.set(band.accountId, [...(bands.get(band.accountId) ?? []), band]);
+    }
+    return bands;
   }
 
   async triggeredAccountIds(asset: string, lowest: string, highest: string): Promise<string[]> {

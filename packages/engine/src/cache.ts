@@ -57,6 +57,23 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
           high: band.high === null ? null : new Decimal(band.high),
         });
     },
+    async getBands(list: readonly { accountId: string; assets: readonly string[] }[]) {
+      if (!options.ownsBook) return store.getBands(list);
+      const found = new Map<string, StoredBand[]>();
+      for (const { accountId, assets } of list)
+        for (const asset of assets) {
+          const band = bands.get(asset)?.get(accountId);
+          if (!band) continue;
+          const stored = {
+            accountId,
+            asset,
+            low: band.low?.toFixed() ?? null,
+            high: band.high?.toFixed() ?? null,
+          };
+          found.set(accountId, [...(found.get(accountId) ?? []), stored]);
+        }
+      return found;
+    },
     async unbandedAccountIds(list: readonly Account[]) {
       if (!options.ownsBook) return store.unbandedAccountIds(list);
       const ids = new Set<string>();

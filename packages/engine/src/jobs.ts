@@ -17,10 +17,12 @@ import {
   expire,
   guardPrice,
   type MarginTotals,
+  type Market,
   marginTotals,
   type NotificationType,
   nextStatus,
   type PortfolioInputError,
+  type PriceBand,
   type PriceUpdate,
   parsePortfolio,
   priceGuardParams,
@@ -301,10 +303,15 @@ export async function recomputeAccounts(
     states?: Map<string, StoredRiskState>;
   } = {},
 ): Promise<RecomputeResult> {
-  // By account: a conflict retry recomputes an account, and its last bands are the ones to keep.
-  const bands = new Map<string, StoredBand[]>();
+  // By account: a conflict retry recomputes an account, and its last evaluation is the one whose
+  // bands are written (after all states, with the stored bands read once for all of them).
+  const banding = new Map<
+    string,
+    { book: AccountBook; held: { totals: MarginTotals; status: AccountStatus } | null }
+  >();
+  const unbandable = new Map<string, StoredBand[]>();
   const noBand = (account: Account) => {
-    bands.set(
+    unbandable.set(
       account.id,
       exposureAssets(account).map((asset) => ({ accountId: account.id, asset, low: null, high: null })),
     );
@@ -342,19 +349,7 @@ export async function recomputeAccounts(
       if (account) noBand(account);
     }
   const bandsOf = (book: AccountBook, held: { totals: MarginTotals; status: AccountStatus } | null) => {
-    if (!options.bands) return;
-    const computed = held
-      ? triggerBands(book, market, params, held.totals, held.status)
-      : sensitiveAssets(book).map((asset) => ({ asset, low: null, high: null }));
-    bands.set(
-      book.id,
-      computed.map((band) => ({
-        accountId: book.id,
-        asset: band.asset,
-        low: band.low?.toFixed() ?? null,
-        high: band.high?.toFixed() ?? null,
-      })),
-    );
+    if (options.bands) banding.set(book.id, { book, held });
   };
 
   const updateAccount = async (book: AccountBook) => {
@@ -430,8 +425,57 @@ export async function recomputeAccounts(
     }
   };
   await forEachConcurrently(books, WRITE_CONCURRENCY, updateAccount);
-  if (bands.size > 0) await deps.store.putBands([...bands.values()].flat());
+  if (banding.size > 0 || unbandable.size > 0)
+    await deps.store.putBands([
+      ...[...unbandable.values()].flat(),
+      ...(await newBands([...banding.values()], deps.store, market, params)),
+    ]);
   return result;
+}
+
+/**
+ * The bands to write after these evaluations: core's, less every band whose stored one lies inside
+ * it (as safe: moves within the stored band stay within the new one's guarantee, only more eager;
+ * and a read costs DynamoDB Local a fraction of an indexed write).
+ */
+async function newBands(
+  evaluated: { book: AccountBook; held: { totals: MarginTotals; status: AccountStatus } | null }[],
+  store: EngineStore,
+  market: Market,
+  params: RiskParams,
+): Promise<StoredBand[]> {
+  const stored = await store.getBands(
+    evaluated.map(({ book }) => ({ accountId: book.id, assets: sensitiveAssets(book) })),
+  );
+  const bands: StoredBand[] = [];
+  for (const { book, held } of evaluated) {
+    const before = new Map(
+      (stored.get(book.id) ?? []).map((b) => [
+        b.asset,
+        {
+          asset: b.asset,
+          low: b.low === null ? null : new Decimal(b.low),
+          high: b.high === null ? null : new Decimal(b.high),
+        },
+      ]),
+    );
+    const computed = held
+      ? triggerBands(book, market, params, held.totals, held.status)
+      : sensitiveAssets(book).map((asset): PriceBand => ({ asset, low: null, high: null }));
+    for (const band of computed) {
+      const old = before.get(band.asset);
+      const inside =
+        old?.low && old.high && band.low && band.high && old.low.gte(band.low) && old.high.lte(band.high);
+      if (!inside)
+        bands.push({
+          accountId: book.id,
+          asset: band.asset,
+          low: band.low?.toFixed() ?? null,
+          high: band.high?.toFixed() ?? null,
+        });
+    }
+  }
+  return bands;
 }
 
 const HEALTHY: StatusState = { status: "HEALTHY", episode: null };

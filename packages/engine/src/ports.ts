@@ -130,8 +130,12 @@ export interface EngineStore {
   getAccounts(ids: readonly string[]): Promise<Map<string, StoredAccount>>;
   exposedAccountIds(asset: string): Promise<string[]>;
   getRiskStates(ids: readonly string[]): Promise<Map<string, StoredRiskState>>;
-  /** Rewrites accounts' trigger bands (DESIGN §3.7). */
+  /** Writes these trigger bands (DESIGN §3.7) into the index, as they are. */
   putBands(bands: readonly StoredBand[]): Promise<void>;
+  /** The stored bands of these accounts on these assets (as indexed: rounded toward the inside). */
+  getBands(
+    accounts: readonly { accountId: string; assets: readonly string[] }[],
+  ): Promise<Map<string, StoredBand[]>>;
   /**
    * Accounts whose band on `asset` no longer holds a new price whose index and mark span
    * [lowest, highest]: a range query on each edge, per shard.
