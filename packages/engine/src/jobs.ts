@@ -305,10 +305,7 @@ export async function recomputeAccounts(
 ): Promise<RecomputeResult> {
   // By account: a conflict retry recomputes an account, and its last evaluation is the one whose
   // bands are written (after all states, with the stored bands read once for all of them).
-  const banding = new Map<
-    string,
-    { book: AccountBook; held: { totals: MarginTotals; status: AccountStatus } | null }
-  >();
+  const banding = new Map<string, { book: AccountBook; held: Evaluation | null }>();
   const unbandable = new Map<string, StoredBand[]>();
   const noBand = (account: Account) => {
     unbandable.set(
@@ -321,7 +318,8 @@ export async function recomputeAccounts(
   const guards = priceGuardParams(params);
   const records = options.prices ?? (await deps.store.getPrices());
   const snapshot = snapshotOf(records);
-  await deps.store.putSnapshot(snapshot);
+  // Stored once, before the first state that names it (a recompute that changes nothing writes nothing).
+  let snapshotStored: Promise<void> | null = null;
   // Each asset's latest price only moves forward in time (ingest refuses older events), so the sum
   // of the snapshot's price times grows with every accepted price: a state computed from a later
   // snapshot is never overwritten from an earlier one.
@@ -348,19 +346,24 @@ export async function recomputeAccounts(
       const account = stored.get(accountId);
       if (account) noBand(account);
     }
-  const bandsOf = (book: AccountBook, held: { totals: MarginTotals; status: AccountStatus } | null) => {
+  const bandsOf = (book: AccountBook, held: Evaluation | null) => {
     if (options.bands) banding.set(book.id, { book, held });
   };
 
-  const updateAccount = async (book: AccountBook) => {
+  // First every account is evaluated (no I/O); those whose state changes are written after, and
+  // meanwhile the bands of the others (settled, nothing to write) are read and written.
+  const toWrite: AccountBook[] = [];
+  const updateAccount = async (book: AccountBook, write: boolean) => {
     const stale = firstAsset(book, (asset) => staleAssets.has(asset)) !== undefined;
-    result.evaluated++;
+    if (!write) result.evaluated++;
     for (let attempt = 0; attempt < 5; attempt++) {
       // An account never written is HEALTHY with no episode: only a change from that is stored.
       const previous = states.get(book.id) ?? null;
       // A concurrent recompute (a tick during a sweep page) already stored a newer evaluation.
       if ((previous?.snapshotOrder ?? 0) > snapshotOrder) {
         result.supersededByNewer++;
+        // Its bands are the newer evaluation's to write, not ours.
+        banding.delete(book.id);
         return;
       }
       const before: StatusState = previous ? { status: previous.status, episode: previous.episode } : HEALTHY;
@@ -383,6 +386,10 @@ export async function recomputeAccounts(
       if (options.bands === true || changed || options.unbanded?.has(book.id))
         bandsOf(book, { totals, status });
       if (!changed) return;
+      if (!write) {
+        toWrite.push(book);
+        return;
+      }
       const state: StoredRiskState = {
         accountId: book.id,
         venue: book.venue,
@@ -410,6 +417,8 @@ export async function recomputeAccounts(
         notificationFor(type, state, previous?.status ?? null, snapshot, nowMs),
       );
       try {
+        snapshotStored ??= deps.store.putSnapshot(snapshot);
+        await snapshotStored;
         await deps.store.writeState({ state, previous, notifications });
         result.written++;
         for (const type of step.notifications)
@@ -423,30 +432,49 @@ export async function recomputeAccounts(
         else states.delete(book.id);
       }
     }
+    // Lost every race: its state is someone else's, and so are its bands.
+    banding.delete(book.id);
   };
-  await forEachConcurrently(books, WRITE_CONCURRENCY, updateAccount);
-  if (banding.size > 0 || unbandable.size > 0)
-    await deps.store.putBands([
-      ...[...unbandable.values()].flat(),
-      ...(await newBands([...banding.values()], deps.store, market, params)),
-    ]);
+  for (const book of books) await updateAccount(book, false);
+  const writing = new Set(toWrite.map((book) => book.id));
+  const bandsOfSettled = [...banding.values()].filter(({ book }) => !writing.has(book.id));
+  const storedBands =
+    banding.size > 0
+      ? deps.store.getBands(
+          [...banding.values()].map(({ book }) => ({ accountId: book.id, assets: sensitiveAssets(book) })),
+        )
+      : Promise.resolve(new Map<string, StoredBand[]>());
+  const settled = storedBands.then(async (before) => {
+    const bands = [...[...unbandable.values()].flat(), ...newBands(bandsOfSettled, before, market, params)];
+    if (bands.length > 0) await deps.store.putBands(bands);
+  });
+  // Observed by Promise.all below; if a state write throws first, this must not go unhandled.
+  settled.catch(() => {});
+  await Promise.all([
+    forEachConcurrently(toWrite, WRITE_CONCURRENCY, (book) => updateAccount(book, true)),
+    settled,
+  ]);
+  // The written accounts' bands come from their final evaluation (a conflict re-evaluates).
+  const bandsOfWritten = [...banding.values()].filter(({ book }) => writing.has(book.id));
+  const bands = newBands(bandsOfWritten, await storedBands, market, params);
+  if (bands.length > 0) await deps.store.putBands(bands);
   return result;
 }
+
+/** An account's totals and the status it holds after them: what its bands are computed from. */
+type Evaluation = { totals: MarginTotals; status: AccountStatus };
 
 /**
  * The bands to write after these evaluations: core's, less every band whose stored one lies inside
  * it (as safe: moves within the stored band stay within the new one's guarantee, only more eager;
- * and a read costs DynamoDB Local a fraction of an indexed write).
+ * and a read costs DynamoDB Local a fraction of an indexed write) or is "no band" again.
  */
-async function newBands(
-  evaluated: { book: AccountBook; held: { totals: MarginTotals; status: AccountStatus } | null }[],
-  store: EngineStore,
+function newBands(
+  evaluated: { book: AccountBook; held: Evaluation | null }[],
+  stored: Map<string, StoredBand[]>,
   market: Market,
   params: RiskParams,
-): Promise<StoredBand[]> {
-  const stored = await store.getBands(
-    evaluated.map(({ book }) => ({ accountId: book.id, assets: sensitiveAssets(book) })),
-  );
+): StoredBand[] {
   const bands: StoredBand[] = [];
   for (const { book, held } of evaluated) {
     const before = new Map(
@@ -466,7 +494,9 @@ async function newBands(
       const old = before.get(band.asset);
       const inside =
         old?.low && old.high && band.low && band.high && old.low.gte(band.low) && old.high.lte(band.high);
-      if (!inside)
+      const noneAgain =
+        old && old.low === null && old.high === null && band.low === null && band.high === null;
+      if (!inside && !noneAgain)
         bands.push({
           accountId: book.id,
           asset: band.asset,
@@ -657,7 +687,10 @@ export async function sweepAccounts(
   // version.
   const pages = deps.store.scanBook(pageSize)[Symbol.asyncIterator]();
   const prefetch = () => {
-    const next = pages.next().then((read) => (read.done ? null : read.value));
+    // The latest prices are read with each page: a long sweep evaluates every page at current prices.
+    const next = Promise.all([pages.next(), deps.store.getPrices()]).then(([read, prices]) =>
+      read.done ? null : { ...read.value, prices },
+    );
     // Observed by the await below; if this page's work throws first, the read must not go unhandled.
     next.catch(() => {});
     return next;
@@ -667,7 +700,7 @@ export async function sweepAccounts(
     const current = await upcoming;
     if (!current) break;
     upcoming = prefetch();
-    const { accounts: page, states } = current;
+    const { accounts: page, states, prices } = current;
     const accounts = new Map(page.map((a) => [a.id, a]));
     const unbanded = unbandedInBook
       ? new Set(page.filter((a) => unbandedInBook.has(a.id)).map((a) => a.id))
@@ -678,6 +711,7 @@ export async function sweepAccounts(
       unbanded,
       params,
       states,
+      prices,
     });
     result.accounts += page.length;
     result.evaluated += step.evaluated;
