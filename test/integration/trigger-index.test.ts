@@ -150,6 +150,10 @@ describe("band writes", () => {
     expect(await stored()).toEqual([
       { accountId: "b-1", asset: "BTC", low: "100.00000000000000000001", high: "199.99999999999999999999" },
     ]);
+    // Unbounded both ways (0 and Infinity): left out of both indexes, no price triggers it.
+    await store.putBands(band("0", "Infinity"));
+    expect([await triggeredAt("0.0001"), await triggeredAt("1000000000")]).toEqual([false, false]);
+    expect(await stored()).toEqual([{ accountId: "b-1", asset: "BTC", low: "0", high: "Infinity" }]);
     // No band: every price triggers.
     await store.putBands(band(null, null));
     expect(await triggeredAt("150")).toBe(true);

@@ -165,7 +165,11 @@ describe("trigger bands", () => {
             for (let corner = 0; corner < 2 ** edges.length; corner++) {
               const quotes = new Map(market.quotes);
               edges.forEach((band, i) => {
-                const edge = (corner >> i) & 1 ? band.high : band.low;
+                // An unbounded side is probed far out: 1,000× the price up, 1/1,000 of it down.
+                const price = market.quotes.get(band.asset)?.mark ?? new Decimal(1);
+                const high = band.high?.isFinite() ? band.high : price.times(1000);
+                const low = band.low?.isZero() ? price.div(1000) : band.low;
+                const edge = (corner >> i) & 1 ? high : low;
                 if (edge) quotes.set(band.asset, { index: edge, mark: edge });
               });
               const totals = marginTotals(book, { ...market, quotes }, params);
@@ -194,12 +198,12 @@ describe("trigger bands", () => {
     expect(btc?.low?.toFixed(6)).toBe(new Decimal(100000).minus(down).toFixed(6));
     // 7,910.11 / 0.88 ≈ 8,989: 8.99% down, against ±7,080 with one symmetric rate (1 + 1.2 × 0.1).
     expect(down.round().toNumber()).toBe(8989);
-    // Nothing is lost going up: the band reaches 10× the price.
-    expect(btc?.high?.toFixed()).toBe("1100000");
+    // Nothing is lost going up (and the one bracket has no edge): the band is unbounded above.
+    expect(btc?.high?.toFixed()).toBe("Infinity");
     const usdc = bands.find((b) => b.asset === "USDC");
     const e = new Decimal(8000).times("0.005").div("0.445").div(20000).times("0.999999");
     expect(usdc?.low?.toFixed(9)).toBe(new Decimal(1).minus(e).toFixed(9));
-    expect(usdc?.high?.toFixed()).toBe("11");
+    expect(usdc?.high?.toFixed()).toBe("Infinity");
   });
 
   it("spends only the margins of the status held: the threshold below it and its cure threshold above", () => {

@@ -7,7 +7,8 @@ import type { RiskParams } from "./params.ts";
 /**
  * A price band of one asset: while both its index and its mark stay within [low, high], and every
  * other asset of the account stays within its own band, the account's status cannot change.
- * `low`/`high` null: no such band (re-evaluate the account on any move of this asset).
+ * `low`/`high` null: no such band (re-evaluate the account on any move of this asset). `high`
+ * Infinity and `low` 0: nothing in that direction can change the status.
  */
 export interface PriceBand {
   asset: string;
@@ -17,8 +18,9 @@ export interface PriceBand {
 
 /** Keeps a band strictly inside what the bound allows (never exactly on a threshold). */
 const SAFETY = new Decimal("0.999999");
-/** A band never reaches farther than this multiple of the price (a direction with no price risk). */
+/** A bounded band never reaches farther than this multiple of the price. */
 const MAX_REACH = new Decimal(10);
+const UNBOUNDED = new Decimal(Infinity);
 const DecimalDown = Decimal.clone({ rounding: Decimal.ROUND_DOWN });
 const DecimalUp = Decimal.clone({ rounding: Decimal.ROUND_UP });
 
@@ -65,9 +67,10 @@ interface Margin {
  * So E − f·R changes at a rate in [g_lo, g_hi] (interval arithmetic), and h_m = sign·(E − f·R)
  * falls, per unit of price, by at most L↓ = max(0, sign·g_hi) on the way down and
  * L↑ = max(0, −sign·g_lo) on the way up (mean value theorem). The band reaches down
- * d↓ = min_m B_m·φ_X / L↓_m and up d↑ = min_m B_m·φ_X / L↑_m (10× the price where nothing is lost),
- * shrunk by 1e-6 to stay strictly inside: a long perp on a HEALTHY account reaches far up, a short
- * far down. Linear IM jumps at a bracket edge (notional / maxLeverage changes leverage), so the band
+ * d↓ = min_m B_m·φ_X / L↓_m and up d↑ = min_m B_m·φ_X / L↑_m, shrunk by 1e-6 to stay strictly
+ * inside and capped at 10× the price; where no margin loses at all (L = 0 for every m) the band is
+ * unbounded that way: a long perp on a HEALTHY account is never recomputed for a rise, a short
+ * never for a fall. Linear IM jumps at a bracket edge (notional / maxLeverage changes leverage), so the band
  * also stops strictly inside the current bracket of every perp and future on X.
  * Portfolio-margin accounts, accounts exactly on a threshold (B = 0) and assets whose index and mark
  * differ by more than the band get no band. Time (option theta, expiry, call deadlines) is not a
@@ -111,13 +114,15 @@ export function triggerBands(
     const highest = dmax(quote.index, quote.mark);
     const lowest = dmin(quote.index, quote.mark);
     const farthest = highest.times(MAX_REACH);
+    // A direction in which no margin can fall is unbounded (up to a bracket edge); otherwise the
+    // reach is capped at 10× the price, so every finite edge fits the index's sort key.
     const reach = (direction: "down" | "up") =>
       margins.reduce((least, margin, m) => {
         const loss = (losses[m] as { down: Decimal; up: Decimal })[direction];
         if (loss.isZero() || totalWeight.isZero()) return least;
         const share = DecimalDown.div(margin.budget.times(weight), totalWeight);
-        return dmin(least, DecimalDown.div(share, loss).times(SAFETY));
-      }, farthest);
+        return dmin(least, dmin(DecimalDown.div(share, loss).times(SAFETY), farthest));
+      }, UNBOUNDED);
     let low = dmax(highest.minus(reach("down")), rates.floor);
     let high = lowest.plus(reach("up"));
     if (rates.ceiling) high = dmin(high, rates.ceiling);

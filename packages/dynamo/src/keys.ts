@@ -73,11 +73,15 @@ export const keys = {
    */
   band: (asset: string, accountId: string, low: string | null, high: string | null) => {
     const shard = shardOf(accountId);
+    // An edge that no price can cross (low 0, high Infinity) is left out of its index: one
+    // indexed write fewer, and a range query could never have matched it.
     return {
-      gsi1pk: `BANDLO#${asset}#${shard}`,
-      gsi1sk: low === null ? "~" : sortablePrice(low, "up"),
-      gsi2pk: `BANDHI#${asset}#${shard}`,
-      gsi2sk: high === null ? "!" : sortablePrice(high, "down"),
+      ...(low === "0"
+        ? {}
+        : { gsi1pk: `BANDLO#${asset}#${shard}`, gsi1sk: low === null ? "~" : sortablePrice(low, "up") }),
+      ...(high === "Infinity"
+        ? {}
+        : { gsi2pk: `BANDHI#${asset}#${shard}`, gsi2sk: high === null ? "!" : sortablePrice(high, "down") }),
     };
   },
   bandLowPartition: (asset: string, shard: number) => `BANDLO#${asset}#${shard}`,

@@ -76,15 +76,18 @@ function deliveryItem(d: DeliveryRecord): Item {
   return { ...keys.delivery(d.notificationId, d.endpointId), ...index, type: "delivery", delivery: d };
 }
 
-/** An exposure item's band as indexed (edges rounded toward the inside; "~"/"!" for none). */
+/**
+ * An exposure item's band as indexed (edges rounded toward the inside; "~"/"!" for none; an edge
+ * left out of its index is one no price crosses).
+ */
 function bandOfItem(item: Item): StoredBand {
   const low = item.gsi1sk as string | undefined;
   const high = item.gsi2sk as string | undefined;
   return {
     accountId: item.accountId as string,
     asset: (item.pk as string).split("#")[1] as string,
-    low: low === undefined || low === "~" ? null : unsortablePrice(low),
-    high: high === undefined || high === "!" ? null : unsortablePrice(high),
+    low: low === undefined ? "0" : low === "~" ? null : unsortablePrice(low),
+    high: high === undefined ? "Infinity" : high === "!" ? null : unsortablePrice(high),
   };
 }
 

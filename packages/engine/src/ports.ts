@@ -107,6 +107,7 @@ export interface PriceSnapshot {
 }
 
 /** An account's trigger band on one asset, decimals as strings; null edges: re-evaluate on any move. */
+/** A trigger band as decimal strings: null for no band, "0" and "Infinity" for no edge that way. */
 export interface StoredBand {
   accountId: string;
   asset: string;
