@@ -1,4 +1,4 @@
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { processPriceEvents } from "@backing/engine";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { runCli } from "../helpers/cli.ts";
@@ -53,15 +53,14 @@ describe("backing explain <notification-id>", () => {
     });
     expect(explanation.trace.explain).toBeDefined();
 
-    // A disputed figure: the stored call amount altered in the table.
+    // A disputed figure: the stored call amount altered in the table (the notification document
+    // is stored as a JSON string).
+    const key = { pk: `NOTIFICATION#${call?.id}`, sk: "NOTIFICATION" };
+    const { Item: item } = await documents.send(new GetCommand({ TableName: tableName, Key: key }));
+    const document = JSON.parse(item?.notification as string);
+    document.payload.data.callAmount = "99";
     await documents.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { pk: `NOTIFICATION#${call?.id}`, sk: "NOTIFICATION" },
-        UpdateExpression: "SET notification.payload.#d.callAmount = :c",
-        ExpressionAttributeNames: { "#d": "data" },
-        ExpressionAttributeValues: { ":c": "99" },
-      }),
+      new PutCommand({ TableName: tableName, Item: { ...item, notification: JSON.stringify(document) } }),
     );
     const altered = await runCli(["explain", call?.id as string, ...args]);
     expect(altered.code).toBe(1);

@@ -34,6 +34,7 @@ import {
   type WebhookEndpoint,
   type WebhookStore,
 } from "@backing/engine";
+import { decodedDocument, encodedDocument } from "./documents.ts";
 import { ACCOUNT_SHARDS, EXPOSURE_SHARDS, keys, sortablePrice, unsortablePrice } from "./keys.ts";
 
 type Item = Record<string, unknown>;
@@ -60,7 +61,7 @@ function notificationItem(n: NotificationRecord): Item {
     ...keys.notification(n.id),
     ...keys.notificationByVenue(n.venue, n.createdAtMs, n.id),
     type: "notification",
-    notification: n,
+    notification: encodedDocument(n),
     delivery: "pending",
   };
 }
@@ -348,7 +349,9 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
 
   async getRiskStates(ids: readonly string[]): Promise<Map<string, StoredRiskState>> {
     const items = await this.batchGet(ids.map((id) => keys.riskState(id)));
-    return new Map(items.map((item) => [item.accountId as string, item.state as StoredRiskState]));
+    return new Map(
+      items.map((item) => [item.accountId as string, decodedDocument<StoredRiskState>(item.state)]),
+    );
   }
 
   async getPrices(): Promise<Map<string, PriceRecord>> {
@@ -433,7 +436,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
               : {}),
             type: "risk-state",
             accountId: state.accountId,
-            state,
+            state: encodedDocument(state),
             version: state.version,
           },
           ...(expectedVersion === null
@@ -472,7 +475,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     });
     for await (const page of pages)
       for (const item of page) {
-        const episode = (item.state as StoredRiskState).episode;
+        const episode = decodedDocument<StoredRiskState>(item.state).episode;
         if (episode && !episode.expiredNotified && episode.deadlineMs <= nowMs)
           ids.push(item.accountId as string);
       }
@@ -572,7 +575,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
         let used = 0;
         while (used < ahead.length && byteOrder(ahead[used]?.sk as string, lastId) <= 0) {
           const item = ahead[used++] as Item;
-          states.set(item.accountId as string, item.state as StoredRiskState);
+          states.set(item.accountId as string, decodedDocument<StoredRiskState>(item.state));
         }
         ahead = ahead.slice(used);
         yield { accounts: page.map((item) => item.account as Account), states };
@@ -640,7 +643,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     const items = response.Items ?? [];
     const last = response.LastEvaluatedKey?.gsi1sk as string | undefined;
     return {
-      notifications: items.map((item) => item.notification as NotificationRecord),
+      notifications: items.map((item) => decodedDocument<NotificationRecord>(item.notification)),
       next: last ?? null,
     };
   }
@@ -685,7 +688,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     // Small tables only (tests, demo summary): notifications are also indexed by venue in gsi1.
     const notifications: NotificationRecord[] = [];
     for await (const items of this.scanType("notification")) {
-      for (const item of items) notifications.push(item.notification as NotificationRecord);
+      for (const item of items) notifications.push(decodedDocument<NotificationRecord>(item.notification));
     }
     return notifications.sort((a, b) => a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id));
   }
@@ -720,7 +723,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     const response = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: keys.notification(id), ConsistentRead: true }),
     );
-    return (response.Item?.notification as NotificationRecord | undefined) ?? null;
+    return response.Item ? decodedDocument<NotificationRecord>(response.Item.notification) : null;
   }
 
   async ensureDeliveries(records: DeliveryRecord[]): Promise<{ record: DeliveryRecord; created: boolean }[]> {

@@ -2,6 +2,7 @@ import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { NotificationRecord } from "@backing/engine";
 import type { DynamoDBRecord } from "aws-lambda";
+import { decodedDocument } from "./documents.ts";
 
 /** A stream record as the notifier sees it: a new outbox item, something else, or unreadable. */
 export type StreamEntry =
@@ -22,7 +23,7 @@ export function streamEntries(records: readonly DynamoDBRecord[]): StreamEntry[]
       if (!image) return { sequenceNumber, kind: "other" };
       const item = unmarshall(image as Record<string, AttributeValue>);
       if (item.type !== "notification") return { sequenceNumber, kind: "other" };
-      const notification = item.notification as NotificationRecord | undefined;
+      const notification = decodedDocument<NotificationRecord | undefined>(item.notification);
       if (!notification?.id || !notification.venue || !notification.payload)
         return { sequenceNumber, kind: "poison", error: "notification item without id, venue or payload" };
       return { sequenceNumber, kind: "notification", notification };

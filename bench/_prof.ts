@@ -1,0 +1,202 @@
+/**
+ * Tick benchmark (npm run bench:tick), DESIGN §8, on DynamoDB Local with a 100,000-account book:
+ *  1. a BTC tick that moves about 1% of the accounts across a threshold, through the trigger index;
+ *  2. the same tick recomputing every BTC-exposed account (the baseline: the engine without bands);
+ *  3. the floor: DynamoDB Local reading and writing just the accounts that changed status, raw
+ *     (the median of three runs; (1) and (2) change the store, so they run once each).
+ * Then the sweep over the whole book against a raw paged read of the same items (accounts and their
+ * states), and the sweep's memory.
+ * The seeded book (accounts, prices, a first sweep that writes every band) is cached in
+ * .bench-cache/ as a DynamoDB Local -dbPath directory; each run works on fresh copies of it, so
+ * (1) and (2) start from the same state. The plain (Lambda-like) store is used throughout.
+ */
+import { cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BatchGetCommand, BatchWriteCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { DEFAULT_RISK_PARAMS, marginTotals, parsePortfolio, statusOf } from "@backing/core";
+import { connect, createTable, DynamoEngineStore, keys } from "@backing/dynamo";
+import { ingestPriceEvents, processPriceEvents, sweepAccounts } from "@backing/engine";
+import { demoBook, startDynamoLocal } from "@backing/local";
+
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
+const IN_MEMORY = process.env.BENCH_IN_MEMORY === "1";
+const PRICES = { BTC: "21000", ETH: "1610", SOL: "35", USDT: "1", USDC: "1", stETH: "1593.9" };
+const VOLATILITY = { BTC: "0.9", ETH: "1.1", SOL: "1.3" };
+const T0 = Date.parse("2022-11-08T00:00:00Z");
+const TABLE = "bench-tick";
+const CACHE = join(import.meta.dirname, "..", ".bench-cache", `tick-${ACCOUNTS}`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+const book = demoBook({
+  accounts: ACCOUNTS,
+  prices: PRICES,
+  futureExpiry: "2022-12-30T08:00:00Z",
+  optionExpiry: "2022-11-25T08:00:00Z",
+});
+
+/** Seeds a book: accounts, first prices, and a sweep that writes every band. */
+async function seed(endpoint: string) {
+  const { client, documents } = connect({ endpoint });
+  await createTable(client, TABLE);
+  const store = new DynamoEngineStore(documents, TABLE);
+  for (let i = 0; i < book.length; i += 2_000) await store.putAccounts(book.slice(i, i + 2_000));
+  await ingestPriceEvents(events(0, PRICES), { store, now: () => T0 });
+  await sweepAccounts({ store, now: () => T0, volatility: VOLATILITY }, { pageSize: 1_000 });
+}
+
+/**
+ * A DynamoDB Local holding the seeded book: a fresh copy of the cached -dbPath store, or with
+ * BENCH_IN_MEMORY=1 an in-memory one seeded now (DESIGN §8's reference numbers are in-memory).
+ */
+async function withLocal<T>(
+  run: (store: DynamoEngineStore, documents: ReturnType<typeof connect>["documents"]) => Promise<T>,
+) {
+  const dbPath = IN_MEMORY ? undefined : await copyOfCache();
+  const local = await startDynamoLocal({ ...(dbPath ? { dbPath } : {}), maxHeap: "1g" });
+  try {
+    if (IN_MEMORY) await seed(local.endpoint);
+    const { documents } = connect({ endpoint: local.endpoint });
+    const store = new DynamoEngineStore(documents, TABLE);
+    // Warm DynamoDB Local's JVM (and its SQLite files) on the same kinds of call before anything
+    // is timed: reads, and transactional and batch writes to scratch items. Without the writes,
+    // (1) ran on a cold write path and (3), after (2), on a warm one.
+    for (let i = 0; i < 30; i++) {
+      await store.getPrices();
+      await store.triggeredAccountIds("ETH", "1", "1000000");
+      await store.exposedAccountIds("SOL");
+      await store.getAccounts(book.slice(i * 100, i * 100 + 100).map((a) => a.id));
+      await store.getRiskStates(book.slice(i * 100, i * 100 + 100).map((a) => a.id));
+    }
+    await warmWrites(documents);
+    return await run(store, documents);
+  } finally {
+    await local.stop();
+    if (dbPath) await rm(dbPath, { recursive: true, force: true });
+  }
+}
+
+/** Transactions and batch writes of scratch items (`WARMUP#…`, never read by the engine). */
+async function warmWrites(documents: ReturnType<typeof connect>["documents"]) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < 600) {
+        const i = next++;
+        await documents.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: TABLE,
+                  Item: { pk: `WARMUP#${i}`, sk: "A", version: 1, gsi1pk: "WARMUP", gsi1sk: `${i}` },
+                },
+              },
+              {
+                Put: {
+                  TableName: TABLE,
+                  Item: { pk: `WARMUP#${i}`, sk: "B", gsi2pk: "WARMUP", gsi2sk: `${i}` },
+                },
+              },
+            ],
+          }),
+        );
+      }
+    }),
+  );
+  for (let i = 0; i < 40; i++)
+    await documents.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [TABLE]: Array.from({ length: 25 }, (_, j) => ({
+            PutRequest: {
+              Item: { pk: `WARMUP#batch`, sk: `${i}-${j}`, gsi1pk: "WARMUP", gsi1sk: `b${i}-${j}` },
+            },
+          })),
+        },
+      }),
+    );
+}
+
+const events = (minute: number, prices: Record<string, string>) =>
+  Object.entries(prices).map(([asset, index]) => ({
+    eventId: `${asset}@${minute}`,
+    asset,
+    index,
+    timestamp: new Date(T0 + minute * 60_000).toISOString(),
+    source: "bench",
+  }));
+
+if (!IN_MEMORY && !(await stat(CACHE).catch(() => null))) {
+  console.error(`seeding ${ACCOUNTS.toLocaleString("en-US")} accounts into ${CACHE} (once) …`);
+  await mkdir(CACHE, { recursive: true });
+  const local = await startDynamoLocal({ dbPath: CACHE, maxHeap: "1g" });
+  try {
+    await seed(local.endpoint);
+  } finally {
+    await local.stop();
+  }
+}
+
+// The move: the smallest BTC drop after which at least 1% of the accounts have another raw status.
+const at = (btc: string) =>
+  parsePortfolio(
+    {
+      asOf: new Date(T0 + 60_000).toISOString(),
+      prices: Object.fromEntries(Object.entries({ ...PRICES, BTC: btc }).map(([a, index]) => [a, { index }])),
+      volatility: VOLATILITY,
+      accounts: book,
+    },
+    DEFAULT_RISK_PARAMS,
+  );
+const statuses = (btc: string) => {
+  const portfolio = at(btc);
+  return portfolio.accounts.map((b) => {
+    const t = marginTotals(b, portfolio.market, portfolio.params);
+    return statusOf(t.equity, t.initialMargin, t.maintenanceMargin, portfolio.params.status.warningBuffer);
+  });
+};
+const before = statuses(PRICES.BTC);
+let move = 0.001;
+let btc = PRICES.BTC;
+let crossed: number[] = [];
+for (; move < 0.2; move *= 1.5) {
+  btc = (Number(PRICES.BTC) * (1 - move)).toFixed(2);
+  const after = statuses(btc);
+  crossed = after.flatMap((s, i) => (s !== before[i] ? [i] : []));
+  if (crossed.length >= ACCOUNTS / 100) break;
+}
+
+async function copyOfCache() {
+  const directory = await mkdtemp(join(tmpdir(), "bench-tick-"));
+  await cp(CACHE, directory, { recursive: true });
+  return directory;
+}
+
+const tick = events(1, { ...PRICES, BTC: btc });
+const deps = (store: DynamoEngineStore) => ({ store, now: () => T0 + 60_000, volatility: VOLATILITY });
+
+const timings: Record<string, [number, number][]> = {};
+const t00 = performance.now();
+const banded = await withLocal(async (store) => {
+  const proto = Object.getPrototypeOf(store);
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const f = (store as any)[name];
+    if (typeof f !== "function" || name === "constructor" || name.startsWith("query") || name.startsWith("batch") || name.startsWith("scan")) continue;
+    (store as any)[name] = async (...args: unknown[]) => {
+      if (name === "putBands" || name === "getBands") { const list = args[0] as any[]; (globalThis as any)[name] = ((globalThis as any)[name] ?? 0) + (name === "getBands" ? list.reduce((n, a) => n + a.assets.length, 0) : list.length); if (name === "putBands") (globalThis as any).nulls = ((globalThis as any).nulls ?? 0) + list.filter((b: any) => b.high === "Infinity" || b.low === "0").length; }
+      const t = performance.now();
+      try { return await f.apply(store, args); } finally { (timings[name] ??= []).push([t, performance.now()]); }
+    };
+  }
+  const start = performance.now();
+  (globalThis as any).T_START = start;
+  const result = await processPriceEvents(tick, deps(store));
+  return { ms: performance.now() - start, triggered: result.triggered, written: result.recompute.written };
+});
+
+
+console.log(banded);
+const s0 = (globalThis as any).T_START;
+for (const [k, v] of Object.entries(timings)) { const w = v.filter(([a]) => a >= s0); if (!w.length) continue; console.log(k.padEnd(22), String(w.length).padStart(5), "first", (Math.min(...w.map(x=>x[0]))-s0).toFixed(0).padStart(6), "last end", (Math.max(...w.map(x=>x[1]))-s0).toFixed(0).padStart(6), "sum", w.reduce((a,[x,y])=>a+y-x,0).toFixed(0)); }
+console.log("band items read", (globalThis as any).getBands, "written", (globalThis as any).putBands, "with an unbounded edge", (globalThis as any).nulls);
