@@ -1,3 +1,4 @@
+import { DEFAULT_RISK_PARAMS, Decimal, marginTotals, parsePortfolio } from "@backing/core";
 import fc from "fast-check";
 
 /** A decimal string with up to `decimals` places from an integer count of the smallest unit. */
@@ -112,4 +113,33 @@ export function documentOf(prices: Record<string, string>, accounts: unknown[]) 
     volatility: { BTC: "0.55", ETH: "0.7" },
     accounts,
   };
+}
+
+type DrawnAccount = { id: string; collateral: Record<string, string> } & Record<string, unknown>;
+
+/**
+ * Random accounts are mostly far from any threshold, where no band is ever tested. Each is given
+ * the USDC that puts its equity at `ratio` × its IM (0.85–1.45 spans MARGIN_CALL, WARNING and the
+ * cure thresholds), so price paths cross thresholds often. Returns the steered account documents.
+ */
+export function nearThresholds<A extends DrawnAccount>(
+  prices: Record<string, string>,
+  drawn: { account: A; ratio: number }[],
+): A[] {
+  const first = parsePortfolio(
+    documentOf(
+      prices,
+      drawn.map((d) => d.account),
+    ),
+    DEFAULT_RISK_PARAMS,
+  );
+  return drawn.map(({ account, ratio }, i) => {
+    const book = first.accounts[i];
+    if (!book) throw new Error(`account ${i} did not parse`);
+    const totals = marginTotals(book, first.market, first.params);
+    const usdc = new Decimal(account.collateral.USDC ?? 0)
+      .plus(totals.initialMargin.times(ratio).minus(totals.equity))
+      .toDecimalPlaces(2);
+    return { ...account, collateral: { ...account.collateral, USDC: usdc.toFixed() } };
+  });
 }

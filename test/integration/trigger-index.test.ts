@@ -8,7 +8,7 @@ import {
 } from "@backing/engine";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { accountArbitrary, pricesArbitrary } from "../helpers/arbitraries.ts";
+import { accountArbitrary, nearThresholds, pricesArbitrary } from "../helpers/arbitraries.ts";
 import { freshStore } from "../helpers/dynamo.ts";
 
 const T0 = Date.parse("2026-01-15T00:00:00Z");
@@ -33,7 +33,10 @@ describe("trigger index on DynamoDB Local", () => {
       await fc.assert(
         fc.asyncProperty(
           pricesArbitrary,
-          fc.array(accountArbitrary("x"), { minLength: 1, maxLength: 6 }),
+          fc.array(fc.tuple(accountArbitrary("x"), fc.double({ min: 0.85, max: 1.45, noNaN: true })), {
+            minLength: 1,
+            maxLength: 6,
+          }),
           fc.array(
             fc.dictionary(
               fc.constantFrom("BTC", "ETH", "SOL", "stETH"),
@@ -44,8 +47,13 @@ describe("trigger index on DynamoDB Local", () => {
             ),
             { minLength: 1, maxLength: 5 },
           ),
-          async (start, accounts, path) => {
-            const book = Account.array().parse(accounts.map((a, i) => ({ ...a, id: `a-${i}` })));
+          async (start, drawn, path) => {
+            // Steered near their thresholds, so the path crosses them (see nearThresholds).
+            const accounts = nearThresholds(
+              start,
+              drawn.map(([a, ratio], i) => ({ account: { ...a, id: `a-${i}` }, ratio })),
+            );
+            const book = Account.array().parse(accounts);
             const ids = book.map((a) => a.id);
             const [table, full] = await Promise.all([freshStore(), freshStore()]);
             drops.push(table.drop, full.drop);
@@ -362,5 +370,11 @@ describe("the sweep", () => {
       expect([...states.keys()].sort()).toEqual([...withState].sort());
       expect([...states].every(([id, of]) => id === of)).toBe(true);
     }
+    // Segments (the sweep reads them in parallel) cover the book once between them.
+    const segmented: string[] = [];
+    for (let index = 0; index < 3; index++)
+      for await (const page of store.scanBook(50, { index, count: 3 }))
+        segmented.push(...page.accounts.map((a) => a.id));
+    expect(segmented.sort()).toEqual([...ids].sort());
   });
 });

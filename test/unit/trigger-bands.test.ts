@@ -12,7 +12,7 @@ import {
 } from "@backing/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { accountArbitrary, documentOf, pricesArbitrary } from "../helpers/arbitraries.ts";
+import { accountArbitrary, documentOf, nearThresholds, pricesArbitrary } from "../helpers/arbitraries.ts";
 import { accountDocument, parse, perp, portfolioDocument } from "../helpers/portfolio.ts";
 
 const MOVING = ["BTC", "ETH", "SOL", "stETH"] as const;
@@ -36,30 +36,13 @@ function moved(market: Market, moves: Record<string, number>): Market {
   return { ...market, quotes };
 }
 
-/**
- * Random accounts are mostly far from any threshold, where no band is ever tested. Each is given
- * the USDC that puts its equity at `ratio` × its IM (0.85–1.45 spans MARGIN_CALL, WARNING and the
- * cure thresholds), so price paths cross thresholds often.
- */
-function nearThresholds(prices: Record<string, string>, drawn: { account: Account; ratio: number }[]) {
-  const first = parse(
-    documentOf(
-      prices,
-      drawn.map((d) => d.account),
-    ),
-  );
-  const steered = drawn.map(({ account, ratio }, i) => {
-    const book = first.accounts[i] as AccountBook;
-    const totals = marginTotals(book, first.market, first.params);
-    const usdc = new Decimal(account.collateral.USDC ?? 0)
-      .plus(totals.initialMargin.times(ratio).minus(totals.equity))
-      .toDecimalPlaces(2);
-    return { ...account, collateral: { ...account.collateral, USDC: usdc.toFixed() } };
-  });
-  return parse(documentOf(prices, steered));
+/** The steered accounts, parsed at these prices. */
+function nearThresholdsPortfolio(
+  prices: Record<string, string>,
+  drawn: { account: Parameters<typeof nearThresholds>[1][number]["account"]; ratio: number }[],
+) {
+  return parse(documentOf(prices, nearThresholds(prices, drawn)));
 }
-
-type Account = { id: string; collateral: Record<string, string> } & Record<string, unknown>;
 
 /** 1 BTC long at 100,000 on this much USDC, with one BTC bracket: IM = 10,000, MM = 1,000. */
 function onePerp(usdc: string) {
@@ -87,7 +70,7 @@ describe("trigger bands", () => {
         }),
         pathArbitrary,
         (prices, drawn, path) => {
-          const portfolio = nearThresholds(
+          const portfolio = nearThresholdsPortfolio(
             prices,
             drawn.map(([a, ratio], i) => ({ account: { ...a, id: `a-${i}` }, ratio })),
           );
@@ -146,7 +129,7 @@ describe("trigger bands", () => {
         fc.double({ min: 0.85, max: 1.45, noNaN: true }),
         pathArbitrary.map((path) => path[0] as Record<string, number>),
         (prices, account, ratio, moves) => {
-          const portfolio = nearThresholds(prices, [{ account, ratio }]);
+          const portfolio = nearThresholdsPortfolio(prices, [{ account, ratio }]);
           const book = portfolio.accounts[0] as AccountBook;
           const { params } = portfolio;
           const totals0 = marginTotals(book, portfolio.market, params);

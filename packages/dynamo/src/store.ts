@@ -549,8 +549,8 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
    * account index and the shard's states are both sorted by account id, so the states of a page
    * are the ones up to its last id (a merge join; at most one page of states held ahead).
    */
-  async *scanBook(pageSize: number): AsyncIterable<BookPage> {
-    for (let shard = 0; shard < ACCOUNT_SHARDS; shard++) {
+  async *scanBook(pageSize: number, segment = { index: 0, count: 1 }): AsyncIterable<BookPage> {
+    for (let shard = segment.index; shard < ACCOUNT_SHARDS; shard += segment.count) {
       const statePages = this.queryPages({ partition: keys.riskStatesPartition(shard), pageSize })[
         Symbol.asyncIterator
       ]();

@@ -652,9 +652,12 @@ export interface SweepResult extends RecomputeResult {
   expired: number;
   /** Assets whose latest price is older than maxPriceAgeSeconds: no call is made on them. */
   staleAssets: string[];
-  /** The largest page held in memory at once. */
+  /** The largest page; each segment holds at most two at once. */
   pageSize: number;
 }
+
+/** Segments a sweep reads in parallel (each holds at most two pages). */
+export const SWEEP_SEGMENTS = 2;
 
 /** Beyond this many no-band entries in the book (a fresh import), the sweep asks page by page. */
 const UNBANDED_SNAPSHOT_LIMIT = 100_000;
@@ -668,7 +671,7 @@ const UNBANDED_SNAPSHOT_LIMIT = 100_000;
  */
 export async function sweepAccounts(
   deps: EngineDeps,
-  options: { pageSize?: number; onProgress?: (accounts: number) => void } = {},
+  options: { pageSize?: number; segments?: number; onProgress?: (accounts: number) => void } = {},
 ): Promise<SweepResult> {
   const pageSize = options.pageSize ?? 500;
   const result: SweepResult = {
@@ -682,49 +685,54 @@ export async function sweepAccounts(
   const params = await currentParams(deps.store);
   const pricedAssets = [...(await deps.store.getPrices()).keys()];
   const unbandedInBook = await deps.store.allUnbandedAccountIds(pricedAssets, UNBANDED_SNAPSHOT_LIMIT);
-  // The next page (accounts and their states) is read while this one is evaluated and written
-  // (two pages held at most). A state read early is safe: every state write is conditional on its
-  // version.
-  const pages = deps.store.scanBook(pageSize)[Symbol.asyncIterator]();
-  const prefetch = () => {
-    // The latest prices are read with each page: a long sweep evaluates every page at current prices.
-    const next = Promise.all([pages.next(), deps.store.getPrices()]).then(([read, prices]) =>
-      read.done ? null : { ...read.value, prices },
-    );
-    // Observed by the await below; if this page's work throws first, the read must not go unhandled.
-    next.catch(() => {});
-    return next;
+  // Each segment (a share of the shards) streams its pages on its own, so DynamoDB has a page to
+  // serve while another is evaluated. In a segment the next page (accounts and their states) is read
+  // while this one is evaluated and written (two pages held at most). A state read early is safe:
+  // every state write is conditional on its version.
+  const sweepSegment = async (index: number, count: number) => {
+    const pages = deps.store.scanBook(pageSize, { index, count })[Symbol.asyncIterator]();
+    const prefetch = () => {
+      // The latest prices are read with each page: a long sweep evaluates every page at current prices.
+      const next = Promise.all([pages.next(), deps.store.getPrices()]).then(([read, prices]) =>
+        read.done ? null : { ...read.value, prices },
+      );
+      // Observed by the await below; if this page's work throws first, the read must not go unhandled.
+      next.catch(() => {});
+      return next;
+    };
+    let upcoming = prefetch();
+    for (;;) {
+      const current = await upcoming;
+      if (!current) break;
+      upcoming = prefetch();
+      const { accounts: page, states, prices } = current;
+      const accounts = new Map(page.map((a) => [a.id, a]));
+      const unbanded = unbandedInBook
+        ? new Set(page.filter((a) => unbandedInBook.has(a.id)).map((a) => a.id))
+        : await deps.store.unbandedAccountIds(page);
+      const step = await recomputeAccounts([...accounts.keys()], deps, {
+        bands: "changed",
+        accounts,
+        unbanded,
+        params,
+        states,
+        prices,
+      });
+      result.accounts += page.length;
+      result.evaluated += step.evaluated;
+      result.written += step.written;
+      result.skippedStale += step.skippedStale;
+      result.conflictsRetried += step.conflictsRetried;
+      result.supersededByNewer += step.supersededByNewer;
+      result.invalid.push(...step.invalid);
+      for (const [type, n] of Object.entries(step.notifications))
+        result.notifications[type as NotificationType] =
+          (result.notifications[type as NotificationType] ?? 0) + n;
+      options.onProgress?.(result.accounts);
+    }
   };
-  let upcoming = prefetch();
-  for (;;) {
-    const current = await upcoming;
-    if (!current) break;
-    upcoming = prefetch();
-    const { accounts: page, states, prices } = current;
-    const accounts = new Map(page.map((a) => [a.id, a]));
-    const unbanded = unbandedInBook
-      ? new Set(page.filter((a) => unbandedInBook.has(a.id)).map((a) => a.id))
-      : await deps.store.unbandedAccountIds(page);
-    const step = await recomputeAccounts([...accounts.keys()], deps, {
-      bands: "changed",
-      accounts,
-      unbanded,
-      params,
-      states,
-      prices,
-    });
-    result.accounts += page.length;
-    result.evaluated += step.evaluated;
-    result.written += step.written;
-    result.skippedStale += step.skippedStale;
-    result.conflictsRetried += step.conflictsRetried;
-    result.supersededByNewer += step.supersededByNewer;
-    result.invalid.push(...step.invalid);
-    for (const [type, n] of Object.entries(step.notifications))
-      result.notifications[type as NotificationType] =
-        (result.notifications[type as NotificationType] ?? 0) + n;
-    options.onProgress?.(result.accounts);
-  }
+  const segments = options.segments ?? SWEEP_SEGMENTS;
+  await Promise.all(Array.from({ length: segments }, (_, index) => sweepSegment(index, segments)));
   result.expired = await expireCalls(deps);
   const guards = priceGuardParams(params);
   result.staleAssets = [

@@ -172,8 +172,11 @@ export interface EngineStore {
   listNotifications(): Promise<NotificationRecord[]>;
   /** Every stored account, a page at a time (bounded memory for whole-book jobs). */
   scanAccounts(pageSize: number): AsyncIterable<Account[]>;
-  /** Every stored account with its risk state (if it has one), a page of accounts at a time. */
-  scanBook(pageSize: number): AsyncIterable<BookPage>;
+  /**
+   * Every stored account with its risk state (if it has one), a page of accounts at a time; with a
+   * segment, only that share of the book (segments `0..count-1` together cover it once).
+   */
+  scanBook(pageSize: number, segment?: { index: number; count: number }): AsyncIterable<BookPage>;
   putReportSummary(summary: ReportSummary): Promise<void>;
   /** The most recent stored report summary of a kind (by creation time), or null. */
   latestReportSummary(kind: ReportSummary["kind"]): Promise<ReportSummary | null>;
