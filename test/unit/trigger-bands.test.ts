@@ -225,6 +225,45 @@ describe("trigger bands", () => {
     ).toBe(true);
   });
 
+  it("a long call priced by Black-76 can lose up to its whole size per unit of a fall (delta ≤ 1)", () => {
+    // The perp of the first case plus 1 long BTC call (strike 80,000, no markPrice, vol 0.55) on
+    // 20,000 USDC. Per unit of a fall, E − 1.2·IM loses at most 0.88 (the perp) + 1 (the call's
+    // delta bound) = 1.88; USDC up to 20,000; neither loses on a rise. B = E − 1.2·IM from the totals.
+    const portfolio = parse(
+      portfolioDocument({
+        volatility: { BTC: "0.55" },
+        params: { brackets: { BTC: [{ notionalCap: "1000000000", maxLeverage: "10", mmr: "0.01" }] } },
+        accounts: [
+          accountDocument({
+            collateral: { USDC: "20000" },
+            positions: [
+              perp("BTC", "1", "100000"),
+              {
+                instrument: "BTC-C-80000",
+                type: "option",
+                underlying: "BTC",
+                optionType: "call",
+                strike: "80000",
+                expiry: "2026-03-27T08:00:00Z",
+                size: "1",
+              },
+            ],
+          }),
+        ],
+      }),
+    );
+    const book = portfolio.accounts[0] as AccountBook;
+    const { market, params } = portfolio;
+    const totals = marginTotals(book, market, params);
+    const budget = totals.equity.minus(totals.initialMargin.times("1.2"));
+    const btcWeight = new Decimal("1.88").div(budget).times(100000).times("0.04");
+    const usdcWeight = new Decimal(20000).div(budget).times("0.002");
+    const down = budget.times(btcWeight).div(btcWeight.plus(usdcWeight)).div("1.88").times("0.999999");
+    const btc = triggerBands(book, market, params, totals, "HEALTHY").find((b) => b.asset === "BTC");
+    expect(btc?.low?.toFixed(4)).toBe(new Decimal(100000).minus(down).toFixed(4));
+    expect(btc?.high?.toFixed()).toBe("Infinity");
+  });
+
   it("stops inside the current bracket and gives portfolio-margin accounts no band", () => {
     // Default BTC table: 0.4 BTC at 100,000 = 40,000 notional, bracket 1 (cap 50,000) → high ≤ 125,000.
     const portfolio = parse(
