@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -197,6 +197,10 @@ describe("backing serve", () => {
       expect(receiver.received.filter((r) => r.id === call.id)).toHaveLength(2);
       server.child.kill("SIGINT");
       expect(await server.exited).toBe(0);
+
+      // A data directory from an older storage layout is refused with a clear message, not misread.
+      await writeFile(join(dataDir, "layout"), "1\n");
+      await expect(startServe(dataDir)).rejects.toThrow(/storage layout 1; this version reads layout 2/);
 
       // No key or secret in any log line.
       const everything = logs.join("");

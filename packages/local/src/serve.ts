@@ -74,6 +74,12 @@ async function adminKey(dataDir: string): Promise<{ key: string; created: boolea
 }
 
 /**
+ * The table layout this version reads, kept in the data directory: raised whenever stored keys
+ * or documents move (2: risk states in RISKSTATES#<shard>, states and notifications as JSON).
+ */
+const STORAGE_LAYOUT = "2";
+
+/**
  * The long-running local system (`backing serve`): DynamoDB Local with a persistent store, the
  * HTTP API on loopback, the cron jobs in-process, the stream poller delivering webhooks, and
  * the recompute queue in-process. Everything persists under `dataDir`: a restart continues.
@@ -88,11 +94,23 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
   const endpoint = options.endpoint ?? (local as DynamoLocal).endpoint;
   const tableName = options.tableName ?? "backing";
   const { client, documents } = connect({ endpoint });
+  const layoutFile = join(options.dataDir, "layout");
   try {
     await createTable(client, tableName);
+    await writeFile(layoutFile, `${STORAGE_LAYOUT}\n`);
     log({ level: "INFO", message: "table created", table: tableName });
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    // A table this version would misread (states under other keys read as none: every held call
+    // would be issued again) is refused, not used.
+    const layout = (await readFile(layoutFile, "utf8").catch(() => "1")).trim();
+    if (layout !== STORAGE_LAYOUT) {
+      await local?.stop();
+      throw new Error(
+        `${options.dataDir} holds data in storage layout ${layout}; this version reads layout ${STORAGE_LAYOUT} ` +
+          "(risk states moved). Start with another --data-dir, or delete this one to begin afresh.",
+      );
+    }
   }
   const store = new DynamoEngineStore(documents, tableName);
   const engine = { store, now: Date.now, volatility: options.volatility ?? {} };
