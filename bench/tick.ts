@@ -10,9 +10,11 @@
  * .bench-cache/ as a DynamoDB Local -dbPath directory; each run works on fresh copies of it, so
  * (1) and (2) start from the same state. The plain (Lambda-like) store is used throughout.
  */
+import { execFile } from "node:child_process";
 import { cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { BatchGetCommand, BatchWriteCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { DEFAULT_RISK_PARAMS, marginTotals, parsePortfolio, statusOf } from "@backing/core";
 import { connect, createTable, DynamoEngineStore, keys } from "@backing/dynamo";
@@ -26,6 +28,7 @@ const VOLATILITY = { BTC: "0.9", ETH: "1.1", SOL: "1.3" };
 const T0 = Date.parse("2022-11-08T00:00:00Z");
 const TABLE = "bench-tick";
 const CACHE = join(import.meta.dirname, "..", ".bench-cache", `tick-${ACCOUNTS}`);
+const run = promisify(execFile);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 const book = demoBook({
@@ -50,7 +53,11 @@ async function seed(endpoint: string) {
  * BENCH_IN_MEMORY=1 an in-memory one seeded now (DESIGN §8's reference numbers are in-memory).
  */
 async function withLocal<T>(
-  run: (store: DynamoEngineStore, documents: ReturnType<typeof connect>["documents"]) => Promise<T>,
+  run: (
+    store: DynamoEngineStore,
+    documents: ReturnType<typeof connect>["documents"],
+    endpoint: string,
+  ) => Promise<T>,
 ) {
   const dbPath = IN_MEMORY ? undefined : await copyOfCache();
   const local = await startDynamoLocal({ ...(dbPath ? { dbPath } : {}), maxHeap: "1g" });
@@ -69,7 +76,7 @@ async function withLocal<T>(
       await store.getRiskStates(book.slice(i * 100, i * 100 + 100).map((a) => a.id));
     }
     await warmWrites(documents);
-    return await run(store, documents);
+    return await run(store, documents, local.endpoint);
   } finally {
     await local.stop();
     if (dbPath) await rm(dbPath, { recursive: true, force: true });
@@ -182,7 +189,7 @@ const banded = await withLocal(async (store) => {
   return { ms: performance.now() - start, triggered: result.triggered, written: result.recompute.written };
 });
 
-const { full, floor, sweep } = await withLocal(async (store, documents) => {
+const { full, floor, sweep, alone } = await withLocal(async (store, documents, endpoint) => {
   let start = performance.now();
   const result = await processPriceEvents(tick, deps(store), { mode: "full" });
   const full = {
@@ -258,7 +265,23 @@ const { full, floor, sweep } = await withLocal(async (store, documents) => {
     rssBefore,
     rssAfter: process.resourceUsage().maxRSS,
   };
-  return { full, floor, sweep };
+  // The sweep's own memory: the same sweep again, alone in a child process.
+  const child = await run(process.execPath, [
+    "--import",
+    "tsx",
+    join(import.meta.dirname, "sweep-process.ts"),
+    endpoint,
+    TABLE,
+    String(T0 + 60_000),
+    JSON.stringify(VOLATILITY),
+  ]);
+  const alone = JSON.parse(child.stdout.trim().split("\n").pop() as string) as {
+    ms: number;
+    accounts: number;
+    baselineMb: number;
+    peakMb: number;
+  };
+  return { full, floor, sweep, alone };
 });
 
 console.log(
@@ -277,7 +300,7 @@ console.log(
   `sweep                ${seconds(sweep.ms)}  ${sweep.accounts.toLocaleString("en-US")} accounts; raw paged read of the same ${sweep.read.toLocaleString("en-US")} items (accounts and states, ${SWEEP_SEGMENTS} segments as the sweep) ${seconds(sweep.rawRead)}`,
 );
 console.log(
-  `peak RSS             ${Math.round(sweep.rssAfter / 1024)} MB (before the sweep: ${Math.round(sweep.rssBefore / 1024)} MB, with the book held in memory for the move search)`,
+  `sweep memory         peak RSS ${alone.peakMb} MB for the sweep alone in a process (${alone.baselineMb} MB before it started; ${alone.accounts.toLocaleString("en-US")} accounts in ${seconds(alone.ms)}); this bench process: ${Math.round(sweep.rssAfter / 1024)} MB, holding the book for the move search`,
 );
 console.log(
   `\n(2)/(1) = ${(full.ms / banded.ms).toFixed(1)} (target ≥ 20); (1)/(3) = ${(banded.ms / floor.ms).toFixed(2)} (target ≤ 2); sweep / raw read throughput = ${(sweep.rawRead / sweep.ms).toFixed(2)} (target ≥ 0.7)`,
