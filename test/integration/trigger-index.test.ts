@@ -18,6 +18,15 @@ afterAll(async () => {
   for (const drop of drops) await drop();
 });
 
+/** A BTC perp (entry 20,000) of this size on this much USDC. */
+const btcPerpAccount = (id: string, size: string, usdc: string) =>
+  Account.parse({
+    id,
+    venue: "v",
+    collateral: { USDC: usdc },
+    positions: [{ instrument: "BTC-PERP", type: "perp", underlying: "BTC", size, entryPrice: "20000" }],
+  });
+
 const statuses = async (store: EngineStore, ids: string[]) => {
   const states = await store.getRiskStates(ids);
   return Object.fromEntries(ids.map((id) => [id, states.get(id)?.status ?? "HEALTHY"]));
@@ -100,15 +109,7 @@ describe("trigger index on DynamoDB Local", () => {
     // gets the share 807.68 / (807.68 + 0.002·USDC) of it (weights rate × price × typical move:
     // 1.0096 × 20,000 × 0.04 and USDC × 1 × 0.002), over its rate 1 + 1.2·0.008 = 1.0096.
     // a-1 (E = 20,000): 19,808 × 0.9528 / 1.0096 ≈ ±18,690. a-2 (E = 300): 108 × 0.9993 / 1.0096 ≈ ±107.
-    const account = (id: string, usdc: string) =>
-      Account.parse({
-        id,
-        venue: "v",
-        collateral: { USDC: usdc },
-        positions: [
-          { instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" },
-        ],
-      });
+    const account = (id: string, usdc: string) => btcPerpAccount(id, "1", usdc);
     await store.putAccounts([account("a-1", "20000"), account("a-2", "300")]);
     const tick = (step: number, btc: string) => {
       const timestamp = new Date(T0 + step * 60_000).toISOString();
@@ -175,13 +176,7 @@ describe("band writes", () => {
     // E − 1.2·IM = 208. l loses 1 − 1.2·0.008 = 0.9904 per unit of a fall and nothing on a rise:
     // its band reaches ≈ 208 × 0.999 / 0.9904 ≈ 210 down (low ≈ 19,790). s loses 1.0096 per unit of
     // a rise (high ≈ 20,206) and nothing on a fall.
-    const account = (id: string, size: string) =>
-      Account.parse({
-        id,
-        venue: "v",
-        collateral: { USDC: "400" },
-        positions: [{ instrument: "BTC-PERP", type: "perp", underlying: "BTC", size, entryPrice: "20000" }],
-      });
+    const account = (id: string, size: string) => btcPerpAccount(id, size, "400");
     await store.putAccounts([account("l", "1"), account("s", "-1")]);
     const timestamp = new Date(T0).toISOString();
     await processPriceEvents(
@@ -202,15 +197,7 @@ describe("band writes", () => {
 });
 
 describe("unbanded accounts", () => {
-  const account = (id: string) =>
-    Account.parse({
-      id,
-      venue: "v",
-      collateral: { USDC: "1000" },
-      positions: [
-        { instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" },
-      ],
-    });
+  const account = (id: string) => btcPerpAccount(id, "1", "1000");
   const banded = (id: string) =>
     ["BTC", "USDC"].map((asset) => ({ accountId: id, asset, low: "1", high: "1000000" }));
 
@@ -235,15 +222,7 @@ describe("the sweep", () => {
   it("pages through every account, recomputes it and rewrites its bands, then expires due calls and reports stale prices", async () => {
     const { store, drop } = await freshStore();
     drops.push(drop);
-    const account = (id: string, usdc: string) =>
-      Account.parse({
-        id,
-        venue: "v",
-        collateral: { USDC: usdc },
-        positions: [
-          { instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" },
-        ],
-      });
+    const account = (id: string, usdc: string) => btcPerpAccount(id, "1", usdc);
     // a-3 is in a margin call at 19,000 (equity 100 < IM 152): the sweep must find it without a tick.
     await store.putAccounts([
       account("a-1", "20000"),
