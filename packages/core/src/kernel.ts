@@ -29,13 +29,56 @@ const TEN = 10n;
 const SCALE_UNIT = TEN ** BigInt(SCALE);
 const GUARD = 1e-9;
 
-/** A Decimal as an integer count of 10^-18, or null when it has more than 18 decimals. */
-function toFixed18(value: Decimal): bigint | null {
-  if (value.decimalPlaces() > SCALE) return null;
-  // By digits, not by multiplying: a book's first evaluation converts every amount, and Decimal
-  // arithmetic was most of that cost.
-  const [whole, fraction = ""] = value.toFixed().split(".");
-  return BigInt(`${whole}${fraction.padEnd(SCALE, "0")}`);
+/** Powers of ten as BigInt, by exponent. */
+const POWERS_OF_TEN = Array.from({ length: 80 }, (_, k) => TEN ** BigInt(k));
+const WORD_DIGITS = 7;
+const WORD = 1e7;
+
+/**
+ * A Decimal as an integer count of 10^-18, or null when it has more than 18 decimals.
+ * Read from decimal.js's documented internal form (sign `s`, exponent `e`, digits `d` in base 10^7
+ * words aligned to the decimal point), not through a string: a book's first evaluation converts
+ * every amount, and that conversion was most of its cost.
+ */
+export function toFixed18(value: Decimal): bigint | null {
+  const words = value.d as number[] | null;
+  if (!words) return null;
+  const last = words.length - 1;
+  // Exponent of the last word's unit: the value is Σ words[i] · 10^(7·(top − i)).
+  const lastWordExponent = WORD_DIGITS * (Math.floor(value.e / WORD_DIGITS) - last);
+  let shift = lastWordExponent + SCALE;
+  let lastWord = words[last] as number;
+  // Trailing zeros of the last word do not count as decimals.
+  let trailing = 0;
+  if (lastWord !== 0) {
+    while (lastWord % 10 === 0) {
+      lastWord /= 10;
+      trailing++;
+    }
+  }
+  if (shift + trailing < 0) return null;
+  // Below 2^53 the words accumulate exactly as a float; larger coefficients go through BigInt.
+  let small = 0;
+  let coefficient = 0n;
+  let big = false;
+  for (let i = 0; i < last; i++) {
+    if (!big && small < Number.MAX_SAFE_INTEGER / WORD) small = small * WORD + (words[i] as number);
+    else {
+      if (!big) coefficient = BigInt(small);
+      big = true;
+      coefficient = coefficient * 10_000_000n + BigInt(words[i] as number);
+    }
+  }
+  const lastScale = 10 ** (WORD_DIGITS - trailing);
+  if (!big && small < Number.MAX_SAFE_INTEGER / lastScale) small = small * lastScale + lastWord;
+  else {
+    if (!big) coefficient = BigInt(small);
+    big = true;
+    coefficient = coefficient * BigInt(lastScale) + BigInt(lastWord);
+  }
+  shift += trailing;
+  const magnitude = (big ? coefficient : BigInt(small)) * (POWERS_OF_TEN[shift] ?? TEN ** BigInt(shift));
+  return value.s < 0 ? -magnitude : magnitude;
 }
 
 /** toFixed18 for parameters read on every evaluation (the same Decimal objects each time). */
@@ -48,6 +91,12 @@ function fixedParameter(value: Decimal): bigint | null {
   }
   return fixed;
 }
+
+/**
+ * A scale-18 integer as the nearest float (within 2^-52 relative): floats only guide branch
+ * decisions, which are re-checked exactly inside a 1e-9 guard band.
+ */
+const toFloat = (fixed18: bigint) => Number(fixed18) / 1e18;
 
 /** An integer count of 10^-(18·k) back to an exact Decimal. */
 export function fromFixed(value: bigint, scaleMultiple: number): Decimal {
@@ -93,7 +142,7 @@ interface Leg {
   absSize: bigint;
   absSizeFloat: number;
   /** Kept for brackets whose 1/maxLeverage does not terminate. */
-  absSizeDecimal: Decimal;
+  size: Decimal;
 }
 
 interface BracketSums {
@@ -199,13 +248,14 @@ export function compileBook(book: AccountBook, params: RiskParams): CompiledBook
   const collateral = book.collateral
     .filter((c) => !c.amount.isZero())
     .map((c) => {
+      const amount = fixed(c.amount);
       const list = params.collateral.get(c.asset);
       const tiers = list ? compileTiers(list) : null;
       if (list && !tiers) fixedPoint = false;
       return {
         asset: c.asset,
-        amount: fixed(c.amount),
-        amountFloat: c.amount.toNumber(),
+        amount,
+        amountFloat: toFloat(amount),
         tiers,
         inGrid: gridAssets.has(c.asset),
       };
@@ -264,11 +314,7 @@ function compiledCaps(brackets: readonly Bracket[]) {
 function addLeg(group: LinearGroup, position: LinearPosition, fixed: (value: Decimal) => bigint): void {
   const size = fixed(position.size);
   const absSize = size < 0n ? -size : size;
-  group.legs.push({
-    absSize,
-    absSizeFloat: Math.abs(position.size.toNumber()),
-    absSizeDecimal: position.size.abs(),
-  });
+  group.legs.push({ absSize, absSizeFloat: toFloat(absSize), size: position.size });
   group.netSize += size;
   group.cost += size * fixed(position.entryPrice) - fixed(position.funding) * SCALE_UNIT;
 }
@@ -298,13 +344,13 @@ function bracketSums(group: LinearGroup, key: string): BracketSums {
       else {
         computed.divided.push({
           absSize: leg.absSize,
-          absSizeDecimal: leg.absSizeDecimal,
+          absSizeDecimal: leg.size.abs(),
           maxLeverage: bracket.maxLeverage,
-          leverage: toFixed18(bracket.maxLeverage) ?? 1n,
+          leverage: fixedParameter(bracket.maxLeverage) ?? 1n,
         });
       }
-      computed.mmCoefficient += leg.absSize * (toFixed18(bracket.mmr) ?? 0n);
-      computed.cum += (toFixed18(bracket.cum) ?? 0n) * SCALE_UNIT * SCALE_UNIT;
+      computed.mmCoefficient += leg.absSize * (fixedParameter(bracket.mmr) ?? 0n);
+      computed.cum += (fixedParameter(bracket.cum) ?? 0n) * SCALE_UNIT * SCALE_UNIT;
     });
     sums = computed;
     group.byAssignment.set(key, sums);
