@@ -1,4 +1,6 @@
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { Account } from "@backing/contracts";
+import { keys } from "@backing/dynamo";
 import {
   cachedStore,
   type EngineStore,
@@ -355,5 +357,35 @@ describe("the sweep", () => {
       for await (const page of store.scanBook(50, { index, count: 3 }))
         segmented.push(...page.accounts.map((a) => a.id));
     expect(segmented.sort()).toEqual([...ids].sort());
+  });
+
+  it("reads account documents stored as JSON strings, and those an earlier version stored as maps", async () => {
+    const { store, documents, tableName, drop } = await freshStore();
+    drops.push(drop);
+    const current = btcPerpAccount("stored-now", "1.5", "20000");
+    const earlier = btcPerpAccount("stored-as-map", "-0.25", "3000.5");
+    await store.putAccounts([current]);
+    await documents.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...keys.account(earlier.id),
+          ...keys.accountIndex(earlier.id),
+          type: "account",
+          account: earlier,
+          version: 1,
+        },
+      }),
+    );
+    const stored = await documents.send(
+      new GetCommand({ TableName: tableName, Key: keys.account(current.id) }),
+    );
+    expect(typeof stored.Item?.account).toBe("string");
+    const read = await store.getAccounts([current.id, earlier.id]);
+    expect(read.get(current.id)?.account).toEqual(current);
+    expect(read.get(earlier.id)?.account).toEqual(earlier);
+    const swept: Account[] = [];
+    for await (const page of store.scanBook(10)) swept.push(...page.accounts);
+    expect(swept.sort((a, b) => a.id.localeCompare(b.id))).toEqual([earlier, current]);
   });
 });

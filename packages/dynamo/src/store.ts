@@ -217,7 +217,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
         ...keys.account(account.id),
         ...keys.accountIndex(account.id),
         type: "account",
-        account,
+        account: encodedDocument(account),
         version: 1,
       });
       // No band yet: the first tick on any of its assets evaluates it.
@@ -235,10 +235,10 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
   async getAccounts(ids: readonly string[]): Promise<Map<string, StoredAccount>> {
     const items = await this.batchGet(ids.map((id) => keys.account(id)));
     return new Map(
-      items.map((item) => [
-        (item.account as Account).id,
-        { account: item.account as Account, version: item.version as number },
-      ]),
+      items.map((item) => {
+        const account = decodedDocument<Account>(item.account);
+        return [account.id, { account, version: item.version as number }];
+      }),
     );
   }
 
@@ -541,7 +541,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
         partition: keys.accountsPartition(shard),
         pageSize,
       }))
-        if (page.length > 0) yield page.map((item) => item.account as Account);
+        if (page.length > 0) yield page.map((item) => decodedDocument<Account>(item.account));
   }
 
   /**
@@ -578,7 +578,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
           states.set(item.accountId as string, decodedDocument<StoredRiskState>(item.state));
         }
         ahead = ahead.slice(used);
-        yield { accounts: page.map((item) => item.account as Account), states };
+        yield { accounts: page.map((item) => decodedDocument<Account>(item.account)), states };
       }
     }
   }
