@@ -84,7 +84,7 @@ async function withLocal<T>(
   }
 }
 
-/** Transactions and batch writes of scratch items (`WARMUP#…`, never read by the engine). */
+/** Transactions (single and grouped) and batch writes of scratch items (`WARMUP#…`, never read by the engine). */
 async function warmWrites(documents: ReturnType<typeof connect>["documents"]) {
   let next = 0;
   await Promise.all(
@@ -112,6 +112,17 @@ async function warmWrites(documents: ReturnType<typeof connect>["documents"]) {
       }
     }),
   );
+  for (let g = 0; g < 12; g++)
+    await documents.send(
+      new TransactWriteCommand({
+        TransactItems: Array.from({ length: 100 }, (_, i) => ({
+          Put: {
+            TableName: TABLE,
+            Item: { pk: `WARMUP#group${g}`, sk: `${i}`, gsi1pk: "WARMUP", gsi1sk: `g${g}-${i}` },
+          },
+        })),
+      }),
+    );
   for (let i = 0; i < 40; i++)
     await documents.send(
       new BatchWriteCommand({
@@ -199,7 +210,8 @@ const { full, floor, sweep, alone } = await withLocal(async (store, documents, e
     written: result.recompute.written,
   };
 
-  // The floor: read the changed accounts (book and state) and write one state transaction each.
+  // The floor: read the changed accounts (book and state) and write each one's state and outbox
+  // item transactionally.
   // It alone can be repeated on the same store (fresh keys each time): the median of three.
   const ids = crossed.map((i) => book[i]?.id as string);
   const floorOnce = async (run: number) => {
@@ -212,14 +224,18 @@ const { full, floor, sweep, alone } = await withLocal(async (store, documents, e
         }),
       );
     }
+    // Written as the engine writes them: 50 accounts (100 actions) per transaction, 4 in flight.
+    const groups = Array.from({ length: Math.ceil(ids.length / 50) }, (_, g) =>
+      ids.slice(g * 50, g * 50 + 50),
+    );
     let next = 0;
     await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        while (next < ids.length) {
-          const id = ids[next++] as string;
+      Array.from({ length: 4 }, async () => {
+        while (next < groups.length) {
+          const group = groups[next++] as string[];
           await documents.send(
             new TransactWriteCommand({
-              TransactItems: [
+              TransactItems: group.flatMap((id) => [
                 {
                   Put: {
                     TableName: TABLE,
@@ -228,7 +244,7 @@ const { full, floor, sweep, alone } = await withLocal(async (store, documents, e
                   },
                 },
                 { Put: { TableName: TABLE, Item: { pk: `FLOOR${run}#${id}`, sk: "OUTBOX" } } },
-              ],
+              ]),
             }),
           );
         }

@@ -126,20 +126,97 @@ describe("price events → recompute → transactional outbox (DynamoDB Local)",
     expect(new Set(await types()).size).toBe(20);
   });
 
+  it("a grouped state write leaves out exactly the accounts whose state moved, and writes the others whole", async () => {
+    const ids = Array.from({ length: 60 }, (_, i) => `g-${i}`);
+    await store.putAccounts(ids.map(account));
+    await tick(0, "20000");
+    clock = T0 + 60_000;
+    await ingestPriceEvents(events(1, "19100"), deps());
+    // Another worker moves three of the states first: the group's writes of those three must fail
+    // (their version moved), and with them their notifications; the other 57 are written.
+    const moved = ["g-0", "g-31", "g-59"];
+    await recomputeAccounts(moved, deps());
+    const read = await store.getRiskStates(ids);
+    const writes = ids.map((id) => {
+      const state = {
+        accountId: id,
+        venue: "venue-a",
+        status: "WARNING" as const,
+        episode: null,
+        equity: "1",
+        initialMargin: "1",
+        maintenanceMargin: "1",
+        callAmount: "0",
+        paramsVersion: "p",
+        snapshotId: "s",
+        evaluatedAtMs: clock,
+        version: 1,
+      };
+      const notification: NotificationRecord = {
+        id: `ntf_group_${id}`,
+        type: "margin.warning",
+        venue: "venue-a",
+        accountId: id,
+        episodeId: null,
+        createdAtMs: clock,
+        payload: {
+          type: "margin.warning",
+          timestamp: new Date(clock).toISOString(),
+          data: {
+            venue: "venue-a",
+            account: id,
+            status: "WARNING",
+            previousStatus: null,
+            equity: "1",
+            initialMargin: "1",
+            maintenanceMargin: "1",
+            callAmount: "0",
+            deadline: null,
+            episodeId: null,
+            paramsVersion: "p",
+            priceSnapshot: { id: "s", prices: {} },
+          },
+        },
+      };
+      // Written as if read before the other worker: no state yet.
+      return {
+        state,
+        previous: moved.includes(id) ? null : (read.get(id) ?? null),
+        notifications: [notification],
+      };
+    });
+    const conflicted = await store.writeStates(writes);
+    expect([...conflicted].sort()).toEqual([...moved].sort());
+    const after = await store.getRiskStates(ids);
+    for (const id of ids)
+      expect(after.get(id)?.status, id).toBe(moved.includes(id) ? "MARGIN_CALL" : "WARNING");
+    const grouped = (await store.listNotifications()).filter((n) => n.id.startsWith("ntf_group_"));
+    expect(grouped.map((n) => n.accountId).sort()).toEqual(ids.filter((id) => !moved.includes(id)).sort());
+  });
+
   it("a failure between evaluation and write loses nothing: the retry writes the transition once", async () => {
     await store.putAccounts([account("a-1")]);
     await tick(0, "20000");
     clock = T0 + 60_000;
     await ingestPriceEvents(events(1, "19100"), deps());
     let failNext = true;
+    const killFirst = () => {
+      if (failNext) {
+        failNext = false;
+        throw new Error("injected: process killed before the write");
+      }
+    };
     const flaky: EngineStore = Object.create(store, {
       writeState: {
         value: async (...args: Parameters<EngineStore["writeState"]>) => {
-          if (failNext) {
-            failNext = false;
-            throw new Error("injected: process killed before the write");
-          }
+          killFirst();
           return store.writeState(...args);
+        },
+      },
+      writeStates: {
+        value: async (...args: Parameters<EngineStore["writeStates"]>) => {
+          killFirst();
+          return store.writeStates(...args);
         },
       },
     });

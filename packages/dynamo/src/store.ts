@@ -45,6 +45,10 @@ const BATCH_WRITE_LIMIT = 25;
 const QUERY_PAGE = 500;
 const BATCH_WRITES_IN_FLIGHT = 4;
 const BATCH_GETS_IN_FLIGHT = 4;
+/** TransactWriteItems: at most 100 actions and 4 MB; groups stop at 2 MB of item JSON, well inside. */
+const TRANSACTION_ACTIONS = 100;
+const TRANSACTION_BYTES = 2_000_000;
+const TRANSACTIONS_IN_FLIGHT = 4;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (attempt: number) => sleep(Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random() / 2));
@@ -422,9 +426,79 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
   }
 
   async writeState(write: StateWrite): Promise<void> {
-    const { state, previous, notifications } = write;
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: this.stateWriteItems(write) }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException)
+        throw new VersionConflictError(write.state.accountId, { cause: error });
+      throw error;
+    }
+  }
+
+  /**
+   * Many accounts' state writes in as few transactions as the limits allow (100 actions, 4 MB):
+   * on DynamoDB Local 2.5× faster than a transaction per account, and in AWS one request (one
+   * share of SDK CPU) instead of dozens. Each account stays all-or-nothing: its state and its
+   * notifications are in the same transaction. When a transaction is cancelled, the accounts whose
+   * items failed (a moved version, or a conflict with another transaction) are left out and
+   * returned, and the rest are sent again.
+   */
+  async writeStates(writes: readonly StateWrite[]): Promise<Set<string>> {
+    const conflicted = new Set<string>();
+    const groups: { write: StateWrite; items: TransactItem[] }[][] = [[]];
+    let actions = 0;
+    let bytes = 0;
+    for (const write of writes) {
+      const items = this.stateWriteItems(write);
+      const size = items.reduce((sum, item) => sum + JSON.stringify(item).length, 0);
+      if (actions + items.length > TRANSACTION_ACTIONS || bytes + size > TRANSACTION_BYTES) {
+        groups.push([]);
+        actions = 0;
+        bytes = 0;
+      }
+      (groups[groups.length - 1] as { write: StateWrite; items: TransactItem[] }[]).push({ write, items });
+      actions += items.length;
+      bytes += size;
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < groups.length) {
+        let pending = groups[next++] as { write: StateWrite; items: TransactItem[] }[];
+        while (pending.length > 0) {
+          try {
+            await this.documents.send(
+              new TransactWriteCommand({ TransactItems: pending.flatMap(({ items }) => items) }),
+            );
+            break;
+          } catch (error) {
+            if (!(error instanceof TransactionCanceledException)) throw error;
+            // One reason per action, in order; "None" for the actions that did not fail.
+            const reasons = error.CancellationReasons ?? [];
+            let at = 0;
+            const failed = new Set(
+              pending.filter(({ items }) => {
+                const own = reasons.slice(at, at + items.length);
+                at += items.length;
+                return own.some((reason) => reason.Code !== undefined && reason.Code !== "None");
+              }),
+            );
+            // No reason given: none can be told apart, so all go back to their callers.
+            const left = failed.size > 0 ? pending.filter((entry) => !failed.has(entry)) : [];
+            for (const entry of pending)
+              if (!left.includes(entry)) conflicted.add(entry.write.state.accountId);
+            pending = left;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(TRANSACTIONS_IN_FLIGHT, groups.length) }, worker));
+    return conflicted;
+  }
+
+  /** An account's state put (conditional on the version read) and its notifications' puts. */
+  private stateWriteItems({ state, previous, notifications }: StateWrite): TransactItem[] {
     const expectedVersion = previous?.version ?? null;
-    const transactItems: TransactItem[] = [
+    return [
       {
         Put: {
           TableName: this.tableName,
@@ -457,13 +531,6 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
         }),
       ),
     ];
-    try {
-      await this.documents.send(new TransactWriteCommand({ TransactItems: transactItems }));
-    } catch (error) {
-      if (error instanceof TransactionCanceledException)
-        throw new VersionConflictError(state.accountId, { cause: error });
-      throw error;
-    }
   }
 
   async dueEpisodes(nowMs: number): Promise<string[]> {

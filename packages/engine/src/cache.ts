@@ -144,5 +144,14 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
         throw error;
       }
     },
+    async writeStates(writes: readonly StateWrite[]) {
+      const conflicted = await store.writeStates(writes);
+      for (const { state } of writes) {
+        if (conflicted.has(state.accountId)) states.delete(state.accountId);
+        else states.set(state.accountId, state);
+        stateless.delete(state.accountId);
+      }
+      return conflicted;
+    },
   });
 }

@@ -40,6 +40,7 @@ import {
   type NotificationRecord,
   type PriceRecord,
   type PriceSnapshot,
+  type StateWrite,
   type StoredBand,
   type StoredPrice,
   type StoredRiskState,
@@ -318,8 +319,6 @@ export async function recomputeAccounts(
   const guards = priceGuardParams(params);
   const records = options.prices ?? (await deps.store.getPrices());
   const snapshot = snapshotOf(records);
-  // Stored once, before the first state that names it (a recompute that changes nothing writes nothing).
-  let snapshotStored: Promise<void> | null = null;
   // Each asset's latest price only moves forward in time (ingest refuses older events), so the sum
   // of the snapshot's price times grows with every accepted price: a state computed from a later
   // snapshot is never overwritten from an earlier one.
@@ -350,94 +349,104 @@ export async function recomputeAccounts(
     if (options.bands) banding.set(book.id, { book, held });
   };
 
-  // First every account is evaluated (no I/O); those whose state changes are written after, and
-  // meanwhile the bands of the others (settled, nothing to write) are read and written.
-  const toWrite: AccountBook[] = [];
-  const updateAccount = async (book: AccountBook, write: boolean) => {
+  // First every account is evaluated (no I/O); the writes of those whose state changes go out
+  // together after, and meanwhile the bands of the others (settled, nothing to write) are read and
+  // written. An account whose write loses a race is re-read and redone on its own.
+  /** The write an account's evaluation calls for, or null when its stored state stands. */
+  const evaluate = (book: AccountBook): StateWrite | null => {
     const stale = firstAsset(book, (asset) => staleAssets.has(asset)) !== undefined;
-    if (!write) result.evaluated++;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      // An account never written is HEALTHY with no episode: only a change from that is stored.
-      const previous = states.get(book.id) ?? null;
-      // A concurrent recompute (a tick during a sweep page) already stored a newer evaluation.
-      if ((previous?.snapshotOrder ?? 0) > snapshotOrder) {
-        result.supersededByNewer++;
-        // Its bands are the newer evaluation's to write, not ours.
-        banding.delete(book.id);
-        return;
-      }
-      const before: StatusState = previous ? { status: previous.status, episode: previous.episode } : HEALTHY;
-      const totals = marginTotals(book, market, params);
-      const status = nextStatus(before.status, totals, params);
-      // Calls are never issued on stale prices: hold the previous state until prices are fresh
-      // (and keep no band, so the next tick looks again).
-      if (stale && status !== before.status) {
-        result.skippedStale++;
-        bandsOf(book, null);
-        return;
-      }
-      const step = transition(before, status, { accountId: book.id, atMs: nowMs }, params);
-      const changed =
-        before.status !== status ||
-        before.episode?.id !== step.state.episode?.id ||
-        step.notifications.length > 0;
-      // "changed": an account whose state stands keeps its bands (they still hold: the prices are
-      // inside them, or a tick would have brought it here); the sweep writes only what changed.
-      if (options.bands === true || changed || options.unbanded?.has(book.id))
-        bandsOf(book, { totals, status });
-      if (!changed) return;
-      if (!write) {
-        toWrite.push(book);
-        return;
-      }
-      const state: StoredRiskState = {
-        accountId: book.id,
-        venue: book.venue,
-        status,
-        episode: step.state.episode,
-        equity: valueString(totals.equity),
-        initialMargin: requirementString(totals.initialMargin),
-        maintenanceMargin: requirementString(totals.maintenanceMargin),
-        callAmount: requirementString(callAmount(totals.equity, totals.initialMargin)),
+    // An account never written is HEALTHY with no episode: only a change from that is stored.
+    const previous = states.get(book.id) ?? null;
+    // A concurrent recompute (a tick during a sweep page) already stored a newer evaluation.
+    if ((previous?.snapshotOrder ?? 0) > snapshotOrder) {
+      result.supersededByNewer++;
+      // Its bands are the newer evaluation's to write, not ours.
+      banding.delete(book.id);
+      return null;
+    }
+    const before: StatusState = previous ? { status: previous.status, episode: previous.episode } : HEALTHY;
+    const totals = marginTotals(book, market, params);
+    const status = nextStatus(before.status, totals, params);
+    // Calls are never issued on stale prices: hold the previous state until prices are fresh
+    // (and keep no band, so the next tick looks again).
+    if (stale && status !== before.status) {
+      result.skippedStale++;
+      bandsOf(book, null);
+      return null;
+    }
+    const step = transition(before, status, { accountId: book.id, atMs: nowMs }, params);
+    const changed =
+      before.status !== status ||
+      before.episode?.id !== step.state.episode?.id ||
+      step.notifications.length > 0;
+    // "changed": an account whose state stands keeps its bands (they still hold: the prices are
+    // inside them, or a tick would have brought it here); the sweep writes only what changed.
+    if (options.bands === true || changed || options.unbanded?.has(book.id))
+      bandsOf(book, { totals, status });
+    if (!changed) return null;
+    const state: StoredRiskState = {
+      accountId: book.id,
+      venue: book.venue,
+      status,
+      episode: step.state.episode,
+      equity: valueString(totals.equity),
+      initialMargin: requirementString(totals.initialMargin),
+      maintenanceMargin: requirementString(totals.maintenanceMargin),
+      callAmount: requirementString(callAmount(totals.equity, totals.initialMargin)),
+      paramsVersion: params.version,
+      snapshotId: snapshot.id,
+      evaluatedAtMs: nowMs,
+      snapshotOrder,
+      version: (previous?.version ?? 0) + 1,
+      evidence: {
+        asOf: new Date(nowMs).toISOString(),
+        account: stored.get(book.id) as Account,
+        prices: snapshotPrices(snapshot),
+        volatility: deps.volatility ?? {},
         paramsVersion: params.version,
-        snapshotId: snapshot.id,
-        evaluatedAtMs: nowMs,
-        snapshotOrder,
-        version: (previous?.version ?? 0) + 1,
-        evidence: {
-          asOf: new Date(nowMs).toISOString(),
-          account: stored.get(book.id) as Account,
-          prices: snapshotPrices(snapshot),
-          volatility: deps.volatility ?? {},
-          paramsVersion: params.version,
-          previousStatus: before.status,
-        },
-      };
-      const notifications = step.notifications.map((type) =>
-        notificationFor(type, state, previous?.status ?? null, snapshot, nowMs),
-      );
+        previousStatus: before.status,
+      },
+    };
+    const notifications = step.notifications.map((type) =>
+      notificationFor(type, state, previous?.status ?? null, snapshot, nowMs),
+    );
+    return { state, previous, notifications };
+  };
+  const written = (write: StateWrite) => {
+    result.written++;
+    for (const { type } of write.notifications) {
+      const margin = type as NotificationType;
+      result.notifications[margin] = (result.notifications[margin] ?? 0) + 1;
+    }
+  };
+  /** The write path of one account that lost a race: re-read its state, re-evaluate, write alone. */
+  const retryAlone = async (book: AccountBook) => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      result.conflictsRetried++;
+      const fresh = (await deps.store.getRiskStates([book.id])).get(book.id);
+      if (fresh) states.set(book.id, fresh);
+      else states.delete(book.id);
+      const write = evaluate(book);
+      if (write === null) return;
       try {
-        snapshotStored ??= deps.store.putSnapshot(snapshot);
-        await snapshotStored;
-        await deps.store.writeState({ state, previous, notifications });
-        result.written++;
-        for (const type of step.notifications)
-          result.notifications[type] = (result.notifications[type] ?? 0) + 1;
+        await deps.store.writeState(write);
+        written(write);
         return;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
-        result.conflictsRetried++;
-        const fresh = (await deps.store.getRiskStates([book.id])).get(book.id);
-        if (fresh) states.set(book.id, fresh);
-        else states.delete(book.id);
       }
     }
     // Lost every race: its state is someone else's, and so are its bands.
     banding.delete(book.id);
   };
-  for (const book of books) await updateAccount(book, false);
-  const writing = new Set(toWrite.map((book) => book.id));
-  const bandsOfSettled = [...banding.values()].filter(({ book }) => !writing.has(book.id));
+
+  const writes = new Map<string, { book: AccountBook; write: StateWrite }>();
+  for (const book of books) {
+    result.evaluated++;
+    const write = evaluate(book);
+    if (write !== null) writes.set(book.id, { book, write });
+  }
+  const bandsOfSettled = [...banding.values()].filter(({ book }) => !writes.has(book.id));
   const storedBands =
     banding.size > 0
       ? deps.store.getBands(
@@ -450,12 +459,19 @@ export async function recomputeAccounts(
   });
   // Observed by Promise.all below; if a state write throws first, this must not go unhandled.
   settled.catch(() => {});
-  await Promise.all([
-    forEachConcurrently(toWrite, WRITE_CONCURRENCY, (book) => updateAccount(book, true)),
-    settled,
-  ]);
+  const writeAll = async () => {
+    if (writes.size === 0) return;
+    // The snapshot first: every state written names it.
+    await deps.store.putSnapshot(snapshot);
+    const conflicted = await deps.store.writeStates([...writes.values()].map(({ write }) => write));
+    for (const [id, { book, write }] of writes) {
+      if (!conflicted.has(id)) written(write);
+      else await retryAlone(book);
+    }
+  };
+  await Promise.all([writeAll(), settled]);
   // The written accounts' bands come from their final evaluation (a conflict re-evaluates).
-  const bandsOfWritten = [...banding.values()].filter(({ book }) => writing.has(book.id));
+  const bandsOfWritten = [...banding.values()].filter(({ book }) => writes.has(book.id));
   const bands = newBands(bandsOfWritten, await storedBands, market, params);
   if (bands.length > 0) await deps.store.putBands(bands);
   return result;
@@ -509,21 +525,6 @@ function newBands(
 }
 
 const HEALTHY: StatusState = { status: "HEALTHY", episode: null };
-
-/** State writes in flight at once: the store's latency, not CPU, bounds a tick. */
-const WRITE_CONCURRENCY = 16;
-
-async function forEachConcurrently<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /** The first asset the book depends on (collateral, then underlyings) that matches. No allocation: hot path. */
 function firstAsset(book: AccountBook, matches: (asset: string) => boolean): string | undefined {

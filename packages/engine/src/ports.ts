@@ -163,6 +163,11 @@ export interface EngineStore {
   putSnapshot(snapshot: PriceSnapshot): Promise<void>;
   /** Throws VersionConflictError when the state moved since it was read. */
   writeState(write: StateWrite): Promise<void>;
+  /**
+   * Many accounts' writes, each all-or-nothing, in few requests. Returns the accounts not written
+   * because their state moved since it was read (or another writer held it): re-read and retry them.
+   */
+  writeStates(writes: readonly StateWrite[]): Promise<Set<string>>;
   /** Accounts whose open episode's deadline is at or before `nowMs` and not yet expired. */
   dueEpisodes(nowMs: number): Promise<string[]>;
   getParams(): Promise<RiskParamsDocument | null>;
