@@ -196,6 +196,31 @@ describe("band writes", () => {
     expect(await readAt("20300")).toEqual(["s"]);
     expect(await readAt("30000")).toEqual(["s"]);
   });
+  it("rewrites a stored band that the price has left even when the new band contains it", async () => {
+    const { store, drop } = await freshStore();
+    drops.push(drop);
+    // 1 BTC long at 20,000 on 400 USDC: its band is ≈ [19,790, 50,000] (the test above; its
+    // notional reaches the next bracket at 50,000).
+    await store.putAccounts([btcPerpAccount("l", "1", "400")]);
+    const tickAt = (minute: number, btc: string) => {
+      const timestamp = new Date(T0 + minute * 60_000).toISOString();
+      return processPriceEvents(
+        [
+          { eventId: `BTC@${minute}`, asset: "BTC", index: btc, timestamp, source: "t" },
+          { eventId: `USDC@${minute}`, asset: "USDC", index: "1", timestamp, source: "t" },
+        ],
+        { store, now: () => T0 + minute * 60_000 },
+      );
+    };
+    await tickAt(0, "20000");
+    // A narrower band inside it that 20,000 has left (written by an evaluation at lower prices).
+    await store.putBands([{ accountId: "l", asset: "BTC", low: "19800", high: "19900" }]);
+    expect((await tickAt(1, "20001")).triggered).toBe(1);
+    const [btc] = (await store.getBands([{ accountId: "l", assets: ["BTC"] }])).get("l") ?? [];
+    expect(Number(btc?.low)).toBeLessThan(19_800);
+    expect(Number(btc?.high)).toBeGreaterThan(20_002);
+    expect((await tickAt(2, "20002")).triggered).toBe(0);
+  });
 });
 
 describe("unbanded accounts", () => {

@@ -482,8 +482,9 @@ type Evaluation = { totals: MarginTotals; status: AccountStatus };
 
 /**
  * The bands to write after these evaluations: core's, less every band whose stored one lies inside
- * it (as safe: moves within the stored band stay within the new one's guarantee, only more eager;
- * and a read costs DynamoDB Local a fraction of an indexed write) or is "no band" again.
+ * it and still holds the current price (as safe: moves within the stored band stay within the new
+ * one's guarantee, only more eager; and a read costs DynamoDB Local a fraction of an indexed write)
+ * or is "no band" again.
  */
 function newBands(
   evaluated: { book: AccountBook; held: Evaluation | null }[],
@@ -508,8 +509,18 @@ function newBands(
       : sensitiveAssets(book).map((asset): PriceBand => ({ asset, low: null, high: null }));
     for (const band of computed) {
       const old = before.get(band.asset);
+      const quote = market.quotes.get(band.asset);
       const inside =
-        old?.low && old.high && band.low && band.high && old.low.gte(band.low) && old.high.lte(band.high);
+        old?.low &&
+        old.high &&
+        band.low &&
+        band.high &&
+        old.low.gte(band.low) &&
+        old.high.lte(band.high) &&
+        // A stored band the current price has left would trigger again on every tick.
+        quote !== undefined &&
+        old.low.lte(Decimal.min(quote.index, quote.mark)) &&
+        old.high.gte(Decimal.max(quote.index, quote.mark));
       const noneAgain =
         old && old.low === null && old.high === null && band.low === null && band.high === null;
       if (!inside && !noneAgain)
