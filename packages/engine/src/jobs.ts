@@ -464,10 +464,12 @@ export async function recomputeAccounts(
     // The snapshot first: every state written names it.
     await deps.store.putSnapshot(snapshot);
     const conflicted = await deps.store.writeStates([...writes.values()].map(({ write }) => write));
+    const lost: AccountBook[] = [];
     for (const [id, { book, write }] of writes) {
-      if (!conflicted.has(id)) written(write);
-      else await retryAlone(book);
+      if (conflicted.has(id)) lost.push(book);
+      else written(write);
     }
+    await forEachConcurrently(lost, RETRY_CONCURRENCY, retryAlone);
   };
   await Promise.all([writeAll(), settled]);
   // The written accounts' bands come from their final evaluation (a conflict re-evaluates).
@@ -536,6 +538,21 @@ function newBands(
 }
 
 const HEALTHY: StatusState = { status: "HEALTHY", episode: null };
+
+/** Accounts retried alone at once after losing a race in a grouped write. */
+const RETRY_CONCURRENCY = 16;
+
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
 /** The first asset the book depends on (collateral, then underlyings) that matches. No allocation: hot path. */
 function firstAsset(book: AccountBook, matches: (asset: string) => boolean): string | undefined {
