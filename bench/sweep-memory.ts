@@ -52,14 +52,15 @@ async function seed(endpoint: string, accounts: number) {
     source: "bench",
   }));
   await ingestPriceEvents(events, { store, now: () => T0 });
-  let swept = 0;
+  let shown = 0;
   await sweepAccounts(
     { store, now: () => T0, volatility: VOLATILITY },
     {
       pageSize: 1_000,
       onProgress: (n) => {
-        if (n - swept >= 10_000 || n === accounts) progress(`first sweep ${n.toLocaleString("en-US")}`);
-        swept = n;
+        if (n - shown < 10_000 && n !== accounts) return;
+        progress(`first sweep ${n.toLocaleString("en-US")}`);
+        shown = n;
       },
     },
   );
