@@ -445,7 +445,8 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
    */
   async writeStates(writes: readonly StateWrite[]): Promise<Set<string>> {
     const conflicted = new Set<string>();
-    const groups: { write: StateWrite; items: TransactItem[] }[][] = [[]];
+    type Entry = { write: StateWrite; items: TransactItem[] };
+    const groups: Entry[][] = [[]];
     let actions = 0;
     let bytes = 0;
     for (const write of writes) {
@@ -456,14 +457,14 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
         actions = 0;
         bytes = 0;
       }
-      (groups[groups.length - 1] as { write: StateWrite; items: TransactItem[] }[]).push({ write, items });
+      (groups[groups.length - 1] as Entry[]).push({ write, items });
       actions += items.length;
       bytes += size;
     }
     let next = 0;
     const worker = async () => {
       while (next < groups.length) {
-        let pending = groups[next++] as { write: StateWrite; items: TransactItem[] }[];
+        let pending = groups[next++] as Entry[];
         while (pending.length > 0) {
           try {
             await this.documents.send(
