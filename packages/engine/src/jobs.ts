@@ -302,6 +302,11 @@ export async function recomputeAccounts(
     params?: RiskParams;
     /** The accounts' stored states, when the caller has read them (the sweep, ahead of time). */
     states?: Map<string, StoredRiskState>;
+    /**
+     * Per account, the assets whose stored band the tick found crossed: those bands are rewritten
+     * whatever they were, so they are not read.
+     */
+    crossed?: ReadonlyMap<string, ReadonlySet<string>>;
   } = {},
 ): Promise<RecomputeResult> {
   // By account: a conflict retry recomputes an account, and its last evaluation is the one whose
@@ -450,7 +455,10 @@ export async function recomputeAccounts(
   const storedBands =
     banding.size > 0
       ? deps.store.getBands(
-          [...banding.values()].map(({ book }) => ({ accountId: book.id, assets: sensitiveAssets(book) })),
+          [...banding.values()].map(({ book }) => ({
+            accountId: book.id,
+            assets: sensitiveAssets(book).filter((asset) => !options.crossed?.get(book.id)?.has(asset)),
+          })),
         )
       : Promise.resolve(new Map<string, StoredBand[]>());
   const settled = storedBands.then(async (before) => {
@@ -656,6 +664,7 @@ export async function processPriceEvents(
 ) {
   const ingest = await ingestPriceEvents(input, deps);
   const ids = new Set<string>();
+  const crossed = new Map<string, Set<string>>();
   const mode = options.mode ?? "bands";
   const prices = mode === "bands" && ingest.movedAssets.size > 0 ? await deps.store.getPrices() : null;
   for (const asset of ingest.movedAssets) {
@@ -667,12 +676,18 @@ export async function processPriceEvents(
           Decimal.max(latest.index, latest.mark).toFixed(),
         )
       : await deps.store.exposedAccountIds(asset);
-    for (const id of found) ids.add(id);
+    for (const id of found) {
+      ids.add(id);
+      if (latest) crossed.set(id, (crossed.get(id) ?? new Set()).add(asset));
+    }
   }
   const triggered = [...ids];
   const recompute = options.defer?.(triggered)
     ? noRecompute()
-    : await recomputeAccounts(triggered, deps, { bands: mode === "bands", ...(prices ? { prices } : {}) });
+    : await recomputeAccounts(triggered, deps, {
+        bands: mode === "bands",
+        ...(prices ? { prices, crossed } : {}),
+      });
   return { ingest, recompute, triggered: ids.size };
 }
 
