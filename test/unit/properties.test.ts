@@ -202,6 +202,78 @@ describe("risk core properties", () => {
     );
   });
 
+  it("prints the same figures for a book listed in another order (cases the property once found)", () => {
+    // Short perps whose IM divides by a non-terminating leverage (sums of rounded quotients), and
+    // a book whose BTC liquidation price is solved in float64 (sums in listing order).
+    const perp = (
+      instrument: string,
+      underlying: string,
+      size: string,
+      entryPrice: string,
+      funding = "0",
+    ) => ({
+      instrument,
+      type: "perp",
+      underlying,
+      size,
+      entryPrice,
+      funding,
+    });
+    const call = (instrument: string, size: string, markPrice?: string) => ({
+      instrument,
+      type: "option",
+      underlying: "BTC",
+      optionType: "call",
+      strike: "60000",
+      expiry: "2026-03-27T08:00:00Z",
+      size,
+      ...(markPrice ? { markPrice } : {}),
+    });
+    const cases = [
+      {
+        prices: { BTC: "20000", ETH: "500.02", SOL: "10", stETH: "400" },
+        collateral: {},
+        positions: [
+          perp("L0-ETH-perp", "ETH", "-26.027", "2100.00"),
+          perp("L1-BTC-perp", "BTC", "0.0000", "70000.00"),
+          perp("L2-ETH-perp", "ETH", "-35.171", "2100.00"),
+          perp("L3-BTC-perp", "BTC", "-3.6465", "70000.00"),
+          perp("L4-ETH-perp", "ETH", "-40.604", "2100.00"),
+        ],
+      },
+      {
+        prices: { BTC: "20000", ETH: "500", SOL: "10", stETH: "2694.33" },
+        collateral: { USDC: "0.1", USDT: "262865.73", BTC: "0.00000009", stETH: "0.000006" },
+        positions: [
+          perp("L0-SOL-perp", "SOL", "12.467", "137.32", "499.92"),
+          perp("L1-BTC-perp", "BTC", "-0.0009", "70000.00", "368.19"),
+          perp("L2-BTC-perp", "BTC", "4.7471", "70000.00", "480.8"),
+          perp("L3-BTC-perp", "BTC", "-4.9985", "130000.00", "-149.95"),
+          { ...call("O0-BTC-put", "-2.4"), optionType: "put" },
+          call("O1-BTC-call", "-4.8", "17499.77"),
+          call("O2-BTC-call", "2.4", "6742.92"),
+        ],
+      },
+    ];
+    for (const { prices, collateral, positions } of cases) {
+      const figures = (listed: unknown[]) => {
+        const [account] = evaluatePortfolio(
+          parse(documentOf(prices, [{ id: "a", venue: "v", collateral, positions: listed }])),
+        ).accounts;
+        return {
+          ...account,
+          positions: [...(account?.positions ?? [])].sort((x, y) => x.instrument.localeCompare(y.instrument)),
+        };
+      };
+      const listed = figures(positions);
+      for (let r = 1; r < positions.length; r++) {
+        const rotated = [...positions.slice(r), ...positions.slice(0, r)];
+        expect(figures(rotated)).toEqual(listed);
+        expect(figures([...rotated].reverse())).toEqual(listed);
+      }
+    }
+  });
+
   it("a price move inside the portfolio grid never loses more than the PM maintenance margin of a linear book", () => {
     fc.assert(
       fc.property(

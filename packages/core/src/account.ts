@@ -79,6 +79,11 @@ export function collateralLine(
   return valueBalance(balance.asset, balance.amount, index, tiers, params.liabilitySurcharge, explain);
 }
 
+/** Items with an instrument name (unique within a book), sorted by it in code-unit order. */
+export function inInstrumentOrder<T extends { instrument: string }>(items: readonly T[]): T[] {
+  return [...items].sort((x, y) => (x.instrument < y.instrument ? -1 : x.instrument > y.instrument ? 1 : 0));
+}
+
 /**
  * Equity, IM and MM of one account under one market: the kernel every other computation (status,
  * liquidation prices, stress, trigger bands) calls. Standard model (§3.3) or portfolio model (§3.4).
@@ -106,18 +111,19 @@ export function accountRisk(
   let optionValue = ZERO;
   let initialMargin = ZERO;
   let maintenanceMargin = ZERO;
-  const positions: PositionFigures[] = [];
-  for (const position of book.positions) {
+  const positions: PositionFigures[] = book.positions.map((position) => {
     const mark = underlyingMark(market, position.underlying);
-    const figures =
-      position.kind === "linear"
-        ? linearFigures(position, mark, params.brackets.get(position.underlying) ?? [], explain)
-        : optionFigures(position, mark, market, params, explain);
+    return position.kind === "linear"
+      ? linearFigures(position, mark, params.brackets.get(position.underlying) ?? [], explain)
+      : optionFigures(position, mark, market, params, explain);
+  });
+  // Summed in instrument order, not the input's: a non-terminating IM quotient carries 50
+  // significant digits, so sums of them can round, and the total must not depend on the listing.
+  for (const figures of inInstrumentOrder(positions)) {
     unrealizedPnl = unrealizedPnl.plus(figures.unrealizedPnl);
     optionValue = optionValue.plus(figures.value);
     initialMargin = initialMargin.plus(figures.initialMargin);
     maintenanceMargin = maintenanceMargin.plus(figures.maintenanceMargin);
-    positions.push(figures);
   }
 
   let portfolio: UnderlyingRisk[] | undefined;

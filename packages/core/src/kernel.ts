@@ -1,4 +1,11 @@
-import { type AccountRisk, type AccountStatus, accountRisk, type MarginTotals, statusOf } from "./account.ts";
+import {
+  type AccountRisk,
+  type AccountStatus,
+  accountRisk,
+  inInstrumentOrder,
+  type MarginTotals,
+  statusOf,
+} from "./account.ts";
 import type { AccountBook, LinearPosition, Market, OptionPosition } from "./book.ts";
 import { Decimal, divideDown, ONE, ZERO } from "./decimal.ts";
 import { optionFigures } from "./margin.ts";
@@ -262,7 +269,9 @@ export function compileBook(book: AccountBook, params: RiskParams): CompiledBook
     });
   const linear = new Map<string, LinearGroup>();
   const options: OptionPosition[] = [];
-  for (const position of book.positions) {
+  // Legs in instrument order: the IM of legs with a non-terminating leverage is a sum of rounded
+  // quotients, which must not depend on how the positions were listed.
+  for (const position of inInstrumentOrder(book.positions)) {
     if (position.kind === "option") {
       options.push(position);
       continue;

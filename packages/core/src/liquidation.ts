@@ -1,3 +1,4 @@
+import { inInstrumentOrder } from "./account.ts";
 import { black76Price } from "./black76.ts";
 import { type AccountBook, type Market, withMark } from "./book.ts";
 import { Decimal, dmax, ZERO } from "./decimal.ts";
@@ -401,7 +402,11 @@ function solveOptionsFromFloat(
   }));
   const maintenance = params.options.shortMaintenance.toNumber();
   const vol = market.vols.get(underlying);
-  const legs = book.positions.filter((p) => p.underlying === underlying && !p.size.isZero());
+  // In instrument order (unique in a book), not the input's: float sums depend on their order,
+  // and the root's last printed digit must not depend on how the positions were listed.
+  const legs = inInstrumentOrder(
+    book.positions.filter((p) => p.underlying === underlying && !p.size.isZero()),
+  );
   const linear = legs.flatMap((p) =>
     p.kind === "linear"
       ? [{ size: p.size.toNumber(), entry: p.entryPrice.toNumber(), funding: p.funding.toNumber() }]
