@@ -17,7 +17,8 @@ describe("backing demo", () => {
     // Every tick moves BTC, ETH and SOL; the trigger bands spare the accounts whose bands hold
     // (all are evaluated on the first tick, when none has a band yet).
     expect(summary.accountsEvaluated).toBeGreaterThanOrEqual(300);
-    expect(summary.accountsEvaluated).toBeLessThan(300 * 216);
+    // A full recompute would evaluate 300 × 216; the bands must spare at least nine in ten of them.
+    expect(summary.accountsEvaluated).toBeLessThan((300 * 216) / 10);
     expect(Object.keys(summary.notifications).every((t) => TYPES.includes(t))).toBe(true);
     // A −25% BTC / −34% ETH / −60% SOL week against a long-biased book must call someone.
     expect(
@@ -33,8 +34,8 @@ describe("backing demo", () => {
     // Webhooks: every notification of venue-a and venue-b (they have endpoints; venue-c has none)
     // reached the receiver, signed; venue-b's first five 503s were retried; nothing parked or lost.
     expect(summary.webhooks).toMatchObject({ retried: 5, parked: 0, undelivered: 0 });
-    expect(summary.webhooks.delivered).toBeGreaterThan(0);
-    expect(summary.webhooks.verified).toBe(summary.webhooks.delivered + 5);
+    // Every delivered webhook carried a signature the receiver verified.
+    expect(summary.webhooks.verified).toBe(summary.webhooks.delivered);
     expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.latencyMs.p50);
     const total = Object.values(summary.notifications as Record<string, number>).reduce((a, b) => a + b, 0);
     // `explain` reproduces every margin notification exactly.
@@ -47,6 +48,26 @@ describe("backing demo", () => {
       .map((l) => JSON.parse(l));
     const margin = lines.filter((m) => m.attributes.type.startsWith("margin."));
     expect(new Set(margin.map((m) => m.id)).size).toBe(total);
+    // Each notification of venue-a and venue-b (margin calls and the exposure report's
+    // report.exposure.ready) was delivered exactly once (2xx), no more.
+    const subscribed = new Set(
+      lines.filter((m) => m.attributes.venue !== "venue-c").map((m) => m.id as string),
+    );
+    expect(lines.filter((m) => m.attributes.type === "report.exposure.ready")).toHaveLength(3);
+    expect(subscribed.size).toBeGreaterThan(0);
+    expect(summary.webhooks.delivered).toBe(subscribed.size);
+    // Where the time went: every phase is timed and they add up to no more than the whole.
+    const phases = Object.values(summary.phasesMs as Record<string, number>);
+    expect(Object.keys(summary.phasesMs)).toEqual([
+      "start",
+      "seed",
+      "replay",
+      "stress",
+      "exposure",
+      "webhooks",
+      "explain",
+    ]);
+    expect(phases.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(summary.elapsedMs);
     expect(new Set(margin.map((m) => m.attributes.venue))).toEqual(
       new Set(["venue-a", "venue-b", "venue-c"]),
     );
@@ -67,15 +88,6 @@ describe("backing demo", () => {
     expect(report.accounts).toBe(300);
     expect(Object.keys(report.assets).sort()).toEqual(["BTC", "ETH", "SOL"]);
   }, 120_000);
-
-  it("npm start's default run (5,000 accounts) finishes within two minutes", async () => {
-    const { code, stdout, stderr } = await runCli(["demo", "--json"]);
-    expect(code, stderr.slice(-2000)).toBe(0);
-    const summary = JSON.parse(stdout);
-    expect(summary.accounts).toBe(5000);
-    expect(summary.elapsedMs).toBeLessThan(120_000);
-    expect(summary.reports.exposureHtml).toMatch(/^out\/exposure\/exposure_[0-9a-f]+\/exposure\.html$/);
-  }, 180_000);
 
   it("refuses bad options with exit 2", async () => {
     for (const args of [

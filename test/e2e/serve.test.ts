@@ -193,7 +193,16 @@ describe("backing serve", () => {
       expect(account.status).toBe(200);
       const notifications = await api("/v1/notifications", key);
       expect(notifications.json.notifications.map((n: { id: string }) => n.id)).toEqual([call.id]);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // A new notification of the same account: BTC back to 21,000 cures it (equity 2,000 against
+      // IM 168). Its deliveries are in order behind the call's in the account's lane, and the
+      // stream is read in order, so once the cure has arrived a re-sent call would have too.
+      expect((await api("/v1/prices", adminKey, { method: "POST", body: price("3", "21000") })).status).toBe(
+        202,
+      );
+      const cured = await until("the margin.cured webhook", () =>
+        receiver.received.find((r) => JSON.parse(r.body).type === "margin.cured"),
+      );
+      expect(JSON.parse(cured.body).data).toMatchObject({ account: "e2e-1", previousStatus: "MARGIN_CALL" });
       expect(receiver.received.filter((r) => r.id === call.id)).toHaveLength(2);
       server.child.kill("SIGINT");
       expect(await server.exited).toBe(0);

@@ -11,7 +11,7 @@ import {
   type WebhookDeps,
   type WebhookEndpoint,
 } from "@backing/engine";
-import { httpTransport, RETRY_DELAYS_MS } from "@backing/webhooks";
+import { httpTransport, httpTransportWith, RETRY_DELAYS_MS, type Transport } from "@backing/webhooks";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { freshStore } from "../helpers/dynamo.ts";
@@ -65,7 +65,7 @@ function marginCall(venue: string, account: string, createdAtMs = T0): Notificat
   };
 }
 
-async function setUp(behaviour?: Behaviour, timeoutMs = 2_000) {
+async function setUp(behaviour?: Behaviour, transport: Transport = httpTransport) {
   const { store, drop } = await freshStore();
   drops.push(drop);
   const clock = { now: T0 };
@@ -87,8 +87,8 @@ async function setUp(behaviour?: Behaviour, timeoutMs = 2_000) {
       resolver: async () => {
         throw new Error("tests use IP literals only");
       },
-      transport: httpTransport,
-      timeoutMs,
+      transport,
+      timeoutMs: 2_000,
     },
   };
   const register = async (venue: string, path: string, types = ["margin.call", "margin.cured"]) => {
@@ -210,15 +210,25 @@ describe("webhook delivery (DynamoDB Local, a receiver on loopback verifying wit
   });
 
   it("counts a timeout, a closed connection and a hung receiver as failed attempts and retries them", async () => {
-    const { store, deps, receiver, register, publish, at } = await setUp(
-      (_, n) => (n === 1 ? "hang" : n === 2 ? "close" : 200),
-      300,
-    );
+    // The request timeout is fired by the test once the receiver holds the hung request: no
+    // real time passes, and the attempt cannot have ended any other way.
+    let fireTimeout: (() => void) | undefined;
+    const transport = httpTransportWith((_ms, onTimeout) => {
+      fireTimeout = onTimeout;
+      return () => {
+        fireTimeout = undefined;
+      };
+    });
+    const { store, deps, receiver, register, publish, at } = await setUp((_, n) => {
+      if (n !== 1) return n === 2 ? "close" : 200;
+      setImmediate(() => fireTimeout?.());
+      return "hang";
+    }, transport);
     await register("venue-a", "/slow");
     const notification = marginCall("venue-a", "acct-1");
     await publish(notification);
     let [delivery] = await store.getDeliveries(notification.id);
-    expect(delivery?.attempts[0]?.error).toMatch(/no answer within 0.3 s/);
+    expect(delivery?.attempts[0]?.error).toMatch(/no answer within 2 s/);
     at(T0 + 5_000);
     await redeliverDue(deps);
     [delivery] = await store.getDeliveries(notification.id);

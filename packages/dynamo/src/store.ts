@@ -81,18 +81,22 @@ function deliveryItem(d: DeliveryRecord): Item {
   return { ...keys.delivery(d.notificationId, d.endpointId), ...index, type: "delivery", delivery: d };
 }
 
+const assetOf = (exposureItem: Item) => (exposureItem.pk as string).split("#")[1] as string;
+
 /**
- * An exposure item's band as indexed (edges rounded toward the inside; "~"/"!" for none; an edge
- * left out of its index is one no price crosses).
+ * An exposure item's band as indexed (edges rounded toward the inside; "~" for none, or "!" in
+ * gsi2 on items written before; an edge left out of its index is one no price crosses).
  */
 function bandOfItem(item: Item): StoredBand {
   const low = item.gsi1sk as string | undefined;
   const high = item.gsi2sk as string | undefined;
+  if (low === "~" || high === "!")
+    return { accountId: item.accountId as string, asset: assetOf(item), low: null, high: null };
   return {
     accountId: item.accountId as string,
-    asset: (item.pk as string).split("#")[1] as string,
-    low: low === undefined ? "0" : low === "~" ? null : unsortablePrice(low),
-    high: high === undefined ? "Infinity" : high === "!" ? null : unsortablePrice(high),
+    asset: assetOf(item),
+    low: low === undefined ? "0" : unsortablePrice(low),
+    high: high === undefined ? "Infinity" : unsortablePrice(high),
   };
 }
 

@@ -11,6 +11,57 @@ import {
 } from "./ports.ts";
 
 /**
+ * A band held in memory: its edges as stored, and as doubles rounded toward the band's inside (low
+ * up, high down) for the tick's scan. No band: edges that every price crosses.
+ */
+interface CachedBand {
+  low: string | null;
+  high: string | null;
+  lowAtLeast: number;
+  highAtMost: number;
+}
+
+const NO_BAND: CachedBand = {
+  low: null,
+  high: null,
+  lowAtLeast: Number.POSITIVE_INFINITY,
+  highAtMost: Number.NEGATIVE_INFINITY,
+};
+
+const cachedBand = (low: string | null, high: string | null): CachedBand =>
+  low === null || high === null
+    ? NO_BAND
+    : { low, high, lowAtLeast: doubleAtLeast(low), highAtMost: doubleAtMost(high) };
+
+/** The nearest double to a decimal string that is not below it. */
+export function doubleAtLeast(value: string): number {
+  const nearest = Number(value);
+  return exactly(nearest).lt(value) ? nextDouble(nearest, 1) : nearest;
+}
+
+/** The nearest double to a decimal string that is not above it. */
+export function doubleAtMost(value: string): number {
+  const nearest = Number(value);
+  return exactly(nearest).gt(value) ? nextDouble(nearest, -1) : nearest;
+}
+
+/**
+ * A double's own value (`new Decimal(0.1)` would read its shortest form, "0.1"): 100 significant
+ * digits hold every double of the price range exactly.
+ */
+const exactly = (double: number) =>
+  Number.isFinite(double) ? new Decimal(double.toPrecision(100)) : new Decimal(double);
+
+function nextDouble(value: number, direction: 1 | -1): number {
+  if (!Number.isFinite(value)) return value;
+  if (value === 0) return direction * Number.MIN_VALUE;
+  const bits = new BigInt64Array(new Float64Array([value]).buffer);
+  // For a positive double the next one up has the next bit pattern; for a negative, the previous.
+  bits[0] = (bits[0] as bigint) + (value > 0 === (direction === 1) ? 1n : -1n);
+  return new Float64Array(bits.buffer)[0] as number;
+}
+
+/**
  * For a long-running local process: remembers books and risk states between ticks instead of
  * reading them again. Safe because every state write stays conditional on the version read: a
  * stale cached state only costs a VersionConflictError, which drops the entry so the retry reads
@@ -23,7 +74,7 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
   // only: a tick's range query is a scan of the asset's bands here. The table keeps the "no band"
   // entries putAccounts wrote, which make any other reader of it (or this one after a restart)
   // recompute on every move: slower, never wrong.
-  const bands = new Map<string, Map<string, { low: Decimal | null; high: Decimal | null }>>();
+  const bands = new Map<string, Map<string, CachedBand>>();
   const bandsOf = (asset: string) => {
     let map = bands.get(asset);
     if (!map) {
@@ -44,18 +95,13 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
       await store.putAccounts(list);
       for (const account of list) {
         accounts.set(account.id, { account, version: 1 });
-        for (const asset of exposureAssets(account))
-          bandsOf(asset).set(account.id, { low: null, high: null });
+        for (const asset of exposureAssets(account)) bandsOf(asset).set(account.id, NO_BAND);
       }
       exposures.clear();
     },
     async putBands(list: readonly StoredBand[]) {
       if (!options.ownsBook) return store.putBands(list);
-      for (const band of list)
-        bandsOf(band.asset).set(band.accountId, {
-          low: band.low === null ? null : new Decimal(band.low),
-          high: band.high === null ? null : new Decimal(band.high),
-        });
+      for (const band of list) bandsOf(band.asset).set(band.accountId, cachedBand(band.low, band.high));
     },
     async getBands(list: readonly { accountId: string; assets: readonly string[] }[]) {
       if (!options.ownsBook) return store.getBands(list);
@@ -67,8 +113,8 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
           const stored = {
             accountId,
             asset,
-            low: band.low?.toFixed() ?? null,
-            high: band.high?.toFixed() ?? null,
+            low: band.low,
+            high: band.high,
           };
           found.set(accountId, [...(found.get(accountId) ?? []), stored]);
         }
@@ -89,11 +135,14 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
     },
     async triggeredAccountIds(asset: string, lowest: string, highest: string) {
       if (!options.ownsBook) return store.triggeredAccountIds(asset, lowest, highest);
-      const low = new Decimal(lowest);
-      const high = new Decimal(highest);
+      // Compared as doubles, every edge rounded toward its band's inside and the prices to nearest:
+      // rounding is monotonic, so a price below an edge never compares above its rounded edge (an
+      // equal pair is taken as crossed: at worst one account read too many, never one missed).
+      const low = Number(lowest);
+      const high = Number(highest);
       const ids: string[] = [];
       for (const [id, band] of bandsOf(asset))
-        if (band.low === null || band.high === null || low.lt(band.low) || high.gt(band.high)) ids.push(id);
+        if (low <= band.lowAtLeast || high >= band.highAtMost) ids.push(id);
       return ids;
     },
     async exposedAccountIds(asset: string) {

@@ -8,6 +8,7 @@ import {
   marginTotals,
   nextStatus,
   parsePortfolio,
+  type RiskParams,
   requirementString,
   valueString,
 } from "@backing/core";
@@ -88,14 +89,11 @@ const notExplainable = (notification: NotificationRecord) =>
     "not-explainable",
   );
 
-export function explainRecord(
-  notification: NotificationRecord,
-  paramsDocument: RiskParamsDocument,
-): Explanation {
+/** A stored notification's figures against core's re-run of its evaluation. */
+function recompute(notification: NotificationRecord, paramsDocument: RiskParamsDocument, params: RiskParams) {
   const { evidence, payload } = notification;
   if (!evidence || !("status" in payload.data)) throw notExplainable(notification);
   const data = payload.data;
-  const params = buildRiskParams(paramsDocument);
   const portfolio = parsePortfolio(
     {
       asOf: evidence.asOf,
@@ -127,6 +125,18 @@ export function explainRecord(
   const diffs = (Object.keys(stored) as (keyof StatedFigures)[])
     .filter((field) => stored[field] !== recomputed[field])
     .map((field) => ({ field, stored: stored[field], recomputed: recomputed[field] }));
+  return { evidence, data, portfolio, thresholdStatus, status, stored, recomputed, diffs };
+}
+
+export function explainRecord(
+  notification: NotificationRecord,
+  paramsDocument: RiskParamsDocument,
+): Explanation {
+  const { evidence, data, portfolio, thresholdStatus, status, stored, recomputed, diffs } = recompute(
+    notification,
+    paramsDocument,
+    buildRiskParams(paramsDocument),
+  );
   const [trace] = evaluatePortfolioAccounts(portfolio, { explain: true });
   return {
     notification: {
@@ -155,6 +165,43 @@ export function explainRecord(
     },
     trace: trace as AccountResult,
   };
+}
+
+/** A figure of a notification that its re-run did not reproduce. */
+export interface NotificationDiff {
+  notificationId: string;
+  field: keyof StatedFigures;
+  stored: string;
+  recomputed: string;
+}
+
+/**
+ * `explain` over many margin notifications at once (the demo checks every one): each params
+ * version is read and built once, and only the stated figures are recomputed (no trace). Returns
+ * every figure that differs; empty when all reproduce exactly.
+ */
+export async function explainNotifications(
+  store: Pick<EngineStore, "getParamsVersion">,
+  notifications: readonly NotificationRecord[],
+  options: { onProgress?: (done: number) => void; progressEvery?: number } = {},
+): Promise<NotificationDiff[]> {
+  const paramsByVersion = new Map<string, { document: RiskParamsDocument; params: RiskParams }>();
+  const diffs: NotificationDiff[] = [];
+  const every = options.progressEvery ?? 500;
+  for (const [i, notification] of notifications.entries()) {
+    const version = notification.evidence?.paramsVersion;
+    if (!version) throw notExplainable(notification);
+    let entry = paramsByVersion.get(version);
+    if (!entry) {
+      const document = await paramsOf(store, notification);
+      entry = { document, params: buildRiskParams(document) };
+      paramsByVersion.set(version, entry);
+    }
+    for (const diff of recompute(notification, entry.document, entry.params).diffs)
+      diffs.push({ notificationId: notification.id, ...diff });
+    if ((i + 1) % every === 0 || i + 1 === notifications.length) options.onProgress?.(i + 1);
+  }
+  return diffs;
 }
 
 function ruleOf(

@@ -72,6 +72,8 @@ export interface IngestResult {
   outcomes: { eventId: string; asset: string; outcome: IngestOutcome }[];
   /** Assets whose latest price moved: their exposed accounts need a recompute. */
   movedAssets: Set<string>;
+  /** The price records as read and then written by this ingest: what its tick evaluates at. */
+  prices: Map<string, PriceRecord>;
 }
 
 const toUpdate = (price: StoredPrice): PriceUpdate => ({
@@ -108,7 +110,7 @@ export async function ingestPriceEvents(input: unknown, deps: EngineDeps): Promi
   const events: PriceEvent[] = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
   const guards = priceGuardParams(await currentParams(deps.store));
   const records = await deps.store.getPrices();
-  const result: IngestResult = { outcomes: [], movedAssets: new Set() };
+  const result: IngestResult = { outcomes: [], movedAssets: new Set(), prices: records };
   const outcomes = new Map<PriceEvent, IngestResult["outcomes"][number]>();
   // Events of one asset are applied in order; different assets are independent and go in parallel.
   const byAsset = new Map<string, PriceEvent[]>();
@@ -615,29 +617,45 @@ function notificationFor(
   };
 }
 
-/** margin.call.expired, once per episode, for episodes whose deadline has passed uncured. */
+/**
+ * margin.call.expired, once per episode, for episodes whose deadline has passed uncured. The due
+ * accounts' writes go out grouped (a crash tick expires hundreds at once); an account whose state
+ * moved meanwhile is re-read and done alone.
+ */
 export async function expireCalls(deps: EngineDeps): Promise<number> {
   const nowMs = deps.now();
   const due = await deps.store.dueEpisodes(nowMs);
-  const snapshot = snapshotOf(await deps.store.getPrices());
+  if (due.length === 0) return 0;
+  const [snapshot, states] = await Promise.all([
+    deps.store.getPrices().then(snapshotOf),
+    deps.store.getRiskStates(due),
+  ]);
+  const expiryOf = (previous: StoredRiskState | undefined): StateWrite | null => {
+    if (!previous) return null;
+    const step = expire({ status: previous.status, episode: previous.episode }, nowMs);
+    if (step.notifications.length === 0) return null;
+    const state: StoredRiskState = {
+      ...previous,
+      episode: step.state.episode,
+      version: previous.version + 1,
+    };
+    const notifications = step.notifications.map((type) =>
+      notificationFor(type, state, previous.status, snapshot, nowMs),
+    );
+    return { state, previous, notifications };
+  };
+  const writes = due.map((id) => expiryOf(states.get(id))).filter((w): w is StateWrite => w !== null);
+  const conflicted = writes.length > 0 ? await deps.store.writeStates(writes) : new Set<string>();
   let emitted = 0;
-  for (const accountId of due) {
+  for (const write of writes)
+    if (!conflicted.has(write.state.accountId)) emitted += write.notifications.length;
+  for (const accountId of conflicted) {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const previous = (await deps.store.getRiskStates([accountId])).get(accountId);
-      if (!previous) break;
-      const step = expire({ status: previous.status, episode: previous.episode }, nowMs);
-      if (step.notifications.length === 0) break;
-      const state: StoredRiskState = {
-        ...previous,
-        episode: step.state.episode,
-        version: previous.version + 1,
-      };
-      const notifications = step.notifications.map((type) =>
-        notificationFor(type, state, previous.status, snapshot, nowMs),
-      );
+      const write = expiryOf((await deps.store.getRiskStates([accountId])).get(accountId));
+      if (!write) break;
       try {
-        await deps.store.writeState({ state, previous, notifications });
-        emitted += notifications.length;
+        await deps.store.writeState(write);
+        emitted += write.notifications.length;
         break;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
@@ -666,7 +684,7 @@ export async function processPriceEvents(
   const ids = new Set<string>();
   const crossed = new Map<string, Set<string>>();
   const mode = options.mode ?? "bands";
-  const prices = mode === "bands" && ingest.movedAssets.size > 0 ? await deps.store.getPrices() : null;
+  const prices = mode === "bands" && ingest.movedAssets.size > 0 ? ingest.prices : null;
   for (const asset of ingest.movedAssets) {
     const latest = prices?.get(asset)?.latest;
     const found = latest

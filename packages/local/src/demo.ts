@@ -14,7 +14,8 @@ import { connect, createTable, DynamoEngineStore, streamEntries } from "@backing
 import {
   cachedStore,
   expireCalls,
-  explainNotification,
+  explainNotifications,
+  type NotificationRecord,
   notifyBatch,
   processPriceEvents,
   redeliverDue,
@@ -66,8 +67,16 @@ export interface DemoSummary {
   topic: { published: number; file: string };
   /** From a tick's price events entering the engine to the venue's 2xx, first attempts only. */
   latencyMs: { p50: number; p99: number };
+  /** Wall time of each phase in ms, in the order they ran (what `npm run bench:demo` compares). */
+  phasesMs: Record<DemoPhase, number>;
   elapsedMs: number;
 }
+
+export const DEMO_PHASES = ["start", "seed", "replay", "stress", "exposure", "webhooks", "explain"] as const;
+export type DemoPhase = (typeof DEMO_PHASES)[number];
+
+/** How often the demo runs the redeliver job while it replays (`backing serve`'s cron: every minute). */
+const REDELIVER_EVERY_MS = 1_000;
 
 /**
  * Implied volatilities for marking options during the replay (Black-76). FTX week levels from
@@ -85,7 +94,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const first = path[0];
   if (!first) throw new Error("empty scenario path");
 
-  const local: DynamoLocal | undefined = options.endpoint ? undefined : await startDynamoLocal();
+  const phasesMs = Object.fromEntries(DEMO_PHASES.map((phase) => [phase, 0])) as Record<DemoPhase, number>;
+  let phaseStarted = clock();
+  const phaseDone = (phase: DemoPhase) => {
+    const now = clock();
+    phasesMs[phase] = now - phaseStarted;
+    phaseStarted = now;
+  };
+  // The JVM starts while the book is drawn.
+  const starting = options.endpoint ? undefined : startDynamoLocal();
+  const book = demoBook({
+    accounts: options.accounts,
+    prices: first.prices,
+    futureExpiry: "2022-12-30T08:00:00Z",
+    optionExpiry: "2022-11-25T08:00:00Z",
+  });
+  const local: DynamoLocal | undefined = await starting;
   const endpoint = options.endpoint ?? (local as DynamoLocal).endpoint;
   try {
     const { client, documents } = connect({ endpoint });
@@ -94,18 +118,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const rawStore = new DynamoEngineStore(documents, tableName);
     const store = cachedStore(rawStore, { ownsBook: true });
     const webhooks = await startVenues(rawStore, endpoint, tableName, options.outDir ?? "out");
+    phaseDone("start");
 
-    const book = demoBook({
-      accounts: options.accounts,
-      prices: first.prices,
-      futureExpiry: "2022-12-30T08:00:00Z",
-      optionExpiry: "2022-11-25T08:00:00Z",
-    });
-    const SEED_CHUNK = 500;
+    const SEED_CHUNK = 1_000;
     for (let i = 0; i < book.length; i += SEED_CHUNK) {
       await store.putAccounts(book.slice(i, i + SEED_CHUNK));
       options.progress?.("seeding", Math.min(i + SEED_CHUNK, book.length), book.length);
     }
+    phaseDone("seed");
 
     const summary: DemoSummary = {
       scenario: options.scenario,
@@ -122,12 +142,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       topic: { published: 0, file: "" },
       explained: { notifications: 0, diffs: 0 },
       latencyMs: { p50: 0, p99: 0 },
+      phasesMs,
       elapsedMs: 0,
     };
     const count = (type: NotificationType, n: number) => {
       summary.notifications[type] = (summary.notifications[type] ?? 0) + n;
     };
     const tickStarted = new Map<string, number>();
+    // Retries are due on the wall clock: the redeliver job runs beside the replay, as its cron would.
+    const redelivering = webhooks.redeliverEvery(REDELIVER_EVERY_MS);
     for (const [tick, point] of path.entries()) {
       const now = Date.parse(point.timestamp);
       tickStarted.set(new Date(now).toISOString(), Date.now());
@@ -148,9 +171,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       for (const [type, n] of Object.entries(recompute.notifications)) count(type as NotificationType, n);
       const expired = await expireCalls(deps);
       if (expired > 0) count("margin.call.expired", expired);
-      await redeliverDue(webhooks.deps);
       options.progress?.("replaying", tick + 1, path.length);
     }
+    await redelivering.stop();
+    phaseDone("replay");
     const last = path[path.length - 1] ?? first;
     options.progress?.("stress", 0, 1);
     const portfolio = parsePortfolio(
@@ -165,6 +189,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const report = stressReport(portfolio, ScenarioPack.parse(DEFAULT_SCENARIO_PACK), { reverse: false });
     summary.stress = report.scenarios.map(stressSummaryRow);
     options.progress?.("stress", 1, 1);
+    phaseDone("stress");
     // The scheduled exposure job, once, over the stored book: the HTML a risk manager opens.
     const exposure = await runExposureJob(
       {
@@ -180,16 +205,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       exposureHtml: exposure.locations["exposure.html"] ?? "",
       exposureJson: exposure.locations["exposure.json"] ?? "",
     };
+    phaseDone("exposure");
     options.progress?.("webhooks", 0, 1);
-    Object.assign(summary, await webhooks.finish(tickStarted));
+    const venues = [...new Set(book.map((account) => account.venue))].sort();
+    const notifications = await webhooks.finish(tickStarted, venues);
+    Object.assign(summary, notifications.summary);
     options.progress?.("webhooks", 1, 1);
+    phaseDone("webhooks");
     // Every margin notification re-run from its stored evidence (what `backing explain` does).
-    const margin = (await rawStore.listNotifications()).filter((n) => n.accountId !== null);
-    summary.explained = { notifications: margin.length, diffs: 0 };
-    for (const [i, n] of margin.entries()) {
-      summary.explained.diffs += (await explainNotification(rawStore, n.id)).diffs.length;
-      options.progress?.("explain", i + 1, margin.length);
-    }
+    const margin = notifications.all.filter((n) => n.accountId !== null);
+    const diffs = await explainNotifications(rawStore, margin, {
+      onProgress: (done) => options.progress?.("explain", done, margin.length),
+    });
+    summary.explained = { notifications: margin.length, diffs: diffs.length };
+    phaseDone("explain");
     summary.elapsedMs = clock() - started;
     return summary;
   } finally {
@@ -259,8 +288,32 @@ async function startVenues(store: DynamoEngineStore, endpoint: string, tableName
   poller.start();
   return {
     deps,
+    /** The redeliver job every `intervalMs`, never two runs at once, until stopped. */
+    redeliverEvery(intervalMs: number) {
+      let running: Promise<void> | null = null;
+      let failure: unknown = null;
+      const timer = setInterval(() => {
+        running ??= redeliverDue(deps)
+          .then(
+            () => {},
+            (error: unknown) => {
+              failure ??= error;
+            },
+          )
+          .finally(() => {
+            running = null;
+          });
+      }, intervalMs);
+      return {
+        async stop() {
+          clearInterval(timer);
+          await running;
+          if (failure) throw failure;
+        },
+      };
+    },
     /** Drains the stream and the retries due within the schedule's first step, then counts. */
-    async finish(tickStarted: ReadonlyMap<string, number>) {
+    async finish(tickStarted: ReadonlyMap<string, number>, venues: readonly string[]) {
       await poller.stop({ drain: true });
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline) {
@@ -271,7 +324,9 @@ async function startVenues(store: DynamoEngineStore, endpoint: string, tableName
         await redeliverDue(deps);
       }
       // Nothing lost: every notification of a venue with an endpoint reached it.
-      const subscribed = (await store.listNotifications()).filter((n) => secrets.has(`/${n.venue}`));
+      // Read by venue from the notifications index (a Scan would read every item of the table).
+      const all = (await Promise.all(venues.map((venue) => allVenueNotifications(store, venue)))).flat();
+      const subscribed = all.filter((n) => secrets.has(`/${n.venue}`));
       const reached = new Set(
         receiver.received.filter((r) => r.status < 300).map((r) => `${r.path} ${r.id}`),
       );
@@ -288,16 +343,32 @@ async function startVenues(store: DynamoEngineStore, endpoint: string, tableName
         .map((r) => r.atMs - (tickStarted.get(r.createdAt) as number))
         .sort((a, b) => a - b);
       return {
-        webhooks: {
-          delivered: ok.length,
-          verified: receiver.received.filter((r) => r.verified).length,
-          retried,
-          parked: (await store.failedDeliveries()).length,
-          undelivered,
+        all,
+        summary: {
+          webhooks: {
+            delivered: ok.length,
+            // Delivered webhooks whose signature the receiver verified (the failed first attempts are not counted).
+            verified: ok.filter((r) => r.verified).length,
+            retried,
+            parked: (await store.failedDeliveries()).length,
+            undelivered,
+          },
+          topic: { published: topic.published().size, file: topicFile },
+          latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
         },
-        topic: { published: topic.published().size, file: topicFile },
-        latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
       };
     },
   };
+}
+
+/** Every notification of a venue, newest first, a page of the venue's index at a time. */
+async function allVenueNotifications(store: DynamoEngineStore, venue: string) {
+  const all: NotificationRecord[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const page = await store.venueNotifications(venue, { limit: 1_000, ...(before ? { before } : {}) });
+    all.push(...page.notifications);
+    if (page.next === null) return all;
+    before = page.next;
+  }
 }

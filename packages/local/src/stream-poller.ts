@@ -9,6 +9,7 @@ import {
   type Shard,
   type _Record as StreamRecord,
 } from "@aws-sdk/client-dynamodb-streams";
+import { withoutLogFiltering } from "@backing/dynamo";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 
 /** Where each shard was read up to: the last sequence number handled, or "done" for a closed shard. */
@@ -88,6 +89,7 @@ export class StreamPoller {
       region: "us-east-1",
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
     });
+    withoutLogFiltering(this.streams);
     this.checkpoints = options.checkpoints ?? memoryCheckpoints();
   }
 

@@ -37,62 +37,73 @@ const agents = {
 };
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
+/** Starts the request's timeout; returns its cancel. Injectable: tests fire it when they choose. */
+export type TimeoutTimer = (ms: number, onTimeout: () => void) => () => void;
+
+const wallClockTimer: TimeoutTimer = (ms, onTimeout) => {
+  const timer = setTimeout(onTimeout, ms);
+  return () => clearTimeout(timer);
+};
+
 /**
  * POST with node:http(s), pinned to the checked address through `lookup` (and the URL's host name
  * kept for TLS SNI and the Host header). Redirects are not followed (a 3xx is a failure), the body
  * of the answer is read up to 64 KB and dropped, and the whole exchange is cut at `timeoutMs`.
  */
-export const httpTransport: Transport = (request) =>
-  new Promise((resolve, reject) => {
-    const { url, address, family } = request;
-    const secure = url.protocol === "https:";
-    const client = secure ? https : http;
-    const host = url.hostname.replace(/^\[|\]$/g, "");
-    const outgoing = client.request(
-      {
-        method: "POST",
-        host,
-        port: url.port || (secure ? 443 : 80),
-        path: `${url.pathname}${url.search}`,
-        agent: agents[secure ? "https:" : "http:"],
-        headers: {
-          ...request.headers,
-          "content-type": "application/json",
-          "content-length": Buffer.byteLength(request.body),
-          "user-agent": "Backing-Webhooks/1",
+export const httpTransportWith =
+  (startTimeout: TimeoutTimer = wallClockTimer): Transport =>
+  (request) =>
+    new Promise((resolve, reject) => {
+      const { url, address, family } = request;
+      const secure = url.protocol === "https:";
+      const client = secure ? https : http;
+      const host = url.hostname.replace(/^\[|\]$/g, "");
+      const outgoing = client.request(
+        {
+          method: "POST",
+          host,
+          port: url.port || (secure ? 443 : 80),
+          path: `${url.pathname}${url.search}`,
+          agent: agents[secure ? "https:" : "http:"],
+          headers: {
+            ...request.headers,
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(request.body),
+            "user-agent": "Backing-Webhooks/1",
+          },
+          lookup: (_hostname, options, callback) => {
+            if ((options as { all?: boolean }).all) callback(null, [{ address, family }]);
+            else (callback as (e: null, a: string, f: number) => void)(null, address, family);
+          },
+          ...(secure && isIP(host) === 0 ? { servername: host } : {}),
         },
-        lookup: (_hostname, options, callback) => {
-          if ((options as { all?: boolean }).all) callback(null, [{ address, family }]);
-          else (callback as (e: null, a: string, f: number) => void)(null, address, family);
+        (response) => {
+          let received = 0;
+          response.on("data", (chunk: Buffer) => {
+            received += chunk.length;
+            if (received > MAX_RESPONSE_BYTES) response.destroy();
+          });
+          const done = () => {
+            cancelTimeout();
+            const retryAfter = response.headers["retry-after"];
+            resolve({ status: response.statusCode ?? 0, ...(retryAfter ? { retryAfter } : {}) });
+          };
+          response.on("end", done);
+          response.on("close", done);
+          response.on("error", done);
         },
-        ...(secure && isIP(host) === 0 ? { servername: host } : {}),
-      },
-      (response) => {
-        let received = 0;
-        response.on("data", (chunk: Buffer) => {
-          received += chunk.length;
-          if (received > MAX_RESPONSE_BYTES) response.destroy();
-        });
-        const done = () => {
-          clearTimeout(timer);
-          const retryAfter = response.headers["retry-after"];
-          resolve({ status: response.statusCode ?? 0, ...(retryAfter ? { retryAfter } : {}) });
-        };
-        response.on("end", done);
-        response.on("close", done);
-        response.on("error", done);
-      },
-    );
-    const timer = setTimeout(
-      () => outgoing.destroy(new Error(`no answer within ${request.timeoutMs / 1000} s`)),
-      request.timeoutMs,
-    );
-    outgoing.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
+      );
+      const cancelTimeout = startTimeout(request.timeoutMs, () =>
+        outgoing.destroy(new Error(`no answer within ${request.timeoutMs / 1000} s`)),
+      );
+      outgoing.on("error", (error) => {
+        cancelTimeout();
+        reject(error);
+      });
+      outgoing.end(request.body);
     });
-    outgoing.end(request.body);
-  });
+
+export const httpTransport: Transport = httpTransportWith();
 
 export const dnsResolver: Resolver = async (host) =>
   (await lookup(host, { all: true })).map(({ address, family }) => ({ address, family: family as 4 | 6 }));
