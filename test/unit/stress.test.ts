@@ -171,6 +171,33 @@ describe("liquidation cascade", () => {
     expect(result?.breaksFirst).toEqual(["a-1"]);
   });
 
+  it("stops at maxCascadeRounds, and counts only the forced flow of accounts it closed", () => {
+    // One round allowed: a-1 is closed in round 1 (sells 10 × 80,000 = 800,000 → BTC 79,200).
+    // a-2 fails at 79,200 (equity −300) but the cap ends the cascade: it is never closed, so its
+    // 79,200 of selling is not forced notional and the price stays at 79,200.
+    const capped = book(
+      [
+        { collateral: { USDC: "150000" }, positions: [perp("BTC", "10", "100000")] },
+        { collateral: { USDC: "20500" }, positions: [perp("BTC", "1", "100000")] },
+      ],
+      {
+        params: {
+          stress: {
+            insuranceFund: "1000000",
+            impact: { BTC: { Y: "1", dailyVol: "0.04", dailyVolume: "25600000" } },
+            maxCascadeRounds: 1,
+          },
+        },
+      },
+    );
+    const result = reportFor(capped, cascading);
+    expect(result?.cascade.rounds).toBe(1);
+    expect(result?.cascade.forcedNotional.BTC).toBe("800000");
+    expect(result?.cascade.finalPrices.BTC).toBe("79200");
+    expect(result?.accounts[0]).toMatchObject({ status: "LIQUIDATION", badDebt: "58000" });
+    expect(result?.accounts[1]).toMatchObject({ status: "LIQUIDATION", badDebt: "300" });
+  });
+
   it("skips the cascade when the scenario says cascade: false", () => {
     const result = reportFor(portfolio, { ...cascading, cascade: false });
     expect(result?.cascade).toEqual({

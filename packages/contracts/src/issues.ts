@@ -16,8 +16,14 @@ export function formatPath(segments: readonly PropertyKey[]): string {
 }
 
 export function issuesFromZod(error: z.ZodError, prefix: readonly PropertyKey[] = []): InputIssue[] {
-  return error.issues.map((issue) => ({
-    path: formatPath([...prefix, ...issue.path]) || "(document)",
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) =>
+    // An unknown field is named by its own path (a misspelt `markPrice` would otherwise be dropped
+    // silently and change the numbers).
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({
+          path: formatPath([...prefix, ...issue.path, key]),
+          message: "unknown field",
+        }))
+      : [{ path: formatPath([...prefix, ...issue.path]) || "(document)", message: issue.message }],
+  );
 }

@@ -17,7 +17,7 @@ const positionBase = {
   size: DecimalString,
 };
 
-export const PerpPosition = z.object({
+export const PerpPosition = z.strictObject({
   ...positionBase,
   type: z.literal("perp"),
   entryPrice: NonNegativeDecimalString,
@@ -25,7 +25,7 @@ export const PerpPosition = z.object({
   funding: DecimalString.optional(),
 });
 
-export const FuturePosition = z.object({
+export const FuturePosition = z.strictObject({
   ...positionBase,
   type: z.literal("future"),
   entryPrice: NonNegativeDecimalString,
@@ -33,7 +33,7 @@ export const FuturePosition = z.object({
   funding: DecimalString.optional(),
 });
 
-export const OptionPosition = z.object({
+export const OptionPosition = z.strictObject({
   ...positionBase,
   type: z.literal("option"),
   optionType: z.enum(["call", "put"], { error: 'expected "call" or "put"' }),
@@ -48,7 +48,7 @@ export const Position = z.discriminatedUnion("type", [PerpPosition, FuturePositi
 });
 export type Position = z.infer<typeof Position>;
 
-export const Account = z.object({
+export const Account = z.strictObject({
   id: z.string({ error: "expected an account id" }).min(1, { error: "expected an account id" }),
   venue: z.string({ error: "expected a venue id" }).min(1, { error: "expected a venue id" }),
   marginMode: z
@@ -59,14 +59,17 @@ export const Account = z.object({
 });
 export type Account = z.infer<typeof Account>;
 
-export const PriceQuote = z.object({
+export const PriceQuote = z.strictObject({
   index: NonNegativeDecimalString,
   /** Defaults to `index`. */
   mark: NonNegativeDecimalString.optional(),
 });
 
-/** The portfolio document: input of `backing evaluate`, `backing stress` and `POST /v1/evaluate` (DESIGN §3.2). */
-export const PortfolioDocument = z.object({
+/**
+ * The portfolio document: input of `backing evaluate`, `backing stress` and `POST /v1/evaluate`
+ * (DESIGN §3.2). Every object is strict: an unknown field is an error that names its path.
+ */
+export const PortfolioDocument = z.strictObject({
   asOf: Timestamp,
   prices: z.record(AssetSymbol, PriceQuote),
   volatility: z.record(AssetSymbol, PositiveDecimalString).default({}),

@@ -41,12 +41,16 @@ export const Scenario = z.strictObject({
   pegs: z.record(AssetSymbol, NonNegativeDecimalString).default({}),
   depthMultiplier: PositiveDecimalString.default("1"),
   cascade: z.boolean({ error: "expected true or false" }).default(true),
+  /** Where the scenario comes from: a list of source keys (as the reference pack writes it), or an object. */
   provenance: z
-    .strictObject({
-      sources: z.array(z.string()).default([]),
-      confidence: z.string().optional(),
-      notes: z.string().optional(),
-    })
+    .union([
+      z.array(z.string()).transform((sources) => ({ sources })),
+      z.strictObject({
+        sources: z.array(z.string()).default([]),
+        confidence: z.string().optional(),
+        notes: z.string().optional(),
+      }),
+    ])
     .optional(),
 });
 export type Scenario = z.infer<typeof Scenario>;

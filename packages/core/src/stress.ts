@@ -385,11 +385,8 @@ export class ScenarioRunner {
     for (const p of book.positions) {
       if (p.kind !== "linear" || p.size.isZero()) continue;
       const notional = p.size.times((this.prices.quotes.get(p.underlying) as Quote).mark);
-      this.netFlow.set(p.underlying, (this.netFlow.get(p.underlying) ?? ZERO).plus(notional));
-      this.forcedNotional.set(
-        p.underlying,
-        (this.forcedNotional.get(p.underlying) ?? ZERO).plus(notional.abs()),
-      );
+      // Forced only if its round goes ahead: at the round cap the account is never closed.
+      this.pendingFlow.push({ asset: p.underlying, notional });
     }
   }
 
