@@ -44,6 +44,8 @@ export interface DemoOptions {
   clock?: () => number;
   /** Where the reports go (default `out`). */
   outDir?: string;
+  /** The table to create (default `backing-demo-<start time>`); `bench:demo` reads it back after. */
+  tableName?: string;
 }
 
 export interface DemoSummary {
@@ -113,7 +115,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const endpoint = options.endpoint ?? (local as DynamoLocal).endpoint;
   try {
     const { client, documents } = connect({ endpoint });
-    const tableName = `backing-demo-${started}`;
+    const tableName = options.tableName ?? `backing-demo-${started}`;
     await createTable(client, tableName);
     const rawStore = new DynamoEngineStore(documents, tableName);
     const store = cachedStore(rawStore, { ownsBook: true });
