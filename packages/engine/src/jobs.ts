@@ -34,6 +34,7 @@ import {
   triggerBands,
   valueString,
 } from "@backing/core";
+import { forEachConcurrently } from "./concurrency.ts";
 import {
   type EngineStore,
   exposureAssets,
@@ -415,7 +416,8 @@ export async function recomputeAccounts(
       },
     };
     const notifications = step.notifications.map((type) =>
-      notificationFor(type, state, previous?.status ?? null, snapshot, nowMs),
+      // An account never written counts as HEALTHY, and its first notification says so (DESIGN §3.6).
+      notificationFor(type, state, previous?.status ?? "HEALTHY", snapshot, nowMs),
     );
     return { state, previous, notifications };
   };
@@ -552,18 +554,6 @@ const HEALTHY: StatusState = { status: "HEALTHY", episode: null };
 /** Accounts retried alone at once after losing a race in a grouped write. */
 const RETRY_CONCURRENCY = 16;
 
-async function forEachConcurrently<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 /** The first asset the book depends on (collateral, then underlyings) that matches. No allocation: hot path. */
 function firstAsset(book: AccountBook, matches: (asset: string) => boolean): string | undefined {
   for (const c of book.collateral) if (matches(c.asset)) return c.asset;
@@ -583,7 +573,7 @@ function staleAssetsOf(snapshot: PriceSnapshot, nowMs: number, maxAgeSeconds: nu
 function notificationFor(
   type: NotificationType,
   state: StoredRiskState,
-  previousStatus: StoredRiskState["status"] | null,
+  previousStatus: StoredRiskState["status"],
   snapshot: PriceSnapshot,
   nowMs: number,
 ): NotificationRecord {

@@ -9,6 +9,7 @@ import {
   nextAttemptAt,
   resolvePinned,
 } from "@backing/webhooks";
+import { forEachConcurrently } from "./concurrency.ts";
 import type { DeliveryRecord, NotificationRecord, WebhookEndpoint, WebhookStore } from "./ports.ts";
 
 export interface WebhookDeps {
@@ -349,6 +350,9 @@ export function deliveryStatusOf(deliveries: readonly DeliveryRecord[]): Notific
   return "pending";
 }
 
+/** Accounts whose notifications one notify batch dispatches at once. */
+export const NOTIFY_CONCURRENCY = 64;
+
 export interface NotifyBatchResult {
   /** Sequence numbers to retry from (Lambda's partial batch response; the lowest one counts). */
   failed: string[];
@@ -393,20 +397,20 @@ export async function notifyBatch(
     }
     return list;
   };
-  await Promise.all(
-    [...lanes.values()].map(async (lane) => {
-      for (const [i, entry] of lane.entries()) {
-        try {
-          await dispatchNotification(deps, entry.notification, await endpointsOf(entry.notification.venue));
-          dispatched++;
-          sent.push(entry);
-        } catch {
-          failed.push(...lane.slice(i).map((e) => e.sequenceNumber));
-          return;
-        }
+  // A bounded number of accounts at once: a batch of a thousand records must not put a thousand
+  // requests in the store's queue at once, ahead of the ticks' own.
+  await forEachConcurrently([...lanes.values()], NOTIFY_CONCURRENCY, async (lane) => {
+    for (const [i, entry] of lane.entries()) {
+      try {
+        await dispatchNotification(deps, entry.notification, await endpointsOf(entry.notification.venue));
+        dispatched++;
+        sent.push(entry);
+      } catch {
+        failed.push(...lane.slice(i).map((e) => e.sequenceNumber));
+        return;
       }
-    }),
-  );
+    }
+  });
   if (deps.topic && sent.length > 0) {
     try {
       await deps.topic.publish(sent.map((entry) => topicMessage(entry.notification)));
