@@ -4,6 +4,7 @@ import {
   dispatchNotification,
   EndpointInputError,
   type NotificationRecord,
+  notifyBatch,
   redeliverDue,
   registerEndpoint,
   replayParked,
@@ -343,5 +344,97 @@ describe("webhook delivery (DynamoDB Local, a receiver on loopback verifying wit
     await publish(marginCall("venue-a", "acct-2", T0 + 2 * 3_600_000));
     const after = receiver.received[1] as ReceivedWebhook;
     expect([verifies(old, after), verifies(current, after)]).toEqual([false, true]);
+  });
+});
+
+describe("a stream batch of notifications (notifyBatch)", () => {
+  const entries = (notifications: NotificationRecord[]) =>
+    notifications.map((notification, i) => ({
+      sequenceNumber: String(i + 1),
+      kind: "notification" as const,
+      notification,
+    }));
+
+  it("takes every free lane with grouped writes and delivers each notification once to each subscribed endpoint", async () => {
+    const { store, deps, receiver, register } = await setUp();
+    await register("venue-a", "/a1");
+    await register("venue-a", "/a2");
+    await register("venue-b", "/b");
+    // Count the store's one-by-one lane calls: the free lanes of a batch need none.
+    const calls = { joinLane: 0, startDeliveries: 0, finishDeliveries: 0 };
+    const counted: WebhookDeps = {
+      ...deps,
+      store: Object.assign(Object.create(store), {
+        joinLane: (...args: Parameters<DynamoEngineStore["joinLane"]>) => {
+          calls.joinLane++;
+          return store.joinLane(...args);
+        },
+        startDeliveries: (...args: Parameters<DynamoEngineStore["startDeliveries"]>) => {
+          calls.startDeliveries++;
+          return store.startDeliveries(...args);
+        },
+        finishDeliveries: (...args: Parameters<DynamoEngineStore["finishDeliveries"]>) => {
+          calls.finishDeliveries++;
+          return store.finishDeliveries(...args);
+        },
+      }),
+    };
+    const batch = Array.from({ length: 60 }, (_, i) =>
+      marginCall(i % 2 === 0 ? "venue-a" : "venue-b", `acct-${i}`),
+    );
+    await store.putNotifications(batch);
+    const result = await notifyBatch(counted, entries(batch));
+    expect(result).toMatchObject({ failed: [], dispatched: 60 });
+    expect(calls).toEqual({ joinLane: 0, startDeliveries: 1, finishDeliveries: 1 });
+    // venue-a's 30 to two endpoints, venue-b's 30 to one: 90 requests, each verified, none twice.
+    expect(receiver.received).toHaveLength(90);
+    expect(receiver.received.every((r) => r.verified)).toBe(true);
+    expect(new Set(receiver.received.map((r) => `${r.path} ${r.id}`)).size).toBe(90);
+    for (const notification of batch)
+      for (const delivery of await store.getDeliveries(notification.id))
+        expect(delivery).toMatchObject({ status: "delivered", attempts: [{ result: "delivered" }] });
+    // The lanes were released: each account's next notification takes the grouped path too.
+    const next = batch.map((n) => marginCall(n.venue, n.accountId as string));
+    await store.putNotifications(next);
+    await notifyBatch(counted, entries(next));
+    expect(calls).toEqual({ joinLane: 0, startDeliveries: 2, finishDeliveries: 2 });
+    expect(receiver.received).toHaveLength(180);
+  });
+
+  it("leaves a busy lane to the one-by-one path: a later notification waits behind one that is retrying", async () => {
+    let healthy = false;
+    const { store, deps, receiver, register, at } = await setUp(() => (healthy ? 200 : 503));
+    await register("venue-a", "/a");
+    const first = marginCall("venue-a", "acct-1");
+    const second = marginCall("venue-a", "acct-1");
+    await store.putNotifications([first]);
+    await notifyBatch(deps, entries([first]));
+    expect((await store.getDeliveries(first.id))[0]).toMatchObject({ status: "pending" });
+    // The lane holds the first, retrying: the second must not overtake it.
+    healthy = true;
+    await store.putNotifications([second]);
+    await notifyBatch(deps, entries([second]));
+    expect((await store.getDeliveries(second.id))[0]).toMatchObject({ status: "queued" });
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id]);
+    at(T0 + RETRY_DELAYS_MS[1]!);
+    await redeliverDue(deps);
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id, first.id, second.id]);
+    expect((await store.getDeliveries(second.id))[0]).toMatchObject({ status: "delivered" });
+  });
+
+  it("sends nothing again when a batch is replayed, and the replay leaves the account's lane free", async () => {
+    const { store, deps, receiver, register } = await setUp();
+    await register("venue-a", "/a");
+    const call = marginCall("venue-a", "acct-1");
+    await store.putNotifications([call]);
+    await notifyBatch(deps, entries([call]));
+    // The stream hands the same record over again (Lambda retries a batch at least once).
+    await notifyBatch(deps, entries([call]));
+    expect(receiver.received.map((r) => r.id)).toEqual([call.id]);
+    // The account's next notification is not stuck behind the replayed one.
+    const next = marginCall("venue-a", "acct-1");
+    await store.putNotifications([next]);
+    await notifyBatch(deps, entries([next]));
+    expect(receiver.received.map((r) => r.id)).toEqual([call.id, next.id]);
   });
 });

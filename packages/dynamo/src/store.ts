@@ -18,6 +18,7 @@ import {
   type ApiStore,
   type BookPage,
   type DeliveryRecord,
+  deliveryKey,
   type EngineStore,
   exposureAssets,
   type NotificationRecord,
@@ -439,30 +440,37 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     }
   }
 
-  /**
-   * Many accounts' state writes in as few transactions as the limits allow (100 actions, 4 MB):
-   * on DynamoDB Local 2.5× faster than a transaction per account, and in AWS one request (one
-   * share of SDK CPU) instead of dozens. Each account stays all-or-nothing: its state and its
-   * notifications are in the same transaction. When a transaction is cancelled, the accounts whose
-   * items failed (a moved version, or a conflict with another transaction) are left out and
-   * returned, and the rest are sent again.
-   */
+  /** Many accounts' state writes grouped in transactions; each account's state and notifications together. */
   async writeStates(writes: readonly StateWrite[]): Promise<Set<string>> {
-    const conflicted = new Set<string>();
-    type Entry = { write: StateWrite; items: TransactItem[] };
+    return this.transactEach(
+      writes.map((write) => ({ key: write.state.accountId, items: this.stateWriteItems(write) })),
+    );
+  }
+
+  /**
+   * Many entries, each a few items that must be written all-or-nothing, in as few transactions as
+   * the limits allow (100 actions, 4 MB): on DynamoDB Local 2.5× faster than a transaction per
+   * entry, and in AWS one request (one share of SDK CPU) instead of dozens. When a transaction is
+   * cancelled, the entries whose items failed (a condition, or a conflict with another
+   * transaction) are left out and their keys returned, and the rest are sent again.
+   */
+  private async transactEach(
+    entries: readonly { key: string; items: TransactItem[] }[],
+  ): Promise<Set<string>> {
+    const failedKeys = new Set<string>();
+    type Entry = (typeof entries)[number];
     const groups: Entry[][] = [[]];
     let actions = 0;
     let bytes = 0;
-    for (const write of writes) {
-      const items = this.stateWriteItems(write);
-      const size = items.reduce((sum, item) => sum + JSON.stringify(item).length, 0);
-      if (actions + items.length > TRANSACTION_ACTIONS || bytes + size > TRANSACTION_BYTES) {
+    for (const entry of entries) {
+      const size = entry.items.reduce((sum, item) => sum + JSON.stringify(item).length, 0);
+      if (actions + entry.items.length > TRANSACTION_ACTIONS || bytes + size > TRANSACTION_BYTES) {
         groups.push([]);
         actions = 0;
         bytes = 0;
       }
-      (groups[groups.length - 1] as Entry[]).push({ write, items });
-      actions += items.length;
+      (groups[groups.length - 1] as Entry[]).push(entry);
+      actions += entry.items.length;
       bytes += size;
     }
     let next = 0;
@@ -489,15 +497,14 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
             );
             // No reason given: none can be told apart, so all go back to their callers.
             const left = failed.size > 0 ? pending.filter((entry) => !failed.has(entry)) : [];
-            for (const entry of pending)
-              if (!left.includes(entry)) conflicted.add(entry.write.state.accountId);
+            for (const entry of pending) if (!left.includes(entry)) failedKeys.add(entry.key);
             pending = left;
           }
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(TRANSACTIONS_IN_FLIGHT, groups.length) }, worker));
-    return conflicted;
+    return failedKeys;
   }
 
   /** An account's state put (conditional on the version read) and its notifications' puts. */
@@ -914,6 +921,73 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
         await backoff(attempt);
       }
     }
+  }
+
+  async startDeliveries(records: readonly DeliveryRecord[]): Promise<Set<string>> {
+    return this.transactEach(
+      records.map((record) => ({
+        key: deliveryKey(record),
+        items: [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.lane(record.endpointId, record.accountId as string),
+              UpdateExpression: "SET #q = :ids, #t = :lane ADD #v :one",
+              ConditionExpression: "attribute_not_exists(#q) OR size(#q) = :zero",
+              ExpressionAttributeNames: { "#q": "queue", "#t": "type", "#v": "version" },
+              ExpressionAttributeValues: {
+                ":ids": [record.notificationId],
+                ":lane": "lane",
+                ":one": 1,
+                ":zero": 0,
+              },
+            },
+          },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: deliveryItem(record),
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+        ],
+      })),
+    );
+  }
+
+  async finishDeliveries(
+    entries: readonly { record: DeliveryRecord; expectedVersion: number; leaveLane: boolean }[],
+  ): Promise<Set<string>> {
+    return this.transactEach(
+      entries.map(({ record, expectedVersion, leaveLane }) => ({
+        key: deliveryKey(record),
+        items: [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: deliveryItem(record),
+              ConditionExpression: "#d.#v = :v",
+              ExpressionAttributeNames: { "#d": "delivery", "#v": "version" },
+              ExpressionAttributeValues: { ":v": expectedVersion },
+            },
+          },
+          ...(leaveLane && record.accountId !== null
+            ? [
+                {
+                  Update: {
+                    TableName: this.tableName,
+                    Key: keys.lane(record.endpointId, record.accountId),
+                    UpdateExpression: "REMOVE #q[0] ADD #v :one",
+                    ConditionExpression: "size(#q) = :one AND #q[0] = :id",
+                    ExpressionAttributeNames: { "#q": "queue", "#v": "version" },
+                    ExpressionAttributeValues: { ":id": record.notificationId, ":one": 1 },
+                  },
+                },
+              ]
+            : []),
+        ],
+      })),
+    );
   }
 
   /** One conditional UpdateItem: append unless already in the lane (then read it). */

@@ -274,7 +274,26 @@ export interface WebhookStore {
    */
   joinLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]>;
   leaveLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]>;
+  /**
+   * Many deliveries' first step at once, each all-or-nothing: its lane becomes `[its notification]`
+   * if the lane is empty, and the delivery is created (pending, under its lease) if it does not
+   * exist. Returns the keys (`deliveryKey`) of those it did not start: a busy lane, an existing
+   * delivery or a conflict, left to `joinLane` and `ensureDeliveries` one by one.
+   */
+  startDeliveries(records: readonly DeliveryRecord[]): Promise<Set<string>>;
+  /**
+   * Many deliveries' attempts recorded at once, each all-or-nothing: the delivery written
+   * (conditional on `expectedVersion`) and, with `leaveLane`, its lane emptied if it is the only
+   * one in it. Returns the keys of those it did not record, left to `updateDelivery` and `leaveLane`.
+   */
+  finishDeliveries(
+    entries: readonly { record: DeliveryRecord; expectedVersion: number; leaveLane: boolean }[],
+  ): Promise<Set<string>>;
 }
+
+/** A delivery's key among many: its notification and endpoint. */
+export const deliveryKey = (delivery: Pick<DeliveryRecord, "notificationId" | "endpointId">) =>
+  `${delivery.notificationId}/${delivery.endpointId}`;
 
 /** The assets whose price can move an account: its positions' underlyings and its collateral assets. */
 export function exposureAssets(account: Account): string[] {

@@ -10,7 +10,13 @@ import {
   resolvePinned,
 } from "@backing/webhooks";
 import { forEachConcurrently } from "./concurrency.ts";
-import type { DeliveryRecord, NotificationRecord, WebhookEndpoint, WebhookStore } from "./ports.ts";
+import {
+  type DeliveryRecord,
+  deliveryKey,
+  type NotificationRecord,
+  type WebhookEndpoint,
+  type WebhookStore,
+} from "./ports.ts";
 
 export interface WebhookDeps {
   store: WebhookStore;
@@ -194,6 +200,9 @@ async function advance(
   if (delivery.status === "queued" && delivery.accountId) {
     const lane = await deps.store.joinLane(delivery.endpointId, delivery.accountId, delivery.notificationId);
     if (lane[0] !== delivery.notificationId) return 0;
+  } else if (isFinal(delivery) && delivery.accountId) {
+    // Done already: a replayed stream record that joined its lane again must not hold the lane.
+    return releaseLane(deps, delivery);
   } else if (delivery.status !== "queued") {
     if (
       delivery.status !== "pending" ||
@@ -217,22 +226,35 @@ async function advance(
 /** An attempt's lease: the request timeout and a margin. */
 const leaseMs = (deps: WebhookDeps) => deps.delivery.timeoutMs + 5_000;
 
-/**
- * One attempt of a claimed delivery, recorded conditionally on the claimed version (were the
- * lease to run out mid-attempt and another worker to send it too, the receiver sees the message
- * twice with the same id: at least once). Final outcomes (delivered, or parked after the last attempt or on 410) release
- * the account's lane, and the next notification of the lane is sent at once.
- */
+/** One attempt of a claimed delivery, recorded (see recordAttempt). Returns the attempts made. */
 export async function attemptDelivery(
   deps: WebhookDeps,
   delivery: DeliveryRecord,
   known: { notification?: NotificationRecord; endpoint?: WebhookEndpoint } = {},
 ): Promise<number> {
-  const nowMs = deps.now();
   const endpoint =
     known.endpoint ??
     (await deps.store.listEndpoints(delivery.venue)).find((e) => e.id === delivery.endpointId);
   const notification = known.notification ?? (await deps.store.getNotification(delivery.notificationId));
+  const sent = await send(deps, delivery, notification, endpoint);
+  return recordAttempt(deps, delivery, sent);
+}
+
+/** One attempt's outcome and the delivery record that reflects it (not yet written). */
+interface SentAttempt {
+  outcome: AttemptOutcome;
+  updated: DeliveryRecord;
+  endpoint: WebhookEndpoint | undefined;
+}
+
+/** Sends one claimed delivery and works out its next state: delivered, retried later, or parked. */
+async function send(
+  deps: WebhookDeps,
+  delivery: DeliveryRecord,
+  notification: NotificationRecord | null | undefined,
+  endpoint: WebhookEndpoint | undefined,
+): Promise<SentAttempt> {
+  const nowMs = deps.now();
   let outcome: AttemptOutcome;
   if (!notification) outcome = { result: "failed", error: "notification not found" };
   else if (!endpoint?.enabled)
@@ -266,25 +288,129 @@ export async function attemptDelivery(
     deliveredAtMs: outcome.result === "delivered" ? nowMs : delivery.deliveredAtMs,
     version: delivery.version + 1,
   };
+  return { outcome, updated, endpoint };
+}
+
+const isFinal = (delivery: DeliveryRecord) => delivery.status === "delivered" || delivery.status === "failed";
+
+/**
+ * Records an attempt conditionally on the claimed version (were the lease to run out mid-attempt
+ * and another worker to send it too, the receiver sees the message twice with the same id: at
+ * least once). Final outcomes (delivered, or parked after the last attempt or on 410) release the
+ * account's lane, and the next notification of the lane is sent at once.
+ */
+async function recordAttempt(
+  deps: WebhookDeps,
+  delivery: DeliveryRecord,
+  sent: SentAttempt,
+): Promise<number> {
+  const { updated } = sent;
   if (!(await deps.store.updateDelivery(updated, delivery.version))) return 1;
+  return 1 + (await afterRecorded(deps, sent, { laneLeft: false }));
+}
+
+/** What follows a recorded attempt: the callback, a 410's endpoint disabled, the lane moved on. */
+async function afterRecorded(deps: WebhookDeps, sent: SentAttempt, { laneLeft }: { laneLeft: boolean }) {
+  const { updated, outcome, endpoint } = sent;
   deps.onAttempt?.(updated, outcome);
   if (outcome.result === "gone" && endpoint?.enabled)
     await deps.store.putEndpoint({
       ...endpoint,
       enabled: false,
-      disabledReason: `410 Gone at ${new Date(nowMs).toISOString()}`,
+      disabledReason: `410 Gone at ${new Date(deps.now()).toISOString()}`,
     });
-  let attempted = 1;
-  if ((updated.status === "delivered" || updated.status === "failed") && updated.accountId) {
-    const [head] = await deps.store.leaveLane(updated.endpointId, updated.accountId, updated.notificationId);
-    if (head) {
-      // The next one's dispatcher may have joined the lane and not yet written its delivery: then
-      // it finds itself at the head when it has, and sends it itself (dispatchNotification).
-      const waiting = (await deps.store.getDeliveries(head)).find((d) => d.endpointId === updated.endpointId);
-      if (waiting) attempted += await advance(deps, waiting);
-    }
+  if (laneLeft || !isFinal(updated) || !updated.accountId) return 0;
+  return releaseLane(deps, updated);
+}
+
+/** A delivery that is done leaves its lane; the lane's next notification is sent now. */
+async function releaseLane(deps: WebhookDeps, done: DeliveryRecord): Promise<number> {
+  const [head] = await deps.store.leaveLane(done.endpointId, done.accountId as string, done.notificationId);
+  if (!head) return 0;
+  // The next one's dispatcher may have joined the lane and not yet written its delivery: then
+  // it finds itself at the head when it has, and sends it itself (dispatchNotification).
+  const waiting = (await deps.store.getDeliveries(head)).find((d) => d.endpointId === done.endpointId);
+  return waiting ? advance(deps, waiting) : 0;
+}
+
+/** Deliveries the fast path of notifyBatch sends at once. */
+const SEND_CONCURRENCY = 32;
+
+/**
+ * notifyBatch's fast path, for the first notification of each account in the batch: where the
+ * account's lane to an endpoint is empty (the usual case), the lanes are taken and the deliveries
+ * created in grouped transactions, the webhooks sent, and the attempts recorded (and the lanes
+ * released) in grouped transactions again: two writes to the store for the whole batch instead
+ * of four per delivery. Each delivery stays all-or-nothing at each step, so a crash anywhere
+ * leaves what the one-by-one path would. Returns, per notification, the endpoints the fast path
+ * did not start (a busy lane, a delivery already there), left to `dispatchNotification`.
+ */
+async function dispatchFirsts(
+  deps: WebhookDeps,
+  notifications: readonly NotificationRecord[],
+  endpointsOf: (venue: string) => Promise<WebhookEndpoint[]>,
+): Promise<{ left: Map<string, WebhookEndpoint[]>; attempted: number }> {
+  const nowMs = deps.now();
+  const candidates: {
+    record: DeliveryRecord;
+    notification: NotificationRecord;
+    endpoint: WebhookEndpoint;
+  }[] = [];
+  for (const notification of notifications)
+    for (const endpoint of await endpointsOf(notification.venue))
+      if (endpoint.enabled && endpoint.types.includes(notification.type))
+        candidates.push({
+          notification,
+          endpoint,
+          record: {
+            notificationId: notification.id,
+            endpointId: endpoint.id,
+            venue: notification.venue,
+            accountId: notification.accountId,
+            status: "pending",
+            attempts: [],
+            roundStart: 0,
+            nextAttemptAtMs: nowMs + leaseMs(deps),
+            createdAtMs: notification.createdAtMs,
+            deliveredAtMs: null,
+            version: 1,
+          },
+        });
+  const refused =
+    candidates.length > 0 ? await deps.store.startDeliveries(candidates.map((c) => c.record)) : new Set();
+  const left = new Map<string, WebhookEndpoint[]>();
+  const started: typeof candidates = [];
+  for (const candidate of candidates) {
+    if (!refused.has(deliveryKey(candidate.record))) started.push(candidate);
+    else
+      left.set(candidate.notification.id, [
+        ...(left.get(candidate.notification.id) ?? []),
+        candidate.endpoint,
+      ]);
   }
-  return attempted;
+  const sent: { record: DeliveryRecord; attempt: SentAttempt }[] = [];
+  await forEachConcurrently(started, SEND_CONCURRENCY, async ({ record, notification, endpoint }) => {
+    sent.push({ record, attempt: await send(deps, record, notification, endpoint) });
+  });
+  const unrecorded =
+    sent.length > 0
+      ? await deps.store.finishDeliveries(
+          sent.map(({ record, attempt }) => ({
+            record: attempt.updated,
+            expectedVersion: record.version,
+            leaveLane: isFinal(attempt.updated),
+          })),
+        )
+      : new Set<string>();
+  let attempted = 0;
+  // Recorded: the lane is left already (it held only this one). Not recorded (someone joined the
+  // lane meanwhile, or the version moved): the one-by-one path records it and moves the lane on.
+  await forEachConcurrently(sent, SEND_CONCURRENCY, async ({ record, attempt }) => {
+    attempted += unrecorded.has(deliveryKey(record))
+      ? await recordAttempt(deps, record, attempt)
+      : 1 + (await afterRecorded(deps, attempt, { laneLeft: true }));
+  });
+  return { left, attempted };
 }
 
 export interface RedeliverResult {
@@ -397,12 +523,33 @@ export async function notifyBatch(
     }
     return list;
   };
+  // Each account's first notification by the fast path (grouped writes) where its lanes are free;
+  // if the store fails there, everything goes one by one (every step is idempotent).
+  const firsts = new Set(
+    [...lanes.values()].flatMap((lane) => (lane[0]?.notification.accountId ? [lane[0]] : [])),
+  );
+  let left: Map<string, WebhookEndpoint[]> | null = null;
+  try {
+    left = (
+      await dispatchFirsts(
+        deps,
+        [...firsts].map((entry) => entry.notification),
+        endpointsOf,
+      )
+    ).left;
+  } catch {
+    left = null;
+  }
   // A bounded number of accounts at once: a batch of a thousand records must not put a thousand
   // requests in the store's queue at once, ahead of the ticks' own.
   await forEachConcurrently([...lanes.values()], NOTIFY_CONCURRENCY, async (lane) => {
     for (const [i, entry] of lane.entries()) {
       try {
-        await dispatchNotification(deps, entry.notification, await endpointsOf(entry.notification.venue));
+        if (left && firsts.has(entry)) {
+          const rest = left.get(entry.notification.id);
+          if (rest) await dispatchNotification(deps, entry.notification, rest);
+        } else
+          await dispatchNotification(deps, entry.notification, await endpointsOf(entry.notification.venue));
         dispatched++;
         sent.push(entry);
       } catch {
