@@ -3,9 +3,11 @@ import { Decimal } from "@backing/core";
 import {
   type EngineStore,
   exposureAssets,
+  type PriceRecord,
   type StateWrite,
   type StoredAccount,
   type StoredBand,
+  type StoredPrice,
   type StoredRiskState,
   VersionConflictError,
 } from "./ports.ts";
@@ -66,11 +68,12 @@ function nextDouble(value: number, direction: 1 | -1): number {
  * reading them again. Safe because every state write stays conditional on the version read: a
  * stale cached state only costs a VersionConflictError, which drops the entry so the retry reads
  * the store. Books, the exposure index and the params change only through this process
- * (`putAccounts`, `putParams`), which refreshes them. Lambda handlers use
+ * (`putAccounts`, `putParams`), which refreshes them; prices are kept as this process wrote them. Lambda handlers use
  * the store directly (they are stateless).
  */
 export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } = {}): EngineStore {
-  // With the whole book put through this process (`ownsBook`), the trigger index lives in memory
+  // With the whole book and its states put through this process (`ownsBook`: a book it seeded
+  // into a table of its own, as the demo does), the trigger index lives in memory
   // only: a tick's range query is a scan of the asset's bands here. The table keeps the "no band"
   // entries putAccounts wrote, which make any other reader of it (or this one after a restart)
   // recompute on every move: slower, never wrong.
@@ -86,7 +89,23 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
   const accounts = new Map<string, StoredAccount>();
   const exposures = new Map<string, string[]>();
   let params: Promise<RiskParamsDocument | null> | undefined;
+  /**
+   * The latest price records, as read and then written through this process: an ingest's write
+   * stays conditional on the record's revision, so a stale copy only costs a conflict, which drops
+   * it and makes the retry read the store.
+   */
+  let prices: Map<string, PriceRecord> | null = null;
   const states = new Map<string, StoredRiskState>();
+  /**
+   * With the book owned, every state is written through this process: the deadline of each open
+   * episode not yet expired, so the expiry job asks the store only when one is due.
+   */
+  const openDeadlines = new Map<string, number>();
+  const noteState = (state: StoredRiskState) => {
+    if (state.episode && !state.episode.expiredNotified)
+      openDeadlines.set(state.accountId, state.episode.deadlineMs);
+    else openDeadlines.delete(state.accountId);
+  };
   /** Accounts known to have no stored state (never written: HEALTHY). */
   const stateless = new Set<string>();
   const missing = <T>(ids: readonly string[], cache: Map<string, T>) => ids.filter((id) => !cache.has(id));
@@ -165,16 +184,37 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
       const fetched = await store.getRiskStates(unknown);
       for (const id of unknown) {
         const state = fetched.get(id);
-        if (state) states.set(id, state);
+        if (state) {
+          states.set(id, state);
+          noteState(state);
+        }
         else stateless.add(id);
       }
       return new Map(
         ids.flatMap((id) => (states.has(id) ? [[id, states.get(id) as StoredRiskState] as const] : [])),
       );
     },
+    async dueEpisodes(nowMs: number) {
+      if (options.ownsBook && ![...openDeadlines.values()].some((deadline) => deadline <= nowMs)) return [];
+      return store.dueEpisodes(nowMs);
+    },
     getParams() {
       params ??= store.getParams();
       return params;
+    },
+    async getPrices() {
+      prices ??= await store.getPrices();
+      return new Map(prices);
+    },
+    async applyPriceUpdate(update: StoredPrice, action: "accept" | "hold", previous: PriceRecord) {
+      const result = await store.applyPriceUpdate(update, action, previous);
+      if (result === "applied" && prices)
+        prices.set(
+          update.asset,
+          action === "accept" ? { latest: update, held: null } : { latest: previous.latest, held: update },
+        );
+      else prices = null;
+      return result;
     },
     async putParams(document: RiskParamsDocument) {
       await store.putParams(document);
@@ -184,6 +224,7 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
       try {
         await store.writeState(write);
         states.set(write.state.accountId, write.state);
+        noteState(write.state);
         stateless.delete(write.state.accountId);
       } catch (error) {
         if (error instanceof VersionConflictError) {
@@ -197,7 +238,10 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
       const conflicted = await store.writeStates(writes);
       for (const { state } of writes) {
         if (conflicted.has(state.accountId)) states.delete(state.accountId);
-        else states.set(state.accountId, state);
+        else {
+          states.set(state.accountId, state);
+          noteState(state);
+        }
         stateless.delete(state.accountId);
       }
       return conflicted;

@@ -473,9 +473,12 @@ export async function recomputeAccounts(
   settled.catch(() => {});
   const writeAll = async () => {
     if (writes.size === 0) return;
-    // The snapshot first: every state written names it.
-    await deps.store.putSnapshot(snapshot);
-    const conflicted = await deps.store.writeStates([...writes.values()].map(({ write }) => write));
+    // The snapshot beside the states that name it: nothing reads it back to evaluate (each state
+    // and notification carries its prices in its evidence), so it need not be written first.
+    const [conflicted] = await Promise.all([
+      deps.store.writeStates([...writes.values()].map(({ write }) => write)),
+      deps.store.putSnapshot(snapshot),
+    ]);
     const lost: AccountBook[] = [];
     for (const [id, { book, write }] of writes) {
       if (conflicted.has(id)) lost.push(book);

@@ -127,6 +127,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       await store.putAccounts(book.slice(i, i + SEED_CHUNK));
       options.progress?.("seeding", Math.min(i + SEED_CHUNK, book.length), book.length);
     }
+    await webhooks.listen();
     phaseDone("seed");
 
     const summary: DemoSummary = {
@@ -280,15 +281,19 @@ async function startVenues(store: DynamoEngineStore, endpoint: string, tableName
   const poller = new StreamPoller({
     endpoint,
     tableName,
-    idleMs: 25,
+    idleMs: 50,
     batchSize: 1000,
     handler: async (event) => {
       const { failed } = await notifyBatch(deps, streamEntries(event.Records));
       return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
     },
   });
-  poller.start();
   return {
+    /** Starts delivering what is written from now on (the seeded book's records are skipped). */
+    async listen() {
+      await poller.skipToLatest();
+      poller.start();
+    },
     deps,
     /** The redeliver job every `intervalMs`, never two runs at once, until stopped. */
     redeliverEvery(intervalMs: number) {

@@ -5,6 +5,7 @@ import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type Shard,
   type _Record as StreamRecord,
@@ -64,6 +65,7 @@ export interface StreamPollerOptions {
 }
 
 const DONE = "done";
+const SHARD_LIST_MAX_AGE_MS = 5_000;
 
 /**
  * The local stand-in for a Lambda event source mapping on the table's stream (reference
@@ -82,6 +84,14 @@ export class StreamPoller {
   private stopping = false;
   private readonly retries = new Map<string, number>();
   private streamArn: string | undefined;
+  /**
+   * Per open shard, the iterator to read on from (where the last read or `skipToLatest` left it):
+   * one GetRecords per shard and poll instead of a GetShardIterator first. Dropped on any failure,
+   * which falls back to an iterator from the checkpoint.
+   */
+  private readonly resume = new Map<string, string>();
+  /** The stream's shards as last described; listed again when a shard closes, and every few seconds. */
+  private shardList: { shards: Shard[]; atMs: number } | null = null;
 
   constructor(private readonly options: StreamPollerOptions) {
     this.streams = new DynamoDBStreamsClient({
@@ -121,11 +131,36 @@ export class StreamPoller {
     return shards;
   }
 
+  /**
+   * Skips what the stream holds now (Lambda's StartingPosition LATEST): every shard closed now
+   * counts as read, and every open one is read from its current end. Records written after this
+   * resolves are all read. The demo starts its poller so, after seeding the book: the seed's
+   * records hold no notification.
+   */
+  async skipToLatest(): Promise<void> {
+    const arn = await this.arn();
+    this.state = await this.checkpoints.load();
+    for (const shard of await this.shards(arn)) {
+      const key = `${arn}/${shard.ShardId}`;
+      if (shard.SequenceNumberRange?.EndingSequenceNumber) {
+        this.state[key] = DONE;
+        continue;
+      }
+      const { ShardIterator } = await this.streams.send(
+        new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId, ShardIteratorType: "LATEST" }),
+      );
+      if (ShardIterator) this.resume.set(key, ShardIterator);
+    }
+    await this.checkpoints.save(this.state);
+  }
+
   /** Reads every shard up to its current end once; returns the number of records handed over. */
   async pollOnce(): Promise<number> {
     const arn = await this.arn();
     this.state = await this.checkpoints.load();
-    const shards = await this.shards(arn);
+    if (!this.shardList || Date.now() - this.shardList.atMs > SHARD_LIST_MAX_AGE_MS)
+      this.shardList = { shards: await this.shards(arn), atMs: Date.now() };
+    const { shards } = this.shardList;
     const known = new Set(shards.map((s) => s.ShardId));
     let handled = 0;
     // Parents first: a child shard is read only once its parent is done (or gone from the stream).
@@ -159,19 +194,31 @@ export class StreamPoller {
   private async readShard(arn: string, shard: Shard): Promise<number> {
     const id = shard.ShardId as string;
     const key = `${arn}/${id}`;
-    let iterator = await this.iterator(arn, id, this.state[key]);
+    const resumed = this.resume.get(key);
+    this.resume.delete(key);
+    let iterator = resumed ?? (await this.iterator(arn, id, this.state[key]));
     let handled = 0;
     while (iterator && !this.stopping) {
-      const page = await this.streams.send(
-        new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }),
-      );
+      let page: GetRecordsCommandOutput;
+      try {
+        page = await this.streams.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }),
+        );
+      } catch (error) {
+        // A kept iterator may have expired: read again from the checkpoint.
+        if (iterator !== resumed) throw error;
+        iterator = await this.iterator(arn, id, this.state[key]);
+        continue;
+      }
       const records = page.Records ?? [];
       if (records.length === 0) {
         // An open shard with nothing new: stop here until the next poll. A closed one is done.
         if (!page.NextShardIterator) {
           this.state[key] = DONE;
           await this.checkpoints.save(this.state);
-        }
+          // Its children may be new: describe the stream again on the next poll.
+          this.shardList = null;
+        } else this.resume.set(key, page.NextShardIterator);
         return handled;
       }
       const event: DynamoDBStreamEvent = { Records: records.map((r) => toLambdaRecord(r, arn)) };
