@@ -187,8 +187,7 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
         if (state) {
           states.set(id, state);
           noteState(state);
-        }
-        else stateless.add(id);
+        } else stateless.add(id);
       }
       return new Map(
         ids.flatMap((id) => (states.has(id) ? [[id, states.get(id) as StoredRiskState] as const] : [])),

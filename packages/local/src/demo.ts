@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ScenarioPack } from "@backing/contracts";
 import {
   DEFAULT_RISK_PARAMS,
@@ -44,8 +45,8 @@ export interface DemoOptions {
   clock?: () => number;
   /** Where the reports go (default `out`). */
   outDir?: string;
-  /** The table to create (default `backing-demo-<start time>`); `bench:demo` reads it back after. */
-  tableName?: string;
+  /** Called with the DynamoDB client before anything is sent: `bench:demo` counts the writes. */
+  instrument?: (client: DynamoDBClient) => void;
 }
 
 export interface DemoSummary {
@@ -115,7 +116,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const endpoint = options.endpoint ?? (local as DynamoLocal).endpoint;
   try {
     const { client, documents } = connect({ endpoint });
-    const tableName = options.tableName ?? `backing-demo-${started}`;
+    options.instrument?.(client);
+    const tableName = `backing-demo-${started}`;
     await createTable(client, tableName);
     const rawStore = new DynamoEngineStore(documents, tableName);
     const store = cachedStore(rawStore, { ownsBook: true });
