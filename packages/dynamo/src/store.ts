@@ -24,6 +24,7 @@ import {
   type NotificationRecord,
   type PriceRecord,
   type PriceSnapshot,
+  type PriceUpdateWrite,
   type PriceWriteResult,
   type ReportSummary,
   type StateWrite,
@@ -373,11 +374,24 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     );
   }
 
-  async applyPriceUpdate(
-    update: StoredPrice,
-    action: "accept" | "hold",
-    previous: PriceRecord,
-  ): Promise<PriceWriteResult> {
+  async applyPriceUpdates(updates: readonly PriceUpdateWrite[]): Promise<PriceWriteResult[]> {
+    // One transaction for the tick's assets; any that fails is sent again on its own, which tells
+    // a duplicate from a conflict.
+    const refused =
+      updates.length > 1
+        ? await this.transactEach(
+            updates.map((write) => ({ key: write.update.asset, items: this.priceUpdateItems(write) })),
+          )
+        : new Set(updates.map((write) => write.update.asset));
+    return Promise.all(
+      updates.map((write) =>
+        refused.has(write.update.asset) ? this.applyPriceUpdate(write) : ("applied" as const),
+      ),
+    );
+  }
+
+  /** The event marker (single use) and the record, conditional on the revision it was computed from. */
+  private priceUpdateItems({ update, action, previous }: PriceUpdateWrite): TransactItem[] {
     const record: PriceRecord =
       action === "accept" ? { latest: update, held: null } : { latest: previous.latest, held: update };
     const item = {
@@ -388,9 +402,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
       revision: update.eventId,
     };
     const previousRevision = previous.held?.eventId ?? previous.latest?.eventId;
-    // The record is conditional on the revision it was computed from; the event marker makes the
-    // event id single-use. Both in one transaction.
-    const transactItems: TransactItem[] = [
+    return [
       {
         Put: {
           TableName: this.tableName,
@@ -411,8 +423,11 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
         },
       },
     ];
+  }
+
+  private async applyPriceUpdate(write: PriceUpdateWrite): Promise<PriceWriteResult> {
     try {
-      await this.documents.send(new TransactWriteCommand({ TransactItems: transactItems }));
+      await this.documents.send(new TransactWriteCommand({ TransactItems: this.priceUpdateItems(write) }));
       return "applied";
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;

@@ -4,10 +4,10 @@ import {
   type EngineStore,
   exposureAssets,
   type PriceRecord,
+  type PriceUpdateWrite,
   type StateWrite,
   type StoredAccount,
   type StoredBand,
-  type StoredPrice,
   type StoredRiskState,
   VersionConflictError,
 } from "./ports.ts";
@@ -205,15 +205,17 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
       prices ??= await store.getPrices();
       return new Map(prices);
     },
-    async applyPriceUpdate(update: StoredPrice, action: "accept" | "hold", previous: PriceRecord) {
-      const result = await store.applyPriceUpdate(update, action, previous);
-      if (result === "applied" && prices)
-        prices.set(
-          update.asset,
-          action === "accept" ? { latest: update, held: null } : { latest: previous.latest, held: update },
-        );
-      else prices = null;
-      return result;
+    async applyPriceUpdates(updates: readonly PriceUpdateWrite[]) {
+      const results = await store.applyPriceUpdates(updates);
+      updates.forEach(({ update, action, previous }, i) => {
+        if (results[i] === "applied" && prices)
+          prices.set(
+            update.asset,
+            action === "accept" ? { latest: update, held: null } : { latest: previous.latest, held: update },
+          );
+        else prices = null;
+      });
+      return results;
     },
     async putParams(document: RiskParamsDocument) {
       await store.putParams(document);

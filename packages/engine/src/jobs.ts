@@ -41,6 +41,7 @@ import {
   type NotificationRecord,
   type PriceRecord,
   type PriceSnapshot,
+  type PriceUpdateWrite,
   type StateWrite,
   type StoredBand,
   type StoredPrice,
@@ -111,27 +112,35 @@ export async function ingestPriceEvents(input: unknown, deps: EngineDeps): Promi
   const events: PriceEvent[] = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
   const guards = priceGuardParams(await currentParams(deps.store));
   const records = await deps.store.getPrices();
-  const result: IngestResult = { outcomes: [], movedAssets: new Set(), prices: records };
+  const ingested: IngestResult = { outcomes: [], movedAssets: new Set(), prices: records };
   const outcomes = new Map<PriceEvent, IngestResult["outcomes"][number]>();
-  // Events of one asset are applied in order; different assets are independent and go in parallel.
-  const byAsset = new Map<string, PriceEvent[]>();
-  for (const event of events) byAsset.set(event.asset, [...(byAsset.get(event.asset) ?? []), event]);
-  const ingestAsset = async (assetEvents: PriceEvent[]) => {
-    for (const event of assetEvents) {
-      const update: StoredPrice = {
-        asset: event.asset,
-        index: event.index,
-        mark: event.mark ?? event.index,
-        timestampMs: Date.parse(event.timestamp),
-        sequence: event.sequence ?? null,
-        source: event.source,
-        eventId: event.eventId,
-      };
-      for (let attempt = 0; ; attempt++) {
+  const settle = (event: PriceEvent, outcome: IngestOutcome) =>
+    outcomes.set(event, { eventId: event.eventId, asset: event.asset, outcome });
+  // Events of one asset are applied in order; different assets are independent: each round
+  // writes the next event of every asset together.
+  const queues = new Map<string, PriceEvent[]>();
+  for (const event of events) queues.set(event.asset, [...(queues.get(event.asset) ?? []), event]);
+  const conflicts = new Map<PriceEvent, number>();
+  for (;;) {
+    const round: { event: PriceEvent; write: PriceUpdateWrite; verdict: "accept" | "hold"; jump: boolean }[] =
+      [];
+    for (const queue of queues.values()) {
+      // Events decided without a write (duplicates, rejected ones) are settled on the spot.
+      for (let event = queue[0]; event; event = queue[0]) {
+        const update: StoredPrice = {
+          asset: event.asset,
+          index: event.index,
+          mark: event.mark ?? event.index,
+          timestampMs: Date.parse(event.timestamp),
+          sequence: event.sequence ?? null,
+          source: event.source,
+          eventId: event.eventId,
+        };
         const record: PriceRecord = records.get(event.asset) ?? { latest: null, held: null };
         if (record.latest?.eventId === update.eventId || record.held?.eventId === update.eventId) {
-          outcomes.set(event, { eventId: event.eventId, asset: event.asset, outcome: "duplicate" });
-          break;
+          settle(event, "duplicate");
+          queue.shift();
+          continue;
         }
         const verdict = guardPrice(
           toUpdate(update),
@@ -141,40 +150,54 @@ export async function ingestPriceEvents(input: unknown, deps: EngineDeps): Promi
           guards,
         );
         if (verdict.kind === "reject") {
-          outcomes.set(event, { eventId: event.eventId, asset: event.asset, outcome: verdict.reason });
-          break;
-        }
-        const written = await deps.store.applyPriceUpdate(update, verdict.kind, record);
-        if (written === "conflict" && attempt < 5) {
-          const fresh = (await deps.store.getPrices()).get(event.asset);
-          if (fresh) records.set(event.asset, fresh);
-          else records.delete(event.asset);
+          settle(event, verdict.reason);
+          queue.shift();
           continue;
         }
-        const outcome: IngestOutcome =
-          written === "duplicate" || written === "conflict"
-            ? "duplicate"
-            : verdict.kind === "hold"
-              ? "held"
-              : verdict.reason === "confirmed-jump"
-                ? "confirmed-jump"
-                : "accepted";
-        outcomes.set(event, { eventId: event.eventId, asset: event.asset, outcome });
-        if (written === "applied") {
-          const next: PriceRecord =
-            verdict.kind === "hold" ? { ...record, held: update } : { latest: update, held: null };
-          records.set(event.asset, next);
-          // Only a changed price can change a status; an unchanged one only refreshes its age.
-          const moved = record.latest?.mark !== update.mark || record.latest?.index !== update.index;
-          if (verdict.kind === "accept" && moved) result.movedAssets.add(event.asset);
-        }
+        round.push({
+          event,
+          write: { update, action: verdict.kind, previous: record },
+          verdict: verdict.kind,
+          jump: verdict.kind === "accept" && verdict.reason === "confirmed-jump",
+        });
         break;
       }
     }
-  };
-  await Promise.all([...byAsset.values()].map(ingestAsset));
-  result.outcomes = events.map((event) => outcomes.get(event) as IngestResult["outcomes"][number]);
-  return result;
+    if (round.length === 0) break;
+    const written = await deps.store.applyPriceUpdates(round.map(({ write }) => write));
+    const conflicted: string[] = [];
+    round.forEach(({ event, write, verdict, jump }, i) => {
+      const result = written[i];
+      const tries = conflicts.get(event) ?? 0;
+      // Another ingest moved the record: read it again and decide this event anew.
+      if (result === "conflict" && tries < 5) {
+        conflicts.set(event, tries + 1);
+        conflicted.push(event.asset);
+        return;
+      }
+      queues.get(event.asset)?.shift();
+      if (result !== "applied") return settle(event, "duplicate");
+      settle(event, verdict === "hold" ? "held" : jump ? "confirmed-jump" : "accepted");
+      const { update, previous } = write;
+      records.set(
+        event.asset,
+        verdict === "hold" ? { ...previous, held: update } : { latest: update, held: null },
+      );
+      // Only a changed price can change a status; an unchanged one only refreshes its age.
+      const moved = previous.latest?.mark !== update.mark || previous.latest?.index !== update.index;
+      if (verdict === "accept" && moved) ingested.movedAssets.add(event.asset);
+    });
+    if (conflicted.length > 0) {
+      const fresh = await deps.store.getPrices();
+      for (const asset of conflicted) {
+        const record = fresh.get(asset);
+        if (record) records.set(asset, record);
+        else records.delete(asset);
+      }
+    }
+  }
+  ingested.outcomes = events.map((event) => outcomes.get(event) as IngestResult["outcomes"][number]);
+  return ingested;
 }
 
 export interface RecomputeResult {

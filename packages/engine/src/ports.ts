@@ -152,14 +152,12 @@ export interface EngineStore {
   allUnbandedAccountIds(assets: readonly string[], limit: number): Promise<Set<string> | null>;
   getPrices(): Promise<Map<string, PriceRecord>>;
   /**
-   * Records `update.eventId` as seen and, atomically, makes `update` the asset's latest price
-   * ("accept") or its held price ("hold"), conditional on the record still being `previous`.
+   * For each update (at most one per asset), records `update.eventId` as seen and, atomically,
+   * makes `update` the asset's latest price ("accept") or its held price ("hold"), conditional on
+   * the record still being `previous`. Each is all-or-nothing on its own; the store may send them
+   * together. Results in the order given.
    */
-  applyPriceUpdate(
-    update: StoredPrice,
-    action: "accept" | "hold",
-    previous: PriceRecord,
-  ): Promise<PriceWriteResult>;
+  applyPriceUpdates(updates: readonly PriceUpdateWrite[]): Promise<PriceWriteResult[]>;
   putSnapshot(snapshot: PriceSnapshot): Promise<void>;
   /** Throws VersionConflictError when the state moved since it was read. */
   writeState(write: StateWrite): Promise<void>;
@@ -253,6 +251,13 @@ export interface DeliveryRecord {
 }
 
 /** What webhook delivery needs from the table. */
+/** One price event's write: the update, what it does, and the record it was decided against. */
+export interface PriceUpdateWrite {
+  update: StoredPrice;
+  action: "accept" | "hold";
+  previous: PriceRecord;
+}
+
 export interface WebhookStore {
   putEndpoint(endpoint: WebhookEndpoint): Promise<void>;
   listEndpoints(venue?: string): Promise<WebhookEndpoint[]>;
