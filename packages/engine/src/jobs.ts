@@ -166,17 +166,20 @@ export async function ingestPriceEvents(input: unknown, deps: EngineDeps): Promi
     if (round.length === 0) break;
     const written = await deps.store.applyPriceUpdates(round.map(({ write }) => write));
     const conflicted: string[] = [];
-    round.forEach(({ event, write, verdict, jump }, i) => {
+    for (const [i, { event, write, verdict, jump }] of round.entries()) {
       const result = written[i];
       const tries = conflicts.get(event) ?? 0;
       // Another ingest moved the record: read it again and decide this event anew.
       if (result === "conflict" && tries < 5) {
         conflicts.set(event, tries + 1);
         conflicted.push(event.asset);
-        return;
+        continue;
       }
       queues.get(event.asset)?.shift();
-      if (result !== "applied") return settle(event, "duplicate");
+      if (result !== "applied") {
+        settle(event, "duplicate");
+        continue;
+      }
       settle(event, verdict === "hold" ? "held" : jump ? "confirmed-jump" : "accepted");
       const { update, previous } = write;
       records.set(
@@ -186,7 +189,7 @@ export async function ingestPriceEvents(input: unknown, deps: EngineDeps): Promi
       // Only a changed price can change a status; an unchanged one only refreshes its age.
       const moved = previous.latest?.mark !== update.mark || previous.latest?.index !== update.index;
       if (verdict === "accept" && moved) ingested.movedAssets.add(event.asset);
-    });
+    }
     if (conflicted.length > 0) {
       const fresh = await deps.store.getPrices();
       for (const asset of conflicted) {
