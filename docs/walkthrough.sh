@@ -10,12 +10,15 @@ DATA=$(mktemp -d)
 : > "$DATA/webhooks.jsonl"; : > "$DATA/secret"
 
 # 1. The system on a free port, with its data in $DATA; http://127.0.0.1 endpoints allowed (the
-#    receiver below is local: without --allow-loopback-webhooks the SSRF guard refuses it).
+#    receiver below is local: without --allow-loopback-webhooks the SSRF guard refuses it). Each
+#    background job gets its own process group (set -m), so that the SIGTERM at the end reaches
+#    serve itself, which then drains and stops its DynamoDB Local.
+set -m
 npx backing serve --port 0 --data-dir "$DATA" --allow-loopback-webhooks > "$DATA/serve.log" 2> "$DATA/serve.err" &
 SERVE=$!
 node docs/webhook-receiver.mjs "$DATA/secret" "$DATA/webhooks.jsonl" > "$DATA/receiver.url" &
 RECEIVER=$!
-trap 'kill $SERVE $RECEIVER 2>/dev/null; wait $SERVE 2>/dev/null || true' EXIT
+trap 'kill -TERM -- -$SERVE -$RECEIVER 2>/dev/null; wait $SERVE 2>/dev/null || true' EXIT
 until API=$(jq -r 'select(.message? == "ready") | .url' "$DATA/serve.log" 2>/dev/null) && [ -n "$API" ]; do
   kill -0 $SERVE 2>/dev/null || { cat "$DATA/serve.log" "$DATA/serve.err" >&2; exit 1; }
   sleep 0.2
