@@ -64,19 +64,18 @@ function nextDouble(value: number, direction: 1 | -1): number {
 }
 
 /**
- * For a long-running local process: remembers books and risk states between ticks instead of
- * reading them again. Safe because every state write stays conditional on the version read: a
- * stale cached state only costs a VersionConflictError, which drops the entry so the retry reads
- * the store. Books, the exposure index and the params change only through this process
- * (`putAccounts`, `putParams`), which refreshes them; prices are kept as this process wrote them. Lambda handlers use
- * the store directly (they are stateless).
+ * For a long-running local process: remembers books, risk states and prices between ticks instead
+ * of reading them again. Safe because every state and price write stays conditional on the version
+ * read: a stale cached copy only costs a conflict, which drops it so the retry reads the store.
+ * Books, the exposure index and the params change only through this process (`putAccounts`,
+ * `putParams`), which refreshes them. Lambda handlers use the store directly (they are stateless).
  */
 export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } = {}): EngineStore {
   // With the whole book and its states put through this process (`ownsBook`: a book it seeded
-  // into a table of its own, as the demo does), the trigger index lives in memory
-  // only: a tick's range query is a scan of the asset's bands here. The table keeps the "no band"
-  // entries putAccounts wrote, which make any other reader of it (or this one after a restart)
-  // recompute on every move: slower, never wrong.
+  // into a table of its own, as the demo does), the trigger index lives in memory only: a tick's
+  // range query is a scan of the asset's bands here. The table keeps the "no band" entries
+  // putAccounts wrote, which make any other reader of it (or this one after a restart) recompute
+  // on every move: slower, never wrong.
   const bands = new Map<string, Map<string, CachedBand>>();
   const bandsOf = (asset: string) => {
     let map = bands.get(asset);
