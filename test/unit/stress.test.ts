@@ -141,21 +141,23 @@ describe("liquidation cascade", () => {
   // a-2: long 1 @ 100,000 on 20,500: equity 500 ≥ MM 350 at 80,000, but −300 at 79,200 → closed in
   //      round 2; cumulative sell 879,200 → BTC = 80,000 × (1 − 0.04·sqrt(879,200/12,800,000)).
   // Round 3: nobody new fails → fixed point after 2 rounds.
-  const portfolio = book(
-    [
-      { collateral: { USDC: "150000" }, positions: [perp("BTC", "10", "100000")] },
-      { collateral: { USDC: "20500" }, positions: [perp("BTC", "1", "100000")] },
-    ],
-    {
-      params: {
-        stress: {
-          insuranceFund: "1000000",
-          impact: { BTC: { Y: "1", dailyVol: "0.04", dailyVolume: "25600000" } },
-          maxCascadeRounds: 20,
+  const cascadeBook = (maxCascadeRounds: number) =>
+    book(
+      [
+        { collateral: { USDC: "150000" }, positions: [perp("BTC", "10", "100000")] },
+        { collateral: { USDC: "20500" }, positions: [perp("BTC", "1", "100000")] },
+      ],
+      {
+        params: {
+          stress: {
+            insuranceFund: "1000000",
+            impact: { BTC: { Y: "1", dailyVol: "0.04", dailyVolume: "25600000" } },
+            maxCascadeRounds,
+          },
         },
       },
-    },
-  );
+    );
+  const portfolio = cascadeBook(20);
   const cascading = scenario({ shocks: { BTC: { price: "-0.2" } }, depthMultiplier: "0.5", cascade: true });
   const final = 80000 * (1 - 0.04 * Math.sqrt(879200 / 12800000));
 
@@ -175,22 +177,7 @@ describe("liquidation cascade", () => {
     // One round allowed: a-1 is closed in round 1 (sells 10 × 80,000 = 800,000 → BTC 79,200).
     // a-2 fails at 79,200 (equity −300) but the cap ends the cascade: it is never closed, so its
     // 79,200 of selling is not forced notional and the price stays at 79,200.
-    const capped = book(
-      [
-        { collateral: { USDC: "150000" }, positions: [perp("BTC", "10", "100000")] },
-        { collateral: { USDC: "20500" }, positions: [perp("BTC", "1", "100000")] },
-      ],
-      {
-        params: {
-          stress: {
-            insuranceFund: "1000000",
-            impact: { BTC: { Y: "1", dailyVol: "0.04", dailyVolume: "25600000" } },
-            maxCascadeRounds: 1,
-          },
-        },
-      },
-    );
-    const result = reportFor(capped, cascading);
+    const result = reportFor(cascadeBook(1), cascading);
     expect(result?.cascade.rounds).toBe(1);
     expect(result?.cascade.forcedNotional.BTC).toBe("800000");
     expect(result?.cascade.finalPrices.BTC).toBe("79200");

@@ -130,6 +130,35 @@ export async function rotateSecret(
   return rotated;
 }
 
+/** The venue's endpoints that take this notification: enabled and subscribed to its type. */
+const subscribedTo = (notification: NotificationRecord, endpoints: readonly WebhookEndpoint[]) =>
+  endpoints.filter((e) => e.enabled && e.types.includes(notification.type));
+
+/**
+ * A delivery as first written: at the head of its lane it is born pending under this worker's
+ * lease (it sends at once; the cron only if the worker dies), behind others it waits queued.
+ */
+function newDelivery(
+  deps: WebhookDeps,
+  notification: NotificationRecord,
+  endpoint: WebhookEndpoint,
+  { head, nowMs }: { head: boolean; nowMs: number },
+): DeliveryRecord {
+  return {
+    notificationId: notification.id,
+    endpointId: endpoint.id,
+    venue: notification.venue,
+    accountId: notification.accountId,
+    status: head ? "pending" : "queued",
+    attempts: [],
+    roundStart: 0,
+    nextAttemptAtMs: head ? nowMs + leaseMs(deps) : null,
+    createdAtMs: notification.createdAtMs,
+    deliveredAtMs: null,
+    version: 1,
+  };
+}
+
 export interface DispatchResult {
   deliveries: number;
   attempted: number;
@@ -145,8 +174,9 @@ export async function dispatchNotification(
   notification: NotificationRecord,
   venueEndpoints?: readonly WebhookEndpoint[],
 ): Promise<DispatchResult> {
-  const endpoints = (venueEndpoints ?? (await deps.store.listEndpoints(notification.venue))).filter(
-    (e) => e.enabled && e.types.includes(notification.type),
+  const endpoints = subscribedTo(
+    notification,
+    venueEndpoints ?? (await deps.store.listEndpoints(notification.venue)),
   );
   if (endpoints.length === 0) return { deliveries: 0, attempted: 0 };
   const nowMs = deps.now();
@@ -156,21 +186,7 @@ export async function dispatchNotification(
       const lane = notification.accountId
         ? await deps.store.joinLane(endpoint.id, notification.accountId, notification.id)
         : [notification.id];
-      const head = lane[0] === notification.id;
-      // Born pending under this worker's lease: it sends at once; the cron only if we die.
-      return {
-        notificationId: notification.id,
-        endpointId: endpoint.id,
-        venue: notification.venue,
-        accountId: notification.accountId,
-        status: head ? "pending" : "queued",
-        attempts: [],
-        roundStart: 0,
-        nextAttemptAtMs: head ? nowMs + leaseMs(deps) : null,
-        createdAtMs: notification.createdAtMs,
-        deliveredAtMs: null,
-        version: 1,
-      };
+      return newDelivery(deps, notification, endpoint, { head: lane[0] === notification.id, nowMs });
     }),
   );
   const deliveries = await deps.store.ensureDeliveries(fresh);
@@ -349,7 +365,7 @@ async function dispatchFirsts(
   deps: WebhookDeps,
   notifications: readonly NotificationRecord[],
   endpointsOf: (venue: string) => Promise<WebhookEndpoint[]>,
-): Promise<{ left: Map<string, WebhookEndpoint[]>; attempted: number }> {
+): Promise<Map<string, WebhookEndpoint[]>> {
   const nowMs = deps.now();
   const candidates: {
     record: DeliveryRecord;
@@ -357,25 +373,13 @@ async function dispatchFirsts(
     endpoint: WebhookEndpoint;
   }[] = [];
   for (const notification of notifications)
-    for (const endpoint of await endpointsOf(notification.venue))
-      if (endpoint.enabled && endpoint.types.includes(notification.type))
-        candidates.push({
-          notification,
-          endpoint,
-          record: {
-            notificationId: notification.id,
-            endpointId: endpoint.id,
-            venue: notification.venue,
-            accountId: notification.accountId,
-            status: "pending",
-            attempts: [],
-            roundStart: 0,
-            nextAttemptAtMs: nowMs + leaseMs(deps),
-            createdAtMs: notification.createdAtMs,
-            deliveredAtMs: null,
-            version: 1,
-          },
-        });
+    for (const endpoint of subscribedTo(notification, await endpointsOf(notification.venue)))
+      candidates.push({
+        notification,
+        endpoint,
+        // Taking a free lane makes it the head.
+        record: newDelivery(deps, notification, endpoint, { head: true, nowMs }),
+      });
   const refused =
     candidates.length > 0 ? await deps.store.startDeliveries(candidates.map((c) => c.record)) : new Set();
   const left = new Map<string, WebhookEndpoint[]>();
@@ -402,15 +406,13 @@ async function dispatchFirsts(
           })),
         )
       : new Set<string>();
-  let attempted = 0;
   // Recorded: the lane is left already (it held only this one). Not recorded (someone joined the
   // lane meanwhile, or the version moved): the one-by-one path records it and moves the lane on.
   await forEachConcurrently(sent, SEND_CONCURRENCY, async ({ record, attempt }) => {
-    attempted += unrecorded.has(deliveryKey(record))
-      ? await recordAttempt(deps, record, attempt)
-      : 1 + (await afterRecorded(deps, attempt, { laneLeft: true }));
+    if (unrecorded.has(deliveryKey(record))) await recordAttempt(deps, record, attempt);
+    else await afterRecorded(deps, attempt, { laneLeft: true });
   });
-  return { left, attempted };
+  return left;
 }
 
 export interface RedeliverResult {
@@ -530,13 +532,11 @@ export async function notifyBatch(
   );
   let left: Map<string, WebhookEndpoint[]> | null = null;
   try {
-    left = (
-      await dispatchFirsts(
-        deps,
-        [...firsts].map((entry) => entry.notification),
-        endpointsOf,
-      )
-    ).left;
+    left = await dispatchFirsts(
+      deps,
+      [...firsts].map((entry) => entry.notification),
+      endpointsOf,
+    );
   } catch {
     left = null;
   }
