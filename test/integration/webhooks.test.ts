@@ -355,37 +355,34 @@ describe("a stream batch of notifications (notifyBatch)", () => {
       notification,
     }));
 
-  it("takes every free lane with grouped writes and delivers each notification once to each subscribed endpoint", async () => {
+  /** The store, counting the calls of the lane and batch methods the fast path is meant to spare or use. */
+  const counting = (store: DynamoEngineStore) => {
+    const calls = { joinLane: 0, busyDeliveries: 0, recordDeliveries: 0, openLanes: 0 };
+    const counted = Object.create(store) as DynamoEngineStore;
+    for (const name of Object.keys(calls) as (keyof typeof calls)[])
+      Object.assign(counted, {
+        [name]: (...args: unknown[]) => {
+          calls[name]++;
+          return (store[name] as (...a: unknown[]) => unknown)(...args);
+        },
+      });
+    return { calls, counted };
+  };
+
+  it("sends to every free lane first and then writes each delivery once, in one batch", async () => {
     const { store, deps, receiver, register } = await setUp();
     await register("venue-a", "/a1");
     await register("venue-a", "/a2");
     await register("venue-b", "/b");
-    // Count the store's one-by-one lane calls: the free lanes of a batch need none.
-    const calls = { joinLane: 0, startDeliveries: 0, finishDeliveries: 0 };
-    const counted: WebhookDeps = {
-      ...deps,
-      store: Object.assign(Object.create(store), {
-        joinLane: (...args: Parameters<DynamoEngineStore["joinLane"]>) => {
-          calls.joinLane++;
-          return store.joinLane(...args);
-        },
-        startDeliveries: (...args: Parameters<DynamoEngineStore["startDeliveries"]>) => {
-          calls.startDeliveries++;
-          return store.startDeliveries(...args);
-        },
-        finishDeliveries: (...args: Parameters<DynamoEngineStore["finishDeliveries"]>) => {
-          calls.finishDeliveries++;
-          return store.finishDeliveries(...args);
-        },
-      }),
-    };
+    const { calls, counted } = counting(store);
     const batch = Array.from({ length: 60 }, (_, i) =>
       marginCall(i % 2 === 0 ? "venue-a" : "venue-b", `acct-${i}`),
     );
     await store.putNotifications(batch);
-    const result = await notifyBatch(counted, entries(batch));
+    const result = await notifyBatch({ ...deps, store: counted }, entries(batch));
     expect(result).toMatchObject({ failed: [], dispatched: 60 });
-    expect(calls).toEqual({ joinLane: 0, startDeliveries: 1, finishDeliveries: 1 });
+    // One read for the whole batch, one batch of records, and no lane at all.
+    expect(calls).toEqual({ joinLane: 0, busyDeliveries: 1, recordDeliveries: 1, openLanes: 0 });
     // venue-a's 30 to two endpoints, venue-b's 30 to one: 90 requests, each verified, none twice.
     expect(receiver.received).toHaveLength(90);
     expect(receiver.received.every((r) => r.verified)).toBe(true);
@@ -393,12 +390,95 @@ describe("a stream batch of notifications (notifyBatch)", () => {
     for (const notification of batch)
       for (const delivery of await store.getDeliveries(notification.id))
         expect(delivery).toMatchObject({ status: "delivered", attempts: [{ result: "delivered" }] });
-    // The lanes were released: each account's next notification takes the grouped path too.
+    // Each account's next notification takes the fast path too.
     const next = batch.map((n) => marginCall(n.venue, n.accountId as string));
     await store.putNotifications(next);
-    await notifyBatch(counted, entries(next));
-    expect(calls).toEqual({ joinLane: 0, startDeliveries: 2, finishDeliveries: 2 });
+    await notifyBatch({ ...deps, store: counted }, entries(next));
+    expect(calls).toEqual({ joinLane: 0, busyDeliveries: 2, recordDeliveries: 2, openLanes: 0 });
     expect(receiver.received).toHaveLength(180);
+  });
+
+  it("sends an account's notifications of one batch in order, one round each, while they are delivered", async () => {
+    const { store, deps, receiver, register } = await setUp();
+    await register("venue-a", "/a");
+    const { calls, counted } = counting(store);
+    const batch = [0, 1, 2].flatMap(() => [marginCall("venue-a", "acct-1"), marginCall("venue-a", "acct-2")]);
+    await store.putNotifications(batch);
+    await notifyBatch({ ...deps, store: counted }, entries(batch));
+    expect(calls).toEqual({ joinLane: 0, busyDeliveries: 3, recordDeliveries: 3, openLanes: 0 });
+    for (const account of ["acct-1", "acct-2"])
+      expect(receiver.received.filter((r) => r.body.includes(`"${account}"`)).map((r) => r.id)).toEqual(
+        batch.filter((n) => n.accountId === account).map((n) => n.id),
+      );
+  });
+
+  it("opens a lane only when a first attempt fails: the account's later notifications of the batch wait behind it", async () => {
+    let healthy = false;
+    const { store, deps, receiver, register, at } = await setUp(() => (healthy ? 200 : 503));
+    await register("venue-a", "/a");
+    const { calls, counted } = counting(store);
+    const [first, second] = [marginCall("venue-a", "acct-1"), marginCall("venue-a", "acct-1")] as const;
+    await store.putNotifications([first, second]);
+    await notifyBatch({ ...deps, store: counted }, entries([first, second]));
+    expect(calls.openLanes).toBe(1);
+    const laneJoins = calls.joinLane; // the second joined the open lane, one by one
+    expect((await store.getDeliveries(first.id))[0]).toMatchObject({
+      status: "pending",
+      attempts: [{ result: "failed", status: 503 }],
+    });
+    expect((await store.getDeliveries(second.id))[0]).toMatchObject({ status: "queued", attempts: [] });
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id]);
+    healthy = true;
+    at(T0 + 5_000); // the schedule's second attempt
+    await redeliverDue(deps);
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id, first.id, second.id]);
+    // Both finished: the lane is free again, and the next notification takes the fast path.
+    const third = marginCall("venue-a", "acct-1");
+    await store.putNotifications([third]);
+    await notifyBatch({ ...deps, store: counted }, entries([third]));
+    expect(calls).toMatchObject({ openLanes: 1, joinLane: laneJoins });
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id, first.id, second.id, third.id]);
+  });
+
+  it("queues a failed delivery behind a lane another worker opened after the batch read it free", async () => {
+    let healthy = false;
+    const { store, deps, receiver, register, at } = await setUp(() => (healthy ? 200 : 503));
+    await register("venue-a", "/a");
+    const [first, second] = [marginCall("venue-a", "acct-1"), marginCall("venue-a", "acct-1")] as const;
+    await store.putNotifications([first, second]);
+    await notifyBatch(deps, entries([first]));
+    // A concurrent batch that read the lane before the first one's failure opened it.
+    const raced = Object.assign(Object.create(store) as DynamoEngineStore, {
+      busyDeliveries: () => Promise.resolve(new Set<string>()),
+    });
+    await notifyBatch({ ...deps, store: raced }, entries([second]));
+    expect((await store.getDeliveries(second.id))[0]).toMatchObject({
+      status: "queued",
+      attempts: [{ result: "failed", status: 503 }],
+    });
+    healthy = true;
+    at(T0 + 5_000);
+    await redeliverDue(deps);
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id, second.id, first.id, second.id]);
+    expect((await store.getDeliveries(second.id))[0]).toMatchObject({ status: "delivered" });
+  });
+
+  it("loses nothing when the process dies after sending and before writing: the replayed record is sent again with the same id", async () => {
+    const { store, deps, receiver, register } = await setUp();
+    await register("venue-a", "/a");
+    const call = marginCall("venue-a", "acct-1");
+    await store.putNotifications([call]);
+    const dying = Object.assign(Object.create(store) as DynamoEngineStore, {
+      recordDeliveries: () => Promise.reject(new Error("process killed")),
+      joinLane: () => Promise.reject(new Error("process killed")),
+    });
+    const crashed = await notifyBatch({ ...deps, store: dying }, entries([call]));
+    expect(crashed.failed).toEqual(["1"]);
+    expect(await store.getDeliveries(call.id)).toEqual([]);
+    // The stream hands the record over again.
+    await notifyBatch(deps, entries([call]));
+    expect(receiver.received.map((r) => r.id)).toEqual([call.id, call.id]);
+    expect((await store.getDeliveries(call.id))[0]).toMatchObject({ status: "delivered" });
   });
 
   it("leaves a busy lane to the one-by-one path: a later notification waits behind one that is retrying", async () => {

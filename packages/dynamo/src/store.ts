@@ -119,7 +119,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
   ) {}
 
   /** BatchGet in chunks of 100, a few in flight at once, retrying unprocessed keys with backoff. */
-  private async batchGet(keyList: Item[]): Promise<Item[]> {
+  private async batchGet(keyList: Item[], { consistent = false } = {}): Promise<Item[]> {
     const items: Item[] = [];
     const all = chunks(keyList, BATCH_GET_LIMIT);
     let next = 0;
@@ -128,7 +128,9 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
         let pending = all[next++] as Item[];
         for (let attempt = 0; pending.length > 0; attempt++) {
           const response = await this.documents.send(
-            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+            new BatchGetCommand({
+              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } },
+            }),
           );
           items.push(...(response.Responses?.[this.tableName] ?? []));
           pending = (response.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
@@ -938,7 +940,7 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     }
   }
 
-  async startDeliveries(records: readonly DeliveryRecord[]): Promise<Set<string>> {
+  async openLanes(records: readonly DeliveryRecord[]): Promise<Set<string>> {
     return this.transactEach(
       records.map((record) => ({
         key: deliveryKey(record),
@@ -970,39 +972,34 @@ export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
     );
   }
 
-  async finishDeliveries(
-    entries: readonly { record: DeliveryRecord; expectedVersion: number; leaveLane: boolean }[],
-  ): Promise<Set<string>> {
-    return this.transactEach(
-      entries.map(({ record, expectedVersion, leaveLane }) => ({
-        key: deliveryKey(record),
-        items: [
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: deliveryItem(record),
-              ConditionExpression: "#d.#v = :v",
-              ExpressionAttributeNames: { "#d": "delivery", "#v": "version" },
-              ExpressionAttributeValues: { ":v": expectedVersion },
-            },
-          },
-          ...(leaveLane && record.accountId !== null
-            ? [
-                {
-                  Update: {
-                    TableName: this.tableName,
-                    Key: keys.lane(record.endpointId, record.accountId),
-                    UpdateExpression: "REMOVE #q[0] ADD #v :one",
-                    ConditionExpression: "size(#q) = :one AND #q[0] = :id",
-                    ExpressionAttributeNames: { "#q": "queue", "#v": "version" },
-                    ExpressionAttributeValues: { ":id": record.notificationId, ":one": 1 },
-                  },
-                },
-              ]
-            : []),
-        ],
-      })),
+  async busyDeliveries(records: readonly DeliveryRecord[]): Promise<Set<string>> {
+    const lanes = new Map<string, Item>();
+    for (const record of records)
+      if (record.accountId !== null) {
+        const key = keys.lane(record.endpointId, record.accountId);
+        lanes.set(key.pk, key);
+      }
+    const found = await this.batchGet(
+      [...lanes.values(), ...records.map((r) => keys.delivery(r.notificationId, r.endpointId))],
+      { consistent: true },
     );
+    const busy = new Set<string>();
+    for (const item of found)
+      if (item.type === "delivery") busy.add(deliveryKey(item.delivery as DeliveryRecord));
+      else if (((item.queue as string[] | undefined) ?? []).length > 0) busy.add(item.pk as string);
+    return new Set(
+      records
+        .filter(
+          (r) =>
+            busy.has(deliveryKey(r)) ||
+            (r.accountId !== null && busy.has(keys.lane(r.endpointId, r.accountId).pk)),
+        )
+        .map(deliveryKey),
+    );
+  }
+
+  async recordDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
+    await this.batchPut(records.map(deliveryItem));
   }
 
   /** One conditional UpdateItem: append unless already in the lane (then read it). */

@@ -280,20 +280,23 @@ export interface WebhookStore {
   joinLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]>;
   leaveLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]>;
   /**
-   * Many deliveries' first step at once, each all-or-nothing: its lane becomes `[its notification]`
-   * if the lane is empty, and the delivery is created (pending, under its lease) if it does not
-   * exist. Returns the keys (`deliveryKey`) of those it did not start: a busy lane, an existing
-   * delivery or a conflict, left to `joinLane` and `ensureDeliveries` one by one.
+   * Deliveries whose first attempt failed, each written with its lane, all-or-nothing: the lane
+   * becomes `[its notification]` if it is empty (so the account's later notifications wait behind
+   * it), and the delivery is created if it does not exist. Returns the keys (`deliveryKey`) of
+   * those it did not write: a busy lane, an existing delivery or a conflict.
    */
-  startDeliveries(records: readonly DeliveryRecord[]): Promise<Set<string>>;
+  openLanes(records: readonly DeliveryRecord[]): Promise<Set<string>>;
   /**
-   * Many deliveries' attempts recorded at once, each all-or-nothing: the delivery written
-   * (conditional on `expectedVersion`) and, with `leaveLane`, its lane emptied if it is the only
-   * one in it. Returns the keys of those it did not record, left to `updateDelivery` and `leaveLane`.
+   * Of these deliveries (not yet written), the keys (`deliveryKey`) of those that cannot be sent
+   * at once: their account's lane to the endpoint holds a notification, or the delivery exists
+   * already (a replayed record). A consistent read, no write.
    */
-  finishDeliveries(
-    entries: readonly { record: DeliveryRecord; expectedVersion: number; leaveLane: boolean }[],
-  ): Promise<Set<string>>;
+  busyDeliveries(records: readonly DeliveryRecord[]): Promise<Set<string>>;
+  /**
+   * Final deliveries (delivered, or parked) written in batches, unconditionally: their sender saw
+   * with `busyDeliveries` that none existed and that no lane held their account.
+   */
+  recordDeliveries(records: readonly DeliveryRecord[]): Promise<void>;
 }
 
 /** A delivery's key among many: its notification and endpoint. */

@@ -352,20 +352,28 @@ async function releaseLane(deps: WebhookDeps, done: DeliveryRecord): Promise<num
 /** Deliveries the fast path of notifyBatch sends at once. */
 const SEND_CONCURRENCY = 32;
 
+interface FreeDispatch {
+  /** Per notification, the endpoints left to `dispatchNotification`: a busy lane, a replay. */
+  left: Map<string, WebhookEndpoint[]>;
+  /** Notifications with a delivery to retry: their lane now holds the account's later ones. */
+  retrying: Set<string>;
+}
+
 /**
- * notifyBatch's fast path, for the first notification of each account in the batch: where the
- * account's lane to an endpoint is empty (the usual case), the lanes are taken and the deliveries
- * created in grouped transactions, the webhooks sent, and the attempts recorded (and the lanes
- * released) in grouped transactions again: two writes to the store for the whole batch instead
- * of four per delivery. Each delivery stays all-or-nothing at each step, so a crash anywhere
- * leaves what the one-by-one path would. Returns, per notification, the endpoints the fast path
- * did not start (a busy lane, a delivery already there), left to `dispatchNotification`.
+ * notifyBatch's fast path, for notifications whose account has no lane to the endpoint (the usual
+ * case): send first, then write once. One consistent batch read finds the lanes that hold a
+ * notification and the deliveries that exist already (a replayed record); those are left to
+ * `dispatchNotification`. The rest are sent at once. Final deliveries (delivered, or parked on a
+ * 410) are written in batches; one to retry is written with its lane, which then holds the
+ * account's later notifications behind it (a lane exists only while a delivery is unfinished).
+ * A crash before the writes leaves nothing written: the stream hands the record over again and
+ * it is sent again with the same `webhook-id`, at least once.
  */
-async function dispatchFirsts(
+async function dispatchFree(
   deps: WebhookDeps,
   notifications: readonly NotificationRecord[],
   endpointsOf: (venue: string) => Promise<WebhookEndpoint[]>,
-): Promise<Map<string, WebhookEndpoint[]>> {
+): Promise<FreeDispatch> {
   const nowMs = deps.now();
   const candidates: {
     record: DeliveryRecord;
@@ -377,42 +385,85 @@ async function dispatchFirsts(
       candidates.push({
         notification,
         endpoint,
-        // Taking a free lane makes it the head.
         record: newDelivery(deps, notification, endpoint, { head: true, nowMs }),
       });
-  const refused =
-    candidates.length > 0 ? await deps.store.startDeliveries(candidates.map((c) => c.record)) : new Set();
+  const busy =
+    candidates.length > 0 ? await deps.store.busyDeliveries(candidates.map((c) => c.record)) : new Set();
   const left = new Map<string, WebhookEndpoint[]>();
-  const started: typeof candidates = [];
-  for (const candidate of candidates) {
-    if (!refused.has(deliveryKey(candidate.record))) started.push(candidate);
-    else
-      left.set(candidate.notification.id, [
-        ...(left.get(candidate.notification.id) ?? []),
-        candidate.endpoint,
-      ]);
+  const free = candidates.filter(({ record, notification, endpoint }) => {
+    if (!busy.has(deliveryKey(record))) return true;
+    left.set(notification.id, [...(left.get(notification.id) ?? []), endpoint]);
+    return false;
+  });
+  const sent: SentAttempt[] = [];
+  await forEachConcurrently(free, SEND_CONCURRENCY, async ({ record, notification, endpoint }) => {
+    sent.push(await send(deps, record, notification, endpoint));
+  });
+  const retry = sent.filter(({ updated }) => !isFinal(updated)).map(({ updated }) => updated);
+  await deps.store.recordDeliveries(
+    sent.filter(({ updated }) => isFinal(updated)).map(({ updated }) => updated),
+  );
+  const refused = retry.length > 0 ? await deps.store.openLanes(retry) : new Set<string>();
+  for (const record of retry) if (refused.has(deliveryKey(record))) await queueInLane(deps, record);
+  for (const attempt of sent) await afterRecorded(deps, attempt, { laneLeft: true });
+  return { left, retrying: new Set(retry.map((record) => record.notificationId)) };
+}
+
+/**
+ * A delivery to retry whose lane was taken meanwhile (or that a replay wrote first): it joins the
+ * lane and is written pending if it heads it, queued if not. One already finished leaves again.
+ */
+async function queueInLane(deps: WebhookDeps, record: DeliveryRecord): Promise<void> {
+  const lane = await deps.store.joinLane(
+    record.endpointId,
+    record.accountId as string,
+    record.notificationId,
+  );
+  const head = lane[0] === record.notificationId;
+  const [stored] = await deps.store.ensureDeliveries([
+    head ? record : { ...record, status: "queued", nextAttemptAtMs: null },
+  ]);
+  if (stored && !stored.created && isFinal(stored.record)) await releaseLane(deps, stored.record);
+}
+
+type NotificationEntry = Extract<NotifyEntry, { kind: "notification" }>;
+
+/** How far the fast path took an account's notifications in a batch, and what it left of the next. */
+interface FastProgress {
+  done: number;
+  left?: WebhookEndpoint[];
+}
+
+/**
+ * The fast path in rounds: every account's first notification in the first round, its second in
+ * the next, and so on while the earlier ones finished there. If the store fails, the rest goes
+ * one by one (every step is idempotent).
+ */
+async function dispatchInRounds(
+  deps: WebhookDeps,
+  lanes: readonly NotificationEntry[][],
+  endpointsOf: (venue: string) => Promise<WebhookEndpoint[]>,
+): Promise<Map<NotificationEntry[], FastProgress>> {
+  const progress = new Map<NotificationEntry[], FastProgress>();
+  let round = lanes.filter((lane) => lane[0]?.notification.accountId);
+  for (let depth = 0; round.length > 0; depth++) {
+    const notificationAt = (lane: NotificationEntry[]) => (lane[depth] as NotificationEntry).notification;
+    let result: FreeDispatch;
+    try {
+      result = await dispatchFree(deps, round.map(notificationAt), endpointsOf);
+    } catch {
+      return progress;
+    }
+    const next: NotificationEntry[][] = [];
+    for (const lane of round) {
+      const { id } = notificationAt(lane);
+      const left = result.left.get(id);
+      progress.set(lane, left ? { done: depth, left } : { done: depth + 1 });
+      if (!left && !result.retrying.has(id) && depth + 1 < lane.length) next.push(lane);
+    }
+    round = next;
   }
-  const sent: { record: DeliveryRecord; attempt: SentAttempt }[] = [];
-  await forEachConcurrently(started, SEND_CONCURRENCY, async ({ record, notification, endpoint }) => {
-    sent.push({ record, attempt: await send(deps, record, notification, endpoint) });
-  });
-  const unrecorded =
-    sent.length > 0
-      ? await deps.store.finishDeliveries(
-          sent.map(({ record, attempt }) => ({
-            record: attempt.updated,
-            expectedVersion: record.version,
-            leaveLane: isFinal(attempt.updated),
-          })),
-        )
-      : new Set<string>();
-  // Recorded: the lane is left already (it held only this one). Not recorded (someone joined the
-  // lane meanwhile, or the version moved): the one-by-one path records it and moves the lane on.
-  await forEachConcurrently(sent, SEND_CONCURRENCY, async ({ record, attempt }) => {
-    if (unrecorded.has(deliveryKey(record))) await recordAttempt(deps, record, attempt);
-    else await afterRecorded(deps, attempt, { laneLeft: true });
-  });
-  return left;
+  return progress;
 }
 
 export interface RedeliverResult {
@@ -504,7 +555,7 @@ export async function notifyBatch(
   deps: WebhookDeps,
   entries: readonly NotifyEntry[],
 ): Promise<NotifyBatchResult> {
-  const lanes = new Map<string, Extract<NotifyEntry, { kind: "notification" }>[]>();
+  const lanes = new Map<string, NotificationEntry[]>();
   const poison: NotifyBatchResult["poison"] = [];
   for (const entry of entries) {
     if (entry.kind === "poison") poison.push({ sequenceNumber: entry.sequenceNumber, error: entry.error });
@@ -513,7 +564,7 @@ export async function notifyBatch(
     lanes.set(lane, [...(lanes.get(lane) ?? []), entry]);
   }
   const failed: string[] = [];
-  const sent: Extract<NotifyEntry, { kind: "notification" }>[] = [];
+  const sent: NotificationEntry[] = [];
   let dispatched = 0;
   // One read of a venue's endpoints per batch.
   const endpoints = new Map<string, Promise<WebhookEndpoint[]>>();
@@ -525,31 +576,19 @@ export async function notifyBatch(
     }
     return list;
   };
-  // Each account's first notification by the fast path (grouped writes) where its lanes are free;
-  // if the store fails there, everything goes one by one (every step is idempotent).
-  const firsts = new Set(
-    [...lanes.values()].flatMap((lane) => (lane[0]?.notification.accountId ? [lane[0]] : [])),
-  );
-  let left: Map<string, WebhookEndpoint[]> | null = null;
-  try {
-    left = await dispatchFirsts(
-      deps,
-      [...firsts].map((entry) => entry.notification),
-      endpointsOf,
-    );
-  } catch {
-    left = null;
-  }
-  // A bounded number of accounts at once: a batch of a thousand records must not put a thousand
-  // requests in the store's queue at once, ahead of the ticks' own.
+  const progress = await dispatchInRounds(deps, [...lanes.values()], endpointsOf);
+  // What the fast path left, one by one: a bounded number of accounts at once, so that a batch of
+  // a thousand records does not put a thousand requests in the store's queue ahead of the ticks'.
   await forEachConcurrently([...lanes.values()], NOTIFY_CONCURRENCY, async (lane) => {
+    const fast = progress.get(lane) ?? { done: 0 };
     for (const [i, entry] of lane.entries()) {
       try {
-        if (left && firsts.has(entry)) {
-          const rest = left.get(entry.notification.id);
-          if (rest) await dispatchNotification(deps, entry.notification, rest);
-        } else
-          await dispatchNotification(deps, entry.notification, await endpointsOf(entry.notification.venue));
+        if (i >= fast.done)
+          await dispatchNotification(
+            deps,
+            entry.notification,
+            i === fast.done && fast.left ? fast.left : await endpointsOf(entry.notification.venue),
+          );
         dispatched++;
         sent.push(entry);
       } catch {
