@@ -12,12 +12,10 @@ import {
 } from "@backing/contracts";
 import { DEFAULT_RISK_PARAMS, evaluatePortfolio, PortfolioInputError, parsePortfolio } from "@backing/core";
 import {
-  type ApiStore,
   accountRisk,
   deliveryStatusOf,
   EndpointInputError,
   type EngineDeps,
-  type EngineStore,
   ExplainError,
   explainNotification,
   exposureAssets,
@@ -30,11 +28,11 @@ import {
   registerEndpoint,
   replayParked,
   rotateSecret,
+  type Store,
   type TaskQueue,
   venueReportFile,
   type WebhookDeps,
   type WebhookEndpoint,
-  type WebhookStore,
 } from "@backing/engine";
 import { Hono } from "hono";
 import { generateApiKey, hashKey, keyResolver, type Principal, rateLimiter } from "./auth.ts";
@@ -42,7 +40,7 @@ import { openApiDocument } from "./openapi.ts";
 import { ApiProblem, notFound, parseBody, problemResponse } from "./problem.ts";
 
 export interface ApiDeps {
-  store: EngineStore & WebhookStore & ApiStore;
+  store: Store;
   now: () => number;
   volatility?: Record<string, string>;
   delivery: WebhookDeps["delivery"];

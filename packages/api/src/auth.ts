@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { ApiKeyRecord, ApiStore } from "@backing/engine";
+import type { ApiKeyRecord, ApiKeyRepository } from "@backing/engine";
 
 /** Who is calling: a venue's key (sees only that venue) or an operator's admin key (venue null). */
 export interface Principal {
@@ -20,7 +20,7 @@ const KEY_CACHE_MS = 60_000;
  * then the table, with a one-minute per-process cache so a burst of requests reads the key once.
  */
 export function keyResolver(
-  store: Pick<ApiStore, "getApiKey">,
+  store: Pick<ApiKeyRepository, "getApiKey">,
   adminKeyHashes: readonly string[],
   now: () => number,
 ) {

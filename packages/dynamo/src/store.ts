@@ -15,11 +15,9 @@ import {
 import type { Account, RiskParamsDocument } from "@backing/contracts";
 import {
   type ApiKeyRecord,
-  type ApiStore,
   type BookPage,
   type DeliveryRecord,
   deliveryKey,
-  type EngineStore,
   exposureAssets,
   type NotificationRecord,
   type PriceRecord,
@@ -28,13 +26,13 @@ import {
   type PriceWriteResult,
   type ReportSummary,
   type StateWrite,
+  type Store,
   type StoredAccount,
   type StoredBand,
   type StoredPrice,
   type StoredRiskState,
   VersionConflictError,
   type WebhookEndpoint,
-  type WebhookStore,
 } from "@backing/engine";
 import { decodedDocument, encodedDocument } from "./documents.ts";
 import { ACCOUNT_SHARDS, EXPOSURE_SHARDS, keys, sortablePrice, unsortablePrice } from "./keys.ts";
@@ -112,7 +110,7 @@ const isConditionFailure = (error: unknown) => (error as Error).name === "Condit
  * respect the service limits and retry unprocessed items with backoff; conditional failures become
  * VersionConflictError.
  */
-export class DynamoEngineStore implements EngineStore, WebhookStore, ApiStore {
+export class DynamoEngineStore implements Store {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,

@@ -1,5 +1,6 @@
 import type { Account, RiskParamsDocument } from "@backing/contracts";
 import { Decimal } from "@backing/core";
+import { VersionConflictError } from "./errors.ts";
 import {
   type EngineStore,
   exposureAssets,
@@ -9,8 +10,7 @@ import {
   type StoredAccount,
   type StoredBand,
   type StoredRiskState,
-  VersionConflictError,
-} from "./ports.ts";
+} from "./ports/index.ts";
 
 /**
  * A band held in memory: its edges as stored, and as doubles rounded toward the band's inside (low

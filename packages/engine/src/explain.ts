@@ -12,7 +12,7 @@ import {
   requirementString,
   valueString,
 } from "@backing/core";
-import type { EngineStore, EvaluationEvidence, NotificationRecord, WebhookStore } from "./ports.ts";
+import type { EngineStore, EvaluationEvidence, NotificationRecord, WebhookStore } from "./ports/index.ts";
 
 /** The figures a margin notification states, as compared between the stored and the re-run evaluation. */
 export interface StatedFigures {

@@ -3,7 +3,7 @@ import type { ExposureReport } from "@backing/contracts";
 import { type ExposureAccountRow, ExposureAggregator, type PreviousReport } from "@backing/core";
 import { currentParams, type EngineDeps, parseBooks, snapshotOf } from "./jobs.ts";
 import { reportReadyNotifications } from "./notifications.ts";
-import type { ReportStore } from "./ports.ts";
+import type { ReportStore } from "./ports/index.ts";
 
 /** How the report and its account table become files (the CSV and HTML renderers of @backing/reports). */
 export interface ExposureRendering {

@@ -35,6 +35,7 @@ import {
   valueString,
 } from "@backing/core";
 import { forEachConcurrently } from "./concurrency.ts";
+import { VersionConflictError } from "./errors.ts";
 import {
   type EngineStore,
   exposureAssets,
@@ -46,8 +47,7 @@ import {
   type StoredBand,
   type StoredPrice,
   type StoredRiskState,
-  VersionConflictError,
-} from "./ports.ts";
+} from "./ports/index.ts";
 
 export interface EngineDeps {
   store: EngineStore;

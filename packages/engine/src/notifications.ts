@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ReportNotificationPayload } from "@backing/contracts";
-import type { NotificationRecord } from "./ports.ts";
+import type { NotificationRecord } from "./ports/index.ts";
 
 /**
  * One `report.*.ready` outbox item per venue with accounts in the report. The id derives from the

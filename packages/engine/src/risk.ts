@@ -1,7 +1,7 @@
 import type { Account, AccountResult } from "@backing/contracts";
 import { evaluatePortfolio, parsePortfolio } from "@backing/core";
 import { currentParams, type EngineDeps, snapshotOf, snapshotPrices } from "./jobs.ts";
-import type { StoredRiskState } from "./ports.ts";
+import type { StoredRiskState } from "./ports/index.ts";
 
 export interface AccountRisk {
   /** What the engine last stored (status, episode, figures); null if it never changed from HEALTHY. */

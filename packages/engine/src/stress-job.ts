@@ -11,7 +11,7 @@ import {
 } from "@backing/core";
 import { currentParams, type EngineDeps, parseBooks, snapshotOf } from "./jobs.ts";
 import { reportReadyNotifications } from "./notifications.ts";
-import type { ReportStore } from "./ports.ts";
+import type { ReportStore } from "./ports/index.ts";
 
 export interface StressJobDeps extends EngineDeps {
   reports: ReportStore;

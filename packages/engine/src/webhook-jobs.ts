@@ -16,7 +16,7 @@ import {
   type NotificationRecord,
   type WebhookEndpoint,
   type WebhookStore,
-} from "./ports.ts";
+} from "./ports/index.ts";
 
 export interface WebhookDeps {
   store: WebhookStore;

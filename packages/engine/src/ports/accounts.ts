@@ -1,0 +1,27 @@
+import type { Account } from "@backing/contracts";
+import type { StoredRiskState } from "./risk-states.ts";
+
+export interface StoredAccount {
+  account: Account;
+  version: number;
+}
+
+export interface BookPage {
+  accounts: Account[];
+  states: Map<string, StoredRiskState>;
+}
+
+/** The venues' account documents: the book every job reads. */
+export interface AccountRepository {
+  putAccounts(accounts: Account[]): Promise<void>;
+  getAccounts(ids: readonly string[]): Promise<Map<string, StoredAccount>>;
+  /** Removes the account, its risk state and its exposure entries. */
+  deleteAccount(account: Account): Promise<void>;
+  /** Every stored account, a page at a time (bounded memory for whole-book jobs). */
+  scanAccounts(pageSize: number): AsyncIterable<Account[]>;
+  /**
+   * Every stored account with its risk state (if it has one), a page of accounts at a time; with a
+   * segment, only that share of the book (segments `0..count-1` together cover it once).
+   */
+  scanBook(pageSize: number, segment?: { index: number; count: number }): AsyncIterable<BookPage>;
+}

@@ -1,0 +1,82 @@
+export type DeliveryStatus = "queued" | "pending" | "delivered" | "failed";
+
+export interface DeliveryAttempt {
+  atMs: number;
+  result: "delivered" | "failed" | "gone" | "throttled";
+  status?: number;
+  error?: string;
+}
+
+/** One notification's delivery to one endpoint: its attempts and what happens next. */
+export interface DeliveryRecord {
+  notificationId: string;
+  endpointId: string;
+  venue: string;
+  /** Deliveries of one account to one endpoint go in notification order (null: report notifications). */
+  accountId: string | null;
+  /**
+   * queued: waits behind an earlier notification of the account; pending: due at nextAttemptAtMs
+   * (while an attempt is in flight, that is its lease's end: a worker that dies mid-attempt leaves
+   * it to the redeliver job then).
+   */
+  status: DeliveryStatus;
+  attempts: DeliveryAttempt[];
+  /** Index into `attempts` where the current round began (a replay of a parked delivery starts a new one). */
+  roundStart: number;
+  nextAttemptAtMs: number | null;
+  /** When the notification entered the outbox. */
+  createdAtMs: number;
+  deliveredAtMs: number | null;
+  /** Optimistic concurrency: every write is conditional on the version read. */
+  version: number;
+}
+
+/** A delivery's key among many: its notification and endpoint. */
+export const deliveryKey = (delivery: Pick<DeliveryRecord, "notificationId" | "endpointId">) =>
+  `${delivery.notificationId}/${delivery.endpointId}`;
+
+/** Each notification's deliveries, one per endpoint: their attempts and what happens next. */
+export interface DeliveryRepository {
+  /**
+   * Creates the deliveries that do not exist yet (idempotent); returns each as stored, and whether
+   * this call created it (its creator holds its first attempt's lease).
+   */
+  ensureDeliveries(records: DeliveryRecord[]): Promise<{ record: DeliveryRecord; created: boolean }[]>;
+  getDeliveries(notificationId: string): Promise<DeliveryRecord[]>;
+  /** Conditional on `expectedVersion`; false when someone else wrote it first. */
+  updateDelivery(record: DeliveryRecord, expectedVersion: number): Promise<boolean>;
+  /** Pending deliveries due at or before `nowMs`, earliest first. */
+  dueDeliveries(nowMs: number, limit: number): Promise<DeliveryRecord[]>;
+  failedDeliveries(): Promise<DeliveryRecord[]>;
+  /**
+   * Of these deliveries (not yet written), the keys (`deliveryKey`) of those that cannot be sent
+   * at once: their account's lane to the endpoint holds a notification, or the delivery exists
+   * already (a replayed record). A consistent read, no write.
+   */
+  busyDeliveries(records: readonly DeliveryRecord[]): Promise<Set<string>>;
+  /**
+   * Final deliveries (delivered, or parked) written in batches, unconditionally: their sender saw
+   * with `busyDeliveries` that none existed and that no lane held their account.
+   */
+  recordDeliveries(records: readonly DeliveryRecord[]): Promise<void>;
+}
+
+/**
+ * The lanes that keep one account's deliveries to one endpoint in notification order. A lane
+ * exists only while one of its deliveries is unfinished.
+ */
+export interface LaneRepository {
+  /**
+   * The ordered lane of one account's notifications to one endpoint. `join` adds the notification
+   * (idempotent) and returns the lane; `leave` removes it and returns the lane after.
+   */
+  joinLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]>;
+  leaveLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]>;
+  /**
+   * Deliveries whose first attempt failed, each written with its lane, all-or-nothing: the lane
+   * becomes `[its notification]` if it is empty (so the account's later notifications wait behind
+   * it), and the delivery is created if it does not exist. Returns the keys (`deliveryKey`) of
+   * those it did not write: a busy lane, an existing delivery or a conflict.
+   */
+  openLanes(records: readonly DeliveryRecord[]): Promise<Set<string>>;
+}
