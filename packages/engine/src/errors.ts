@@ -8,3 +8,19 @@ export class VersionConflictError extends Error {
     this.name = "VersionConflictError";
   }
 }
+
+/** A price event batch that failed validation: nothing was written. */
+export class PriceEventInputError extends Error {
+  constructor(readonly issues: { path: string; message: string }[]) {
+    super(`invalid price event:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`);
+    this.name = "PriceEventInputError";
+  }
+}
+
+/** Bad endpoint registration input: the URL is refused or the types are unknown. */
+export class EndpointInputError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "EndpointInputError";
+  }
+}

@@ -8,4 +8,4 @@ export * from "./notifications.ts";
 export * from "./ports/index.ts";
 export * from "./risk.ts";
 export * from "./stress-job.ts";
-export * from "./webhook-jobs.ts";
+export * from "./webhooks/index.ts";

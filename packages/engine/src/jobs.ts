@@ -35,7 +35,7 @@ import {
   valueString,
 } from "@backing/core";
 import { forEachConcurrently } from "./concurrency.ts";
-import { VersionConflictError } from "./errors.ts";
+import { PriceEventInputError, VersionConflictError } from "./errors.ts";
 import {
   type EngineStore,
   exposureAssets,
@@ -58,14 +58,6 @@ export interface EngineDeps {
    * events carry no volatility, so it is configuration until a volatility feed exists.
    */
   volatility?: Record<string, string>;
-}
-
-/** A price event batch that failed validation: nothing was written. */
-export class PriceEventInputError extends Error {
-  constructor(readonly issues: { path: string; message: string }[]) {
-    super(`invalid price event:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`);
-    this.name = "PriceEventInputError";
-  }
 }
 
 export type IngestOutcome = "accepted" | "confirmed-jump" | "held" | "stale" | "out-of-order" | "duplicate";

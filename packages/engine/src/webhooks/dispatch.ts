@@ -1,0 +1,76 @@
+/** A new notification gets one delivery per subscribed endpoint, in its account's lane (the one-by-one path). */
+import type { DeliveryRecord, NotificationRecord, WebhookEndpoint } from "../ports/index.ts";
+import { advance, attemptDelivery, leaseMs } from "./attempt.ts";
+import type { WebhookDeps } from "./deps.ts";
+
+/** The venue's endpoints that take this notification: enabled and subscribed to its type. */
+export const subscribedTo = (notification: NotificationRecord, endpoints: readonly WebhookEndpoint[]) =>
+  endpoints.filter((e) => e.enabled && e.types.includes(notification.type));
+
+/**
+ * A delivery as first written: at the head of its lane it is born pending under this worker's
+ * lease (it sends at once; the cron only if the worker dies), behind others it waits queued.
+ */
+export function newDelivery(
+  deps: WebhookDeps,
+  notification: NotificationRecord,
+  endpoint: WebhookEndpoint,
+  { head, nowMs }: { head: boolean; nowMs: number },
+): DeliveryRecord {
+  return {
+    notificationId: notification.id,
+    endpointId: endpoint.id,
+    venue: notification.venue,
+    accountId: notification.accountId,
+    status: head ? "pending" : "queued",
+    attempts: [],
+    roundStart: 0,
+    nextAttemptAtMs: head ? nowMs + leaseMs(deps) : null,
+    createdAtMs: notification.createdAtMs,
+    deliveredAtMs: null,
+    version: 1,
+  };
+}
+
+export interface DispatchResult {
+  deliveries: number;
+  attempted: number;
+}
+
+/**
+ * A new outbox item (from the table's stream): one delivery per enabled endpoint of its venue
+ * subscribed to its type, then the due ones are sent. Idempotent: a replayed stream record finds
+ * the deliveries already there and only (re)sends what is due, with the same `webhook-id`.
+ */
+export async function dispatchNotification(
+  deps: WebhookDeps,
+  notification: NotificationRecord,
+  venueEndpoints?: readonly WebhookEndpoint[],
+): Promise<DispatchResult> {
+  const endpoints = subscribedTo(
+    notification,
+    venueEndpoints ?? (await deps.store.listEndpoints(notification.venue)),
+  );
+  if (endpoints.length === 0) return { deliveries: 0, attempted: 0 };
+  const nowMs = deps.now();
+  // Join the account's lane first: the delivery is born pending if it is the lane's head.
+  const fresh = await Promise.all(
+    endpoints.map(async (endpoint): Promise<DeliveryRecord> => {
+      const lane = notification.accountId
+        ? await deps.store.joinLane(endpoint.id, notification.accountId, notification.id)
+        : [notification.id];
+      return newDelivery(deps, notification, endpoint, { head: lane[0] === notification.id, nowMs });
+    }),
+  );
+  const deliveries = await deps.store.ensureDeliveries(fresh);
+  const attempts = await Promise.all(
+    deliveries.map(({ record, created }) => {
+      const endpoint = endpoints.find((e) => e.id === record.endpointId);
+      if (!endpoint) return 0;
+      return created && record.status === "pending"
+        ? attemptDelivery(deps, record, { notification, endpoint })
+        : advance(deps, record, { notification, endpoint });
+    }),
+  );
+  return { deliveries: deliveries.length, attempted: attempts.reduce((a, b) => a + b, 0) };
+}

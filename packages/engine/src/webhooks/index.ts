@@ -1,0 +1,15 @@
+export { attemptDelivery } from "./attempt.ts";
+export type { NotificationTopic, TopicMessage, WebhookDeps } from "./deps.ts";
+export { notificationBody, topicMessage } from "./deps.ts";
+export type { DispatchResult } from "./dispatch.ts";
+export { dispatchNotification } from "./dispatch.ts";
+export {
+  DEFAULT_ROTATION_OVERLAP_MS,
+  registerEndpoint,
+  rotateSecret,
+  WEBHOOK_TYPES,
+} from "./endpoints.ts";
+export type { NotifyBatchResult } from "./notify-batch.ts";
+export { NOTIFY_CONCURRENCY, notifyBatch } from "./notify-batch.ts";
+export type { NotificationDeliveryStatus, RedeliverResult } from "./redeliver.ts";
+export { deliveryStatusOf, redeliverDue, replayParked } from "./redeliver.ts";

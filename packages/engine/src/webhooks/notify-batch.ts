@@ -1,0 +1,207 @@
+/** The notify handler: a batch of stream records, sent first and written once where no lane holds the account. */
+import { forEachConcurrently } from "../concurrency.ts";
+import {
+  type DeliveryRecord,
+  deliveryKey,
+  type NotificationRecord,
+  type WebhookEndpoint,
+} from "../ports/index.ts";
+import { afterRecorded, isFinal, releaseLane, type SentAttempt, send } from "./attempt.ts";
+import { topicMessage, type WebhookDeps } from "./deps.ts";
+import { dispatchNotification, newDelivery, subscribedTo } from "./dispatch.ts";
+
+/** Deliveries the fast path of notifyBatch sends at once. */
+export const SEND_CONCURRENCY = 32;
+
+export interface FreeDispatch {
+  /** Per notification, the endpoints left to `dispatchNotification`: a busy lane, a replay. */
+  left: Map<string, WebhookEndpoint[]>;
+  /** Notifications with a delivery to retry: their lane now holds the account's later ones. */
+  retrying: Set<string>;
+}
+
+/**
+ * notifyBatch's fast path, for notifications whose account has no lane to the endpoint (the usual
+ * case): send first, then write once. One consistent batch read finds the lanes that hold a
+ * notification and the deliveries that exist already (a replayed record); those are left to
+ * `dispatchNotification`. The rest are sent at once. Final deliveries (delivered, or parked on a
+ * 410) are written in batches; one to retry is written with its lane, which then holds the
+ * account's later notifications behind it (a lane exists only while a delivery is unfinished).
+ * A crash before the writes leaves nothing written: the stream hands the record over again and
+ * it is sent again with the same `webhook-id`, at least once.
+ */
+export async function dispatchFree(
+  deps: WebhookDeps,
+  notifications: readonly NotificationRecord[],
+  endpointsOf: (venue: string) => Promise<WebhookEndpoint[]>,
+): Promise<FreeDispatch> {
+  const nowMs = deps.now();
+  const candidates: {
+    record: DeliveryRecord;
+    notification: NotificationRecord;
+    endpoint: WebhookEndpoint;
+  }[] = [];
+  for (const notification of notifications)
+    for (const endpoint of subscribedTo(notification, await endpointsOf(notification.venue)))
+      candidates.push({
+        notification,
+        endpoint,
+        record: newDelivery(deps, notification, endpoint, { head: true, nowMs }),
+      });
+  const busy =
+    candidates.length > 0 ? await deps.store.busyDeliveries(candidates.map((c) => c.record)) : new Set();
+  const left = new Map<string, WebhookEndpoint[]>();
+  const free = candidates.filter(({ record, notification, endpoint }) => {
+    if (!busy.has(deliveryKey(record))) return true;
+    left.set(notification.id, [...(left.get(notification.id) ?? []), endpoint]);
+    return false;
+  });
+  const sent: SentAttempt[] = [];
+  await forEachConcurrently(free, SEND_CONCURRENCY, async ({ record, notification, endpoint }) => {
+    sent.push(await send(deps, record, notification, endpoint));
+  });
+  const retry = sent.filter(({ updated }) => !isFinal(updated)).map(({ updated }) => updated);
+  await deps.store.recordDeliveries(
+    sent.filter(({ updated }) => isFinal(updated)).map(({ updated }) => updated),
+  );
+  const refused = retry.length > 0 ? await deps.store.openLanes(retry) : new Set<string>();
+  for (const record of retry) if (refused.has(deliveryKey(record))) await queueInLane(deps, record);
+  for (const attempt of sent) await afterRecorded(deps, attempt, { laneLeft: true });
+  return { left, retrying: new Set(retry.map((record) => record.notificationId)) };
+}
+
+/**
+ * A delivery to retry whose lane was taken meanwhile (or that a replay wrote first): it joins the
+ * lane and is written pending if it heads it, queued if not. One already finished leaves again.
+ */
+export async function queueInLane(deps: WebhookDeps, record: DeliveryRecord): Promise<void> {
+  const lane = await deps.store.joinLane(
+    record.endpointId,
+    record.accountId as string,
+    record.notificationId,
+  );
+  const head = lane[0] === record.notificationId;
+  const [stored] = await deps.store.ensureDeliveries([
+    head ? record : { ...record, status: "queued", nextAttemptAtMs: null },
+  ]);
+  if (stored && !stored.created && isFinal(stored.record)) await releaseLane(deps, stored.record);
+}
+
+export type NotificationEntry = Extract<NotifyEntry, { kind: "notification" }>;
+
+/** How far the fast path took an account's notifications in a batch, and what it left of the next. */
+export interface FastProgress {
+  done: number;
+  left?: WebhookEndpoint[];
+}
+
+/**
+ * The fast path in rounds: every account's first notification in the first round, its second in
+ * the next, and so on while the earlier ones finished there. If the store fails, the rest goes
+ * one by one (every step is idempotent).
+ */
+export async function dispatchInRounds(
+  deps: WebhookDeps,
+  lanes: readonly NotificationEntry[][],
+  endpointsOf: (venue: string) => Promise<WebhookEndpoint[]>,
+): Promise<Map<NotificationEntry[], FastProgress>> {
+  const progress = new Map<NotificationEntry[], FastProgress>();
+  let round = lanes.filter((lane) => lane[0]?.notification.accountId);
+  for (let depth = 0; round.length > 0; depth++) {
+    const notificationAt = (lane: NotificationEntry[]) => (lane[depth] as NotificationEntry).notification;
+    let result: FreeDispatch;
+    try {
+      result = await dispatchFree(deps, round.map(notificationAt), endpointsOf);
+    } catch {
+      return progress;
+    }
+    const next: NotificationEntry[][] = [];
+    for (const lane of round) {
+      const { id } = notificationAt(lane);
+      const left = result.left.get(id);
+      progress.set(lane, left ? { done: depth, left } : { done: depth + 1 });
+      if (!left && !result.retrying.has(id) && depth + 1 < lane.length) next.push(lane);
+    }
+    round = next;
+  }
+  return progress;
+}
+
+/** Accounts whose notifications one notify batch dispatches at once. */
+export const NOTIFY_CONCURRENCY = 64;
+
+export interface NotifyBatchResult {
+  /** Sequence numbers to retry from (Lambda's partial batch response; the lowest one counts). */
+  failed: string[];
+  dispatched: number;
+  poison: { sequenceNumber: string; error: string }[];
+}
+
+export type NotifyEntry =
+  | { sequenceNumber: string; kind: "notification"; notification: NotificationRecord }
+  | { sequenceNumber: string; kind: "other" }
+  | { sequenceNumber: string; kind: "poison"; error: string };
+
+/**
+ * A batch of stream records for the notify handler. Records of one account are dispatched in
+ * order (its lane then keeps deliveries in that order); accounts run concurrently. A poison record
+ * is reported and skipped; a record whose dispatch fails (the store, not the receiver: receiver
+ * failures are retried by the schedule) fails with every later record of its account, so the
+ * stream retries them in order.
+ */
+export async function notifyBatch(
+  deps: WebhookDeps,
+  entries: readonly NotifyEntry[],
+): Promise<NotifyBatchResult> {
+  const lanes = new Map<string, NotificationEntry[]>();
+  const poison: NotifyBatchResult["poison"] = [];
+  for (const entry of entries) {
+    if (entry.kind === "poison") poison.push({ sequenceNumber: entry.sequenceNumber, error: entry.error });
+    if (entry.kind !== "notification") continue;
+    const lane = entry.notification.accountId ?? `report:${entry.notification.id}`;
+    lanes.set(lane, [...(lanes.get(lane) ?? []), entry]);
+  }
+  const failed: string[] = [];
+  const sent: NotificationEntry[] = [];
+  let dispatched = 0;
+  // One read of a venue's endpoints per batch.
+  const endpoints = new Map<string, Promise<WebhookEndpoint[]>>();
+  const endpointsOf = (venue: string) => {
+    let list = endpoints.get(venue);
+    if (!list) {
+      list = deps.store.listEndpoints(venue);
+      endpoints.set(venue, list);
+    }
+    return list;
+  };
+  const progress = await dispatchInRounds(deps, [...lanes.values()], endpointsOf);
+  // What the fast path left, one by one: a bounded number of accounts at once, so that a batch of
+  // a thousand records does not put a thousand requests in the store's queue ahead of the ticks'.
+  await forEachConcurrently([...lanes.values()], NOTIFY_CONCURRENCY, async (lane) => {
+    const fast = progress.get(lane) ?? { done: 0 };
+    for (const [i, entry] of lane.entries()) {
+      try {
+        if (i >= fast.done)
+          await dispatchNotification(
+            deps,
+            entry.notification,
+            i === fast.done && fast.left ? fast.left : await endpointsOf(entry.notification.venue),
+          );
+        dispatched++;
+        sent.push(entry);
+      } catch {
+        failed.push(...lane.slice(i).map((e) => e.sequenceNumber));
+        return;
+      }
+    }
+  });
+  if (deps.topic && sent.length > 0) {
+    try {
+      await deps.topic.publish(sent.map((entry) => topicMessage(entry.notification)));
+    } catch {
+      // Retried with the record: dispatch is idempotent per (notification, endpoint).
+      failed.push(...sent.map((entry) => entry.sequenceNumber));
+    }
+  }
+  return { failed, dispatched, poison };
+}
