@@ -18,7 +18,7 @@ import { promisify } from "node:util";
 import { BatchGetCommand, BatchWriteCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { DEFAULT_RISK_PARAMS, marginTotals, parsePortfolio, statusOf } from "@backing/core";
 import { connect, createTable, DynamoEngineStore, keys } from "@backing/dynamo";
-import { ingestPriceEvents, processPriceEvents, SWEEP_SEGMENTS, sweepAccounts } from "@backing/engine";
+import { ingestPriceEvents, runTick, SWEEP_SEGMENTS, sweepAccounts } from "@backing/engine";
 import { demoBook, startDynamoLocal } from "@backing/local";
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
@@ -197,13 +197,13 @@ const deps = (store: DynamoEngineStore) => ({ store, now: () => T0 + 60_000, vol
 
 const banded = await withLocal(async (store) => {
   const start = performance.now();
-  const result = await processPriceEvents(tick, deps(store));
+  const result = await runTick(tick, deps(store));
   return { ms: performance.now() - start, triggered: result.triggered, written: result.recompute.written };
 });
 
 const { full, floor, floorPerAccount, sweep, alone } = await withLocal(async (store, documents, endpoint) => {
   let start = performance.now();
-  const result = await processPriceEvents(tick, deps(store), { mode: "full" });
+  const result = await runTick(tick, deps(store), { mode: "full" });
   const full = {
     ms: performance.now() - start,
     evaluated: result.recompute.evaluated,

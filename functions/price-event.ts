@@ -1,4 +1,4 @@
-import { handlePriceEvents } from "@backing/engine";
+import { runTickOrFanOut } from "@backing/engine";
 import type { EventBridgeEvent } from "aws-lambda";
 import { observed, transitions } from "./observability.ts";
 import { priceEventWiring } from "./wiring.ts";
@@ -10,7 +10,7 @@ import { priceEventWiring } from "./wiring.ts";
 export async function handler(event: EventBridgeEvent<string, unknown>) {
   const { triggered, queued, recompute } = await observed(
     "price-event",
-    () => handlePriceEvents(event.detail, priceEventWiring()),
+    () => runTickOrFanOut(event.detail, priceEventWiring()),
     (r) => ({
       Ticks: 1,
       AccountsTriggered: r.triggered,

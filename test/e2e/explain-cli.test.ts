@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { processPriceEvents } from "@backing/engine";
+import { runTick } from "@backing/engine";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { runCli } from "../helpers/cli.ts";
 import { freshStore } from "../helpers/dynamo.ts";
@@ -27,7 +27,7 @@ describe("backing explain <notification-id>", () => {
     ]);
     const now = Date.now();
     const timestamp = new Date(now).toISOString();
-    await processPriceEvents(
+    await runTick(
       [
         { eventId: "BTC@1", asset: "BTC", index: "19100", timestamp, source: "t" },
         { eventId: "USDC@1", asset: "USDC", index: "1", timestamp, source: "t" },

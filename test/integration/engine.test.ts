@@ -7,7 +7,7 @@ import {
   ingestPriceEvents,
   type NotificationRecord,
   PriceEventInputError,
-  processPriceEvents,
+  runTick,
   recomputeAccounts,
 } from "@backing/engine";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
@@ -53,7 +53,7 @@ function events(minute: number, btc: string, suffix = "") {
 
 async function tick(minute: number, btc: string) {
   clock = T0 + minute * 60_000;
-  return processPriceEvents(events(minute, btc), deps());
+  return runTick(events(minute, btc), deps());
 }
 
 const types = async () => (await store.listNotifications()).map((n) => `${n.accountId}:${n.type}`);
@@ -103,14 +103,14 @@ describe("price events → recompute → transactional outbox (DynamoDB Local)",
     const once = await types();
     expect(once).toEqual(["a-1:margin.call", "a-1:margin.liquidation", "a-1:margin.cured"]);
     clock = T0 + 3 * 60_000;
-    const latestAgain = await processPriceEvents(events(3, "19600"), deps());
+    const latestAgain = await runTick(events(3, "19600"), deps());
     expect(latestAgain.ingest.outcomes.map((o) => o.outcome)).toEqual(["duplicate", "duplicate"]);
     // An older event delivered again is behind the latest price: refused before its id is even checked.
-    const olderAgain = await processPriceEvents(events(1, "19100"), deps());
+    const olderAgain = await runTick(events(1, "19100"), deps());
     expect(olderAgain.ingest.outcomes.map((o) => o.outcome)).toEqual(["out-of-order", "out-of-order"]);
     for (const [minute, btc] of path) {
       clock = T0 + minute * 60_000;
-      await processPriceEvents(events(minute, btc), deps());
+      await runTick(events(minute, btc), deps());
     }
     expect(await types()).toEqual(once);
   });

@@ -5,7 +5,7 @@ import {
   ExplainError,
   explainNotification,
   explainRecord,
-  processPriceEvents,
+  runTick,
 } from "@backing/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshStore } from "../helpers/dynamo.ts";
@@ -28,7 +28,7 @@ async function tick(minute: number, btc: string) {
   clock = T0 + minute * 60_000;
   const timestamp = new Date(clock).toISOString();
   const deps: EngineDeps = { store: fresh.store, now: () => clock };
-  await processPriceEvents(
+  await runTick(
     [
       { eventId: `BTC@${minute}`, asset: "BTC", index: btc, timestamp, source: "test" },
       { eventId: `USDC@${minute}`, asset: "USDC", index: "1", timestamp, source: "test" },

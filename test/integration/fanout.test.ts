@@ -1,5 +1,5 @@
 import { Account } from "@backing/contracts";
-import { handlePriceEvents, runRecomputeTask } from "@backing/engine";
+import { runTickOrFanOut, runRecomputeTask } from "@backing/engine";
 import { inProcessQueue } from "@backing/local";
 import type { EventBridgeEvent, SQSEvent, SQSRecord } from "aws-lambda";
 import { afterAll, describe, expect, inject, it } from "vitest";
@@ -57,14 +57,14 @@ describe("fan-out of large ticks", () => {
       }
       return { batchItemFailures: [] };
     });
-    const result = await handlePriceEvents(prices("19100", "1"), { ...deps, queue }, { batch: 2 });
+    const result = await runTickOrFanOut(prices("19100", "1"), { ...deps, queue }, { batch: 2 });
     expect(result).toMatchObject({ triggered: 5, queued: 3, recompute: null });
     expect(seen.flat().sort()).toEqual(["a-0", "a-1", "a-2", "a-3", "a-4"]);
     const states = await store.getRiskStates(["a-0", "a-3"]);
     expect(states.get("a-0")?.status).toBe("MARGIN_CALL");
     expect(states.get("a-3")).toBeUndefined();
     // A small tick stays inline.
-    const small = await handlePriceEvents(prices("19150", "2"), { ...deps, queue }, { batch: 100 });
+    const small = await runTickOrFanOut(prices("19150", "2"), { ...deps, queue }, { batch: 100 });
     expect(small.queued).toBe(0);
   });
 

@@ -7,7 +7,7 @@ import { streamEntries } from "@backing/dynamo";
 import {
   type NotificationRecord,
   notifyBatch,
-  processPriceEvents,
+  runTick,
   registerEndpoint,
   type WebhookDeps,
 } from "@backing/engine";
@@ -60,7 +60,7 @@ async function system() {
   secrets.push(...endpoint.secrets.map((s) => s.secret));
   const tick = (minute: number, btc: string) => {
     const timestamp = new Date(T0 + minute * 60_000).toISOString();
-    return processPriceEvents(
+    return runTick(
       [
         { eventId: `BTC@${minute}`, asset: "BTC", index: btc, timestamp, source: "test" },
         { eventId: `USDC@${minute}`, asset: "USDC", index: "1", timestamp, source: "test" },

@@ -5,7 +5,7 @@ import {
   cachedStore,
   type EngineStore,
   ingestPriceEvents,
-  processPriceEvents,
+  runTick,
   sweepAccounts,
 } from "@backing/engine";
 import fc from "fast-check";
@@ -83,8 +83,8 @@ describe("trigger index on DynamoDB Local", () => {
                 source: "test",
               }));
               const now = () => Date.parse(timestamp);
-              await processPriceEvents(events, { store: banded.store, now, volatility: VOLATILITY });
-              await processPriceEvents(
+              await runTick(events, { store: banded.store, now, volatility: VOLATILITY });
+              await runTick(
                 events,
                 { store: full.store, now, volatility: VOLATILITY },
                 { mode: "full" },
@@ -115,7 +115,7 @@ describe("trigger index on DynamoDB Local", () => {
     await store.putAccounts([account("a-1", "20000"), account("a-2", "300")]);
     const tick = (step: number, btc: string) => {
       const timestamp = new Date(T0 + step * 60_000).toISOString();
-      return processPriceEvents(
+      return runTick(
         [
           { eventId: `BTC@${step}`, asset: "BTC", index: btc, timestamp, source: "t" },
           { eventId: `USDC@${step}`, asset: "USDC", index: "1", timestamp, source: "t" },
@@ -181,7 +181,7 @@ describe("band writes", () => {
     const account = (id: string, size: string) => btcPerpAccount(id, size, "400");
     await store.putAccounts([account("l", "1"), account("s", "-1")]);
     const timestamp = new Date(T0).toISOString();
-    await processPriceEvents(
+    await runTick(
       [
         { eventId: "BTC@0", asset: "BTC", index: "20000", timestamp, source: "t" },
         { eventId: "USDC@0", asset: "USDC", index: "1", timestamp, source: "t" },
@@ -204,7 +204,7 @@ describe("band writes", () => {
     await store.putAccounts([btcPerpAccount("l", "1", "400")]);
     const tickAt = (minute: number, btc: string) => {
       const timestamp = new Date(T0 + minute * 60_000).toISOString();
-      return processPriceEvents(
+      return runTick(
         [
           { eventId: `BTC@${minute}`, asset: "BTC", index: btc, timestamp, source: "t" },
           { eventId: `USDC@${minute}`, asset: "USDC", index: "1", timestamp, source: "t" },
@@ -286,7 +286,7 @@ describe("the sweep", () => {
     expect(states.get("a-3")?.status).toBe("MARGIN_CALL");
     expect(states.get("a-5")?.status).toBe("LIQUIDATION");
     // Bands were written: an unchanged market triggers nobody, a small move only the tight ones.
-    const tick = await processPriceEvents(
+    const tick = await runTick(
       [
         {
           eventId: "BTC@1",

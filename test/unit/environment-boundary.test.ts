@@ -24,7 +24,7 @@ describe("the environment boundary", () => {
 
   it("scans the handlers and every package", () => {
     expect(files).toContain("functions/notify.ts");
-    expect(files).toContain("packages/engine/src/jobs.ts");
+    expect(files).toContain("packages/engine/src/recompute/evaluate.ts");
   });
 
   it("lets only the wiring modules read process.env or SST's Resource", () => {

@@ -19,7 +19,6 @@ import {
   ExplainError,
   explainNotification,
   exposureAssets,
-  handlePriceEvents,
   type NotificationRecord,
   PriceEventInputError,
   type ReportStore,
@@ -28,6 +27,7 @@ import {
   registerEndpoint,
   replayParked,
   rotateSecret,
+  runTickOrFanOut,
   type Store,
   type TaskQueue,
   venueReportFile,
@@ -296,7 +296,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
 
   app.post("/v1/prices", async (c) => {
     requireAdmin(c.get("principal"));
-    const result = await handlePriceEvents(await jsonBody(c), {
+    const result = await runTickOrFanOut(await jsonBody(c), {
       ...engine,
       ...(deps.queue ? { queue: deps.queue } : {}),
     });

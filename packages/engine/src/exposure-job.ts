@@ -1,9 +1,12 @@
 import { createHash } from "node:crypto";
 import type { ExposureReport } from "@backing/contracts";
 import { type ExposureAccountRow, ExposureAggregator, type PreviousReport } from "@backing/core";
-import { currentParams, type EngineDeps, parseBooks, snapshotOf } from "./jobs.ts";
+import { currentParams } from "./current-params.ts";
+import type { EngineDeps } from "./deps.ts";
 import { reportReadyNotifications } from "./notifications.ts";
 import type { ReportStore } from "./ports/index.ts";
+import { parseBooks } from "./recompute/load.ts";
+import { snapshotOf } from "./recompute/snapshot.ts";
 
 /** How the report and its account table become files (the CSV and HTML renderers of @backing/reports). */
 export interface ExposureRendering {

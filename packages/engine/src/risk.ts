@@ -1,7 +1,9 @@
 import type { Account, AccountResult } from "@backing/contracts";
 import { evaluatePortfolio, parsePortfolio } from "@backing/core";
-import { currentParams, type EngineDeps, snapshotOf, snapshotPrices } from "./jobs.ts";
+import { currentParams } from "./current-params.ts";
+import type { EngineDeps } from "./deps.ts";
 import type { StoredRiskState } from "./ports/index.ts";
+import { snapshotOf, snapshotPrices } from "./recompute/snapshot.ts";
 
 export interface AccountRisk {
   /** What the engine last stored (status, episode, figures); null if it never changed from HEALTHY. */

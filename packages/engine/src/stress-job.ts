@@ -9,9 +9,12 @@ import {
   stressSettings,
   stressSummaryRow,
 } from "@backing/core";
-import { currentParams, type EngineDeps, parseBooks, snapshotOf } from "./jobs.ts";
+import { currentParams } from "./current-params.ts";
+import type { EngineDeps } from "./deps.ts";
 import { reportReadyNotifications } from "./notifications.ts";
 import type { ReportStore } from "./ports/index.ts";
+import { parseBooks } from "./recompute/load.ts";
+import { snapshotOf } from "./recompute/snapshot.ts";
 
 export interface StressJobDeps extends EngineDeps {
   reports: ReportStore;

@@ -18,10 +18,10 @@ import {
   explainNotifications,
   type NotificationRecord,
   notifyBatch,
-  processPriceEvents,
   redeliverDue,
   registerEndpoint,
   runExposureJob,
+  runTick,
   WEBHOOK_TYPES,
   type WebhookDeps,
 } from "@backing/engine";
@@ -167,7 +167,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         timestamp: point.timestamp,
         source: `replay:${options.scenario}`,
       }));
-      const { recompute } = await processPriceEvents(events, deps);
+      const { recompute } = await runTick(events, deps);
       summary.ticks++;
       summary.accountsEvaluated += recompute.evaluated;
       summary.transitions += recompute.written;

@@ -1,0 +1,69 @@
+/** The stored accounts as domain books, at a snapshot's prices. */
+import type { Account } from "@backing/contracts";
+import { type AccountBook, type PortfolioInputError, parsePortfolio, type RiskParams } from "@backing/core";
+import type { PriceSnapshot } from "../ports/index.ts";
+import { snapshotPrices } from "./snapshot.ts";
+
+/** Domain books by stored account document: a book does not depend on prices, so parse it once. */
+const parsedBooks = new WeakMap<Account, AccountBook>();
+
+/**
+ * The market of the snapshot and the domain books of the stored accounts. A stored account that no
+ * longer validates (an instrument expired, a price missing) is reported, not fatal.
+ */
+export function parseBooks(
+  accounts: Account[],
+  snapshot: PriceSnapshot,
+  nowMs: number,
+  params: RiskParams,
+  volatility: Record<string, string>,
+) {
+  const prices = snapshotPrices(snapshot);
+  const parseWith = (list: Account[]) =>
+    parsePortfolio(
+      { asOf: new Date(nowMs).toISOString(), prices, volatility, accounts: list },
+      params.document,
+    );
+  const { market } = parseWith([]);
+  const invalid: { accountId: string; message: string }[] = [];
+  const books: AccountBook[] = [];
+  const unparsed = accounts.filter((account) => !parsedBooks.has(account));
+  const parseOne = (account: Account) => {
+    try {
+      const [book] = parseWith([account]).accounts;
+      if (book) parsedBooks.set(account, book);
+    } catch (error) {
+      const issues = (error as PortfolioInputError).issues ?? [];
+      invalid.push({
+        accountId: account.id,
+        message: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
+      });
+    }
+  };
+  try {
+    parseWith(unparsed).accounts.forEach((book, i) => {
+      parsedBooks.set(unparsed[i] as Account, book);
+    });
+  } catch {
+    unparsed.forEach(parseOne);
+  }
+  for (const account of accounts) {
+    const book = parsedBooks.get(account);
+    if (!book) continue;
+    const expired = book.positions.find(
+      (p) => (p.kind === "option" ? p.expiryMs : (p.expiryMs ?? Infinity)) <= nowMs,
+    );
+    const unpriced = firstAsset(book, (asset) => !market.quotes.has(asset));
+    if (expired) invalid.push({ accountId: account.id, message: `${expired.instrument} has expired` });
+    else if (unpriced) invalid.push({ accountId: account.id, message: `no price for ${unpriced}` });
+    else books.push(book);
+  }
+  return { market, books, invalid };
+}
+
+/** The first asset the book depends on (collateral, then underlyings) that matches. No allocation: hot path. */
+export function firstAsset(book: AccountBook, matches: (asset: string) => boolean): string | undefined {
+  for (const c of book.collateral) if (matches(c.asset)) return c.asset;
+  for (const p of book.positions) if (matches(p.underlying)) return p.underlying;
+  return undefined;
+}

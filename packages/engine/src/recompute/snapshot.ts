@@ -1,0 +1,31 @@
+/** The price snapshot a recompute evaluates at. */
+import { createHash } from "node:crypto";
+import type { PriceRecord, PriceSnapshot } from "../ports/index.ts";
+
+/** The latest accepted price of every asset, named by a hash of its contents. */
+export function snapshotOf(records: Map<string, PriceRecord>): PriceSnapshot {
+  const prices: PriceSnapshot["prices"] = {};
+  for (const [asset, record] of [...records].sort(([a], [b]) => a.localeCompare(b))) {
+    if (record.latest)
+      prices[asset] = {
+        index: record.latest.index,
+        mark: record.latest.mark,
+        timestampMs: record.latest.timestampMs,
+      };
+  }
+  const id = `snap_${createHash("sha256").update(JSON.stringify(prices)).digest("hex").slice(0, 24)}`;
+  return { id, prices };
+}
+
+/** A snapshot's prices as a portfolio document gives them (no timestamps). */
+export const snapshotPrices = (snapshot: PriceSnapshot) =>
+  Object.fromEntries(Object.entries(snapshot.prices).map(([a, p]) => [a, { index: p.index, mark: p.mark }]));
+
+/** Assets missing from the snapshot are caught as unpriced; these are the ones priced too long ago. */
+export function staleAssetsOf(snapshot: PriceSnapshot, nowMs: number, maxAgeSeconds: number): Set<string> {
+  return new Set(
+    Object.entries(snapshot.prices)
+      .filter(([, price]) => nowMs - price.timestampMs > maxAgeSeconds * 1000)
+      .map(([asset]) => asset),
+  );
+}

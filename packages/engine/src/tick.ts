@@ -1,0 +1,91 @@
+/** A tick: ingest the price events, find the accounts the moves reach, recompute them inline or fan them out as shard tasks. */
+import { type RecomputeTask, RecomputeTask as RecomputeTaskSchema } from "@backing/contracts";
+import { Decimal } from "@backing/core";
+import type { EngineDeps } from "./deps.ts";
+import { ingestPriceEvents } from "./ingest.ts";
+import { noRecompute, type RecomputeResult, recomputeAccounts } from "./recompute/index.ts";
+
+/**
+ * One tick: ingest the events, then recompute the accounts the moves can affect. `bands` (the
+ * default, DESIGN §3.7): only accounts whose trigger band on a moved asset no longer holds the new
+ * price, found by range queries, and their bands are rewritten. `full`: every account exposed to a
+ * moved asset (the baseline, and what the sweep does for everyone).
+ */
+export async function runTick(
+  input: unknown,
+  deps: EngineDeps,
+  options: {
+    mode?: "bands" | "full";
+    /** Returns true to take the recompute of these accounts elsewhere (the fan-out to a queue). */
+    defer?: (ids: string[]) => boolean;
+  } = {},
+) {
+  const ingest = await ingestPriceEvents(input, deps);
+  const ids = new Set<string>();
+  const crossed = new Map<string, Set<string>>();
+  const mode = options.mode ?? "bands";
+  const prices = mode === "bands" && ingest.movedAssets.size > 0 ? ingest.prices : null;
+  for (const asset of ingest.movedAssets) {
+    const latest = prices?.get(asset)?.latest;
+    const found = latest
+      ? await deps.store.triggeredAccountIds(
+          asset,
+          Decimal.min(latest.index, latest.mark).toFixed(),
+          Decimal.max(latest.index, latest.mark).toFixed(),
+        )
+      : await deps.store.exposedAccountIds(asset);
+    for (const id of found) {
+      ids.add(id);
+      if (latest) crossed.set(id, (crossed.get(id) ?? new Set()).add(asset));
+    }
+  }
+  const triggered = [...ids];
+  const recompute = options.defer?.(triggered)
+    ? noRecompute()
+    : await recomputeAccounts(triggered, deps, {
+        bands: mode === "bands",
+        ...(prices ? { prices, crossed } : {}),
+      });
+  return { ingest, recompute, triggered: ids.size };
+}
+
+/** Where shard tasks go: SQS in AWS, an in-process queue with the same event shape locally. */
+export interface TaskQueue {
+  send(tasks: readonly RecomputeTask[]): Promise<void>;
+}
+
+/** Accounts one recompute invocation takes on. */
+export const RECOMPUTE_BATCH = 500;
+
+/**
+ * The price-event handler's job: ingest, find the accounts whose bands the tick leaves, and either
+ * recompute them inline (a small tick) or split them into shard tasks on the queue, so the handler
+ * itself stays fast whatever the tick touches.
+ */
+export async function runTickOrFanOut(
+  input: unknown,
+  deps: EngineDeps & { queue?: TaskQueue },
+  options: { batch?: number } = {},
+): Promise<{ triggered: number; queued: number; recompute: RecomputeResult | null }> {
+  const batch = options.batch ?? RECOMPUTE_BATCH;
+  let deferred: string[] = [];
+  const defer = (ids: string[]) => {
+    if (ids.length <= batch) return false;
+    deferred = ids;
+    return true;
+  };
+  const result = await runTick(input, deps, deps.queue ? { defer } : {});
+  if (deferred.length === 0) return { triggered: result.triggered, queued: 0, recompute: result.recompute };
+  const reason = `price tick ${[...result.ingest.movedAssets].sort().join(",")}`;
+  const tasks: RecomputeTask[] = [];
+  for (let i = 0; i < deferred.length; i += batch)
+    tasks.push({ accountIds: deferred.slice(i, i + batch), reason });
+  await deps.queue?.send(tasks);
+  return { triggered: result.triggered, queued: tasks.length, recompute: null };
+}
+
+/** One queued shard task (the recompute handler). Throws on bad input: the message is poison. */
+export async function runRecomputeTask(deps: EngineDeps, body: unknown): Promise<RecomputeResult> {
+  const task = RecomputeTaskSchema.parse(body);
+  return recomputeAccounts(task.accountIds, deps, { bands: true });
+}
