@@ -7,7 +7,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, DynamoEngineStore } from "@backing/dynamo";
+import { connect, dynamoStore } from "@backing/dynamo";
 import { demoBook, startSystem } from "@backing/local";
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000);
@@ -41,10 +41,7 @@ try {
     futureExpiry: "2027-12-30T08:00:00Z",
     optionExpiry: "2027-11-25T08:00:00Z",
   }).map((a) => ({ ...a, venue: "venue-a" }));
-  const direct = new DynamoEngineStore(
-    connect({ endpoint: system.dynamoEndpoint }).documents,
-    system.tableName,
-  );
+  const direct = dynamoStore(connect({ endpoint: system.dynamoEndpoint }).documents, system.tableName);
 
   // Baseline: the store writes a copy of the book under other ids.
   let start = performance.now();

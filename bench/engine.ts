@@ -6,7 +6,7 @@
  * writes, grouped in transactions as the engine groups them, measured in the same run.
  */
 import { BatchGetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { connect, createTable, DynamoEngineStore, keys } from "@backing/dynamo";
+import { connect, createTable, dynamoStore, keys } from "@backing/dynamo";
 import { type EngineStore, ingestPriceEvents, recomputeAccounts } from "@backing/engine";
 import { demoBook, startDynamoLocal } from "@backing/local";
 
@@ -49,7 +49,7 @@ try {
   const { client, documents } = connect({ endpoint: local.endpoint });
   const tableName = "bench-engine";
   await createTable(client, tableName);
-  const plain = new DynamoEngineStore(documents, tableName);
+  const plain = dynamoStore(documents, tableName);
   const book = demoBook({
     accounts: ACCOUNTS,
     prices: PRICES,

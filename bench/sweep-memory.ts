@@ -10,7 +10,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { connect, createTable, DynamoEngineStore } from "@backing/dynamo";
+import { connect, createTable, dynamoStore } from "@backing/dynamo";
 import { ingestPriceEvents, sweepAccounts } from "@backing/engine";
 import { demoBook, startDynamoLocal } from "@backing/local";
 
@@ -26,7 +26,7 @@ const tableOf = (accounts: number) => `bench-sweep-${accounts}`;
 async function seed(endpoint: string, accounts: number) {
   const { client, documents } = connect({ endpoint });
   await createTable(client, tableOf(accounts));
-  const store = new DynamoEngineStore(documents, tableOf(accounts));
+  const store = dynamoStore(documents, tableOf(accounts));
   const began = performance.now();
   const progress = (what: string) =>
     process.stderr.write(

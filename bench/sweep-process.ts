@@ -3,12 +3,12 @@
  * sweep's own peak memory, without the bench's copy of the book. Prints one JSON line.
  * Arguments: endpoint, table, clock (ms), volatility (JSON).
  */
-import { connect, DynamoEngineStore } from "@backing/dynamo";
+import { connect, dynamoStore } from "@backing/dynamo";
 import { sweepAccounts } from "@backing/engine";
 
 const [endpoint = "", table = "", clock = "0", volatility = "{}"] = process.argv.slice(2);
 const { documents } = connect({ endpoint });
-const store = new DynamoEngineStore(documents, table);
+const store = dynamoStore(documents, table);
 const baseline = process.memoryUsage().rss;
 const start = performance.now();
 const swept = await sweepAccounts(

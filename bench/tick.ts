@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { BatchGetCommand, BatchWriteCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { DEFAULT_RISK_PARAMS, marginTotals, parsePortfolio, statusOf } from "@backing/core";
-import { connect, createTable, DynamoEngineStore, keys } from "@backing/dynamo";
+import { connect, createTable, type DynamoEngineStore, dynamoStore, keys } from "@backing/dynamo";
 import { ingestPriceEvents, runTick, SWEEP_SEGMENTS, sweepAccounts } from "@backing/engine";
 import { demoBook, startDynamoLocal } from "@backing/local";
 
@@ -43,7 +43,7 @@ const book = demoBook({
 async function seed(endpoint: string) {
   const { client, documents } = connect({ endpoint });
   await createTable(client, TABLE);
-  const store = new DynamoEngineStore(documents, TABLE);
+  const store = dynamoStore(documents, TABLE);
   for (let i = 0; i < book.length; i += 2_000) await store.putAccounts(book.slice(i, i + 2_000));
   await ingestPriceEvents(events(0, PRICES), { store, now: () => T0 });
   await sweepAccounts({ store, now: () => T0, volatility: VOLATILITY }, { pageSize: 1_000 });
@@ -65,7 +65,7 @@ async function withLocal<T>(
   try {
     if (IN_MEMORY) await seed(local.endpoint);
     const { documents } = connect({ endpoint: local.endpoint });
-    const store = new DynamoEngineStore(documents, TABLE);
+    const store = dynamoStore(documents, TABLE);
     // Warm DynamoDB Local's JVM (and its SQLite files) on the same kinds of call before anything
     // is timed: reads, and transactional and batch writes to scratch items. Without the writes,
     // (1) ran on a cold write path and (3), after (2), on a warm one.

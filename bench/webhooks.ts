@@ -9,7 +9,7 @@
  *  store), so the ratio is what the outbox, lanes and delivery records cost.
  * Targets (DESIGN §8): ≥ 1,000 deliveries/s, outbox-to-delivery p99 < 500 ms on the local runtime.
  */
-import { connect, createTable, DynamoEngineStore, streamEntries } from "@backing/dynamo";
+import { connect, createTable, dynamoStore, streamEntries } from "@backing/dynamo";
 import { type NotificationRecord, notifyBatch, registerEndpoint, type WebhookDeps } from "@backing/engine";
 import { StreamPoller, startDynamoLocal, startWebhookReceiver } from "@backing/local";
 import { DEFAULT_TIMEOUT_MS, deliveryEnvironment, httpTransport, webhookHeaders } from "@backing/webhooks";
@@ -23,7 +23,7 @@ try {
   const { client, documents } = connect({ endpoint: local.endpoint });
   const tableName = `bench-webhooks-${Date.now()}`;
   await createTable(client, tableName);
-  const store = new DynamoEngineStore(documents, tableName);
+  const store = dynamoStore(documents, tableName);
   const secrets: string[] = [];
   const receiver = await startWebhookReceiver({ secrets: () => secrets });
   const deps: WebhookDeps = {

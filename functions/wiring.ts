@@ -1,5 +1,5 @@
 import { type ApiDeps, hashKey } from "@backing/api";
-import { connect, DynamoEngineStore } from "@backing/dynamo";
+import { connect, dynamoStore } from "@backing/dynamo";
 import type { EngineDeps, ExposureJobDeps, StressJobDeps, TaskQueue, WebhookDeps } from "@backing/engine";
 import { snsNotificationTopic, sqsTaskQueue } from "@backing/queue";
 import { exposureRendering, folderReportStore, s3ReportStore } from "@backing/reports";
@@ -40,7 +40,7 @@ function store(config: z.infer<typeof TableEnvironment>) {
   const { documents } = connect(
     config.BACKING_DYNAMODB_ENDPOINT ? { endpoint: config.BACKING_DYNAMODB_ENDPOINT } : {},
   );
-  return new DynamoEngineStore(documents, config.BACKING_TABLE_NAME);
+  return dynamoStore(documents, config.BACKING_TABLE_NAME);
 }
 
 const volatilityOf = (config: z.infer<typeof EngineEnvironment>) =>

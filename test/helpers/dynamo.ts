@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { connect, createTable, DynamoEngineStore, deleteTable } from "@backing/dynamo";
+import { connect, createTable, deleteTable, dynamoStore } from "@backing/dynamo";
 import { inject } from "vitest";
 
 /** A fresh table on the run's DynamoDB Local, and a store over it. */
@@ -11,7 +11,7 @@ export async function freshStore() {
     client,
     documents,
     tableName,
-    store: new DynamoEngineStore(documents, tableName),
+    store: dynamoStore(documents, tableName),
     drop: () => deleteTable(client, tableName),
   };
 }

@@ -17,12 +17,12 @@ export async function runningSystem(values: { endpoint?: string; table?: string 
     throw new BadInputError(
       `${what}: give --endpoint and --table (or set BACKING_DYNAMODB_ENDPOINT and BACKING_TABLE_NAME)`,
     );
-  const [{ connect, DynamoEngineStore }, { deliveryEnvironment }] = await Promise.all([
+  const [{ connect, dynamoStore }, { deliveryEnvironment }] = await Promise.all([
     import("@backing/dynamo"),
     import("@backing/webhooks"),
   ]);
   return {
-    store: new DynamoEngineStore(connect({ endpoint }).documents, table),
+    store: dynamoStore(connect({ endpoint }).documents, table),
     /** Webhook deps for commands that send: loopback only with BACKING_WEBHOOK_ALLOW_LOOPBACK=true. */
     delivery: deliveryEnvironment({ allowLoopback: process.env.BACKING_WEBHOOK_ALLOW_LOOPBACK === "true" }),
   };

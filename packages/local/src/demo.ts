@@ -11,7 +11,7 @@ import {
   stressReport,
   stressSummaryRow,
 } from "@backing/core";
-import { connect, createTable, DynamoEngineStore, streamEntries } from "@backing/dynamo";
+import { connect, createTable, type DynamoEngineStore, dynamoStore, streamEntries } from "@backing/dynamo";
 import {
   cachedStore,
   expireCalls,
@@ -119,7 +119,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     options.instrument?.(client);
     const tableName = `backing-demo-${started}`;
     await createTable(client, tableName);
-    const rawStore = new DynamoEngineStore(documents, tableName);
+    const rawStore = dynamoStore(documents, tableName);
     const store = cachedStore(rawStore, { ownsBook: true });
     const webhooks = await startVenues(rawStore, endpoint, tableName, options.outDir ?? "out");
     phaseDone("start");

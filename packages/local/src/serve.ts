@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ResourceInUseException } from "@aws-sdk/client-dynamodb";
 import { createApi, hashKey } from "@backing/api";
-import { connect, createTable, DynamoEngineStore, streamEntries } from "@backing/dynamo";
+import { connect, createTable, dynamoStore, streamEntries } from "@backing/dynamo";
 import {
   notifyBatch,
   redeliverDue,
@@ -112,7 +112,7 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
       );
     }
   }
-  const store = new DynamoEngineStore(documents, tableName);
+  const store = dynamoStore(documents, tableName);
   const engine = { store, now: Date.now, volatility: options.volatility ?? {} };
   const delivery = deliveryEnvironment({ allowLoopback: options.allowLoopbackWebhooks === true });
   const webhooks: WebhookDeps = {
