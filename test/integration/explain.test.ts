@@ -1,12 +1,6 @@
 import type { Account } from "@backing/contracts";
 import { DEFAULT_RISK_PARAMS } from "@backing/core";
-import {
-  type EngineDeps,
-  ExplainError,
-  explainNotification,
-  explainRecord,
-  runTick,
-} from "@backing/engine";
+import { type EngineDeps, ExplainError, explainNotification, explainRecord, runTick } from "@backing/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshStore } from "../helpers/dynamo.ts";
 

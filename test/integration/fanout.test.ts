@@ -1,5 +1,5 @@
 import { Account } from "@backing/contracts";
-import { runTickOrFanOut, runRecomputeTask } from "@backing/engine";
+import { runRecomputeTask, runTickOrFanOut } from "@backing/engine";
 import { inProcessQueue } from "@backing/local";
 import type { EventBridgeEvent, SQSEvent, SQSRecord } from "aws-lambda";
 import { afterAll, describe, expect, inject, it } from "vitest";

@@ -7,8 +7,8 @@ import { streamEntries } from "@backing/dynamo";
 import {
   type NotificationRecord,
   notifyBatch,
-  runTick,
   registerEndpoint,
+  runTick,
   type WebhookDeps,
 } from "@backing/engine";
 import { fileCheckpoints, StreamPoller } from "@backing/local";

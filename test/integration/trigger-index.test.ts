@@ -1,13 +1,7 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { Account } from "@backing/contracts";
 import { keys } from "@backing/dynamo";
-import {
-  cachedStore,
-  type EngineStore,
-  ingestPriceEvents,
-  runTick,
-  sweepAccounts,
-} from "@backing/engine";
+import { cachedStore, type EngineStore, ingestPriceEvents, runTick, sweepAccounts } from "@backing/engine";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { accountArbitrary, nearThresholds, pricesArbitrary } from "../helpers/arbitraries.ts";
@@ -84,11 +78,7 @@ describe("trigger index on DynamoDB Local", () => {
               }));
               const now = () => Date.parse(timestamp);
               await runTick(events, { store: banded.store, now, volatility: VOLATILITY });
-              await runTick(
-                events,
-                { store: full.store, now, volatility: VOLATILITY },
-                { mode: "full" },
-              );
+              await runTick(events, { store: full.store, now, volatility: VOLATILITY }, { mode: "full" });
               expect(await statuses(banded.store, ids), `step ${step}`).toEqual(
                 await statuses(full.store, ids),
               );

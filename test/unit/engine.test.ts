@@ -1,5 +1,4 @@
 import type { Account, MarginNotificationPayload } from "@backing/contracts";
-import type { DynamoEngineStore } from "@backing/dynamo";
 import {
   type EngineDeps,
   type EngineStore,
@@ -7,11 +6,12 @@ import {
   ingestPriceEvents,
   type NotificationRecord,
   PriceEventInputError,
-  runTick,
   recomputeAccounts,
+  runTick,
+  type Store,
 } from "@backing/engine";
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { freshStore } from "../helpers/dynamo.ts";
+import { memoryStore } from "@backing/engine/testing";
+import { beforeEach, describe, expect, it } from "vitest";
 
 // One account: 1,000 USDC against a long 1 BTC perp entered at 20,000. Tier 1 (0.4%, 125x):
 // equity = 1,000 + P − 20,000, IM = P/125, MM = 0.004·P.
@@ -27,19 +27,14 @@ const account = (id: string): Account => ({
 });
 
 const T0 = Date.parse("2022-11-08T00:00:00Z");
-const drops: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const drop of drops) await drop();
-});
-
-let store: DynamoEngineStore;
+// Engine logic on the in-memory store: its contract with the DynamoDB store is checked by
+// store-contract.ts on both.
+let store: Store;
 let clock = T0;
 const deps = (): EngineDeps => ({ store, now: () => clock });
 
 beforeEach(async () => {
-  const fresh = await freshStore();
-  drops.push(fresh.drop);
-  store = fresh.store;
+  store = memoryStore();
   clock = T0;
 });
 
@@ -58,7 +53,7 @@ async function tick(minute: number, btc: string) {
 
 const types = async () => (await store.listNotifications()).map((n) => `${n.accountId}:${n.type}`);
 
-describe("price events → recompute → transactional outbox (DynamoDB Local)", () => {
+describe("price events → recompute → transactional outbox", () => {
   it("emits one margin.call when BTC falls through the IM threshold, with DESIGN §5's payload", async () => {
     await store.putAccounts([account("a-1")]);
     const first = await tick(0, "20000");

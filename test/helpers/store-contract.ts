@@ -1,0 +1,416 @@
+/**
+ * The role ports' contract, run on every store: the in-memory one (unit project) and the DynamoDB
+ * one on DynamoDB Local (integration project). A behaviour the engine relies on belongs here, so
+ * the fake cannot drift from the real store.
+ */
+import type { Account } from "@backing/contracts";
+import {
+  type DeliveryRecord,
+  deliveryKey,
+  type NotificationRecord,
+  type PriceUpdateWrite,
+  type StateWrite,
+  type Store,
+  type StoredPrice,
+  type StoredRiskState,
+  VersionConflictError,
+} from "@backing/engine";
+import { describe, expect, it } from "vitest";
+
+const T0 = Date.parse("2026-03-01T00:00:00Z");
+
+const account = (id: string, venue = "venue-a"): Account => ({
+  id,
+  venue,
+  marginMode: "standard",
+  collateral: { USDC: "1000" },
+  positions: [{ instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" }],
+});
+
+const riskState = (
+  accountId: string,
+  version: number,
+  overrides: Partial<StoredRiskState> = {},
+): StoredRiskState => ({
+  accountId,
+  venue: "venue-a",
+  status: "MARGIN_CALL",
+  episode: null,
+  equity: "50",
+  initialMargin: "80",
+  maintenanceMargin: "40",
+  callAmount: "30",
+  paramsVersion: "default",
+  snapshotId: "snap_1",
+  evaluatedAtMs: T0,
+  version,
+  ...overrides,
+});
+
+const notification = (
+  id: string,
+  venue: string,
+  createdAtMs: number,
+  accountId: string | null = "a-1",
+): NotificationRecord => ({
+  id,
+  type: "margin.call",
+  venue,
+  accountId,
+  episodeId: null,
+  createdAtMs,
+  payload: {
+    type: "margin.call",
+    timestamp: new Date(createdAtMs).toISOString(),
+    data: {
+      venue,
+      account: accountId ?? "",
+      status: "MARGIN_CALL",
+      previousStatus: "HEALTHY",
+      equity: "50",
+      initialMargin: "80",
+      maintenanceMargin: "40",
+      callAmount: "30",
+      deadline: null,
+      episodeId: null,
+      paramsVersion: "default",
+      priceSnapshot: { id: "snap_1", prices: {} },
+    },
+  },
+});
+
+const price = (eventId: string, index: string, timestampMs = T0): StoredPrice => ({
+  asset: "BTC",
+  index,
+  mark: index,
+  timestampMs,
+  sequence: null,
+  source: "test",
+  eventId,
+});
+
+const delivery = (notificationId: string, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord => ({
+  notificationId,
+  endpointId: "ep_1",
+  venue: "venue-a",
+  accountId: "a-1",
+  status: "pending",
+  attempts: [],
+  roundStart: 0,
+  nextAttemptAtMs: T0,
+  createdAtMs: T0,
+  deliveredAtMs: null,
+  version: 1,
+  ...overrides,
+});
+
+const all = async <T>(pages: AsyncIterable<T[]>) => {
+  const items: T[] = [];
+  for await (const page of pages) items.push(...page);
+  return items;
+};
+
+export function storeContract(name: string, open: () => Promise<Store>) {
+  describe(`${name}: accounts`, () => {
+    it("stores accounts at version 1, reads them back by id, and deletes an account with its state and exposure", async () => {
+      const store = await open();
+      await store.putAccounts([account("a-1"), account("a-2")]);
+      const read = await store.getAccounts(["a-1", "a-2", "missing"]);
+      expect([...read.keys()].sort()).toEqual(["a-1", "a-2"]);
+      expect(read.get("a-1")).toEqual({ account: account("a-1"), version: 1 });
+      await store.writeState({ state: riskState("a-1", 1), previous: null, notifications: [] });
+      await store.deleteAccount(account("a-1"));
+      expect([...(await store.getAccounts(["a-1", "a-2"])).keys()]).toEqual(["a-2"]);
+      expect((await store.getRiskStates(["a-1"])).size).toBe(0);
+      expect((await store.exposedAccountIds("BTC")).sort()).toEqual(["a-2"]);
+    });
+
+    it("reads the whole book in pages no larger than asked, each account once, with its own state; segments split it", async () => {
+      const store = await open();
+      const ids = Array.from({ length: 23 }, (_, i) => `acct-${String(i).padStart(2, "0")}`);
+      await store.putAccounts(ids.map((id) => account(id)));
+      await store.writeState({ state: riskState("acct-07", 1), previous: null, notifications: [] });
+      expect((await all(store.scanAccounts(5))).map((a) => a.id).sort()).toEqual(ids);
+      const pages = [];
+      for await (const page of store.scanBook(4)) pages.push(page);
+      expect(pages.every((p) => p.accounts.length <= 4)).toBe(true);
+      expect(pages.flatMap((p) => p.accounts.map((a) => a.id)).sort()).toEqual(ids);
+      expect(pages.flatMap((p) => [...p.states.keys()])).toEqual(["acct-07"]);
+      const segmented: string[] = [];
+      for (const index of [0, 1, 2])
+        for await (const page of store.scanBook(4, { index, count: 3 }))
+          segmented.push(...page.accounts.map((a) => a.id));
+      expect(segmented.sort()).toEqual(ids);
+    });
+  });
+
+  describe(`${name}: trigger index`, () => {
+    it("starts every exposure with no band: such an account is triggered by any price", async () => {
+      const store = await open();
+      await store.putAccounts([account("a-1")]);
+      expect(await store.exposedAccountIds("USDC")).toEqual(["a-1"]);
+      expect(await store.triggeredAccountIds("BTC", "20000", "20000")).toEqual(["a-1"]);
+      expect(await store.unbandedAccountIds([account("a-1")])).toEqual(new Set(["a-1"]));
+      expect(await store.allUnbandedAccountIds(["BTC", "USDC"], 10)).toEqual(new Set(["a-1"]));
+      // Two no-band entries (BTC and USDC) are more than a limit of one.
+      expect(await store.allUnbandedAccountIds(["BTC", "USDC"], 1)).toBeNull();
+    });
+
+    it("triggers a band only when a price leaves it: low edge above the lowest price, or high edge below the highest", async () => {
+      const store = await open();
+      await store.putAccounts([account("a-1"), account("a-2")]);
+      await store.putBands([
+        { accountId: "a-1", asset: "BTC", low: "19000", high: "21000" },
+        // No edge a price can cross: never triggered.
+        { accountId: "a-2", asset: "BTC", low: "0", high: "Infinity" },
+      ]);
+      expect(await store.triggeredAccountIds("BTC", "19000", "21000")).toEqual([]);
+      expect(await store.triggeredAccountIds("BTC", "18999.99", "20000")).toEqual(["a-1"]);
+      expect(await store.triggeredAccountIds("BTC", "20000", "21000.01")).toEqual(["a-1"]);
+      expect(await store.unbandedAccountIds([account("a-1"), account("a-2")])).toEqual(
+        new Set(["a-1", "a-2"]),
+      );
+      await store.putBands([
+        { accountId: "a-1", asset: "USDC", low: "0.5", high: "1.5" },
+        { accountId: "a-2", asset: "USDC", low: "0.5", high: "1.5" },
+      ]);
+      expect(await store.unbandedAccountIds([account("a-1"), account("a-2")])).toEqual(new Set());
+    });
+
+    it("reads bands back as indexed: edges rounded toward the inside at 20 decimals", async () => {
+      const store = await open();
+      await store.putAccounts([account("a-1")]);
+      await store.putBands([
+        {
+          accountId: "a-1",
+          asset: "BTC",
+          low: "19000.000000000000000000001",
+          high: "21000.999999999999999999999",
+        },
+      ]);
+      const bands = await store.getBands([{ accountId: "a-1", assets: ["BTC", "ETH"] }]);
+      expect(bands.get("a-1")).toEqual([
+        {
+          accountId: "a-1",
+          asset: "BTC",
+          low: "19000.00000000000000000001",
+          high: "21000.99999999999999999999",
+        },
+      ]);
+      await store.dropExposure("a-1", ["BTC"]);
+      expect(await store.exposedAccountIds("BTC")).toEqual([]);
+      expect(await store.exposedAccountIds("USDC")).toEqual(["a-1"]);
+    });
+  });
+
+  describe(`${name}: risk states and the outbox`, () => {
+    it("writes a state with its notifications only against the version read", async () => {
+      const store = await open();
+      const call = notification("ntf_1", "venue-a", T0);
+      await store.writeState({ state: riskState("a-1", 1), previous: null, notifications: [call] });
+      expect(await store.getNotification("ntf_1")).toEqual(call);
+      // A second writer that read no state loses.
+      await expect(
+        store.writeState({ state: riskState("a-1", 1), previous: null, notifications: [] }),
+      ).rejects.toBeInstanceOf(VersionConflictError);
+      const stored = (await store.getRiskStates(["a-1"])).get("a-1") as StoredRiskState;
+      await store.writeState({
+        state: riskState("a-1", 2, { status: "HEALTHY" }),
+        previous: stored,
+        notifications: [],
+      });
+      expect((await store.getRiskStates(["a-1"])).get("a-1")).toMatchObject({
+        status: "HEALTHY",
+        version: 2,
+      });
+    });
+
+    it("writes many states each on its own: those whose version moved come back, the rest are written with their notifications", async () => {
+      const store = await open();
+      await store.writeState({ state: riskState("a-2", 1), previous: null, notifications: [] });
+      const writes: StateWrite[] = [
+        {
+          state: riskState("a-1", 1),
+          previous: null,
+          notifications: [notification("ntf_a1", "venue-a", T0)],
+        },
+        // Read as absent, but a-2 has a state now.
+        {
+          state: riskState("a-2", 1),
+          previous: null,
+          notifications: [notification("ntf_a2", "venue-a", T0)],
+        },
+      ];
+      expect(await store.writeStates(writes)).toEqual(new Set(["a-2"]));
+      expect((await store.getRiskStates(["a-1"])).get("a-1")?.version).toBe(1);
+      expect(await store.getNotification("ntf_a1")).not.toBeNull();
+      expect(await store.getNotification("ntf_a2")).toBeNull();
+    });
+
+    it("finds the open episodes whose deadline has come, and not the expired-notified ones", async () => {
+      const store = await open();
+      const episode = (id: string, deadlineMs: number, expiredNotified = false) => ({
+        id,
+        openedAtMs: T0,
+        deadlineMs,
+        expiredNotified,
+        liquidationNotified: false,
+      });
+      await store.writeStates([
+        {
+          state: riskState("due", 1, { episode: episode("e1", T0 + 1_000) }),
+          previous: null,
+          notifications: [],
+        },
+        {
+          state: riskState("later", 1, { episode: episode("e2", T0 + 5_000) }),
+          previous: null,
+          notifications: [],
+        },
+        {
+          state: riskState("done", 1, { episode: episode("e3", T0, true) }),
+          previous: null,
+          notifications: [],
+        },
+      ]);
+      expect(await store.dueEpisodes(T0 + 1_000)).toEqual(["due"]);
+    });
+
+    it("keeps report notifications once per id, and pages a venue's notifications newest first", async () => {
+      const store = await open();
+      const list = [1, 2, 3].map((i) => notification(`ntf_${i}`, "venue-a", T0 + i * 1_000, null));
+      await store.putNotifications([...list, notification("ntf_b", "venue-b", T0, null)]);
+      await store.putNotifications([{ ...(list[0] as NotificationRecord), type: "report.exposure.ready" }]);
+      expect((await store.getNotification("ntf_1"))?.type).toBe("margin.call");
+      const first = await store.venueNotifications("venue-a", { limit: 2 });
+      expect(first.notifications.map((n) => n.id)).toEqual(["ntf_3", "ntf_2"]);
+      expect(first.next).not.toBeNull();
+      const second = await store.venueNotifications("venue-a", { limit: 2, before: first.next as string });
+      expect(second.notifications.map((n) => n.id)).toEqual(["ntf_1"]);
+      expect(second.next).toBeNull();
+      expect((await store.listNotifications()).map((n) => n.id)).toEqual([
+        "ntf_b",
+        "ntf_1",
+        "ntf_2",
+        "ntf_3",
+      ]);
+    });
+  });
+
+  describe(`${name}: prices`, () => {
+    it("applies a price once per event id, only against the record it was decided on", async () => {
+      const store = await open();
+      const empty = { latest: null, held: null };
+      const first: PriceUpdateWrite = { update: price("e1", "20000"), action: "accept", previous: empty };
+      expect(await store.applyPriceUpdates([first])).toEqual(["applied"]);
+      expect(await store.applyPriceUpdates([first])).toEqual(["duplicate"]);
+      // Decided against the empty record, which has moved on.
+      expect(await store.applyPriceUpdates([{ ...first, update: price("e2", "20100") }])).toEqual([
+        "conflict",
+      ]);
+      const record = (await store.getPrices()).get("BTC");
+      expect(record).toEqual({ latest: price("e1", "20000"), held: null });
+      const jump: PriceUpdateWrite = {
+        update: price("e3", "30000", T0 + 1),
+        action: "hold",
+        previous: record as never,
+      };
+      expect(await store.applyPriceUpdates([jump])).toEqual(["applied"]);
+      expect((await store.getPrices()).get("BTC")).toEqual({
+        latest: price("e1", "20000"),
+        held: price("e3", "30000", T0 + 1),
+      });
+    });
+  });
+
+  describe(`${name}: params, reports, endpoints and API keys`, () => {
+    it("keeps the current params and every version, the latest report of each kind, endpoints per venue and keys by hash", async () => {
+      const store = await open();
+      expect(await store.getParams()).toBeNull();
+      const params = { version: "v1" } as never;
+      await store.putParams(params);
+      await store.putParams({ version: "v2" } as never);
+      expect(await store.getParams()).toEqual({ version: "v2" });
+      expect(await store.getParamsVersion("v1")).toEqual(params);
+      const report = (id: string, createdAtMs: number) => ({
+        kind: "exposure" as const,
+        id,
+        asOf: new Date(createdAtMs).toISOString(),
+        createdAtMs,
+        location: `exposure/${id}`,
+        summary: {},
+      });
+      await store.putReportSummary(report("r2", T0 + 2));
+      await store.putReportSummary(report("r1", T0 + 1));
+      expect((await store.latestReportSummary("exposure"))?.id).toBe("r2");
+      expect(await store.latestReportSummary("stress")).toBeNull();
+      const endpoint = (id: string, venue: string) => ({
+        id,
+        venue,
+        url: "https://example.test/hook",
+        types: ["margin.call"],
+        secrets: [{ secret: "whsec_x", expiresAtMs: null }],
+        enabled: true,
+        createdAtMs: T0,
+      });
+      await store.putEndpoint(endpoint("ep_a", "venue-a"));
+      await store.putEndpoint(endpoint("ep_b", "venue-b"));
+      expect((await store.listEndpoints("venue-a")).map((e) => e.id)).toEqual(["ep_a"]);
+      await store.deleteEndpoint("venue-b", "ep_a"); // not venue-b's: stays
+      await store.deleteEndpoint("venue-b", "ep_b");
+      expect((await store.listEndpoints()).map((e) => e.id)).toEqual(["ep_a"]);
+      await store.putApiKey({ hash: "h1", venue: "venue-a", label: "k", createdAtMs: T0 });
+      expect(await store.getApiKey("h1")).toMatchObject({ venue: "venue-a" });
+      expect(await store.getApiKey("h2")).toBeNull();
+    });
+  });
+
+  describe(`${name}: deliveries and lanes`, () => {
+    it("creates a delivery once, updates it only at the version read, and indexes it as due or failed", async () => {
+      const store = await open();
+      const [created] = await store.ensureDeliveries([delivery("n1")]);
+      expect(created?.created).toBe(true);
+      const [again] = await store.ensureDeliveries([delivery("n1", { status: "queued" })]);
+      expect(again).toEqual({ record: delivery("n1"), created: false });
+      expect(await store.updateDelivery(delivery("n1", { version: 2, nextAttemptAtMs: T0 + 5_000 }), 1)).toBe(
+        true,
+      );
+      expect(await store.updateDelivery(delivery("n1", { version: 2 }), 1)).toBe(false);
+      expect(await store.dueDeliveries(T0 + 4_999, 10)).toEqual([]);
+      expect((await store.dueDeliveries(T0 + 5_000, 10)).map(deliveryKey)).toEqual(["n1/ep_1"]);
+      await store.updateDelivery(delivery("n1", { version: 3, status: "failed", nextAttemptAtMs: null }), 2);
+      expect(await store.dueDeliveries(T0 + 5_000, 10)).toEqual([]);
+      expect((await store.failedDeliveries()).map(deliveryKey)).toEqual(["n1/ep_1"]);
+      expect((await store.getDeliveries("n1")).map((d) => d.status)).toEqual(["failed"]);
+    });
+
+    it("keeps a lane in join order, joins idempotently, and lets anyone leave", async () => {
+      const store = await open();
+      expect(await store.joinLane("ep_1", "a-1", "n1")).toEqual(["n1"]);
+      expect(await store.joinLane("ep_1", "a-1", "n2")).toEqual(["n1", "n2"]);
+      expect(await store.joinLane("ep_1", "a-1", "n1")).toEqual(["n1", "n2"]);
+      expect(await store.leaveLane("ep_1", "a-1", "n2")).toEqual(["n1"]);
+      expect(await store.leaveLane("ep_1", "a-1", "n1")).toEqual([]);
+    });
+
+    it("calls a delivery busy when its lane holds a notification or it exists; opens a lane only where it is free", async () => {
+      const store = await open();
+      await store.joinLane("ep_1", "a-1", "n0");
+      await store.ensureDeliveries([delivery("n2", { accountId: "a-2" })]);
+      const candidates = [
+        delivery("n1"),
+        delivery("n2", { accountId: "a-2" }),
+        delivery("n3", { accountId: "a-3" }),
+        delivery("n4", { accountId: null }),
+      ];
+      expect(await store.busyDeliveries(candidates)).toEqual(new Set(["n1/ep_1", "n2/ep_1"]));
+      expect(await store.openLanes([delivery("n1"), delivery("n3", { accountId: "a-3" })])).toEqual(
+        new Set(["n1/ep_1"]),
+      );
+      expect(await store.joinLane("ep_1", "a-3", "n5")).toEqual(["n3", "n5"]);
+      expect((await store.getDeliveries("n3")).map((d) => d.accountId)).toEqual(["a-3"]);
+      await store.recordDeliveries([delivery("n6", { status: "delivered", nextAttemptAtMs: null })]);
+      expect(await store.busyDeliveries([delivery("n6")])).toEqual(new Set(["n6/ep_1"]));
+    });
+  });
+}
