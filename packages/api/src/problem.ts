@@ -1,4 +1,6 @@
 import { issuesFromZod, type Problem } from "@backing/contracts";
+import { PortfolioInputError } from "@backing/core";
+import { AccountIdTakenError, EndpointInputError, ExplainError, PriceEventInputError } from "@backing/engine";
 import type { z } from "zod";
 
 /** An error the API answers with an RFC 9457 problem document. */
@@ -56,4 +58,20 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
       issuesFromZod(result.error),
     );
   return result.data;
+}
+
+/**
+ * The one table from the engine's errors to problems: what a route lets through is answered
+ * here (anything else is a 500 that says it is safe to retry).
+ */
+export function problemOf(error: unknown): ApiProblem | null {
+  if (error instanceof ApiProblem) return error;
+  if (error instanceof PortfolioInputError)
+    return new ApiProblem(422, "Validation failed", "invalid portfolio document", error.issues);
+  if (error instanceof PriceEventInputError)
+    return new ApiProblem(422, "Validation failed", "invalid price event", error.issues);
+  if (error instanceof EndpointInputError) return new ApiProblem(422, "Endpoint refused", error.message);
+  if (error instanceof ExplainError) return new ApiProblem(422, "Not explainable", error.message);
+  if (error instanceof AccountIdTakenError) return new ApiProblem(409, "Conflict", error.message);
+  return null;
 }

@@ -24,3 +24,11 @@ export class EndpointInputError extends Error {
     this.name = "EndpointInputError";
   }
 }
+
+/** An account id another venue already holds: a venue cannot take it (nor learn more about it). */
+export class AccountIdTakenError extends Error {
+  constructor(readonly accountId: string) {
+    super(`account id ${accountId} is taken`);
+    this.name = "AccountIdTakenError";
+  }
+}

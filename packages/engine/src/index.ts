@@ -1,3 +1,4 @@
+export * from "./accounts.ts";
 export * from "./cache.ts";
 export * from "./current-params.ts";
 export * from "./deps.ts";
@@ -9,6 +10,7 @@ export * from "./ingest.ts";
 export * from "./notifications.ts";
 export * from "./ports/index.ts";
 export * from "./recompute/index.ts";
+export * from "./report-files.ts";
 export * from "./risk.ts";
 export * from "./stress-job.ts";
 export * from "./sweep.ts";

@@ -1,0 +1,55 @@
+/** Price events in (operators), and what-if evaluation of a stored account or a portfolio document. */
+import { PortfolioDocument, StoredWhatIf } from "@backing/contracts";
+import { DEFAULT_RISK_PARAMS, evaluatePortfolio, parsePortfolio } from "@backing/core";
+import { accountRisk, runTickOrFanOut } from "@backing/engine";
+import { ApiProblem, parseBody } from "../problem.ts";
+
+import { type Api, jsonBody, ownAccount, type RouteContext, requireAdmin, visible } from "./context.ts";
+
+export function pricesRoutes(app: Api, ctx: RouteContext): void {
+  const { deps, engine } = ctx;
+
+  app.post("/v1/prices", async (c) => {
+    requireAdmin(c.get("principal"));
+    const result = await runTickOrFanOut(await jsonBody(c), {
+      ...engine,
+      ...(deps.queue ? { queue: deps.queue } : {}),
+    });
+    return c.json(
+      {
+        triggered: result.triggered,
+        queued: result.queued,
+        evaluated: result.recompute?.evaluated ?? 0,
+        notifications: result.recompute?.notifications ?? {},
+      },
+      202,
+    );
+  });
+
+  app.post("/v1/evaluate", async (c) => {
+    const principal = c.get("principal");
+    const body = (await jsonBody(c)) as Record<string, unknown>;
+    if (body && typeof body === "object" && "accountId" in body) {
+      const whatIf = parseBody(StoredWhatIf, body);
+      const { account } = await ownAccount(ctx, principal, whatIf.accountId);
+      const risk = await accountRisk(engine, account, whatIf.prices);
+      return c.json({
+        asOf: risk.current.asOf,
+        paramsVersion: risk.current.paramsVersion,
+        accounts: [risk.current.result],
+      });
+    }
+    const document = parseBody(PortfolioDocument, body);
+    const foreign = document.accounts.findIndex((a) => !visible(principal, a.venue));
+    if (foreign >= 0)
+      throw new ApiProblem(403, "Forbidden", "a venue key evaluates only its own venue's accounts", [
+        { path: `accounts[${foreign}].venue`, message: `this key acts for venue ${principal.venue}` },
+      ]);
+    // The same evaluation as `backing evaluate` on the same document: shipped defaults + the document's overrides.
+    return c.json(
+      evaluatePortfolio(parsePortfolio(body, DEFAULT_RISK_PARAMS), {
+        explain: c.req.query("explain") === "true",
+      }),
+    );
+  });
+}

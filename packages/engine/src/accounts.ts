@@ -1,0 +1,100 @@
+/** A venue's account documents in: one by one (evaluated at once) or as an NDJSON import. */
+import { Account, issuesFromZod } from "@backing/contracts";
+import type { EngineDeps } from "./deps.ts";
+import { AccountIdTakenError } from "./errors.ts";
+import { type AccountRepository, exposureAssets, type TriggerIndex } from "./ports/index.ts";
+import { type RecomputeResult, recomputeAccounts } from "./recompute/index.ts";
+
+/** New documents in; an updated account keeps its risk state, and drops the exposure entries of assets it left. */
+export async function replaceAccounts(
+  store: AccountRepository & TriggerIndex,
+  accounts: Account[],
+  previous: ReadonlyMap<string, Account>,
+): Promise<void> {
+  await store.putAccounts(accounts);
+  for (const account of accounts) {
+    const before = previous.get(account.id);
+    if (!before) continue;
+    const now = new Set(exposureAssets(account));
+    const left = exposureAssets(before).filter((asset) => !now.has(asset));
+    if (left.length > 0) await store.dropExposure(account.id, left);
+  }
+}
+
+/**
+ * Creates or replaces one account and evaluates it at once (its state and bands), so its status
+ * reflects the new document now. Throws AccountIdTakenError when another venue holds the id.
+ */
+export async function putAccount(
+  deps: EngineDeps,
+  account: Account,
+): Promise<{ created: boolean; invalid: RecomputeResult["invalid"] }> {
+  const existing = (await deps.store.getAccounts([account.id])).get(account.id);
+  if (existing && existing.account.venue !== account.venue) throw new AccountIdTakenError(account.id);
+  await replaceAccounts(deps.store, [account], existing ? new Map([[account.id, existing.account]]) : new Map());
+  const evaluation = await recomputeAccounts([account.id], deps, { bands: true });
+  return { created: !existing, invalid: evaluation.invalid };
+}
+
+export interface ImportResult {
+  imported: number;
+  failed: number;
+  /** Per refused line (1-based), what is wrong with it; in line order. */
+  errors: { line: number; errors: { path: string; message: string }[] }[];
+}
+
+/**
+ * An NDJSON import: one account document per line. A bad line (not JSON, not an account, another
+ * venue's, a repeated id, an id another venue holds) is refused on its own with its path; the
+ * good ones are stored (not evaluated: the next tick or sweep does that). `actingVenue` is the
+ * venue the caller acts for, or null for an operator, who may import any venue's accounts.
+ */
+export async function importAccounts(
+  store: AccountRepository & TriggerIndex,
+  lines: readonly string[],
+  actingVenue: string | null,
+): Promise<ImportResult> {
+  const accounts: { account: Account; line: number }[] = [];
+  const errors: ImportResult["errors"] = [];
+  const seen = new Set<string>();
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === "") continue;
+    const lineErrors = (issues: { path: string; message: string }[]) => errors.push({ line: i + 1, errors: issues });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      lineErrors([{ path: "(line)", message: "not JSON" }]);
+      continue;
+    }
+    const result = Account.safeParse(parsed);
+    if (!result.success) {
+      lineErrors(issuesFromZod(result.error));
+      continue;
+    }
+    const account = result.data;
+    if (actingVenue !== null && account.venue !== actingVenue) {
+      lineErrors([{ path: "venue", message: `this key acts for venue ${actingVenue}` }]);
+      continue;
+    }
+    if (seen.has(account.id)) {
+      lineErrors([{ path: "id", message: `account ${account.id} appears twice in this import` }]);
+      continue;
+    }
+    seen.add(account.id);
+    accounts.push({ account, line: i + 1 });
+  }
+  // Ids another venue already holds are refused line by line, like any other bad line.
+  const existing = await store.getAccounts(accounts.map((a) => a.account.id));
+  const accepted = accounts
+    .filter(({ account, line }) => {
+      const other = existing.get(account.id);
+      if (!other || other.account.venue === account.venue) return true;
+      errors.push({ line, errors: [{ path: "id", message: new AccountIdTakenError(account.id).message }] });
+      return false;
+    })
+    .map(({ account }) => account);
+  await replaceAccounts(store, accepted, new Map([...existing].map(([id, s]) => [id, s.account])));
+  errors.sort((a, b) => a.line - b.line);
+  return { imported: accepted.length, failed: errors.length, errors };
+}
