@@ -1,6 +1,14 @@
 import { type ApiDeps, hashKey } from "@backing/api";
 import { connect, dynamoStore } from "@backing/dynamo";
-import type { EngineDeps, ExposureJobDeps, StressJobDeps, TaskQueue, WebhookDeps } from "@backing/engine";
+import {
+  type Adapters,
+  composeSystem,
+  type EngineDeps,
+  type ExposureJobDeps,
+  type StressJobDeps,
+  type TaskQueue,
+  type WebhookDeps,
+} from "@backing/engine";
 import { snsNotificationTopic, sqsTaskQueue } from "@backing/queue";
 import { exposureRendering, folderReportStore, s3ReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
@@ -46,13 +54,23 @@ function store(config: z.infer<typeof TableEnvironment>) {
 const volatilityOf = (config: z.infer<typeof EngineEnvironment>) =>
   z.record(z.string(), z.string()).parse(JSON.parse(config.BACKING_VOLATILITY ?? "{}"));
 
+/** This function's adapters over its environment, composed by the one composition root. */
+const systemOf = (
+  config: z.infer<typeof TableEnvironment> & { BACKING_VOLATILITY?: string },
+  adapters: Partial<Adapters> = {},
+) =>
+  composeSystem({
+    store: store(config),
+    now: Date.now,
+    volatility: volatilityOf(config),
+    ...adapters,
+  });
+
 let cachedEngine: EngineDeps | undefined;
 
 /** The engine jobs (tick, recompute, sweep): the store, the clock and the configured volatilities. */
 export function engineWiring(env: NodeJS.ProcessEnv = process.env): EngineDeps {
-  if (cachedEngine) return cachedEngine;
-  const config = EngineEnvironment.parse(env);
-  cachedEngine = { store: store(config), now: Date.now, volatility: volatilityOf(config) };
+  cachedEngine ??= systemOf(EngineEnvironment.parse(env)).engine;
   return cachedEngine;
 }
 
@@ -66,16 +84,19 @@ let cachedPriceEvents: (EngineDeps & { queue?: TaskQueue }) | undefined;
 export function priceEventWiring(env: NodeJS.ProcessEnv = process.env): EngineDeps & { queue?: TaskQueue } {
   if (cachedPriceEvents) return cachedPriceEvents;
   const config = PriceEventEnvironment.parse(env);
-  cachedPriceEvents = {
-    store: store(config),
-    now: Date.now,
-    volatility: volatilityOf(config),
-    ...(config.BACKING_RECOMPUTE_QUEUE_URL
-      ? { queue: sqsTaskQueue(config.BACKING_RECOMPUTE_QUEUE_URL) }
-      : {}),
-  };
+  cachedPriceEvents = systemOf(config, queueOf(config)).tick;
   return cachedPriceEvents;
 }
+
+const queueOf = (config: { BACKING_RECOMPUTE_QUEUE_URL?: string | undefined }) =>
+  config.BACKING_RECOMPUTE_QUEUE_URL ? { queue: sqsTaskQueue(config.BACKING_RECOMPUTE_QUEUE_URL) } : {};
+
+const reportsOf = (config: z.infer<typeof JobEnvironment>) => ({
+  reports: config.BACKING_REPORT_DIR
+    ? folderReportStore(config.BACKING_REPORT_DIR)
+    : s3ReportStore(config.BACKING_REPORT_BUCKET as string),
+  rendering: exposureRendering,
+});
 
 /** Everything the scheduled report jobs need. */
 export type JobDeps = StressJobDeps & ExposureJobDeps;
@@ -85,15 +106,7 @@ let cachedJobs: JobDeps | undefined;
 export function wiring(env: NodeJS.ProcessEnv = process.env): JobDeps {
   if (cachedJobs) return cachedJobs;
   const config = JobEnvironment.parse(env);
-  cachedJobs = {
-    store: store(config),
-    now: Date.now,
-    volatility: volatilityOf(config),
-    reports: config.BACKING_REPORT_DIR
-      ? folderReportStore(config.BACKING_REPORT_DIR)
-      : s3ReportStore(config.BACKING_REPORT_BUCKET as string),
-    rendering: exposureRendering,
-  };
+  cachedJobs = systemOf(config, reportsOf(config)).exposure();
   return cachedJobs;
 }
 
@@ -112,20 +125,28 @@ const ApiEnvironment = JobEnvironment.and(WebhookEnvironment).and(
   }),
 );
 
+const deliveryOf = (config: z.infer<typeof WebhookEnvironment>) => ({
+  delivery: deliveryEnvironment({ allowLoopback: config.BACKING_WEBHOOK_ALLOW_LOOPBACK === "true" }),
+  onAttempt: ((_delivery, outcome) => countAttempt(outcome.result)) satisfies WebhookDeps["onAttempt"],
+});
+
 let cachedApi: ApiDeps | undefined;
 
 /** The API function: the store, reports, webhook delivery, the recompute queue and the admin key. */
 export function apiWiring(env: NodeJS.ProcessEnv = process.env): ApiDeps {
   if (cachedApi) return cachedApi;
   const config = ApiEnvironment.parse(env);
-  const jobs = wiring(env);
-  const hooks = webhookWiring(env);
+  const { store, engine, webhooks, exposure } = systemOf(config, {
+    ...reportsOf(config),
+    ...deliveryOf(config),
+    ...queueOf(config),
+  });
+  const hooks = webhooks();
   cachedApi = {
-    store: jobs.store as ApiDeps["store"],
-    now: Date.now,
-    volatility: volatilityOf(config),
+    ...engine,
+    store,
     delivery: hooks.delivery,
-    reports: jobs.reports,
+    reports: exposure().reports,
     adminKeyHashes: config.BACKING_ADMIN_KEY_SHA256
       ? config.BACKING_ADMIN_KEY_SHA256.split(",")
       : [hashKey(Resource.AdminApiKey.value)],
@@ -133,10 +154,8 @@ export function apiWiring(env: NodeJS.ProcessEnv = process.env): ApiDeps {
       perMinute: config.BACKING_RATE_LIMIT_PER_MINUTE,
       burst: Math.max(10, config.BACKING_RATE_LIMIT_PER_MINUTE / 6),
     },
-    ...(config.BACKING_RECOMPUTE_QUEUE_URL
-      ? { queue: sqsTaskQueue(config.BACKING_RECOMPUTE_QUEUE_URL) }
-      : {}),
-    onAttempt: (_delivery, outcome) => countAttempt(outcome.result),
+    ...queueOf(config),
+    ...(hooks.onAttempt ? { onAttempt: hooks.onAttempt } : {}),
     log: (entry) => logger.info("api request", { ...entry }),
   };
   return cachedApi;
@@ -148,14 +167,11 @@ let cachedWebhooks: WebhookDeps | undefined;
 export function webhookWiring(env: NodeJS.ProcessEnv = process.env): WebhookDeps {
   if (cachedWebhooks) return cachedWebhooks;
   const config = WebhookEnvironment.parse(env);
-  cachedWebhooks = {
-    store: store(config),
-    now: Date.now,
-    delivery: deliveryEnvironment({ allowLoopback: config.BACKING_WEBHOOK_ALLOW_LOOPBACK === "true" }),
-    onAttempt: (_delivery, outcome) => countAttempt(outcome.result),
+  cachedWebhooks = systemOf(config, {
+    ...deliveryOf(config),
     ...(config.BACKING_NOTIFICATION_TOPIC_ARN
       ? { topic: snsNotificationTopic(config.BACKING_NOTIFICATION_TOPIC_ARN) }
       : {}),
-  };
+  }).webhooks();
   return cachedWebhooks;
 }

@@ -59,9 +59,10 @@ export async function endpointsCommand(args: string[], io: Io): Promise<number> 
     throw new BadInputError(`${action} needs <venue> <endpoint-id>`);
   const overlapHours = Number(values["overlap-hours"]);
   if (!(overlapHours >= 0)) throw new BadInputError("--overlap-hours must be a number of hours ≥ 0");
-  const { store, delivery } = await runningSystem(values, "no running system");
+  const system = await runningSystem(values, "no running system");
   const engine = await import("@backing/engine");
-  const deps = { store, now: Date.now, delivery };
+  const deps = system.webhooks();
+  const { store } = system;
   const print = (value: unknown, text: string) =>
     io.stdout.write(values.json ? `${JSON.stringify(value, null, 2)}\n` : text);
   try {

@@ -53,11 +53,12 @@ export async function notificationsCommand(args: string[], io: Io): Promise<numb
     throw new BadInputError("redeliver needs a notification id or --all-failed");
   if (rest.length > 1 || (rest.length === 1 && values["all-failed"]))
     throw new BadInputError("give one notification id, or --all-failed");
-  const { store, delivery } = await runningSystem(values, "no running system");
+  const system = await runningSystem(values, "no running system");
+  const { store } = system;
   const engine = await import("@backing/engine");
 
   if (action === "redeliver") {
-    const deps = { store, now: Date.now, delivery };
+    const deps = system.webhooks();
     const id = rest[0];
     if (id && !(await store.getNotification(id))) throw new BadInputError(`no notification ${id}`);
     const replayed = await engine.replayParked(deps, id);

@@ -161,23 +161,18 @@ async function storeReport(
   format: Format,
   io: Io,
 ): Promise<number> {
-  const { store } = await runningSystem(
-    values,
-    "no portfolio file: give one (or - for stdin), or point at a running system",
-  );
   const [{ runExposureJob }, { folderReportStore }, { exposureRendering }] = await Promise.all([
     import("@backing/engine"),
     import("@backing/reports"),
     import("@backing/reports/exposure"),
   ]);
-  const out = values.out ?? "out";
+  const system = await runningSystem(
+    values,
+    "no portfolio file: give one (or - for stdin), or point at a running system",
+    { reports: folderReportStore(values.out ?? "out"), rendering: exposureRendering },
+  );
   const result = await runExposureJob(
-    {
-      store,
-      now: Date.now,
-      reports: folderReportStore(out),
-      rendering: exposureRendering,
-    },
+    system.exposure(),
     io.stderr.isTTY ? { onProgress: (n) => io.stderr.write(`\rexposure: ${n} accounts`) } : {},
   );
   io.stderr.write(`${io.stderr.isTTY ? "\n" : ""}wrote ${Object.values(result.locations).join(", ")}\n`);

@@ -1,3 +1,4 @@
+import type { Adapters, System } from "@backing/engine";
 import { BadInputError } from "./io.ts";
 
 /**
@@ -8,22 +9,30 @@ export const configuredDynamoEndpoint = () => process.env.BACKING_DYNAMODB_ENDPO
 
 /**
  * The running system a command talks to: its DynamoDB endpoint and table, from --endpoint and
- * --table or BACKING_DYNAMODB_ENDPOINT and BACKING_TABLE_NAME. Loads the AWS SDK only when called.
+ * --table or BACKING_DYNAMODB_ENDPOINT and BACKING_TABLE_NAME, composed as every runtime is
+ * (composeSystem). Loads the AWS SDK only when called.
  */
-export async function runningSystem(values: { endpoint?: string; table?: string }, what: string) {
+export async function runningSystem(
+  values: { endpoint?: string; table?: string },
+  what: string,
+  adapters: Pick<Adapters, "reports" | "rendering"> = {},
+): Promise<System> {
   const endpoint = values.endpoint ?? configuredDynamoEndpoint();
   const table = values.table ?? process.env.BACKING_TABLE_NAME;
   if (!endpoint || !table)
     throw new BadInputError(
       `${what}: give --endpoint and --table (or set BACKING_DYNAMODB_ENDPOINT and BACKING_TABLE_NAME)`,
     );
-  const [{ connect, dynamoStore }, { deliveryEnvironment }] = await Promise.all([
+  const [{ connect, dynamoStore }, { deliveryEnvironment }, { composeSystem }] = await Promise.all([
     import("@backing/dynamo"),
     import("@backing/webhooks"),
+    import("@backing/engine"),
   ]);
-  return {
+  return composeSystem({
     store: dynamoStore(connect({ endpoint }).documents, table),
-    /** Webhook deps for commands that send: loopback only with BACKING_WEBHOOK_ALLOW_LOOPBACK=true. */
+    now: Date.now,
+    // Commands that send: loopback only with BACKING_WEBHOOK_ALLOW_LOOPBACK=true.
     delivery: deliveryEnvironment({ allowLoopback: process.env.BACKING_WEBHOOK_ALLOW_LOOPBACK === "true" }),
-  };
+    ...adapters,
+  });
 }

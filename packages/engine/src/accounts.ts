@@ -31,7 +31,11 @@ export async function putAccount(
 ): Promise<{ created: boolean; invalid: RecomputeResult["invalid"] }> {
   const existing = (await deps.store.getAccounts([account.id])).get(account.id);
   if (existing && existing.account.venue !== account.venue) throw new AccountIdTakenError(account.id);
-  await replaceAccounts(deps.store, [account], existing ? new Map([[account.id, existing.account]]) : new Map());
+  await replaceAccounts(
+    deps.store,
+    [account],
+    existing ? new Map([[account.id, existing.account]]) : new Map(),
+  );
   const evaluation = await recomputeAccounts([account.id], deps, { bands: true });
   return { created: !existing, invalid: evaluation.invalid };
 }
@@ -59,7 +63,8 @@ export async function importAccounts(
   const seen = new Set<string>();
   for (const [i, line] of lines.entries()) {
     if (line.trim() === "") continue;
-    const lineErrors = (issues: { path: string; message: string }[]) => errors.push({ line: i + 1, errors: issues });
+    const lineErrors = (issues: { path: string; message: string }[]) =>
+      errors.push({ line: i + 1, errors: issues });
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);

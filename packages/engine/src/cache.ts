@@ -70,7 +70,7 @@ function nextDouble(value: number, direction: 1 | -1): number {
  * Books, the exposure index and the params change only through this process (`putAccounts`,
  * `putParams`), which refreshes them. Lambda handlers use the store directly (they are stateless).
  */
-export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } = {}): EngineStore {
+export function cachedStore<S extends EngineStore>(store: S, options: { ownsBook?: boolean } = {}): S {
   // With the whole book and its states put through this process (`ownsBook`: a book it seeded
   // into a table of its own, as the demo does), the trigger index lives in memory only: a tick's
   // range query is a scan of the asset's bands here. The table keeps the "no band" entries
@@ -108,7 +108,7 @@ export function cachedStore(store: EngineStore, options: { ownsBook?: boolean } 
   /** Accounts known to have no stored state (never written: HEALTHY). */
   const stateless = new Set<string>();
   const missing = <T>(ids: readonly string[], cache: Map<string, T>) => ids.filter((id) => !cache.has(id));
-  return Object.assign(Object.create(store) as EngineStore, {
+  return Object.assign(Object.create(store) as S, {
     async putAccounts(list: Account[]) {
       await store.putAccounts(list);
       for (const account of list) {

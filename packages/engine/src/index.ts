@@ -1,5 +1,6 @@
 export * from "./accounts.ts";
 export * from "./cache.ts";
+export * from "./consumers.ts";
 export * from "./current-params.ts";
 export * from "./deps.ts";
 export * from "./errors.ts";
@@ -14,5 +15,6 @@ export * from "./report-files.ts";
 export * from "./risk.ts";
 export * from "./stress-job.ts";
 export * from "./sweep.ts";
+export * from "./system.ts";
 export * from "./tick.ts";
 export * from "./webhooks/index.ts";

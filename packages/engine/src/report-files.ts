@@ -6,7 +6,11 @@ import type { ReportSummary } from "./ports/index.ts";
  * file name); the exposure report has JSON, HTML and one CSV per table (`file`). Null: no such
  * format for this kind.
  */
-export function reportFileName(kind: ReportSummary["kind"], format: string, file?: string): string | undefined | null {
+export function reportFileName(
+  kind: ReportSummary["kind"],
+  format: string,
+  file?: string,
+): string | undefined | null {
   if (kind === "stress") return format === "json" ? undefined : null;
   if (format === "json") return "exposure.json";
   if (format === "html") return "exposure.html";

@@ -14,16 +14,16 @@ import {
 import { connect, createTable, type DynamoEngineStore, dynamoStore, streamEntries } from "@backing/dynamo";
 import {
   cachedStore,
+  composeSystem,
+  consumeNotificationStream,
   expireCalls,
   explainNotifications,
   type NotificationRecord,
-  notifyBatch,
   redeliverDue,
   registerEndpoint,
   runExposureJob,
   runTick,
   WEBHOOK_TYPES,
-  type WebhookDeps,
 } from "@backing/engine";
 import { exposureRendering, folderReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
@@ -121,6 +121,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await createTable(client, tableName);
     const rawStore = dynamoStore(documents, tableName);
     const store = cachedStore(rawStore, { ownsBook: true });
+    // The engine runs on the replay's event time (webhooks, in startVenues, on the wall clock).
+    let replayNow = Date.parse(first.timestamp);
+    const { engine, exposure: exposureDeps } = composeSystem({
+      store,
+      now: () => replayNow,
+      volatility: DEMO_VOLATILITY,
+      reports: folderReportStore(options.outDir ?? "out"),
+      rendering: exposureRendering,
+    });
     const webhooks = await startVenues(rawStore, endpoint, tableName, options.outDir ?? "out");
     phaseDone("start");
 
@@ -157,9 +166,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     // Retries are due on the wall clock: the redeliver job runs beside the replay, as its cron would.
     const redelivering = webhooks.redeliverEvery(REDELIVER_EVERY_MS);
     for (const [tick, point] of path.entries()) {
-      const now = Date.parse(point.timestamp);
-      tickStarted.set(new Date(now).toISOString(), Date.now());
-      const deps = { store, now: () => now, volatility: DEMO_VOLATILITY };
+      replayNow = Date.parse(point.timestamp);
+      tickStarted.set(new Date(replayNow).toISOString(), Date.now());
       const events = Object.entries(point.prices).map(([asset, index]) => ({
         eventId: `${options.scenario}:${asset}:${point.timestamp}`,
         asset,
@@ -167,14 +175,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         timestamp: point.timestamp,
         source: `replay:${options.scenario}`,
       }));
-      const { recompute } = await runTick(events, deps);
+      const { recompute } = await runTick(events, engine);
       summary.ticks++;
       summary.accountsEvaluated += recompute.evaluated;
       summary.transitions += recompute.written;
       summary.skippedStale += recompute.skippedStale;
       summary.invalidAccounts = Math.max(summary.invalidAccounts, recompute.invalid.length);
       for (const [type, n] of Object.entries(recompute.notifications)) count(type as NotificationType, n);
-      const expired = await expireCalls(deps);
+      const expired = await expireCalls(engine);
       if (expired > 0) count("margin.call.expired", expired);
       options.progress?.("replaying", tick + 1, path.length);
     }
@@ -196,16 +204,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     options.progress?.("stress", 1, 1);
     phaseDone("stress");
     // The scheduled exposure job, once, over the stored book: the HTML a risk manager opens.
-    const exposure = await runExposureJob(
-      {
-        store,
-        now: () => Date.parse(last.timestamp),
-        volatility: DEMO_VOLATILITY,
-        reports: folderReportStore(options.outDir ?? "out"),
-        rendering: exposureRendering,
-      },
-      { onProgress: (done) => options.progress?.("exposure report", done, book.length) },
-    );
+    // The replay clock stands at the last tick.
+    const exposure = await runExposureJob(exposureDeps(), {
+      onProgress: (done) => options.progress?.("exposure report", done, book.length),
+    });
     summary.reports = {
       exposureHtml: exposure.locations["exposure.html"] ?? "",
       exposureJson: exposure.locations["exposure.json"] ?? "",
@@ -260,7 +262,7 @@ async function startVenues(store: DynamoEngineStore, endpoint: string, tableName
     },
   });
   let retried = 0;
-  const deps: WebhookDeps = {
+  const deps = composeSystem({
     store,
     now: Date.now,
     delivery: deliveryEnvironment({ allowLoopback: true }),
@@ -268,7 +270,7 @@ async function startVenues(store: DynamoEngineStore, endpoint: string, tableName
     onAttempt: (delivery, outcome) => {
       if (outcome.result !== "delivered" && delivery.status === "pending") retried++;
     },
-  };
+  }).webhooks();
   for (const venue of ["venue-a", "venue-b"]) {
     const registered = await registerEndpoint(deps, {
       venue,
@@ -285,10 +287,7 @@ async function startVenues(store: DynamoEngineStore, endpoint: string, tableName
     tableName,
     idleMs: 50,
     batchSize: 1000,
-    handler: async (event) => {
-      const { failed } = await notifyBatch(deps, streamEntries(event.Records));
-      return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
-    },
+    handler: (event) => consumeNotificationStream(deps, streamEntries(event.Records), () => {}),
   });
   return {
     /** Starts delivering what is written from now on (the seeded book's records are skipped). */

@@ -6,13 +6,13 @@ import { ResourceInUseException } from "@aws-sdk/client-dynamodb";
 import { createApi, hashKey } from "@backing/api";
 import { connect, createTable, dynamoStore, streamEntries } from "@backing/dynamo";
 import {
-  notifyBatch,
+  composeSystem,
+  consumeNotificationStream,
+  consumeRecomputeTasks,
   redeliverDue,
   runExposureJob,
-  runRecomputeTask,
   runStressJob,
   sweepAccounts,
-  type WebhookDeps,
 } from "@backing/engine";
 import { exposureRendering, folderReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
@@ -112,12 +112,18 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
       );
     }
   }
-  const store = dynamoStore(documents, tableName);
-  const engine = { store, now: Date.now, volatility: options.volatility ?? {} };
   const delivery = deliveryEnvironment({ allowLoopback: options.allowLoopbackWebhooks === true });
-  const webhooks: WebhookDeps = {
+  const reports = folderReportStore(join(options.dataDir, "reports"));
+  const {
     store,
+    engine,
+    webhooks: webhookDeps,
+    stress,
+    exposure,
+  } = composeSystem({
+    store: dynamoStore(documents, tableName),
     now: Date.now,
+    volatility: options.volatility ?? {},
     delivery,
     topic: fileNotificationTopic(join(options.dataDir, "topic", "margin-notifications.jsonl")),
     onAttempt: (d, outcome) =>
@@ -129,25 +135,15 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
         result: outcome.result,
         status: outcome.status,
       }),
-  };
-  const reports = folderReportStore(join(options.dataDir, "reports"));
-  const queue = inProcessQueue(async (event) => {
-    const failures: { itemIdentifier: string }[] = [];
-    for (const record of event.Records) {
-      try {
-        await runRecomputeTask(engine, JSON.parse(record.body));
-      } catch (error) {
-        log({
-          level: "ERROR",
-          message: "recompute task failed",
-          messageId: record.messageId,
-          error: String(error),
-        });
-        failures.push({ itemIdentifier: record.messageId });
-      }
-    }
-    return { batchItemFailures: failures };
+    reports,
+    rendering: exposureRendering,
   });
+  const webhooks = webhookDeps();
+  const queue = inProcessQueue(async (event) =>
+    consumeRecomputeTasks(engine, event.Records, (messageId, error) =>
+      log({ level: "ERROR", message: "recompute task failed", messageId, error: String(error) }),
+    ),
+  );
 
   // In-flight work, so a shutdown waits for it.
   const inFlight = new Set<Promise<unknown>>();
@@ -161,11 +157,10 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
     endpoint,
     tableName,
     checkpoints: fileCheckpoints(join(options.dataDir, "stream-checkpoints.json")),
-    handler: async (event) => {
-      const result = await notifyBatch(webhooks, streamEntries(event.Records));
-      for (const p of result.poison) log({ level: "ERROR", message: "poison stream record skipped", ...p });
-      return { batchItemFailures: result.failed.map((itemIdentifier) => ({ itemIdentifier })) };
-    },
+    handler: (event) =>
+      consumeNotificationStream(webhooks, streamEntries(event.Records), (poison) =>
+        log({ level: "ERROR", message: "poison stream record skipped", ...poison }),
+      ),
     onDiscard: (record, reason) =>
       log({
         level: "ERROR",
@@ -190,11 +185,11 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
     },
     redeliver: async () => ({ ...(await redeliverDue(webhooks)) }),
     exposure: async () => {
-      const r = await runExposureJob({ ...engine, reports, rendering: exposureRendering });
+      const r = await runExposureJob(exposure());
       return { reportId: r.reportId, accounts: r.accounts, notifications: r.notifications };
     },
     stress: async () => {
-      const r = await runStressJob({ ...engine, reports });
+      const r = await runStressJob(stress());
       return { reportId: r.reportId, accounts: r.accounts, notifications: r.notifications };
     },
   };
@@ -226,9 +221,8 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
   });
 
   const app = createApi({
+    ...engine,
     store,
-    now: Date.now,
-    volatility: options.volatility ?? {},
     delivery,
     reports,
     adminKeyHashes: [hashKey(admin.key)],

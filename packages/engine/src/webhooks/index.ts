@@ -9,7 +9,7 @@ export {
   rotateSecret,
   WEBHOOK_TYPES,
 } from "./endpoints.ts";
-export type { NotifyBatchResult } from "./notify-batch.ts";
+export type { NotifyBatchResult, NotifyEntry } from "./notify-batch.ts";
 export { NOTIFY_CONCURRENCY, notifyBatch } from "./notify-batch.ts";
 export type { NotificationDeliveryStatus, RedeliverResult } from "./redeliver.ts";
 export { deliveryStatusOf, redeliverDue, replayParked } from "./redeliver.ts";
