@@ -1,8 +1,9 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 
-// DESIGN §6. The table (keys, index, stream) comes from the same module the local runtime and the
-// tests use. The price-event bus, recompute queue, notify and API functions join as their issues
-// land.
+// DESIGN §6. The table (keys, indexes, stream) comes from the same module the local runtime and
+// the tests use. Every handler in functions/ is declared here: the price-event bus and its rule,
+// the recompute queue, the notify function on the table's stream, the API, and the CronV2 jobs
+// (sweep, redeliver, exposure, stress); test/unit/sst-topology.test.ts checks the wiring offline.
 export default $config({
   app(input) {
     return {

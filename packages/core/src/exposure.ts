@@ -1,5 +1,6 @@
 import type { ExposureAsset, ExposureReport } from "@backing/contracts";
 import { type AccountStatus, collateralLine, STATUSES } from "./account.ts";
+import { DEPEG_ASSETS, LST_REFERENCE } from "./asset-classes.ts";
 import { black76, impliedVol } from "./black76.ts";
 import type { AccountBook, Market, OptionPosition } from "./book.ts";
 import {
@@ -42,10 +43,8 @@ const DEPEG_FACTORS = DEPEG_MOVES.map((move) => ONE.plus(move));
  */
 const Wide = Decimal.clone({ precision: 200 });
 const WIDE_ZERO: Decimal = new Wide(0);
-/** Stablecoins and liquid staking tokens: collateral whose risk is a depeg, not a market move. */
-export const DEPEG_ASSETS: ReadonlySet<string> = new Set(["USDC", "USDT", "DAI", "stETH", "wstETH"]);
 /** A liquid staking token is wrong-way collateral behind a long in the asset it stakes. */
-const STAKED: Readonly<Record<string, string>> = { stETH: "ETH", wstETH: "ETH" };
+const STAKED = LST_REFERENCE;
 const EXPIRY_BUCKETS: readonly { bucket: string; maxDays: number }[] = [
   { bucket: "0-7d", maxDays: 7 },
   { bucket: "7-30d", maxDays: 30 },

@@ -5,6 +5,7 @@ export * from "./decimal.ts";
 export * from "./default-pack.ts";
 export * from "./default-params.ts";
 export * from "./evaluate.ts";
+export * from "./asset-classes.ts";
 export * from "./exposure.ts";
 export * from "./kernel.ts";
 export * from "./liquidation.ts";

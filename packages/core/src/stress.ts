@@ -1,5 +1,6 @@
 import type { Scenario, ScenarioPack, StressReport } from "@backing/contracts";
 import type { AccountStatus } from "./account.ts";
+import { LST_REFERENCE } from "./asset-classes.ts";
 import { black76Price, impliedVol } from "./black76.ts";
 import type { AccountBook, Market, Quote } from "./book.ts";
 import { Decimal, fromModelFloat, neutralString, ONE, ZERO } from "./decimal.ts";
@@ -15,8 +16,6 @@ import {
   toScaled,
 } from "./scaled.ts";
 
-/** Liquid staking tokens are priced off their reference asset: a peg is a ratio to it. */
-const LST_REFERENCE: Readonly<Record<string, string>> = { stETH: "ETH", wstETH: "ETH" };
 /** A price never falls below this share of its level, however severe the scenario (k up to 5). */
 const PRICE_FLOOR = new Decimal("0.0001");
 const MIN_VOL = 0.01;

@@ -1,4 +1,5 @@
 import type { AccountStatus, MarginTotals } from "./account.ts";
+import { STABLECOINS } from "./asset-classes.ts";
 import type { AccountBook, Market } from "./book.ts";
 import { Decimal, dmax, dmin, ONE, ZERO } from "./decimal.ts";
 import { bracketFor } from "./margin.ts";
@@ -232,7 +233,6 @@ function lossRates(rates: Rates, margin: Margin): { down: Decimal; up: Decimal }
     : { down: dmax(ZERO, gLo.neg()), up: dmax(ZERO, gHi) };
 }
 
-const STABLE = new Set(["USDC", "USDT", "DAI"]);
 const STABLE_MOVE = new Decimal("0.002");
 const DEFAULT_MOVE = new Decimal("0.05");
 
@@ -240,7 +240,7 @@ const DEFAULT_MOVE = new Decimal("0.05");
 function typicalMove(asset: string, params: RiskParams): Decimal {
   const vol = params.document.stress?.impact[asset]?.dailyVol;
   if (vol) return new Decimal(vol);
-  return STABLE.has(asset) ? STABLE_MOVE : DEFAULT_MOVE;
+  return STABLECOINS.has(asset) ? STABLE_MOVE : DEFAULT_MOVE;
 }
 
 /** Whether a new quote of `band.asset` leaves the band (a band of null always does, on any change). */

@@ -8,6 +8,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
+import { forEachConcurrently } from "@backing/engine";
 
 export type Item = Record<string, unknown>;
 export type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
@@ -52,23 +53,19 @@ export class TableClient {
   async batchGet(keyList: Item[], { consistent = false } = {}): Promise<Item[]> {
     const items: Item[] = [];
     const all = chunks(keyList, BATCH_GET_LIMIT);
-    let next = 0;
-    const worker = async () => {
-      while (next < all.length) {
-        let pending = all[next++] as Item[];
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          const response = await this.documents.send(
-            new BatchGetCommand({
-              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } },
-            }),
-          );
-          items.push(...(response.Responses?.[this.tableName] ?? []));
-          pending = (response.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
-          if (pending.length > 0) await backoff(attempt);
-        }
+    await forEachConcurrently(all, BATCH_GETS_IN_FLIGHT, async (chunk) => {
+      let pending = chunk;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const response = await this.documents.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } },
+          }),
+        );
+        items.push(...(response.Responses?.[this.tableName] ?? []));
+        pending = (response.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
+        if (pending.length > 0) await backoff(attempt);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_GETS_IN_FLIGHT, all.length) }, worker));
+    });
     return items;
   }
 
@@ -82,21 +79,16 @@ export class TableClient {
   }
 
   async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
-    const all = chunks(requests, BATCH_WRITE_LIMIT);
-    let next = 0;
-    const worker = async () => {
-      while (next < all.length) {
-        let pending = all[next++] as Record<string, unknown>[];
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          const response = await this.documents.send(
-            new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
-          );
-          pending = (response.UnprocessedItems?.[this.tableName] as typeof pending | undefined) ?? [];
-          if (pending.length > 0) await backoff(attempt);
-        }
+    await forEachConcurrently(chunks(requests, BATCH_WRITE_LIMIT), BATCH_WRITES_IN_FLIGHT, async (chunk) => {
+      let pending = chunk;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const response = await this.documents.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+        );
+        pending = (response.UnprocessedItems?.[this.tableName] as typeof pending | undefined) ?? [];
+        if (pending.length > 0) await backoff(attempt);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_WRITES_IN_FLIGHT, all.length) }, worker));
+    });
   }
 
   /**
@@ -176,37 +168,33 @@ export class TableClient {
       actions += entry.items.length;
       bytes += size;
     }
-    let next = 0;
-    const worker = async () => {
-      while (next < groups.length) {
-        let pending = groups[next++] as Entry[];
-        while (pending.length > 0) {
-          try {
-            await this.documents.send(
-              new TransactWriteCommand({ TransactItems: pending.flatMap(({ items }) => items) }),
-            );
-            break;
-          } catch (error) {
-            if (!(error instanceof TransactionCanceledException)) throw error;
-            // One reason per action, in order; "None" for the actions that did not fail.
-            const reasons = error.CancellationReasons ?? [];
-            let at = 0;
-            const failed = new Set(
-              pending.filter(({ items }) => {
-                const own = reasons.slice(at, at + items.length);
-                at += items.length;
-                return own.some((reason) => reason.Code !== undefined && reason.Code !== "None");
-              }),
-            );
-            // No reason given: none can be told apart, so all go back to their callers.
-            const left = failed.size > 0 ? pending.filter((entry) => !failed.has(entry)) : [];
-            for (const entry of pending) if (!left.includes(entry)) failedKeys.add(entry.key);
-            pending = left;
-          }
+    await forEachConcurrently(groups, TRANSACTIONS_IN_FLIGHT, async (group) => {
+      let pending = group;
+      while (pending.length > 0) {
+        try {
+          await this.documents.send(
+            new TransactWriteCommand({ TransactItems: pending.flatMap(({ items }) => items) }),
+          );
+          break;
+        } catch (error) {
+          if (!(error instanceof TransactionCanceledException)) throw error;
+          // One reason per action, in order; "None" for the actions that did not fail.
+          const reasons = error.CancellationReasons ?? [];
+          let at = 0;
+          const failed = new Set(
+            pending.filter(({ items }) => {
+              const own = reasons.slice(at, at + items.length);
+              at += items.length;
+              return own.some((reason) => reason.Code !== undefined && reason.Code !== "None");
+            }),
+          );
+          // No reason given: none can be told apart, so all go back to their callers.
+          const left = failed.size > 0 ? pending.filter((entry) => !failed.has(entry)) : [];
+          for (const entry of pending) if (!left.includes(entry)) failedKeys.add(entry.key);
+          pending = left;
         }
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(TRANSACTIONS_IN_FLIGHT, groups.length) }, worker));
+    });
     return failedKeys;
   }
 

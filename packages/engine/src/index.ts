@@ -1,5 +1,6 @@
 export * from "./accounts.ts";
 export * from "./cache.ts";
+export * from "./concurrency.ts";
 export * from "./consumers.ts";
 export * from "./current-params.ts";
 export * from "./deps.ts";

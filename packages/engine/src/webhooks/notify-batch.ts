@@ -29,6 +29,12 @@ export interface FreeDispatch {
  * account's later notifications behind it (a lane exists only while a delivery is unfinished).
  * A crash before the writes leaves nothing written: the stream hands the record over again and
  * it is sent again with the same `webhook-id`, at least once.
+ *
+ * Order per account holds within a batch (rounds) and behind an open lane. Notification items have
+ * a partition key per notification, so with the stream's parallelizationFactor above 1 two of one
+ * account's notifications can reach two workers at once; if the earlier then fails, the later may
+ * already be delivered. Keying notifications by account would close that window: the stream would
+ * hand one account's records to one worker, in order.
  */
 export async function dispatchFree(
   deps: WebhookDeps,

@@ -1,4 +1,6 @@
 /** The redeliver cron (due retries), the replay of parked deliveries, and a notification's delivery status. */
+
+import { forEachConcurrently } from "../concurrency.ts";
 import type { DeliveryRecord } from "../ports/index.ts";
 import { advance } from "./attempt.ts";
 import type { WebhookDeps } from "./deps.ts";
@@ -14,14 +16,9 @@ export async function redeliverDue(
 ): Promise<RedeliverResult> {
   const due = await deps.store.dueDeliveries(deps.now(), options.limit ?? 1_000);
   let attempted = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < due.length) {
-      const delivery = due[next++] as DeliveryRecord;
-      attempted += await advance(deps, delivery);
-    }
-  };
-  await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
+  await forEachConcurrently(due, options.concurrency ?? 16, async (delivery) => {
+    attempted += await advance(deps, delivery);
+  });
   return { attempted };
 }
 
