@@ -49,7 +49,10 @@ export function memoryStore(): Store {
   const exposure = new Map<string, Map<string, StoredBand>>();
   const exposureOf = (asset: string) => {
     let entries = exposure.get(asset);
-    if (!entries) exposure.set(asset, (entries = new Map()));
+    if (!entries) {
+      entries = new Map();
+      exposure.set(asset, entries);
+    }
     return entries;
   };
   const states = new Map<string, StoredRiskState>();
