@@ -22,6 +22,43 @@ export default $config({
     });
     const { SST_TABLE_ARGS } = await import("./packages/dynamo/src/table-definition.ts");
     const table = new sst.aws.Dynamo("Risk", SST_TABLE_ARGS);
+    /**
+     * A queue of tasks for a worker function on the table: partial batch responses, a bounded
+     * number of concurrent workers, and a DLQ after three attempts (`<name>Failures` by default).
+     */
+    const taskQueue = (
+      name: string,
+      worker: {
+        handler: string;
+        timeout: sst.aws.FunctionArgs["timeout"];
+        visibilityTimeout: sst.aws.QueueArgs["visibilityTimeout"];
+        batchSize: number;
+        maximumConcurrency: number;
+        dlqName?: string;
+      },
+    ) => {
+      const failures = new sst.aws.Queue(worker.dlqName ?? `${name}Failures`);
+      const queue = new sst.aws.Queue(name, {
+        visibilityTimeout: worker.visibilityTimeout,
+        dlq: { queue: failures.arn, retry: 3 },
+      });
+      queue.subscribe(
+        lambda({
+          handler: worker.handler,
+          timeout: worker.timeout,
+          memory: "1024 MB",
+          link: [table],
+          environment: { BACKING_TABLE_NAME: table.name },
+        }),
+        {
+          batch: { size: worker.batchSize, partialResponses: true },
+          transform: {
+            eventSourceMapping: { scalingConfig: { maximumConcurrency: worker.maximumConcurrency } },
+          },
+        },
+      );
+      return queue;
+    };
     const reports = new sst.aws.Bucket("Reports");
     const cronFailures = new sst.aws.Queue("CronFailures");
 
@@ -92,25 +129,14 @@ export default $config({
 
     // Price events: EventBridge bus → price-event function, which fans large ticks out as shard
     // tasks on the recompute queue (partial batch responses, visibility 6× the timeout, a DLQ).
-    const recomputeFailures = new sst.aws.Queue("RecomputeFailures");
-    const recompute = new sst.aws.Queue("Recompute", {
+    // A tick's shards spread over at most 50 concurrent consumers: bounded DynamoDB load.
+    const recompute = taskQueue("Recompute", {
+      handler: "functions/recompute.handler",
+      timeout: "60 seconds",
       visibilityTimeout: "6 minutes",
-      dlq: { queue: recomputeFailures.arn, retry: 3 },
+      batchSize: 10,
+      maximumConcurrency: 50,
     });
-    recompute.subscribe(
-      lambda({
-        handler: "functions/recompute.handler",
-        timeout: "60 seconds",
-        memory: "1024 MB",
-        link: [table],
-        environment: { BACKING_TABLE_NAME: table.name },
-      }),
-      {
-        batch: { size: 10, partialResponses: true },
-        // A tick's shards spread over at most 50 concurrent consumers: bounded DynamoDB load.
-        transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: 50 } } },
-      },
-    );
     const prices = new sst.aws.Bus("Prices");
     prices.subscribe(
       "PriceEvent",
@@ -124,17 +150,30 @@ export default $config({
       { pattern: { detailType: ["backing.price"] } },
     );
 
-    // The trigger index's safety net: every account recomputed and its bands rewritten, every minute.
+    // The trigger index's safety net, sharded (DESIGN §4.1): the Sweep cron takes the sweep lease
+    // and queues one task per segment of the book; sweep workers recompute their segment and report
+    // to the run, and the last one expires due calls and frees the lease. The cadence is a
+    // parameter: a status change the index misses is found within one cadence plus a sweep.
+    const sweepCadence = "rate(1 minute)";
+    // One segment per invocation: a segment is a worker's whole job.
+    const sweepTasks = taskQueue("SweepTasks", {
+      handler: "functions/sweep-worker.handler",
+      timeout: "5 minutes",
+      visibilityTimeout: "30 minutes",
+      batchSize: 1,
+      maximumConcurrency: 16,
+      dlqName: "SweepFailures",
+    });
     new sst.aws.CronV2("Sweep", {
-      schedule: "rate(1 minute)",
+      schedule: sweepCadence,
       retries: 2,
       dlq: cronFailures.arn,
       function: lambda({
         handler: "functions/sweep.handler",
-        timeout: "15 minutes",
-        memory: "1024 MB",
-        link: [table],
-        environment: { BACKING_TABLE_NAME: table.name },
+        timeout: "60 seconds",
+        memory: "512 MB",
+        link: [table, sweepTasks],
+        environment: { BACKING_TABLE_NAME: table.name, BACKING_SWEEP_QUEUE_URL: sweepTasks.url },
       }),
     });
 

@@ -1,20 +1,32 @@
-import { sweepAccounts } from "@backing/engine";
-import { observed, transitions } from "./observability.ts";
-import { engineWiring } from "./wiring.ts";
+import { startShardedSweep } from "@backing/engine";
+import { observed } from "./observability.ts";
+import { sweepWiring } from "./wiring.ts";
 
-/** CronV2 "Sweep": every account recomputed, bands rewritten, deadlines expired (DESIGN §3.7). */
-// The scheduler's event carries nothing the job needs: it always runs over the whole stored book.
+/**
+ * CronV2 "Sweep", the coordinator of the sharded sweep (DESIGN §3.7, §4.1): takes the sweep lease
+ * (none while another sweep runs) and queues one task per segment of the book for the sweep workers.
+ * Without a sweep queue the segments run here, and the run's summary is returned.
+ */
+// The scheduler's event carries nothing the job needs: the lease and the run say what to do.
 export async function handler(_scheduled?: unknown) {
-  const { accounts, evaluated, written, skippedStale, expired, staleAssets, invalid } = await observed(
+  const { deps, segments } = sweepWiring();
+  const start = await observed(
     "sweep",
-    () => sweepAccounts(engineWiring()),
-    (r) => ({
-      AccountsEvaluated: r.evaluated,
-      Transitions: transitions(r.notifications),
-      CallsExpired: r.expired,
-      StaleAssets: r.staleAssets.length,
-      InvalidAccounts: r.invalid.length,
-    }),
+    () => startShardedSweep(deps, { segments }),
+    (r) => ({ SweepsStarted: r.started ? 1 : 0, SweepSegmentsQueued: r.started ? r.segments : 0 }),
   );
-  return { accounts, evaluated, written, skippedStale, expired, staleAssets, invalid: invalid.length };
+  if (!start.started) return start;
+  const summary = (await deps.store.getSweepRun(start.sweepId))?.summary;
+  if (!summary) return start;
+  const { accounts, evaluated, written, skippedStale, expired, staleAssets, invalid } = summary;
+  return {
+    ...start,
+    accounts,
+    evaluated,
+    written,
+    skippedStale,
+    expired,
+    staleAssets,
+    invalid: invalid.length,
+  };
 }

@@ -5,11 +5,15 @@ import {
   composeSystem,
   type EngineDeps,
   type ExposureJobDeps,
+  inlineSweepQueue,
+  SHARDED_SWEEP_SEGMENTS,
+  type ShardedSweepDeps,
   type StressJobDeps,
+  type System,
   type TaskQueue,
   type WebhookDeps,
 } from "@backing/engine";
-import { snsNotificationTopic, sqsTaskQueue } from "@backing/queue";
+import { snsNotificationTopic, sqsSweepQueue, sqsTaskQueue } from "@backing/queue";
 import { exposureRendering, folderReportStore, s3ReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
 import { Resource } from "sst/resource";
@@ -159,6 +163,38 @@ export function apiWiring(env: NodeJS.ProcessEnv = process.env): ApiDeps {
     log: (entry) => logger.info("api request", { ...entry }),
   };
   return cachedApi;
+}
+
+const SweepEnvironment = EngineEnvironment.extend({
+  /** The sweep workers' queue; absent: the segments run one after another in the cron's invocation. */
+  BACKING_SWEEP_QUEUE_URL: z.url().optional(),
+  /** Segments of the book per sweep: one task (one worker invocation) each. */
+  BACKING_SWEEP_SEGMENTS: z.coerce.number().int().min(1).max(1024).default(SHARDED_SWEEP_SEGMENTS),
+});
+
+let cachedSweep: { deps: ShardedSweepDeps; segments: number } | undefined;
+
+/** The Sweep cron (the coordinator): the store, and the queue of segment tasks. */
+export function sweepWiring(env: NodeJS.ProcessEnv = process.env): {
+  deps: ShardedSweepDeps;
+  segments: number;
+} {
+  if (cachedSweep) return cachedSweep;
+  const config = SweepEnvironment.parse(env);
+  const system = systemOf(config);
+  const sweepQueue = config.BACKING_SWEEP_QUEUE_URL
+    ? sqsSweepQueue(config.BACKING_SWEEP_QUEUE_URL)
+    : inlineSweepQueue(system.sweepWorker);
+  cachedSweep = { deps: { ...system.sweepWorker, sweepQueue }, segments: config.BACKING_SWEEP_SEGMENTS };
+  return cachedSweep;
+}
+
+let cachedSweepWorker: System["sweepWorker"] | undefined;
+
+/** The sweep worker (one segment per message): the engine and the sweep's runs. */
+export function sweepWorkerWiring(env: NodeJS.ProcessEnv = process.env): System["sweepWorker"] {
+  cachedSweepWorker ??= systemOf(EngineEnvironment.parse(env)).sweepWorker;
+  return cachedSweepWorker;
 }
 
 let cachedWebhooks: WebhookDeps | undefined;

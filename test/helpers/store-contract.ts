@@ -13,6 +13,7 @@ import {
   type Store,
   type StoredPrice,
   type StoredRiskState,
+  type SweepTotals,
   VersionConflictError,
 } from "@backing/engine";
 import { describe, expect, it } from "vitest";
@@ -411,6 +412,45 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       expect((await store.getDeliveries("n3")).map((d) => d.accountId)).toEqual(["a-3"]);
       await store.recordDeliveries([delivery("n6", { status: "delivered", nextAttemptAtMs: null })]);
       expect(await store.busyDeliveries([delivery("n6")])).toEqual(new Set(["n6/ep_1"]));
+    });
+  });
+
+  describe(`${name}: sweep runs`, () => {
+    const totals = (accounts: number): SweepTotals => ({
+      accounts,
+      evaluated: accounts,
+      written: 1,
+      notifications: { "margin.call": 1 },
+      skippedStale: 0,
+      invalid: [],
+      conflictsRetried: 0,
+      supersededByNewer: 0,
+    });
+
+    it("lends the sweep lease to one owner at a time until it is released or has expired", async () => {
+      const store = await open();
+      expect(await store.acquireSweepLease("a", T0, T0 + 60_000)).toBe(true);
+      expect(await store.acquireSweepLease("b", T0 + 1_000, T0 + 61_000)).toBe(false);
+      await store.releaseSweepLease("b"); // not b's: stays a's
+      expect(await store.acquireSweepLease("b", T0 + 1_000, T0 + 61_000)).toBe(false);
+      expect(await store.acquireSweepLease("b", T0 + 60_001, T0 + 120_000)).toBe(true);
+      await store.releaseSweepLease("b");
+      expect(await store.acquireSweepLease("c", T0 + 60_002, T0 + 120_000)).toBe(true);
+    });
+
+    it("keeps each segment's first report, and stores a run's summary once", async () => {
+      const store = await open();
+      await store.createSweepRun({ id: "s1", segments: 2, startedAtMs: T0, summary: null });
+      expect([...(await store.reportSweepSegment("s1", 1, totals(3))).keys()]).toEqual([1]);
+      const again = await store.reportSweepSegment("s1", 1, totals(99));
+      expect(again.get(1)?.accounts).toBe(3);
+      const both = await store.reportSweepSegment("s1", 0, totals(4));
+      expect([...both.keys()].sort()).toEqual([0, 1]);
+      const summary = { ...totals(7), expired: 0, staleAssets: [], finishedAtMs: T0 + 5 };
+      expect(await store.finishSweepRun("s1", summary)).toBe(true);
+      expect(await store.finishSweepRun("s1", { ...summary, accounts: 8 })).toBe(false);
+      expect((await store.getSweepRun("s1"))?.summary?.accounts).toBe(7);
+      expect(await store.getSweepRun("s2")).toBeNull();
     });
   });
 }

@@ -161,6 +161,26 @@ describe("sst.config.ts topology", () => {
     }
   });
 
+  it("shards the sweep: the Sweep cron queues segment tasks for a worker with partial failures and a DLQ", async () => {
+    const { recorded: resources } = await topology();
+    const cron = resources.find((r) => r.kind === "CronV2" && r.name === "Sweep");
+    const cronFn = (cron as Recorded).args.function as FunctionArgs;
+    expect(cronFn.handler).toBe("functions/sweep.handler");
+    expect(cronFn.environment).toMatchObject({ BACKING_SWEEP_QUEUE_URL: "SweepTasks.url" });
+    expect(cronFn.link.map((l) => l.name)).toContain("SweepTasks.name");
+    const queue = resources.find((r) => r.kind === "Queue" && r.name === "SweepTasks");
+    expect(queue?.args).toMatchObject({ dlq: { queue: "SweepFailures.arn" } });
+    const worker = resources.find((r) => r.kind === "QueueSubscriber" && r.name === "SweepTasks.name");
+    const { function: fn, batch } = (worker as Recorded).args as {
+      function: FunctionArgs;
+      batch: Record<string, unknown>;
+    };
+    expect(fn.handler).toBe("functions/sweep-worker.handler");
+    expect(batch).toMatchObject({ partialResponses: true });
+    const module = (await import(join(ROOT, "functions/sweep-worker.ts"))) as Record<string, unknown>;
+    expect(typeof module.handler).toBe("function");
+  });
+
   it("runs every CronV2 on a valid schedule, with retries and a DLQ, on a handler that exists and is linked", async () => {
     const { recorded: resources } = await topology();
     const crons = resources.filter((r) => r.kind === "CronV2");

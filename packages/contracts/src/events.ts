@@ -80,3 +80,12 @@ export const RecomputeTask = z.strictObject({
   reason: z.string(),
 });
 export type RecomputeTask = z.infer<typeof RecomputeTask>;
+
+/** One segment of a sharded sweep (the SQS message body): the run it belongs to and its share of the book. */
+export const SweepTask = z.strictObject({
+  sweepId: z.string().min(1),
+  /** Segments `0..segments-1` together cover the book once. */
+  segment: z.number().int().min(0),
+  segments: z.number().int().min(1).max(1024),
+});
+export type SweepTask = z.infer<typeof SweepTask>;

@@ -125,6 +125,14 @@ export const keys = {
   /** An API key by the SHA-256 of its secret: the key itself is never stored. */
   apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: "APIKEY" }),
   lane: (endpointId: string, accountId: string) => ({ pk: `LANE#${endpointId}#${accountId}`, sk: "LANE" }),
+  /** The one lease that keeps two sharded sweeps from overlapping. */
+  sweepLease: { pk: "LEASE#SWEEP", sk: "LEASE" },
+  /** A sharded sweep's run and its segments' reports share a partition: one Query reads them. */
+  sweepRun: (id: string) => ({ pk: `SWEEP#${id}`, sk: "RUN" }),
+  sweepSegment: (id: string, segment: number) => ({
+    pk: `SWEEP#${id}`,
+    sk: `SEGMENT#${String(segment).padStart(5, "0")}`,
+  }),
   streamCheckpoint: (streamArn: string, shardId: string) => ({
     pk: `STREAM#${streamArn}`,
     sk: `SHARD#${shardId}`,

@@ -10,6 +10,7 @@ import { DynamoParams } from "./repositories/params.ts";
 import { DynamoPrices } from "./repositories/prices.ts";
 import { DynamoReportSummaries } from "./repositories/reports.ts";
 import { DynamoRiskStates } from "./repositories/risk-states.ts";
+import { DynamoSweepRuns } from "./repositories/sweep-runs.ts";
 import { DynamoTriggerIndex } from "./repositories/trigger-index.ts";
 import { TableClient } from "./table-client.ts";
 
@@ -34,6 +35,7 @@ export function dynamoStore(documents: DynamoDBDocumentClient, tableName: string
     new DynamoApiKeys(table),
     new DynamoDeliveries(table),
     new DynamoLanes(table),
+    new DynamoSweepRuns(table),
   ];
   // Each repository's methods, bound to it: the store is a plain object, so a test can wrap it
   // (Object.create) and replace one method.

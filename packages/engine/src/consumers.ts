@@ -4,7 +4,9 @@
  * stream poller). Both answer with the partial batch response Lambda understands.
  */
 import type { EngineDeps } from "./deps.ts";
+import type { SweepSummary } from "./ports/index.ts";
 import type { RecomputeResult } from "./recompute/index.ts";
+import { runSweepTask, type ShardedSweepDeps, type SweepTaskResult } from "./sweep-shards.ts";
 import { runRecomputeTask } from "./tick.ts";
 import type { WebhookDeps } from "./webhooks/deps.ts";
 import { type NotifyBatchResult, type NotifyEntry, notifyBatch } from "./webhooks/notify-batch.ts";
@@ -13,17 +15,17 @@ export interface BatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
 }
 
-/** Each message a shard task; a message that fails (bad input, the store) is reported on its own. */
-export async function consumeRecomputeTasks(
-  deps: EngineDeps,
+/** Each message on its own: one that fails (bad input, the store) is reported, and the rest go on. */
+async function consumeEach<R>(
   messages: readonly { messageId: string; body: string }[],
+  run: (body: unknown) => Promise<R>,
   onFailure: (messageId: string, error: unknown) => void,
-): Promise<BatchResponse & { results: RecomputeResult[] }> {
+): Promise<BatchResponse & { results: R[] }> {
   const batchItemFailures: BatchResponse["batchItemFailures"] = [];
-  const results: RecomputeResult[] = [];
+  const results: R[] = [];
   for (const message of messages) {
     try {
-      results.push(await runRecomputeTask(deps, JSON.parse(message.body)));
+      results.push(await run(JSON.parse(message.body)));
     } catch (error) {
       onFailure(message.messageId, error);
       batchItemFailures.push({ itemIdentifier: message.messageId });
@@ -31,6 +33,36 @@ export async function consumeRecomputeTasks(
   }
   return { batchItemFailures, results };
 }
+
+/** Each message a shard of a tick's recompute. */
+export const consumeRecomputeTasks = (
+  deps: EngineDeps,
+  messages: readonly { messageId: string; body: string }[],
+  onFailure: (messageId: string, error: unknown) => void,
+): Promise<BatchResponse & { results: RecomputeResult[] }> =>
+  consumeEach(messages, (body) => runRecomputeTask(deps, body), onFailure);
+
+/**
+ * Each message one segment of a sharded sweep (the queue retries a failed one, then parks it in
+ * its DLQ). `onSummary` hears from the worker that finished a run.
+ */
+export const consumeSweepTasks = (
+  deps: EngineDeps & { store: ShardedSweepDeps["store"] },
+  messages: readonly { messageId: string; body: string }[],
+  handlers: {
+    onFailure: (messageId: string, error: unknown) => void;
+    onSummary?: (summary: SweepSummary) => void;
+  },
+): Promise<BatchResponse & { results: SweepTaskResult[] }> =>
+  consumeEach(
+    messages,
+    async (body) => {
+      const result = await runSweepTask(deps, body);
+      if (result.summary) handlers.onSummary?.(result.summary);
+      return result;
+    },
+    handlers.onFailure,
+  );
 
 /** A batch of stream records: notifications dispatched, poison records reported and skipped. */
 export async function consumeNotificationStream(

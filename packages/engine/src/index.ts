@@ -16,6 +16,7 @@ export * from "./report-files.ts";
 export * from "./risk.ts";
 export * from "./stress-job.ts";
 export * from "./sweep.ts";
+export * from "./sweep-shards.ts";
 export * from "./system.ts";
 export * from "./tick.ts";
 export * from "./webhooks/index.ts";

@@ -8,6 +8,7 @@ import type { EngineDeps } from "./deps.ts";
 import type { ExposureJobDeps, ExposureRendering } from "./exposure-job.ts";
 import type { ReportStore, Store } from "./ports/index.ts";
 import type { StressJobDeps } from "./stress-job.ts";
+import type { ShardedSweepDeps, SweepTaskQueue } from "./sweep-shards.ts";
 import type { TaskQueue } from "./tick.ts";
 import type { NotificationTopic, WebhookDeps } from "./webhooks/deps.ts";
 
@@ -26,6 +27,8 @@ export interface Adapters {
   rendering?: ExposureRendering;
   /** Large ticks' shard tasks; inline without one. */
   queue?: TaskQueue;
+  /** The sharded sweep's segment tasks: only where the sweep coordinator runs. */
+  sweepQueue?: SweepTaskQueue;
 }
 
 export interface System {
@@ -38,6 +41,9 @@ export interface System {
   webhooks: () => WebhookDeps;
   stress: () => StressJobDeps;
   exposure: () => ExposureJobDeps;
+  /** The sharded sweep: the coordinator (it needs the sweep queue) and its workers. */
+  sweep: () => ShardedSweepDeps;
+  sweepWorker: EngineDeps & { store: Store };
 }
 
 const missing = (adapter: string, job: string) =>
@@ -68,6 +74,11 @@ export function composeSystem(adapters: Adapters): System {
       };
     },
     stress: () => ({ ...engine, reports: reports("the stress job") }),
+    sweep: () => {
+      if (!adapters.sweepQueue) throw missing("a sweep queue", "the sharded sweep");
+      return { ...engine, store: adapters.store, sweepQueue: adapters.sweepQueue };
+    },
+    sweepWorker: { ...engine, store: adapters.store },
     exposure: () => {
       if (!adapters.rendering) throw missing("an exposure rendering", "the exposure job");
       return { ...engine, reports: reports("the exposure job"), rendering: adapters.rendering };

@@ -1,16 +1,20 @@
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { TaskQueue } from "@backing/engine";
+import type { SweepTaskQueue, TaskQueue } from "@backing/engine";
 
-/** The recompute queue in AWS: SendMessageBatch, 10 tasks per call, failed entries sent again. */
-export function sqsTaskQueue(queueUrl: string, client = new SQSClient({})): TaskQueue {
+/** A queue of JSON messages in AWS: SendMessageBatch, 10 per call, failed entries sent again. */
+function sqsQueue<T>(
+  queueUrl: string,
+  what: string,
+  client: SQSClient,
+): { send(items: readonly T[]): Promise<void> } {
   return {
-    async send(tasks) {
-      for (let i = 0; i < tasks.length; i += 10) {
-        let entries = tasks
+    async send(items) {
+      for (let i = 0; i < items.length; i += 10) {
+        let entries = items
           .slice(i, i + 10)
-          .map((task, k) => ({ Id: String(k), MessageBody: JSON.stringify(task) }));
+          .map((item, k) => ({ Id: String(k), MessageBody: JSON.stringify(item) }));
         for (let attempt = 0; entries.length > 0; attempt++) {
-          if (attempt >= 5) throw new Error(`SQS refused ${entries.length} recompute tasks after 5 attempts`);
+          if (attempt >= 5) throw new Error(`SQS refused ${entries.length} ${what} after 5 attempts`);
           const response = await client.send(
             new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
           );
@@ -21,3 +25,11 @@ export function sqsTaskQueue(queueUrl: string, client = new SQSClient({})): Task
     },
   };
 }
+
+/** The recompute queue: a large tick's shard tasks. */
+export const sqsTaskQueue = (queueUrl: string, client = new SQSClient({})): TaskQueue =>
+  sqsQueue(queueUrl, "recompute tasks", client);
+
+/** The sweep queue: one task per segment of a sharded sweep. */
+export const sqsSweepQueue = (queueUrl: string, client = new SQSClient({})): SweepTaskQueue =>
+  sqsQueue(queueUrl, "sweep tasks", client);

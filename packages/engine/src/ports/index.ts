@@ -7,6 +7,7 @@ import type { ParamsRepository } from "./params.ts";
 import type { PriceRepository } from "./prices.ts";
 import type { ReportSummaryRepository } from "./reports.ts";
 import type { RiskStateRepository } from "./risk-states.ts";
+import type { SweepRunRepository } from "./sweep-runs.ts";
 import type { TriggerIndex } from "./trigger-index.ts";
 
 export * from "./accounts.ts";
@@ -18,6 +19,7 @@ export * from "./params.ts";
 export * from "./prices.ts";
 export * from "./reports.ts";
 export * from "./risk-states.ts";
+export * from "./sweep-runs.ts";
 export * from "./trigger-index.ts";
 
 /** What the price, sweep, expiry, stress and exposure jobs read and write. */
@@ -33,4 +35,4 @@ export type EngineStore = AccountRepository &
 export type WebhookStore = EndpointRepository & Outbox & DeliveryRepository & LaneRepository;
 
 /** Every role port: what one table (DynamoDB, or memory in tests) implements. */
-export type Store = EngineStore & WebhookStore & ApiKeyRepository;
+export type Store = EngineStore & WebhookStore & ApiKeyRepository & SweepRunRepository;

@@ -24,6 +24,9 @@ import {
   type StoredAccount,
   type StoredBand,
   type StoredRiskState,
+  type SweepRun,
+  type SweepSummary,
+  type SweepTotals,
   type WebhookEndpoint,
 } from "../ports/index.ts";
 
@@ -67,6 +70,9 @@ export function memoryStore(): Store {
   const apiKeys = new Map<string, ApiKeyRecord>();
   const deliveries = new Map<string, DeliveryRecord>();
   const lanes = new Map<string, string[]>();
+  let sweepLease: { owner: string; untilMs: number } | null = null;
+  const sweepRuns = new Map<string, SweepRun>();
+  const sweepSegments = new Map<string, Map<number, SweepTotals>>();
   const laneOf = (endpointId: string, accountId: string) => lanes.get(`${endpointId}#${accountId}`) ?? [];
   const setLane = (endpointId: string, accountId: string, queue: string[]) =>
     lanes.set(`${endpointId}#${accountId}`, queue);
@@ -282,6 +288,37 @@ export function memoryStore(): Store {
     },
     async getApiKey(hash: string) {
       return copy(apiKeys.get(hash) ?? null);
+    },
+
+    // --- sweep runs ----------------------------------------------------------------------------
+    async acquireSweepLease(owner: string, nowMs: number, untilMs: number) {
+      if (sweepLease && sweepLease.owner !== owner && sweepLease.untilMs >= nowMs) return false;
+      sweepLease = { owner, untilMs };
+      return true;
+    },
+    async releaseSweepLease(owner: string) {
+      if (sweepLease?.owner === owner) sweepLease = null;
+    },
+    async createSweepRun(run: SweepRun) {
+      sweepRuns.set(run.id, copy(run));
+    },
+    async getSweepRun(id: string) {
+      return copy(sweepRuns.get(id) ?? null);
+    },
+    async reportSweepSegment(runId: string, segment: number, totals: SweepTotals) {
+      let reported = sweepSegments.get(runId);
+      if (!reported) {
+        reported = new Map();
+        sweepSegments.set(runId, reported);
+      }
+      if (!reported.has(segment)) reported.set(segment, copy(totals));
+      return copy(reported);
+    },
+    async finishSweepRun(runId: string, summary: SweepSummary) {
+      const run = sweepRuns.get(runId);
+      if (!run || run.summary) return false;
+      run.summary = copy(summary);
+      return true;
     },
 
     // --- deliveries and lanes ------------------------------------------------------------------

@@ -1,0 +1,37 @@
+import type { RecomputeResult } from "../recompute/index.ts";
+
+/** What one segment of a sweep found: its recomputes' sums, which merge in any order. */
+export interface SweepTotals extends RecomputeResult {
+  accounts: number;
+}
+
+/** A sharded sweep: its segments, and (once the last segment reported) its summary. */
+export interface SweepRun {
+  id: string;
+  segments: number;
+  startedAtMs: number;
+  summary: SweepSummary | null;
+}
+
+export interface SweepSummary extends SweepTotals {
+  expired: number;
+  staleAssets: string[];
+  finishedAtMs: number;
+}
+
+/** The runs of the sharded sweep, and the lease that keeps two sweeps from overlapping. */
+export interface SweepRunRepository {
+  /** Takes the lease for `owner` until `untilMs` if it is free or expired at `nowMs`; false if another holds it. */
+  acquireSweepLease(owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /** Frees the lease if `owner` holds it. */
+  releaseSweepLease(owner: string): Promise<void>;
+  createSweepRun(run: SweepRun): Promise<void>;
+  getSweepRun(id: string): Promise<SweepRun | null>;
+  /**
+   * Records a segment's totals once (a retried segment's second report is ignored) and returns
+   * every segment's totals reported so far, by segment.
+   */
+  reportSweepSegment(runId: string, segment: number, totals: SweepTotals): Promise<Map<number, SweepTotals>>;
+  /** Stores the run's summary unless one is stored already: true for the one caller that stored it. */
+  finishSweepRun(runId: string, summary: SweepSummary): Promise<boolean>;
+}

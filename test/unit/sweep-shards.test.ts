@@ -1,0 +1,148 @@
+import type { Account, SweepTask } from "@backing/contracts";
+import { seededRandom } from "@backing/core";
+import {
+  ingestPriceEvents,
+  runSweepTask,
+  type ShardedSweepDeps,
+  type Store,
+  startShardedSweep,
+  sweepAccounts,
+} from "@backing/engine";
+import { memoryStore } from "@backing/engine/testing";
+import { describe, expect, it } from "vitest";
+import { syntheticAccount } from "../helpers/synthetic-book.ts";
+
+const T0 = Date.parse("2026-01-15T00:00:00Z");
+const now = () => T0;
+const book = (() => {
+  const random = seededRandom(7);
+  // Thin collateral (5,000 to 45,000 USDC), so the crash below calls some accounts and not others.
+  return Array.from(
+    { length: 240 },
+    (_, i): Account => ({
+      ...(syntheticAccount(i, random, { accounts: 240, perps: 3 }) as unknown as Account),
+      collateral: { USDC: String(5_000 + ((i * 397) % 40_000)) },
+    }),
+  );
+})();
+
+/** A store with the book and a crash price: BTC −45 %, ETH −40 %, SOL −50 % (some accounts fall to a call). */
+async function crashedStore(): Promise<Store> {
+  const store = memoryStore();
+  await store.putAccounts(book);
+  const timestamp = new Date(T0).toISOString();
+  await ingestPriceEvents(
+    Object.entries({ BTC: "55000", ETH: "1800", SOL: "75", USDC: "1" }).map(([asset, index]) => ({
+      eventId: `${asset}@crash`,
+      asset,
+      index,
+      timestamp,
+      source: "test",
+    })),
+    { store, now },
+  );
+  return store;
+}
+
+/** The sweep's queue, held: the test hands tasks to workers itself (any order, retries). */
+function heldQueue() {
+  const tasks: SweepTask[] = [];
+  return { tasks, send: async (sent: readonly SweepTask[]) => void tasks.push(...sent) };
+}
+
+const outcome = async (store: Store) => ({
+  states: await store.getRiskStates(book.map((a) => a.id)),
+  notifications: (await store.listNotifications()).map((n) => `${n.accountId} ${n.type} ${n.id}`).sort(),
+});
+
+describe("the sharded sweep", () => {
+  it("writes exactly what the single-process sweep writes, and its summary adds up to the same totals", async () => {
+    const single = await crashedStore();
+    const alone = await sweepAccounts({ store: single, now });
+    const sharded = await crashedStore();
+    const queue = heldQueue();
+    const deps: ShardedSweepDeps = { store: sharded, now, sweepQueue: queue };
+    const start = await startShardedSweep(deps, { segments: 5 });
+    expect(start).toMatchObject({ started: true, segments: 5 });
+    expect(queue.tasks.map((t) => t.segment)).toEqual([0, 1, 2, 3, 4]);
+    // Workers finish in any order; the last report assembles the summary.
+    const results = [];
+    for (const task of [...queue.tasks].reverse()) results.push(await runSweepTask(deps, task));
+    expect(results.slice(0, 4).every((r) => r.summary === null)).toBe(true);
+    const summary = results[4]?.summary;
+    expect(alone.written).toBeGreaterThan(0);
+    expect(Object.values(alone.notifications).reduce((a, b) => a + (b ?? 0), 0)).toBeGreaterThan(0);
+    expect(summary).toMatchObject({
+      accounts: alone.accounts,
+      evaluated: alone.evaluated,
+      written: alone.written,
+      notifications: alone.notifications,
+      expired: alone.expired,
+      staleAssets: alone.staleAssets,
+    });
+    expect(await outcome(sharded)).toEqual(await outcome(single));
+    if (start.started) expect((await sharded.getSweepRun(start.sweepId))?.summary).toEqual(summary);
+  });
+
+  it("runs one sweep when two coordinators start together, and the next once the first has finished", async () => {
+    const store = await crashedStore();
+    const queue = heldQueue();
+    const deps: ShardedSweepDeps = { store, now, sweepQueue: queue };
+    const starts = await Promise.all([
+      startShardedSweep(deps, { segments: 2 }),
+      startShardedSweep(deps, { segments: 2 }),
+    ]);
+    expect(starts.filter((s) => s.started)).toHaveLength(1);
+    expect(queue.tasks).toHaveLength(2);
+    for (const task of queue.tasks.splice(0)) await runSweepTask(deps, task);
+    expect(await startShardedSweep(deps, { segments: 2 })).toMatchObject({ started: true });
+  });
+
+  it("takes over a lease whose sweep never finished, once the lease has run out", async () => {
+    const store = await crashedStore();
+    let clock = T0;
+    const deps: ShardedSweepDeps = { store, now: () => clock, sweepQueue: heldQueue() };
+    expect(await startShardedSweep(deps, { segments: 2, leaseMs: 60_000 })).toMatchObject({ started: true });
+    clock = T0 + 60_000;
+    expect(await startShardedSweep(deps, { segments: 2, leaseMs: 60_000 })).toEqual({ started: false });
+    clock = T0 + 60_001;
+    expect(await startShardedSweep(deps, { segments: 2, leaseMs: 60_000 })).toMatchObject({ started: true });
+  });
+
+  it("loses and duplicates no transition when a worker dies mid-segment and the queue retries it", async () => {
+    const single = await crashedStore();
+    await sweepAccounts({ store: single, now });
+    const store = await crashedStore();
+    // The worker dies halfway through its grouped state write: half its transitions are stored.
+    let stored = 0;
+    const dying: Store = Object.assign(Object.create(store) as Store, {
+      writeStates: async (writes: Parameters<Store["writeStates"]>[0]) => {
+        stored = Math.floor(writes.length / 2);
+        await store.writeStates(writes.slice(0, stored));
+        throw new Error("worker killed");
+      },
+    });
+    const queue = heldQueue();
+    const deps: ShardedSweepDeps = { store, now, sweepQueue: queue };
+    await startShardedSweep(deps, { segments: 1 });
+    const [task] = queue.tasks;
+    await expect(runSweepTask({ ...deps, store: dying }, task)).rejects.toThrow("worker killed");
+    expect(stored).toBeGreaterThan(0);
+    expect((await store.listNotifications()).length).toBeGreaterThan(0);
+    const retried = await runSweepTask(deps, task);
+    expect(retried.summary).not.toBeNull();
+    expect(await outcome(store)).toEqual(await outcome(single));
+  });
+
+  it("refuses a task that is not one: a poison message fails on its own", async () => {
+    const store = await crashedStore();
+    const deps = { store, now };
+    await expect(runSweepTask(deps, { sweepId: "x", segment: 2, segments: 2 })).rejects.toThrow(
+      "does not exist",
+    );
+    await expect(runSweepTask(deps, { sweepId: "nope", segment: 0, segments: 1 })).rejects.toThrow(
+      "no sweep run nope",
+    );
+    await expect(runSweepTask(deps, { segment: 0 })).rejects.toThrow();
+  });
+});
