@@ -292,6 +292,21 @@ describe("price guards at ingest", () => {
     expect((await store.getPrices()).get("BTC")?.latest?.index).toBe("20000");
   });
 
+  it("refuses a future-dated price, so it cannot freeze its asset: the real prices after it still call the account", async () => {
+    await store.putAccounts([account("a-1")]);
+    await tick(0, "20000");
+    clock = T0 + 60_000;
+    const future = await ingestPriceEvents(
+      [{ eventId: "x", asset: "BTC", index: "19100", timestamp: "2099-01-01T00:00:00Z", source: "f" }],
+      deps(),
+    );
+    expect(future.outcomes).toEqual([{ eventId: "x", asset: "BTC", outcome: "future" }]);
+    expect((await store.getPrices()).get("BTC")?.latest?.index).toBe("20000");
+    // 19,100 < 19,153.2258: the account is called on the next real price.
+    await tick(2, "19100");
+    expect(await types()).toEqual(["a-1:margin.call"]);
+  });
+
   it("refuses a malformed event with its path and writes nothing", async () => {
     const bad = [{ eventId: "x", asset: "BTC", index: "-5", timestamp: "now", source: "t" }];
     const error = await ingestPriceEvents(bad, deps()).catch((e: unknown) => e);

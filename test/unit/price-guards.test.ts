@@ -1,7 +1,12 @@
 import { Decimal, guardPrice, type PriceUpdate } from "@backing/core";
 import { describe, expect, it } from "vitest";
 
-const guards = { maxPriceAgeSeconds: 120, maxJump: new Decimal("0.25"), confirmAfterSeconds: 30 };
+const guards = {
+  maxPriceAgeSeconds: 120,
+  maxJump: new Decimal("0.25"),
+  confirmAfterSeconds: 30,
+  maxFutureSkewSeconds: 5,
+};
 const T0 = Date.parse("2022-11-08T12:00:00Z");
 const update = (
   eventId: string,
@@ -34,6 +39,17 @@ describe("price guards", () => {
     expect(guardPrice(update("e1", "20100", 10), latest, null, T0 + 10_000 + 120_000, guards).kind).toBe(
       "accept",
     );
+  });
+
+  it("refuses a price stamped more than maxFutureSkewSeconds (5 s) ahead of the clock", () => {
+    expect(guardPrice(update("e1", "20100", 5), latest, null, T0, guards).kind).toBe("accept");
+    expect(guardPrice(update("e1", "20100", 5.001), latest, null, T0, guards)).toEqual({
+      kind: "reject",
+      reason: "future",
+    });
+    // Issue 17's price stamped 2099-01-01: even as an asset's first price it is refused.
+    const farFuture = { ...update("x", "19100", 0), timestampMs: Date.parse("2099-01-01T00:00:00Z") };
+    expect(guardPrice(farFuture, null, null, T0, guards)).toEqual({ kind: "reject", reason: "future" });
   });
 
   it("rejects out-of-order updates by sequence, else by timestamp", () => {

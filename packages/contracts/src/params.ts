@@ -100,6 +100,11 @@ export const PriceGuardParams = z.strictObject({
   maxPriceAgeSeconds: z.number({ error: "expected a positive number of seconds" }).positive(),
   maxJump: PositiveDecimalString,
   confirmAfterSeconds: z.number({ error: "expected a non-negative number of seconds" }).nonnegative(),
+  /** How far ahead of the engine's clock a price may be stamped (clock skew); further is refused. Default 5. */
+  maxFutureSkewSeconds: z
+    .number({ error: "expected a non-negative number of seconds" })
+    .nonnegative()
+    .optional(),
 });
 
 export const ImpactParams = z.strictObject({

@@ -14,13 +14,17 @@ export interface PriceUpdate {
 export type GuardOutcome =
   | { kind: "accept"; reason: "first" | "normal" | "confirmed-jump" }
   | { kind: "hold"; reason: "jump" }
-  | { kind: "reject"; reason: "stale" | "out-of-order" };
+  | { kind: "reject"; reason: "stale" | "out-of-order" | "future" };
 
 export interface PriceGuardParams {
   maxPriceAgeSeconds: number;
   maxJump: Decimal;
   confirmAfterSeconds: number;
+  maxFutureSkewSeconds: number;
 }
+
+/** A price stamped further ahead of the engine's clock than this is refused (unless the params say otherwise). */
+export const DEFAULT_MAX_FUTURE_SKEW_SECONDS = 5;
 
 export function priceGuardParams(params: RiskParams): PriceGuardParams {
   const guards = params.document.priceGuards;
@@ -28,6 +32,7 @@ export function priceGuardParams(params: RiskParams): PriceGuardParams {
     maxPriceAgeSeconds: guards.maxPriceAgeSeconds,
     maxJump: new Decimal(guards.maxJump),
     confirmAfterSeconds: guards.confirmAfterSeconds,
+    maxFutureSkewSeconds: guards.maxFutureSkewSeconds ?? DEFAULT_MAX_FUTURE_SKEW_SECONDS,
   };
 }
 
@@ -43,6 +48,8 @@ const jump = (from: Decimal, to: Decimal) =>
  * DESIGN §3.6 price guards for one update against the last accepted price of its asset (and a
  * held jump, if any):
  * - older than maxPriceAgeSeconds at `nowMs` → rejected as stale;
+ * - stamped more than maxFutureSkewSeconds after `nowMs` → rejected as future: accepted, it would
+ *   become the latest price and every real price after it would be refused as out of order;
  * - not newer than the last accepted (by sequence when both have one, else timestamp) → rejected;
  * - a mark move larger than maxJump → held, unless it confirms a held jump (within maxJump of the
  *   held price, arriving after it), or the held price has stood confirmAfterSeconds and this
@@ -57,6 +64,8 @@ export function guardPrice(
 ): GuardOutcome {
   if (nowMs - update.timestampMs > guards.maxPriceAgeSeconds * 1000)
     return { kind: "reject", reason: "stale" };
+  if (update.timestampMs - nowMs > guards.maxFutureSkewSeconds * 1000)
+    return { kind: "reject", reason: "future" };
   if (!latest) return { kind: "accept", reason: "first" };
   if (!isNewer(update, latest)) return { kind: "reject", reason: "out-of-order" };
   if (jump(latest.mark, update.mark).lte(guards.maxJump)) return { kind: "accept", reason: "normal" };

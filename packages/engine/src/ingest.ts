@@ -6,7 +6,14 @@ import type { EngineDeps } from "./deps.ts";
 import { PriceEventInputError } from "./errors.ts";
 import type { PriceRecord, PriceUpdateWrite, StoredPrice } from "./ports/index.ts";
 
-export type IngestOutcome = "accepted" | "confirmed-jump" | "held" | "stale" | "out-of-order" | "duplicate";
+export type IngestOutcome =
+  | "accepted"
+  | "confirmed-jump"
+  | "held"
+  | "stale"
+  | "future"
+  | "out-of-order"
+  | "duplicate";
 
 export interface IngestResult {
   outcomes: { eventId: string; asset: string; outcome: IngestOutcome }[];
