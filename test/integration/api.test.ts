@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApi, hashKey, openApiDocument } from "@backing/api";
 import { runExposureJob } from "@backing/engine";
 import { exposureRendering, folderReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
+import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, runCli } from "../helpers/cli.ts";
 import { freshStore } from "../helpers/dynamo.ts";
@@ -362,5 +365,56 @@ describe("HTTP API: rate limiting and OpenAPI", () => {
     expect(response.json.openapi).toBe("3.1.0");
     expect(response.json).toEqual(JSON.parse(readFileSync(join(ROOT, "docs/openapi.json"), "utf8")));
     expect(response.json.components.schemas.AccountPut.properties.positions).toBeDefined();
+  });
+});
+
+describe("HTTP API: oversized bodies", () => {
+  /** A chunked PUT (no content-length) of about `megabytes` MB to a real node server; its status and body. */
+  const chunkedPut = (port: number, megabytes: number) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "PUT",
+          path: "/v1/accounts/big",
+          headers: {
+            authorization: `Bearer ${ADMIN}`,
+            "content-type": "application/json",
+            "transfer-encoding": "chunked",
+          },
+        },
+        (response) => {
+          let body = "";
+          response.on("data", (chunk) => {
+            body += chunk;
+          });
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+        },
+      );
+      // The server may answer and close before the whole body is sent: the client's write errors then.
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EPIPE" && error.code !== "ECONNRESET") reject(error);
+      });
+      req.write('{"venue":"venue-a","collateral":{"USDC":"');
+      const chunk = "7".repeat(64 * 1024);
+      for (let i = 0; i < megabytes * 16; i++) req.write(chunk);
+      req.end('"},"positions":[]}');
+    });
+
+  it("answers a chunked body over 8 MB with 413 and keeps serving", async () => {
+    const server = serve({ fetch: api.fetch, port: 0, hostname: "127.0.0.1" });
+    await new Promise((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const refused = await chunkedPut(port, 9);
+      expect(refused.status).toBe(413);
+      expect(JSON.parse(refused.body)).toMatchObject({ status: 413, title: "Payload too large" });
+      expect((await call("/v1/accounts/big")).status).toBe(404);
+      const alive = await fetch(`http://127.0.0.1:${port}/v1/openapi.json`);
+      expect(alive.status).toBe(200);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -1,10 +1,11 @@
 import type { EngineDeps, ReportStore, Store, TaskQueue, WebhookDeps } from "@backing/engine";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { keyResolver, rateLimiter } from "./auth.ts";
 import { openApiDocument } from "./openapi.ts";
 import { ApiProblem, notFound, problemOf, problemResponse } from "./problem.ts";
 import { accountsRoutes } from "./routes/accounts.ts";
-import type { Env, RouteContext } from "./routes/context.ts";
+import { type Env, MAX_BODY_BYTES, MAX_IMPORT_BYTES, type RouteContext } from "./routes/context.ts";
 import { endpointsRoutes } from "./routes/endpoints.ts";
 import { notificationsRoutes } from "./routes/notifications.ts";
 import { operatorsRoutes } from "./routes/operators.ts";
@@ -86,6 +87,20 @@ export function createApi(deps: ApiDeps): Hono<Env> {
   });
 
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument()));
+
+  // Every body is read through a byte cap, chunked ones too (no content-length to check first):
+  // past it the request is answered 413 and the rest of the body is not read.
+  app.use("/v1/*", (c, next) => {
+    const maxSize = c.req.path === "/v1/accounts/import" ? MAX_IMPORT_BYTES : MAX_BODY_BYTES;
+    return bodyLimit({
+      maxSize,
+      onError: (c) =>
+        problemResponse(
+          new ApiProblem(413, "Payload too large", `at most ${maxSize} bytes`),
+          new URL(c.req.url).pathname,
+        ),
+    })(c, next);
+  });
 
   app.use("/v1/*", async (c, next) => {
     const header = c.req.header("authorization") ?? "";
