@@ -17,6 +17,7 @@ import type { SweepTask } from "@backing/contracts";
 import { connect, createTable, dynamoStore } from "@backing/dynamo";
 import { ingestPriceEvents, startShardedSweep, sweepAccounts } from "@backing/engine";
 import { demoBook, startDynamoLocal } from "@backing/local";
+import { openingPrices } from "./opening-prices.ts";
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 20_000);
 const SEGMENTS = 16;
@@ -35,14 +36,7 @@ async function seededTable(endpoint: string, name: string) {
     optionExpiry: "2022-11-25T08:00:00Z",
   });
   for (let i = 0; i < book.length; i += 2_000) await store.putAccounts(book.slice(i, i + 2_000));
-  const events = Object.entries(PRICES).map(([asset, index]) => ({
-    eventId: `${asset}@0`,
-    asset,
-    index,
-    timestamp: new Date(T0).toISOString(),
-    source: "bench",
-  }));
-  await ingestPriceEvents(events, { store, now: () => T0 });
+  await ingestPriceEvents(openingPrices(PRICES, T0), { store, now: () => T0 });
   await sweepAccounts({ store, now: () => T0, volatility: VOLATILITY }, { pageSize: 1_000 });
   return store;
 }

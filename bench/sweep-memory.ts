@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { connect, createTable, dynamoStore } from "@backing/dynamo";
 import { ingestPriceEvents, sweepAccounts } from "@backing/engine";
 import { demoBook, startDynamoLocal } from "@backing/local";
+import { openingPrices } from "./opening-prices.ts";
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 1_000_000);
 const PRICES = { BTC: "21000", ETH: "1610", SOL: "35", USDT: "1", USDC: "1", stETH: "1593.9" };
@@ -44,14 +45,7 @@ async function seed(endpoint: string, accounts: number) {
     for (let i = 0; i < chunk.length; i += 2_000) await store.putAccounts(chunk.slice(i, i + 2_000));
     progress(`${(from + chunk.length).toLocaleString("en-US")} accounts written`);
   }
-  const events = Object.entries(PRICES).map(([asset, index]) => ({
-    eventId: `${asset}@0`,
-    asset,
-    index,
-    timestamp: new Date(T0).toISOString(),
-    source: "bench",
-  }));
-  await ingestPriceEvents(events, { store, now: () => T0 });
+  await ingestPriceEvents(openingPrices(PRICES, T0), { store, now: () => T0 });
   let shown = 0;
   await sweepAccounts(
     { store, now: () => T0, volatility: VOLATILITY },

@@ -5,7 +5,6 @@ import {
   composeSystem,
   type EngineDeps,
   type ExposureJobDeps,
-  inlineSweepQueue,
   SHARDED_SWEEP_SEGMENTS,
   type ShardedSweepDeps,
   type StressJobDeps,
@@ -181,11 +180,13 @@ export function sweepWiring(env: NodeJS.ProcessEnv = process.env): {
 } {
   if (cachedSweep) return cachedSweep;
   const config = SweepEnvironment.parse(env);
-  const system = systemOf(config);
-  const sweepQueue = config.BACKING_SWEEP_QUEUE_URL
-    ? sqsSweepQueue(config.BACKING_SWEEP_QUEUE_URL)
-    : inlineSweepQueue(system.sweepWorker);
-  cachedSweep = { deps: { ...system.sweepWorker, sweepQueue }, segments: config.BACKING_SWEEP_SEGMENTS };
+  cachedSweep = {
+    deps: systemOf(
+      config,
+      config.BACKING_SWEEP_QUEUE_URL ? { sweepQueue: sqsSweepQueue(config.BACKING_SWEEP_QUEUE_URL) } : {},
+    ).sweep(),
+    segments: config.BACKING_SWEEP_SEGMENTS,
+  };
   return cachedSweep;
 }
 

@@ -8,7 +8,7 @@ import type { EngineDeps } from "./deps.ts";
 import type { ExposureJobDeps, ExposureRendering } from "./exposure-job.ts";
 import type { ReportStore, Store } from "./ports/index.ts";
 import type { StressJobDeps } from "./stress-job.ts";
-import type { ShardedSweepDeps, SweepTaskQueue } from "./sweep-shards.ts";
+import { inlineSweepQueue, type ShardedSweepDeps, type SweepTaskQueue } from "./sweep-shards.ts";
 import type { TaskQueue } from "./tick.ts";
 import type { NotificationTopic, WebhookDeps } from "./webhooks/deps.ts";
 
@@ -27,7 +27,7 @@ export interface Adapters {
   rendering?: ExposureRendering;
   /** Large ticks' shard tasks; inline without one. */
   queue?: TaskQueue;
-  /** The sharded sweep's segment tasks: only where the sweep coordinator runs. */
+  /** The sharded sweep's segment tasks (SQS in AWS); absent: the coordinator runs them itself, in turn. */
   sweepQueue?: SweepTaskQueue;
 }
 
@@ -41,7 +41,7 @@ export interface System {
   webhooks: () => WebhookDeps;
   stress: () => StressJobDeps;
   exposure: () => ExposureJobDeps;
-  /** The sharded sweep: the coordinator (it needs the sweep queue) and its workers. */
+  /** The sharded sweep: its coordinator, and its workers. */
   sweep: () => ShardedSweepDeps;
   sweepWorker: EngineDeps & { store: Store };
 }
@@ -55,6 +55,7 @@ export function composeSystem(adapters: Adapters): System {
     now: adapters.now,
     volatility: adapters.volatility ?? {},
   };
+  const sweepWorker = { ...engine, store: adapters.store };
   const reports = (job: string) => {
     if (!adapters.reports) throw missing("a report store", job);
     return adapters.reports;
@@ -74,11 +75,8 @@ export function composeSystem(adapters: Adapters): System {
       };
     },
     stress: () => ({ ...engine, reports: reports("the stress job") }),
-    sweep: () => {
-      if (!adapters.sweepQueue) throw missing("a sweep queue", "the sharded sweep");
-      return { ...engine, store: adapters.store, sweepQueue: adapters.sweepQueue };
-    },
-    sweepWorker: { ...engine, store: adapters.store },
+    sweep: () => ({ ...sweepWorker, sweepQueue: adapters.sweepQueue ?? inlineSweepQueue(sweepWorker) }),
+    sweepWorker,
     exposure: () => {
       if (!adapters.rendering) throw missing("an exposure rendering", "the exposure job");
       return { ...engine, reports: reports("the exposure job"), rendering: adapters.rendering };

@@ -18,9 +18,8 @@ export interface RouteContext {
   webhooks: WebhookDeps;
 }
 
+/** The request's JSON body (its size is capped by the app's body limit, chunked or not). */
 export async function jsonBody(c: Context<Env>): Promise<unknown> {
-  if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES)
-    throw new ApiProblem(413, "Payload too large", `at most ${MAX_BODY_BYTES} bytes`);
   try {
     return await c.req.json();
   } catch {
