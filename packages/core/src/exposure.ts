@@ -13,7 +13,7 @@ import {
   ZERO,
 } from "./decimal.ts";
 import { type AccountEvaluation, evaluateAccount, liquidationString } from "./evaluate.ts";
-import type { LiquidationSolution } from "./liquidation.ts";
+import { ExactFloatSum } from "./float-sum.ts";
 import { yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
 import type { Portfolio } from "./portfolio-input.ts";
@@ -136,6 +136,18 @@ class ConcentrationAccumulator {
     this.sumOfSquares = this.sumOfSquares.plus(x.times(x));
     this.top.offer(x);
   }
+  partial(): ConcentrationPartial {
+    return {
+      total: this.total.toFixed(),
+      sumOfSquares: this.sumOfSquares.toFixed(),
+      top: this.top.items.map((x) => x.toFixed()),
+    };
+  }
+  merge(partial: ConcentrationPartial): void {
+    this.total = this.total.plus(partial.total);
+    this.sumOfSquares = this.sumOfSquares.plus(partial.sumOfSquares);
+    for (const x of partial.top) this.top.offer(new Decimal(x));
+  }
   result(): ExposureAsset["concentration"]["gross"] {
     const { total } = this;
     const share = (n: number) =>
@@ -161,14 +173,30 @@ class ConcentrationAccumulator {
   }
 }
 
-/** Option greeks summed in float64 (model maths), entering Decimal once, at output. */
-interface FloatGreeks {
-  delta: number;
-  gamma: number;
-  vega: number;
+/**
+ * Option greeks summed in float64 (model maths), entering Decimal once, at output. The sums are
+ * exact until then, so the report does not depend on the order (or the shards) accounts come in.
+ */
+class FloatGreeks {
+  readonly delta = new ExactFloatSum();
+  readonly gamma = new ExactFloatSum();
+  readonly vega = new ExactFloatSum();
+  add(size: number, greeks: { delta: number; gamma: number; vega: number }): void {
+    this.delta.add(size * greeks.delta);
+    this.gamma.add(size * greeks.gamma);
+    this.vega.add(size * greeks.vega);
+  }
+  partial(): GreeksPartial {
+    return { delta: this.delta.parts(), gamma: this.gamma.parts(), vega: this.vega.parts() };
+  }
+  merge(partial: GreeksPartial): void {
+    this.delta.merge(partial.delta);
+    this.gamma.merge(partial.gamma);
+    this.vega.merge(partial.vega);
+  }
 }
 
-const emptyGreeks = (): FloatGreeks => ({ delta: 0, gamma: 0, vega: 0 });
+const emptyGreeks = (): FloatGreeks => new FloatGreeks();
 
 class AssetAccumulator {
   long = ZERO;
@@ -226,12 +254,75 @@ interface ClosestRow {
   status: AccountStatus;
   asset: string;
   mark: Decimal;
-  solution: LiquidationSolution;
+  liquidationPrice: string;
   distance: Decimal;
   roughDistance: number;
   notional: Decimal;
   equity: Decimal;
   maintenanceMargin: Decimal;
+}
+
+/** A shard's share of an exposure report: what `ExposureAggregator.merge` adds (JSON, exact decimals as strings). */
+export interface ExposurePartial {
+  accounts: number;
+  byStatus: Record<AccountStatus, number>;
+  totals: Record<
+    | "equity"
+    | "initialMargin"
+    | "maintenanceMargin"
+    | "callAmount"
+    | "collateralRaw"
+    | "collateralAfterHaircut",
+    string
+  >;
+  assets: Record<string, AssetPartial>;
+  collateral: Record<
+    string,
+    { amount: string; raw: string; afterHaircut: string; accounts: number; depegLoss: string[] }
+  >;
+  closest: (Omit<ClosestRow, "mark" | "distance" | "notional" | "equity" | "maintenanceMargin"> &
+    Record<"mark" | "distance" | "notional" | "equity" | "maintenanceMargin", string>)[];
+  newCalls: {
+    id: string;
+    venue: string;
+    from: AccountStatus | null;
+    to: AccountStatus;
+    callAmount: string;
+  }[];
+  newCallCount: number;
+  cured: { id: string; venue: string; from: AccountStatus; to: AccountStatus }[];
+  curedCount: number;
+  equityChanges: { id: string; venue: string; before: string; after: string; change: string }[];
+}
+
+interface ConcentrationPartial {
+  total: string;
+  sumOfSquares: string;
+  top: string[];
+}
+
+interface GreeksPartial {
+  delta: number[];
+  gamma: number[];
+  vega: number[];
+}
+
+interface AssetPartial {
+  long: string;
+  short: string;
+  accounts: number;
+  optionPositions: number;
+  greeks: GreeksPartial;
+  greeksByExpiry: GreeksPartial[];
+  gross: ConcentrationPartial;
+  net: ConcentrationPartial;
+  wrongWayAccounts: number;
+  wrongWayCollateral: string;
+  bins: { onFall: string; onRise: string }[];
+  inHeatmap: string;
+  beyondHeatmap: string;
+  noLiquidationPrice: string;
+  cumLiq: string[];
 }
 
 const CALL_STATUSES: ReadonlySet<AccountStatus> = new Set(["MARGIN_CALL", "LIQUIDATION"]);
@@ -446,7 +537,7 @@ export class ExposureAggregator {
         status,
         asset: name,
         mark: asset.mark,
-        solution,
+        liquidationPrice: liquidationString(solution) as string,
         distance: solution.direction === -1 ? move : move.neg(),
         roughDistance,
         notional,
@@ -482,11 +573,8 @@ export class ExposureAggregator {
     const greeks = black76({ type: position.optionType, forward, strike, years, vol });
     const size = position.size.toNumber();
     const bucket = EXPIRY_BUCKETS.findIndex((b) => years * 365 <= b.maxDays);
-    for (const target of [asset.greeks, asset.greeksByExpiry[bucket] as FloatGreeks]) {
-      target.delta += size * greeks.delta;
-      target.gamma += size * greeks.gamma;
-      target.vega += size * greeks.vega;
-    }
+    asset.greeks.add(size, greeks);
+    (asset.greeksByExpiry[bucket] as FloatGreeks).add(size, greeks);
   }
 
   private compareWithPrevious(row: ExposureAccountRow, callAmount: Decimal): void {
@@ -516,6 +604,140 @@ export class ExposureAggregator {
         change: after.minus(before.equity),
       });
     }
+  }
+
+  /** What this aggregator summed, for another process to merge (a shard of a sharded report). */
+  partial(): ExposurePartial {
+    const text = (d: Decimal) => d.toFixed();
+    const assets: ExposurePartial["assets"] = {};
+    for (const [name, a] of this.assets)
+      assets[name] = {
+        long: text(a.long),
+        short: text(a.short),
+        accounts: a.accounts,
+        optionPositions: a.optionPositions,
+        greeks: a.greeks.partial(),
+        greeksByExpiry: a.greeksByExpiry.map((g) => g.partial()),
+        gross: a.gross.partial(),
+        net: a.net.partial(),
+        wrongWayAccounts: a.wrongWayAccounts,
+        wrongWayCollateral: text(a.wrongWayCollateral),
+        bins: a.bins.map((b) => ({ onFall: text(b.onFall), onRise: text(b.onRise) })),
+        inHeatmap: text(a.inHeatmap),
+        beyondHeatmap: text(a.beyondHeatmap),
+        noLiquidationPrice: text(a.noLiquidationPrice),
+        cumLiq: a.cumLiq.map(text),
+      };
+    const collateral: ExposurePartial["collateral"] = {};
+    for (const [name, c] of this.collateral)
+      collateral[name] = {
+        amount: text(c.amount),
+        raw: text(c.raw),
+        afterHaircut: text(c.afterHaircut),
+        accounts: c.accounts,
+        depegLoss: c.depegLoss.map(text),
+      };
+    const t = this.totals;
+    return {
+      accounts: this.accountCount,
+      byStatus: { ...this.byStatus },
+      totals: {
+        equity: text(t.equity),
+        initialMargin: text(t.initialMargin),
+        maintenanceMargin: text(t.maintenanceMargin),
+        callAmount: text(t.callAmount),
+        collateralRaw: text(t.collateralRaw),
+        collateralAfterHaircut: text(t.collateralAfterHaircut),
+      },
+      assets,
+      collateral,
+      closest: this.closest.items.map((row) => ({
+        ...row,
+        mark: text(row.mark),
+        distance: text(row.distance),
+        notional: text(row.notional),
+        equity: text(row.equity),
+        maintenanceMargin: text(row.maintenanceMargin),
+      })),
+      newCalls: this.newCalls.items.map((c) => ({ ...c, callAmount: text(c.callAmount) })),
+      newCallCount: this.newCallCount,
+      cured: [...this.cured.items],
+      curedCount: this.curedCount,
+      equityChanges: this.equityChanges.items.map((c) => ({
+        ...c,
+        before: text(c.before),
+        after: text(c.after),
+        change: text(c.change),
+      })),
+    };
+  }
+
+  /**
+   * Adds another aggregator's partial over other accounts at the same market, params and previous
+   * report. Sums are exact and the lists keep a total order, so merged shards report exactly what
+   * one process reading every account reports, whatever the order of the shards.
+   */
+  merge(partial: ExposurePartial): void {
+    const d = (x: string) => new Decimal(x);
+    this.accountCount += partial.accounts;
+    for (const status of STATUSES) this.byStatus[status] += partial.byStatus[status];
+    for (const key of Object.keys(this.totals) as (keyof ExposurePartial["totals"])[])
+      this.totals[key] = this.totals[key].plus(partial.totals[key]);
+    for (const [name, p] of Object.entries(partial.assets)) {
+      const a = this.asset(name);
+      a.long = a.long.plus(p.long);
+      a.short = a.short.plus(p.short);
+      a.accounts += p.accounts;
+      a.optionPositions += p.optionPositions;
+      a.greeks.merge(p.greeks);
+      for (const [i, g] of p.greeksByExpiry.entries()) (a.greeksByExpiry[i] as FloatGreeks).merge(g);
+      a.gross.merge(p.gross);
+      a.net.merge(p.net);
+      a.wrongWayAccounts += p.wrongWayAccounts;
+      a.wrongWayCollateral = a.wrongWayCollateral.plus(p.wrongWayCollateral);
+      for (const [i, b] of p.bins.entries()) {
+        const bin = a.bins[i] as { onFall: Decimal; onRise: Decimal };
+        bin.onFall = bin.onFall.plus(b.onFall);
+        bin.onRise = bin.onRise.plus(b.onRise);
+      }
+      a.inHeatmap = a.inHeatmap.plus(p.inHeatmap);
+      a.beyondHeatmap = a.beyondHeatmap.plus(p.beyondHeatmap);
+      a.noLiquidationPrice = a.noLiquidationPrice.plus(p.noLiquidationPrice);
+      for (const [i, x] of p.cumLiq.entries()) a.cumLiq[i] = (a.cumLiq[i] as Decimal).plus(x);
+    }
+    for (const [name, p] of Object.entries(partial.collateral)) {
+      let c = this.collateral.get(name);
+      if (!c) {
+        c = {
+          amount: WIDE_ZERO,
+          raw: WIDE_ZERO,
+          afterHaircut: WIDE_ZERO,
+          accounts: 0,
+          depegLoss: DEPEG_MOVES.map(() => WIDE_ZERO),
+        };
+        this.collateral.set(name, c);
+      }
+      c.amount = c.amount.plus(p.amount);
+      c.raw = c.raw.plus(p.raw);
+      c.afterHaircut = c.afterHaircut.plus(p.afterHaircut);
+      c.accounts += p.accounts;
+      c.depegLoss = c.depegLoss.map((x, i) => x.plus(p.depegLoss[i] as string));
+    }
+    for (const row of partial.closest)
+      this.closest.offer({
+        ...row,
+        mark: d(row.mark),
+        distance: d(row.distance),
+        notional: d(row.notional),
+        equity: d(row.equity),
+        maintenanceMargin: d(row.maintenanceMargin),
+      });
+    for (const c of partial.newCalls) this.newCalls.offer({ ...c, callAmount: d(c.callAmount) });
+    this.newCallCount += partial.newCallCount;
+    for (const c of partial.cured) this.cured.offer(c);
+    this.curedCount += partial.curedCount;
+    for (const c of partial.equityChanges)
+      this.equityChanges.offer({ ...c, before: d(c.before), after: d(c.after), change: d(c.change) });
   }
 
   report(asOf: string): ExposureReport {
@@ -614,7 +836,7 @@ export class ExposureAggregator {
         status: row.status,
         asset: row.asset,
         mark: row.mark.toFixed(),
-        liquidationPrice: liquidationString(row.solution) as string,
+        liquidationPrice: row.liquidationPrice,
         distance: neutralString(row.distance),
         notional: neutralString(row.notional),
         equity: valueString(row.equity),
@@ -651,11 +873,12 @@ function byMove<T>(values: readonly T[]): Record<string, T> {
 /** The float → Decimal boundary for greeks: gammaDollar = Γ·S²/100, vega per vol point = ν/100. */
 function greeksStrings(greeks: FloatGreeks, mark: Decimal) {
   const S = mark.toNumber();
+  const delta = greeks.delta.value();
   return {
-    delta: neutralString(fromModelFloat(greeks.delta)),
-    deltaNotional: neutralString(fromModelFloat(greeks.delta).times(mark)),
-    gammaDollar: neutralString(fromModelFloat((greeks.gamma * S * S) / 100)),
-    vega: neutralString(fromModelFloat(greeks.vega / 100)),
+    delta: neutralString(fromModelFloat(delta)),
+    deltaNotional: neutralString(fromModelFloat(delta).times(mark)),
+    gammaDollar: neutralString(fromModelFloat((greeks.gamma.value() * S * S) / 100)),
+    vega: neutralString(fromModelFloat(greeks.vega.value() / 100)),
   };
 }
 
