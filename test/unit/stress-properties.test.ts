@@ -1,5 +1,16 @@
 import { type Scenario, ScenarioPack } from "@backing/contracts";
-import { Decimal, runScenario, stressReport, stressSettings } from "@backing/core";
+import {
+  type CascadeState,
+  Decimal,
+  runScenario,
+  ScenarioCascade,
+  ScenarioShard,
+  type ShardState,
+  type StressAggregatePartial,
+  StressAggregator,
+  stressReport,
+  stressSettings,
+} from "@backing/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { accountArbitrary, decimalString, documentOf, pricesArbitrary } from "../helpers/arbitraries.ts";
@@ -144,6 +155,80 @@ describe("stress properties", () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+
+  it("a cascade split over shards that meet once per round (state passed as JSON) reports what one process reports", () => {
+    const viaJson = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        fc.array(accountArbitrary("x"), { minLength: 2, maxLength: 10 }),
+        fc.array(fc.nat(), { minLength: 10, maxLength: 10 }),
+        fc.integer({ min: 1, max: 4 }),
+        decimalString(-0.6, 0.3, 2),
+        (prices, accounts, draws, shardCount, move) => {
+          const named = accounts.map((a, i) => ({ ...a, id: `a-${i}` }));
+          const portfolio = parse(withImpact(documentOf(prices, named)));
+          const scenario = scenarioOf(move, move, true);
+          const settings = stressSettings(portfolio.params);
+          const whole = stressReport(
+            portfolio,
+            { id: "p", version: "1", scenarios: [scenario] },
+            { reverse: false },
+          ).scenarios[0];
+
+          const shards = Array.from({ length: shardCount }, (_, s) =>
+            portfolio.accounts.filter((_, i) => (draws[i] ?? 0) % shardCount === s),
+          );
+          // Every shard and the reducer rebuild their objects from JSON each pass, as separate workers would.
+          const cascadeAt = (state?: CascadeState) =>
+            new ScenarioCascade(
+              portfolio.market,
+              portfolio.params,
+              scenario,
+              new Decimal(1),
+              settings,
+              state,
+            );
+          let cascadeState = viaJson(cascadeAt().state());
+          let shardStates: (ShardState | undefined)[] = shards.map(() => undefined);
+          const partials: StressAggregatePartial[] = [];
+          const rows: unknown[] = [];
+          for (;;) {
+            const final = cascadeState.final;
+            const reports = shards.map((books, s) => {
+              const cascade = cascadeAt(viaJson(cascadeState));
+              const shard = new ScenarioShard(cascade, viaJson(shardStates[s]));
+              const outcomes = shard.pass(books);
+              if (final) {
+                const aggregator = new StressAggregator();
+                rows.push(...outcomes.map((o) => aggregator.add(o)));
+                partials.push(viaJson(aggregator.partial()));
+              }
+              const report = viaJson(shard.endPass());
+              shardStates[s] = viaJson(shard.state());
+              return report;
+            });
+            const reducer = cascadeAt(viaJson(cascadeState));
+            reducer.endPass(reports);
+            cascadeState = viaJson(reducer.state());
+            if (final) break;
+          }
+          const merged = new StressAggregator();
+          for (const partial of partials.reverse()) merged.merge(partial);
+          const { accountsByStatus, ...rest } = merged.aggregates(settings, cascadeAt(cascadeState));
+          const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+          expect({ accountsByStatus, ...rest, accounts: [...rows].sort(byId as never) }).toEqual({
+            ...whole,
+            id: undefined,
+            reverseSeverity: undefined,
+            accounts: [...(whole?.accounts ?? [])].sort(byId),
+          });
+          shardStates = [];
+        },
+      ),
+      { numRuns: 80 },
     );
   });
 });

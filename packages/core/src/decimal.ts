@@ -14,6 +14,15 @@ export const Decimal = DecimalJs.clone({
 export type Decimal = InstanceType<typeof Decimal>;
 
 export const ZERO = new Decimal(0);
+
+/**
+ * Book-wide sums are kept at 200 significant digits. Per-account figures can carry 50 (requirement
+ * divisions truncate there), so a 50-digit running sum would round its last digit differently
+ * by account order, and a total on an 8-decimal boundary would print differently. At 200 digits
+ * the sums are exact, so a report does not depend on the order (or the shards) accounts arrive in.
+ */
+export const Wide = Decimal.clone({ precision: 200 });
+export const WIDE_ZERO: Decimal = new Wide(0);
 export const ONE = new Decimal(1);
 
 export const OUTPUT_DECIMALS = 8;

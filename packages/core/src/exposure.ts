@@ -10,6 +10,7 @@ import {
   ONE,
   requirementString,
   valueString,
+  WIDE_ZERO,
   ZERO,
 } from "./decimal.ts";
 import { type AccountEvaluation, evaluateAccount, liquidationString } from "./evaluate.ts";
@@ -35,14 +36,6 @@ export const CUM_LIQ_MOVES: readonly string[] = [
 export const DEPEG_MOVES: readonly string[] = ["-0.01", "-0.05", "-0.13"];
 const DEPEG_FACTORS = DEPEG_MOVES.map((move) => ONE.plus(move));
 
-/**
- * Book-wide sums are kept at 200 significant digits. Per-account figures can carry 50 (requirement
- * divisions truncate there), so a 50-digit running sum would round its last digit differently
- * by account order, and a total on an 8-decimal boundary would print differently. At 200 digits
- * the sums are exact, so the report does not depend on the order accounts arrive in.
- */
-const Wide = Decimal.clone({ precision: 200 });
-const WIDE_ZERO: Decimal = new Wide(0);
 /** A liquid staking token is wrong-way collateral behind a long in the asset it stakes. */
 const STAKED = LST_REFERENCE;
 const EXPIRY_BUCKETS: readonly { bucket: string; maxDays: number }[] = [

@@ -3,7 +3,7 @@ import type { AccountStatus } from "./account.ts";
 import { LST_REFERENCE } from "./asset-classes.ts";
 import { black76Price, impliedVol } from "./black76.ts";
 import type { AccountBook, Market, Quote } from "./book.ts";
-import { Decimal, fromModelFloat, neutralString, ONE, ZERO } from "./decimal.ts";
+import { Decimal, fromModelFloat, neutralString, ONE, WIDE_ZERO, Wide, ZERO } from "./decimal.ts";
 import { marginTotals } from "./kernel.ts";
 import { yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
@@ -284,9 +284,46 @@ export const badDebtOf = (o: { equity: bigint }) => (o.equity < 0n ? -o.equity :
 export const deficitOf = (o: { equity: bigint; maintenance: bigint }) =>
   o.maintenance > o.equity ? o.maintenance - o.equity : 0n;
 
+/** What one shard's pass found: the accounts that failed and their forced flow (JSON, exact). */
+export interface ShardPassReport {
+  failing: number;
+  /** Per asset: signed forced notional (sells positive) and its gross, of this pass's failures. */
+  flow: Record<string, { net: string; gross: string }>;
+  /** First pass only: bad debt at the shocked prices (scale 54) and the 10 worst first breaks. */
+  badDebtBeforeCascade: string;
+  firstBreaks: { id: string; deficit: string }[];
+}
+
+/** A scenario's cascade as every shard sees it: the rounds so far and the flow that moved prices. */
+export interface CascadeState {
+  rounds: number;
+  final: boolean;
+  /** Cumulative signed forced notional per asset: the prices after the last round derive from it. */
+  netFlow: Record<string, string>;
+  forcedNotional: Record<string, string>;
+  badDebtBeforeCascade: string;
+  firstBreaks: { id: string; deficit: string }[];
+  firstPassDone: boolean;
+}
+
+/** A shard's own memory between passes: its accounts closed by the cascade, and this pass's failures. */
+export interface ShardState {
+  /** id → round closed, with the outcome frozen at the prices right after that round. */
+  closed: Record<string, { round: number; equity?: string; maintenance?: string }>;
+  /** Failed in the last pass: closed in the next round if it goes ahead. */
+  pending: string[];
+  /** The cascade's round count when `pending` was collected. */
+  pendingAtRound: number;
+}
+
+const byDeficit = (a: { id: string; deficit: bigint }, b: { id: string; deficit: bigint }) =>
+  a.deficit === b.deficit ? a.id.localeCompare(b.id) : b.deficit > a.deficit ? 1 : -1;
+const FIRST_BREAKS_LISTED = 10;
+
 /**
- * One scenario at severity k, as passes over the book so a stored book can be streamed page by
- * page with memory bounded by the accounts that fail (not the book).
+ * One scenario at severity k, run as passes over the book by one or many shards, so a stored book
+ * is streamed page by page (memory bounded by the accounts that fail) and a large one is split
+ * across workers that meet once per round.
  *
  * After the shock every account is evaluated. With a cascade, the accounts in LIQUIDATION are
  * force-closed: their perps and futures are sold (longs) or bought (shorts) into a book of depth
@@ -295,11 +332,13 @@ export const deficitOf = (o: { equity: bigint; maintenance: bigint }) =>
  * after its round. The others are re-evaluated at the new prices and the rounds repeat until
  * nobody new fails (the fixed point p* = p_shock·(1 − I(Q(p*)))) or maxCascadeRounds.
  *
- * Pass r evaluates at the prices after round r − 1 (the shocked prices for r = 1): it freezes the
- * accounts closed in round r − 1 and collects the open accounts that now fail (round r). `endPass`
- * applies their flow. Once a pass finds nobody new, one more pass (`final`) reports every account.
+ * Pass r evaluates at the prices after round r − 1 (the shocked prices for r = 1): each shard
+ * freezes its accounts closed in round r − 1 and collects its open accounts that now fail. `endPass`
+ * (the reduce) sums the shards' reports: their flow moves the prices of round r, or, when nobody
+ * new failed, the next pass is `final` and reports every account. The cascade's state and each
+ * shard's are plain JSON, so the shards can be separate processes.
  */
-export class ScenarioRunner {
+export class ScenarioCascade {
   readonly shocked: Market;
   prices: Market;
   rounds = 0;
@@ -307,106 +346,60 @@ export class ScenarioRunner {
   readonly forcedNotional = new Map<string, Decimal>();
   badDebtBeforeCascade = 0n;
   private readonly netFlow = new Map<string, Decimal>();
-  /** Accounts closed in a round (id → round) and, once frozen, their outcome. */
-  private readonly closed = new Map<string, number>();
-  private readonly frozen = new Map<string, AccountOutcome>();
-  private failingThisPass: string[] = [];
-  /** The first pass (at the shocked prices) also records the pre-cascade bad debt and first breaks. */
-  private firstPassDone = false;
-  /** Forced flow of this pass's failures, applied by endPass if the round goes ahead. */
-  private pendingFlow: { asset: string; notional: Decimal }[] = [];
   private firstBreaks: { id: string; deficit: bigint }[] = [];
-  private readonly cascades: boolean;
+  /** The first pass (at the shocked prices) also records the pre-cascade bad debt and first breaks. */
+  firstPassDone = false;
+  readonly cascades: boolean;
 
   constructor(
-    private readonly market: Market,
-    private readonly params: RiskParams,
-    private readonly scenario: Scenario,
-    private readonly k: Decimal,
-    private readonly settings: StressSettings,
+    readonly market: Market,
+    readonly params: RiskParams,
+    readonly scenario: Scenario,
+    readonly k: Decimal,
+    readonly settings: StressSettings,
+    state?: CascadeState,
   ) {
     this.shocked = shockMarket(market, scenario, k);
     this.prices = this.shocked;
     this.cascades = scenario.cascade && settings.impact.size > 0;
     // Without a cascade the shocked prices are final: one pass reports everything.
     this.final = !this.cascades;
+    if (state) this.restore(state);
   }
 
-  /** Evaluates one page of the book in the current pass; in the final pass returns the outcomes. */
-  pass(books: readonly AccountBook[]): AccountOutcome[] {
-    const outcomes: AccountOutcome[] = [];
-    for (const book of books) {
-      const closedIn = this.closed.get(book.id);
-      if (closedIn !== undefined) {
-        let outcome = this.frozen.get(book.id);
-        if (!outcome) {
-          outcome = {
-            ...this.evaluate(book),
-            status: "LIQUIDATION",
-            closedInRound: closedIn,
-          };
-          this.frozen.set(book.id, outcome);
-        }
-        if (this.final) outcomes.push(outcome);
-        continue;
-      }
-      const outcome: AccountOutcome = {
-        ...this.evaluate(book),
-        closedInRound: 0,
-      };
-      if (!this.firstPassDone) {
-        this.badDebtBeforeCascade += badDebtOf(outcome);
-        if (outcome.status === "LIQUIDATION") this.noteFirstBreak(outcome);
-      }
-      if (this.final) outcomes.push(outcome);
-      else if (this.cascades && outcome.status === "LIQUIDATION") this.fail(book);
-    }
-    return outcomes;
-  }
+  readonly volShift = (asset: string) => Number(this.scenario.shocks[asset]?.vol ?? "0") * this.k.toNumber();
 
-  private readonly volShift = (asset: string) =>
-    Number(this.scenario.shocks[asset]?.vol ?? "0") * this.k.toNumber();
-
-  private evaluate(book: AccountBook) {
+  evaluate(book: AccountBook) {
     return evaluateAt(book, this.market, this.prices, this.params, this.volShift);
   }
 
-  private noteFirstBreak(outcome: AccountOutcome): void {
-    this.firstBreaks.push({ id: outcome.id, deficit: deficitOf(outcome) });
-    this.firstBreaks.sort((a, b) =>
-      a.deficit === b.deficit ? a.id.localeCompare(b.id) : b.deficit > a.deficit ? 1 : -1,
-    );
-    if (this.firstBreaks.length > 10) this.firstBreaks.length = 10;
-  }
-
-  private fail(book: AccountBook): void {
-    this.failingThisPass.push(book.id);
-    for (const p of book.positions) {
-      if (p.kind !== "linear" || p.size.isZero()) continue;
-      const notional = p.size.times((this.prices.quotes.get(p.underlying) as Quote).mark);
-      // Forced only if its round goes ahead: at the round cap the account is never closed.
-      this.pendingFlow.push({ asset: p.underlying, notional });
+  /** Ends a pass with every shard's report: applies the round's forced flow, or switches to the final pass. */
+  endPass(reports: readonly ShardPassReport[]): void {
+    if (!this.firstPassDone) {
+      for (const report of reports) {
+        this.badDebtBeforeCascade += BigInt(report.badDebtBeforeCascade);
+        this.firstBreaks.push(...report.firstBreaks.map((b) => ({ id: b.id, deficit: BigInt(b.deficit) })));
+      }
+      this.firstBreaks.sort(byDeficit);
+      this.firstBreaks.length = Math.min(this.firstBreaks.length, FIRST_BREAKS_LISTED);
     }
-  }
-
-  /** Ends a pass: applies this round's forced flow, or switches to the final pass when nobody new failed. */
-  endPass(): void {
     this.firstPassDone = true;
     if (this.final) return;
-    if (this.failingThisPass.length === 0 || this.rounds >= this.settings.maxCascadeRounds) {
+    const failing = reports.reduce((n, r) => n + r.failing, 0);
+    if (failing === 0 || this.rounds >= this.settings.maxCascadeRounds) {
       this.final = true;
-      this.failingThisPass = [];
-      this.pendingFlow = [];
       return;
     }
     this.rounds++;
-    for (const id of this.failingThisPass) this.closed.set(id, this.rounds);
-    for (const { asset, notional } of this.pendingFlow) {
-      this.netFlow.set(asset, (this.netFlow.get(asset) ?? ZERO).plus(notional));
-      this.forcedNotional.set(asset, (this.forcedNotional.get(asset) ?? ZERO).plus(notional.abs()));
-    }
-    this.failingThisPass = [];
-    this.pendingFlow = [];
+    for (const report of reports)
+      for (const [asset, { net, gross }] of Object.entries(report.flow)) {
+        this.netFlow.set(asset, (this.netFlow.get(asset) ?? WIDE_ZERO).plus(net));
+        this.forcedNotional.set(asset, (this.forcedNotional.get(asset) ?? WIDE_ZERO).plus(gross));
+      }
+    this.reprice();
+  }
+
+  private reprice(): void {
     const quotes = new Map(this.shocked.quotes);
     const depth = Number(this.scenario.depthMultiplier);
     for (const [asset, flow] of this.netFlow) {
@@ -422,12 +415,184 @@ export class ScenarioRunner {
     this.prices = { ...this.shocked, quotes };
   }
 
+  state(): CascadeState {
+    const text = (m: Map<string, Decimal>) => Object.fromEntries([...m].map(([a, d]) => [a, d.toFixed()]));
+    return {
+      rounds: this.rounds,
+      final: this.final,
+      netFlow: text(this.netFlow),
+      forcedNotional: text(this.forcedNotional),
+      badDebtBeforeCascade: this.badDebtBeforeCascade.toString(),
+      firstBreaks: this.firstBreaks.map((b) => ({ id: b.id, deficit: b.deficit.toString() })),
+      firstPassDone: this.firstPassDone,
+    };
+  }
+
+  private restore(state: CascadeState): void {
+    this.rounds = state.rounds;
+    this.final = state.final;
+    for (const [asset, flow] of Object.entries(state.netFlow)) this.netFlow.set(asset, new Wide(flow));
+    for (const [asset, n] of Object.entries(state.forcedNotional))
+      this.forcedNotional.set(asset, new Wide(n));
+    this.badDebtBeforeCascade = BigInt(state.badDebtBeforeCascade);
+    this.firstBreaks = state.firstBreaks.map((b) => ({ id: b.id, deficit: BigInt(b.deficit) }));
+    this.firstPassDone = state.firstPassDone;
+    this.reprice();
+  }
+
   get breaksFirst(): string[] {
     return this.firstBreaks.map((b) => b.id);
   }
 
   get finalPrices(): Map<string, Decimal> {
     return new Map([...this.prices.quotes].map(([asset, q]) => [asset, q.mark]));
+  }
+}
+
+/** One shard's passes of a scenario: its share of the book, evaluated at the cascade's prices. */
+export class ScenarioShard {
+  private readonly closed = new Map<string, { round: number; frozen?: AccountOutcome }>();
+  private pending: string[] = [];
+  private pendingAtRound = 0;
+  private failing = 0;
+  private readonly flow = new Map<string, { net: Decimal; gross: Decimal }>();
+  private badDebtBeforeCascade = 0n;
+  private firstBreaks: { id: string; deficit: bigint }[] = [];
+
+  constructor(
+    private readonly cascade: ScenarioCascade,
+    state?: ShardState,
+  ) {
+    if (state) {
+      for (const [id, c] of Object.entries(state.closed))
+        this.closed.set(id, {
+          round: c.round,
+          ...(c.equity !== undefined && c.maintenance !== undefined
+            ? {
+                frozen: {
+                  id,
+                  equity: BigInt(c.equity),
+                  maintenance: BigInt(c.maintenance),
+                  status: "LIQUIDATION",
+                  closedInRound: c.round,
+                },
+              }
+            : {}),
+        });
+      this.pending = [...state.pending];
+      this.pendingAtRound = state.pendingAtRound;
+    }
+    this.settlePending();
+  }
+
+  /** Last pass's failures are closed if the cascade went ahead with their round. */
+  private settlePending(): void {
+    const { rounds } = this.cascade;
+    if (this.pending.length > 0 && rounds > this.pendingAtRound)
+      for (const id of this.pending) this.closed.set(id, { round: rounds });
+    this.pending = [];
+    this.pendingAtRound = rounds;
+  }
+
+  /** Evaluates one page of this shard in the current pass; in the final pass returns the outcomes. */
+  pass(books: readonly AccountBook[]): AccountOutcome[] {
+    const { cascade } = this;
+    const outcomes: AccountOutcome[] = [];
+    for (const book of books) {
+      const closed = this.closed.get(book.id);
+      if (closed) {
+        if (!closed.frozen)
+          closed.frozen = { ...cascade.evaluate(book), status: "LIQUIDATION", closedInRound: closed.round };
+        if (cascade.final) outcomes.push(closed.frozen);
+        continue;
+      }
+      const outcome: AccountOutcome = { ...cascade.evaluate(book), closedInRound: 0 };
+      if (!cascade.firstPassDone) {
+        this.badDebtBeforeCascade += badDebtOf(outcome);
+        if (outcome.status === "LIQUIDATION") this.noteFirstBreak(outcome);
+      }
+      if (cascade.final) outcomes.push(outcome);
+      else if (cascade.cascades && outcome.status === "LIQUIDATION") this.fail(book);
+    }
+    return outcomes;
+  }
+
+  private noteFirstBreak(outcome: AccountOutcome): void {
+    this.firstBreaks.push({ id: outcome.id, deficit: deficitOf(outcome) });
+    this.firstBreaks.sort(byDeficit);
+    if (this.firstBreaks.length > FIRST_BREAKS_LISTED) this.firstBreaks.length = FIRST_BREAKS_LISTED;
+  }
+
+  private fail(book: AccountBook): void {
+    this.failing++;
+    this.pending.push(book.id);
+    for (const p of book.positions) {
+      if (p.kind !== "linear" || p.size.isZero()) continue;
+      const notional = p.size.times((this.cascade.prices.quotes.get(p.underlying) as Quote).mark);
+      // Forced only if its round goes ahead: at the round cap the account is never closed.
+      const entry = this.flow.get(p.underlying) ?? { net: WIDE_ZERO, gross: WIDE_ZERO };
+      this.flow.set(p.underlying, { net: entry.net.plus(notional), gross: entry.gross.plus(notional.abs()) });
+    }
+  }
+
+  /** This pass's report for the reduce; the shard starts its next pass empty. */
+  endPass(): ShardPassReport {
+    const report: ShardPassReport = {
+      failing: this.failing,
+      flow: Object.fromEntries(
+        [...this.flow].map(([asset, f]) => [asset, { net: f.net.toFixed(), gross: f.gross.toFixed() }]),
+      ),
+      badDebtBeforeCascade: this.badDebtBeforeCascade.toString(),
+      firstBreaks: this.firstBreaks.map((b) => ({ id: b.id, deficit: b.deficit.toString() })),
+    };
+    this.failing = 0;
+    this.flow.clear();
+    this.badDebtBeforeCascade = 0n;
+    this.firstBreaks = [];
+    return report;
+  }
+
+  /** Call after the cascade's endPass, before the next pass. */
+  nextPass(): void {
+    this.settlePending();
+  }
+
+  state(): ShardState {
+    return {
+      closed: Object.fromEntries(
+        [...this.closed].map(([id, c]) => [
+          id,
+          {
+            round: c.round,
+            ...(c.frozen
+              ? { equity: c.frozen.equity.toString(), maintenance: c.frozen.maintenance.toString() }
+              : {}),
+          },
+        ]),
+      ),
+      pending: [...this.pending],
+      pendingAtRound: this.pendingAtRound,
+    };
+  }
+}
+
+/** A scenario over the whole book in one process: the cascade with a single shard. */
+export class ScenarioRunner {
+  readonly cascade: ScenarioCascade;
+  private readonly shard: ScenarioShard;
+  constructor(market: Market, params: RiskParams, scenario: Scenario, k: Decimal, settings: StressSettings) {
+    this.cascade = new ScenarioCascade(market, params, scenario, k, settings);
+    this.shard = new ScenarioShard(this.cascade);
+  }
+  get final(): boolean {
+    return this.cascade.final;
+  }
+  pass(books: readonly AccountBook[]): AccountOutcome[] {
+    return this.shard.pass(books);
+  }
+  endPass(): void {
+    this.cascade.endPass([this.shard.endPass()]);
+    this.shard.nextPass();
   }
 }
 
@@ -447,13 +612,16 @@ export function runScenario(
     runner.endPass();
   }
   accounts = runner.pass(books);
+  // The final pass ends like any other: a scenario without a cascade records its first pass here.
+  runner.endPass();
+  const { cascade } = runner;
   return {
     accounts,
-    rounds: runner.rounds,
-    finalPrices: runner.finalPrices,
-    forcedNotional: runner.forcedNotional,
-    badDebtBeforeCascade: runner.badDebtBeforeCascade,
-    breaksFirst: runner.breaksFirst,
+    rounds: cascade.rounds,
+    finalPrices: cascade.finalPrices,
+    forcedNotional: cascade.forcedNotional,
+    badDebtBeforeCascade: cascade.badDebtBeforeCascade,
+    breaksFirst: cascade.breaksFirst,
   };
 }
 
@@ -521,6 +689,14 @@ export function stressSummaryRow(
   };
 }
 
+/** A shard's stress aggregates (JSON; amounts at scale 54 as integer strings). */
+export interface StressAggregatePartial {
+  byStatus: Record<AccountStatus, number>;
+  totalBadDebt: string;
+  totalDeficit: string;
+  largest: { id: string; badDebt: string }[];
+}
+
 /**
  * Sums one scenario's account outcomes into DESIGN §3.8's aggregates, one account at a time (the
  * in-memory report and the streamed scheduled job share it).
@@ -543,13 +719,7 @@ export class StressAggregator {
     this.byStatus[o.status]++;
     this.totalBadDebt += badDebt;
     this.totalDeficit += deficit;
-    if (badDebt > 0n) {
-      this.largest.push({ id: o.id, badDebt });
-      this.largest.sort((a, b) =>
-        a.badDebt === b.badDebt ? a.id.localeCompare(b.id) : b.badDebt > a.badDebt ? 1 : -1,
-      );
-      if (this.largest.length > 2) this.largest.length = 2;
-    }
+    if (badDebt > 0n) this.noteLargest(o.id, badDebt);
     return {
       id: o.id,
       equity: formatScaled(o.equity, "down"),
@@ -558,6 +728,32 @@ export class StressAggregator {
       deficit: formatScaled(deficit, "up"),
       badDebt: formatScaled(badDebt, "up"),
     };
+  }
+
+  /** What this aggregator summed, for a reducer to merge (one shard of a sharded stress run). */
+  partial(): StressAggregatePartial {
+    return {
+      byStatus: { ...this.byStatus },
+      totalBadDebt: this.totalBadDebt.toString(),
+      totalDeficit: this.totalDeficit.toString(),
+      largest: this.largest.map((l) => ({ id: l.id, badDebt: l.badDebt.toString() })),
+    };
+  }
+
+  merge(partial: StressAggregatePartial): void {
+    for (const status of Object.keys(this.byStatus) as AccountStatus[])
+      this.byStatus[status] += partial.byStatus[status];
+    this.totalBadDebt += BigInt(partial.totalBadDebt);
+    this.totalDeficit += BigInt(partial.totalDeficit);
+    for (const l of partial.largest) this.noteLargest(l.id, BigInt(l.badDebt));
+  }
+
+  private noteLargest(id: string, badDebt: bigint): void {
+    this.largest.push({ id, badDebt });
+    this.largest.sort((a, b) =>
+      a.badDebt === b.badDebt ? a.id.localeCompare(b.id) : b.badDebt > a.badDebt ? 1 : -1,
+    );
+    if (this.largest.length > 2) this.largest.length = 2;
   }
 
   /** Everything of the scenario's entry but `id`, `accounts` and `reverseSeverity`. */
@@ -585,7 +781,10 @@ export class StressAggregator {
       cascade: {
         rounds: run.rounds,
         finalPrices: Object.fromEntries([...run.finalPrices].map(([a, p]) => [a, neutralString(p)])),
-        forcedNotional: Object.fromEntries([...run.forcedNotional].map(([a, n]) => [a, neutralString(n)])),
+        // Sorted: the order assets first saw forced flow differs between shards.
+        forcedNotional: Object.fromEntries(
+          [...run.forcedNotional].sort(([a], [b]) => (a < b ? -1 : 1)).map(([a, n]) => [a, neutralString(n)]),
+        ),
         addedBadDebt: formatScaled(added > 0n ? added : 0n, "up"),
       },
       breaksFirst: run.breaksFirst,

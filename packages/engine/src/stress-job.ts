@@ -92,7 +92,8 @@ export async function runStressJob(
           first = false;
         }
       }
-      const aggregates = { ...aggregator.aggregates(settings, runner), reverseSeverity: null };
+      runner.endPass();
+      const aggregates = { ...aggregator.aggregates(settings, runner.cascade), reverseSeverity: null };
       yield `],\n${JSON.stringify(aggregates).slice(1, -1)} }`;
       scenarios.push(stressSummaryRow({ id: scenario.id, ...aggregates }));
     }
