@@ -453,4 +453,39 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       expect(await store.getSweepRun("s2")).toBeNull();
     });
   });
+
+  describe(`${name}: sharded job runs`, () => {
+    const run = (id: string) => ({
+      id,
+      kind: "stress" as const,
+      segments: 3,
+      startedAtMs: T0,
+      inputs: { asOf: "2026-01-15T00:00:00Z", prices: { BTC: { index: "60000.5" } } },
+      pass: 0,
+      finishedAtMs: null,
+    });
+
+    it("creates a run once and returns its pinned inputs as stored", async () => {
+      const store = await open();
+      expect(await store.createJobRun(run("j1"))).toBe(true);
+      expect(await store.createJobRun({ ...run("j1"), segments: 9 })).toBe(false);
+      expect(await store.getJobRun("j1")).toEqual(run("j1"));
+      expect(await store.getJobRun("j2")).toBeNull();
+    });
+
+    it("counts each segment once per pass, and moves a pass on for one caller only", async () => {
+      const store = await open();
+      await store.createJobRun(run("j3"));
+      expect(await store.reportJobSegment("j3", 0, 2)).toBe(1);
+      expect(await store.reportJobSegment("j3", 0, 2)).toBe(1); // a retried segment
+      expect(await store.reportJobSegment("j3", 1, 0)).toBe(1); // another pass counts apart
+      expect(await store.reportJobSegment("j3", 0, 0)).toBe(2);
+      expect(await store.reportJobSegment("j3", 0, 1)).toBe(3);
+      expect(await store.advanceJobRun("j3", 0, { pass: 1 })).toBe(true);
+      expect(await store.advanceJobRun("j3", 0, { pass: 1 })).toBe(false);
+      expect(await store.advanceJobRun("j3", 1, { finishedAtMs: T0 + 9 })).toBe(true);
+      expect(await store.advanceJobRun("j3", 1, { finishedAtMs: T0 + 10 })).toBe(false);
+      expect(await store.getJobRun("j3")).toMatchObject({ pass: 1, finishedAtMs: T0 + 9 });
+    });
+  });
 }

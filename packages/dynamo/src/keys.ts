@@ -133,8 +133,17 @@ export const keys = {
     pk: `SWEEP#${id}`,
     sk: `SEGMENT#${String(segment).padStart(5, "0")}`,
   }),
+  /** A sharded job's run and its segments' pass reports share a partition: one Query counts them. */
+  jobRun: (id: string) => ({ pk: `JOB#${id}`, sk: "RUN" }),
+  jobSegment: (id: string, pass: number, segment: number) => ({
+    pk: `JOB#${id}`,
+    sk: `${jobPassPrefix(pass)}${String(segment).padStart(5, "0")}`,
+  }),
   streamCheckpoint: (streamArn: string, shardId: string) => ({
     pk: `STREAM#${streamArn}`,
     sk: `SHARD#${shardId}`,
   }),
 };
+
+/** The sort-key prefix of a job pass's segment reports. */
+export const jobPassPrefix = (pass: number) => `PASS#${String(pass).padStart(4, "0")}#`;

@@ -4,6 +4,7 @@ import { DynamoAccounts } from "./repositories/accounts.ts";
 import { DynamoApiKeys } from "./repositories/api-keys.ts";
 import { DynamoDeliveries } from "./repositories/deliveries.ts";
 import { DynamoEndpoints } from "./repositories/endpoints.ts";
+import { DynamoJobRuns } from "./repositories/job-runs.ts";
 import { DynamoLanes } from "./repositories/lanes.ts";
 import { DynamoOutbox } from "./repositories/outbox.ts";
 import { DynamoParams } from "./repositories/params.ts";
@@ -36,6 +37,7 @@ export function dynamoStore(documents: DynamoDBDocumentClient, tableName: string
     new DynamoDeliveries(table),
     new DynamoLanes(table),
     new DynamoSweepRuns(table),
+    new DynamoJobRuns(table),
   ];
   // Each repository's methods, bound to it: the store is a plain object, so a test can wrap it
   // (Object.create) and replace one method.

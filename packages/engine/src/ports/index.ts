@@ -2,6 +2,7 @@ import type { AccountRepository } from "./accounts.ts";
 import type { ApiKeyRepository } from "./api-keys.ts";
 import type { DeliveryRepository, LaneRepository } from "./deliveries.ts";
 import type { EndpointRepository } from "./endpoints.ts";
+import type { JobRunRepository } from "./job-runs.ts";
 import type { Outbox } from "./outbox.ts";
 import type { ParamsRepository } from "./params.ts";
 import type { PriceRepository } from "./prices.ts";
@@ -14,6 +15,7 @@ export * from "./accounts.ts";
 export * from "./api-keys.ts";
 export * from "./deliveries.ts";
 export * from "./endpoints.ts";
+export * from "./job-runs.ts";
 export * from "./outbox.ts";
 export * from "./params.ts";
 export * from "./prices.ts";
@@ -35,4 +37,4 @@ export type EngineStore = AccountRepository &
 export type WebhookStore = EndpointRepository & Outbox & DeliveryRepository & LaneRepository;
 
 /** Every role port: what one table (DynamoDB, or memory in tests) implements. */
-export type Store = EngineStore & WebhookStore & ApiKeyRepository & SweepRunRepository;
+export type Store = EngineStore & WebhookStore & ApiKeyRepository & SweepRunRepository & JobRunRepository;

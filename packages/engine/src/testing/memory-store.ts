@@ -13,6 +13,7 @@ import {
   type DeliveryRecord,
   deliveryKey,
   exposureAssets,
+  type JobRun,
   type NotificationRecord,
   type PriceRecord,
   type PriceSnapshot,
@@ -73,6 +74,7 @@ export function memoryStore(): Store {
   let sweepLease: { owner: string; untilMs: number } | null = null;
   const sweepRuns = new Map<string, SweepRun>();
   const sweepSegments = new Map<string, Map<number, SweepTotals>>();
+  const jobRuns = new Map<string, { run: JobRun; finished: Map<number, Set<number>> }>();
   const laneOf = (endpointId: string, accountId: string) => lanes.get(`${endpointId}#${accountId}`) ?? [];
   const setLane = (endpointId: string, accountId: string, queue: string[]) =>
     lanes.set(`${endpointId}#${accountId}`, queue);
@@ -318,6 +320,34 @@ export function memoryStore(): Store {
       const run = sweepRuns.get(runId);
       if (!run || run.summary) return false;
       run.summary = copy(summary);
+      return true;
+    },
+
+    // --- sharded job runs ----------------------------------------------------------------------
+    async createJobRun(run: JobRun) {
+      if (jobRuns.has(run.id)) return false;
+      jobRuns.set(run.id, { run: copy(run), finished: new Map() });
+      return true;
+    },
+    async getJobRun(id: string) {
+      return copy(jobRuns.get(id)?.run ?? null);
+    },
+    async reportJobSegment(id: string, pass: number, segment: number) {
+      const entry = jobRuns.get(id);
+      if (!entry) throw new Error(`no job run ${id}`);
+      let segments = entry.finished.get(pass);
+      if (!segments) {
+        segments = new Set();
+        entry.finished.set(pass, segments);
+      }
+      segments.add(segment);
+      return segments.size;
+    },
+    async advanceJobRun(id: string, pass: number, next: { pass: number } | { finishedAtMs: number }) {
+      const run = jobRuns.get(id)?.run;
+      if (!run || run.pass !== pass || run.finishedAtMs !== null) return false;
+      if ("pass" in next) run.pass = next.pass;
+      else run.finishedAtMs = next.finishedAtMs;
       return true;
     },
 
