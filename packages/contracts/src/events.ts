@@ -89,3 +89,14 @@ export const SweepTask = z.strictObject({
   segments: z.number().int().min(1).max(1024),
 });
 export type SweepTask = z.infer<typeof SweepTask>;
+
+/** One segment's pass of a sharded whole-book job (DESIGN §4.1), as the job queue carries it. */
+export const JobTask = z.strictObject({
+  job: z.enum(["exposure", "stress"]),
+  runId: z.string().min(1),
+  pass: z.number().int().min(0),
+  /** Segments `0..segments-1` together cover the book once. */
+  segment: z.number().int().min(0),
+  segments: z.number().int().min(1).max(1024),
+});
+export type JobTask = z.infer<typeof JobTask>;

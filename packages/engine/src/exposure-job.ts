@@ -1,12 +1,27 @@
 import { createHash } from "node:crypto";
-import type { ExposureReport } from "@backing/contracts";
-import { type ExposureAccountRow, ExposureAggregator, type PreviousReport } from "@backing/core";
+import type { ExposureReport, RiskParamsDocument } from "@backing/contracts";
+import {
+  buildRiskParams,
+  type ExposureAccountRow,
+  ExposureAggregator,
+  type ExposurePartial,
+  type PreviousReport,
+} from "@backing/core";
 import { currentParams } from "./current-params.ts";
-import type { EngineDeps } from "./deps.ts";
 import { reportReadyNotifications } from "./notifications.ts";
-import type { ReportStore } from "./ports/index.ts";
+import type { JobRun, PriceSnapshot } from "./ports/index.ts";
 import { parseBooks } from "./recompute/load.ts";
 import { snapshotOf } from "./recompute/snapshot.ts";
+import {
+  inlineJobQueue,
+  type JobStart,
+  type JobTaskQueue,
+  readJson,
+  type ShardedJob,
+  type ShardedJobDeps,
+  startShardedJob,
+  writeJson,
+} from "./sharded-jobs.ts";
 
 /** How the report and its account table become files (the CSV and HTML renderers of @backing/reports). */
 export interface ExposureRendering {
@@ -18,14 +33,15 @@ export interface ExposureRendering {
   parseAccounts(text: string): PreviousReport["accounts"];
 }
 
-export interface ExposureJobDeps extends EngineDeps {
-  reports: ReportStore;
+export interface ExposureJobDeps extends ShardedJobDeps {
   rendering: ExposureRendering;
 }
 
 export interface ExposureJobOptions {
   /** Accounts per page read from the store: the job holds one page and fixed-size aggregates. */
   pageSize?: number;
+  /** Segments of the book, each a task (one worker's share); the report does not depend on it. */
+  segments?: number;
   onProgress?: (accounts: number) => void;
 }
 
@@ -51,120 +67,277 @@ export function venueReportFile(venue: string, name: string): string {
   return `venues/${slug}-${hash}/${name}`;
 }
 
+/** What the coordinator pins for every worker of one exposure report. */
+interface ExposureInputs {
+  asOf: string;
+  nowMs: number;
+  params: RiskParamsDocument;
+  snapshot: PriceSnapshot;
+  volatility: Record<string, string>;
+  pageSize: number;
+  /** The report "changes since" compares with, and how many segments its accounts table was written in. */
+  previous: { id: string; asOf: string; segments: number | null } | null;
+}
+
+/** A segment's share of the report: the book's aggregates and each venue's. */
+interface ExposureSegmentPartial {
+  accounts: number;
+  invalidAccounts: number;
+  invalidByVenue: Record<string, number>;
+  book: ExposurePartial;
+  venues: Record<string, ExposurePartial>;
+}
+
+/** A segment's part of the accounts table, kept for the next report's segment of the same share. */
+const accountsPart = (segment: number, segments: number) => `shards/accounts-${segment}-of-${segments}.csv`;
+const partialFile = (segment: number) => `partial-${segment}.json`;
+
+const inputsOf = (run: JobRun) => run.inputs as unknown as ExposureInputs;
+
+function marketOf(inputs: ExposureInputs) {
+  const params = buildRiskParams(inputs.params);
+  const { market } = parseBooks([], inputs.snapshot, inputs.nowMs, params, inputs.volatility);
+  return { params, market };
+}
+
 /**
- * The scheduled exposure report over the stored book (DESIGN §3.9): pages through the accounts
- * (bounded memory: one page, the aggregates, and the previous report's status and equity per
- * account for "changes since previous"), streams the accounts table to the report store as it
- * goes, then stores the JSON, CSV tables and HTML, the summary in the table, and a
- * `report.exposure.ready` outbox item per venue. The previous report is the latest stored one;
- * the report id derives from the prices, params and time, so a re-run is idempotent.
+ * The previous report's accounts for one segment: its part of the accounts table when it was
+ * written in as many segments (the same share of the book), else the whole table.
  */
-export async function runExposureJob(
+async function previousFor(
   deps: ExposureJobDeps,
+  inputs: ExposureInputs,
+  segment: number,
+  segments: number,
+): Promise<PreviousReport | null> {
+  const { previous } = inputs;
+  if (!previous) return null;
+  const text =
+    (previous.segments === segments
+      ? await deps.reports.read("exposure", previous.id, accountsPart(segment, segments))
+      : null) ?? (await deps.reports.read("exposure", previous.id, ACCOUNTS_FILE));
+  return text === null ? null : { asOf: previous.asOf, accounts: deps.rendering.parseAccounts(text) };
+}
+
+/**
+ * The scheduled exposure report over the stored book (DESIGN §3.9), as a sharded job: each segment
+ * pages through its accounts (bounded memory: one page, the aggregates, and the previous report's
+ * status and equity per account of the segment for "changes since previous"), streams its part of
+ * the accounts table, and stores its partial aggregates; the reduce merges them (exactly) and
+ * stores the JSON, CSV tables and HTML, the whole accounts table, the summary in the table, and a
+ * `report.exposure.ready` outbox item per venue.
+ */
+export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
+  async map(deps, run, task, onProgress) {
+    const inputs = inputsOf(run);
+    const { params, market } = marketOf(inputs);
+    const previous = await previousFor(deps, inputs, task.segment, task.segments);
+    // One evaluation per account feeds the book's aggregator and its venue's: each venue gets a
+    // report of its own accounts only (what its webhook points at and its API key can read).
+    const aggregator = new ExposureAggregator(market, params, previous);
+    const byVenue = new Map<string, ExposureAggregator>();
+    const partial: ExposureSegmentPartial = {
+      accounts: 0,
+      invalidAccounts: 0,
+      invalidByVenue: {},
+      book: aggregator.partial(),
+      venues: {},
+    };
+    const segment = { index: task.segment, count: task.segments };
+    async function* accountTable(): AsyncIterable<string> {
+      yield deps.rendering.accountsHeader;
+      for await (const page of deps.store.scanAccounts(inputs.pageSize, segment)) {
+        const { books, invalid } = parseBooks(page, inputs.snapshot, inputs.nowMs, params, inputs.volatility);
+        partial.invalidAccounts += invalid.length;
+        const venueOf = new Map(page.map((a) => [a.id, a.venue]));
+        for (const { accountId } of invalid) {
+          const venue = venueOf.get(accountId) as string;
+          partial.invalidByVenue[venue] = (partial.invalidByVenue[venue] ?? 0) + 1;
+        }
+        partial.accounts += books.length;
+        const rows = books.map((book) => {
+          const evaluation = aggregator.evaluate(book);
+          let venue = byVenue.get(book.venue);
+          if (!venue) {
+            venue = new ExposureAggregator(market, params, previous);
+            byVenue.set(book.venue, venue);
+          }
+          venue.addEvaluated(book, evaluation);
+          return aggregator.addEvaluated(book, evaluation);
+        });
+        yield deps.rendering.accountRows(rows);
+        onProgress?.(partial.accounts);
+      }
+    }
+    await deps.reports.write(
+      "exposure",
+      run.reportId,
+      accountTable(),
+      accountsPart(task.segment, task.segments),
+    );
+    partial.book = aggregator.partial();
+    partial.venues = Object.fromEntries([...byVenue].map(([venue, a]) => [venue, a.partial()]));
+    await writeJson(deps.reports, run, partialFile(task.segment), partial);
+  },
+
+  async reduce(deps, run) {
+    const inputs = inputsOf(run);
+    const { params, market } = marketOf(inputs);
+    const { asOf, nowMs } = inputs;
+    // Merging needs the previous report only for its presence ("changes" or null): the per-account
+    // comparisons were made by the segments.
+    const previous: PreviousReport | null = inputs.previous
+      ? { asOf: inputs.previous.asOf, accounts: new Map() }
+      : null;
+    const aggregator = new ExposureAggregator(market, params, previous);
+    const byVenue = new Map<string, ExposureAggregator>();
+    let accounts = 0;
+    let invalidAccounts = 0;
+    const invalidByVenue = new Map<string, number>();
+    for (let segment = 0; segment < run.segments; segment++) {
+      const partial = await readJson<ExposureSegmentPartial>(deps.reports, run, partialFile(segment));
+      accounts += partial.accounts;
+      invalidAccounts += partial.invalidAccounts;
+      for (const [venue, n] of Object.entries(partial.invalidByVenue))
+        invalidByVenue.set(venue, (invalidByVenue.get(venue) ?? 0) + n);
+      aggregator.merge(partial.book);
+      for (const [venue, venuePartial] of Object.entries(partial.venues)) {
+        let venueAggregator = byVenue.get(venue);
+        if (!venueAggregator) {
+          venueAggregator = new ExposureAggregator(market, params, previous);
+          byVenue.set(venue, venueAggregator);
+        }
+        venueAggregator.merge(venuePartial);
+      }
+    }
+
+    const locations: Record<string, string> = {};
+    const header = deps.rendering.accountsHeader;
+    async function* wholeTable(): AsyncIterable<string> {
+      yield header;
+      for (let segment = 0; segment < run.segments; segment++) {
+        const part = await deps.reports.read("exposure", run.reportId, accountsPart(segment, run.segments));
+        if (part === null)
+          throw new Error(`exposure run ${run.id}: segment ${segment}'s accounts are missing`);
+        yield part.slice(header.length);
+      }
+    }
+    locations[ACCOUNTS_FILE] = await deps.reports.write(
+      "exposure",
+      run.reportId,
+      wholeTable(),
+      ACCOUNTS_FILE,
+    );
+    const report = aggregator.report(asOf);
+    for (const [name, content] of Object.entries(deps.rendering.files(report))) {
+      locations[name] = await deps.reports.write("exposure", run.reportId, [content], name);
+    }
+    const venueReports = new Map<string, { report: ExposureReport; locations: Record<string, string> }>();
+    for (const [venue, venueAggregator] of [...byVenue].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const venueReport = venueAggregator.report(asOf);
+      const venueLocations: Record<string, string> = {};
+      for (const [name, content] of Object.entries(deps.rendering.files(venueReport)))
+        venueLocations[name] = await deps.reports.write(
+          "exposure",
+          run.reportId,
+          [content],
+          venueReportFile(venue, name),
+        );
+      venueReports.set(venue, { report: venueReport, locations: venueLocations });
+    }
+
+    const summaryOf = (of: ExposureReport, files: Record<string, string>, invalid: number) => ({
+      paramsVersion: params.version,
+      accounts: of.accounts,
+      invalidAccounts: invalid,
+      accountsByStatus: of.accountsByStatus,
+      totals: of.totals,
+      cascadeWarnings: Object.fromEntries(
+        Object.entries(of.assets).flatMap(([asset, a]) =>
+          a.cascadeWarnings.length ? [[asset, a.cascadeWarnings]] : [],
+        ),
+      ),
+      files,
+    });
+    const summary = { ...summaryOf(report, locations, invalidAccounts), accounts, segments: run.segments };
+    await deps.store.putReportSummary({
+      kind: "exposure",
+      id: run.reportId,
+      asOf,
+      createdAtMs: nowMs,
+      location: locations["exposure.json"] ?? locations[ACCOUNTS_FILE] ?? "",
+      summary,
+    });
+    const notifications = [...venueReports].flatMap(([venue, { report: venueReport, locations: files }]) =>
+      reportReadyNotifications("report.exposure.ready", run.reportId, [venue], {
+        asOf,
+        createdAtMs: nowMs,
+        location: files["exposure.html"] ?? files["exposure.json"] ?? "",
+        summary: summaryOf(venueReport, files, invalidByVenue.get(venue) ?? 0),
+      }),
+    );
+    await deps.store.putNotifications(notifications);
+    return {
+      result: {
+        reportId: run.reportId,
+        locations,
+        accounts,
+        invalidAccounts,
+        notifications: notifications.length,
+        report,
+      },
+    };
+  },
+};
+
+/**
+ * The coordinator: pins the prices, params and time, and sends one task per segment. The report
+ * id derives from the prices, params and time, so a repeated start is the same run.
+ */
+export async function startExposureJob(
+  deps: ExposureJobDeps,
+  queue: JobTaskQueue,
   options: ExposureJobOptions = {},
-): Promise<ExposureJobResult> {
-  const pageSize = options.pageSize ?? 500;
+): Promise<JobStart> {
   const nowMs = deps.now();
   const asOf = new Date(nowMs).toISOString();
   const params = await currentParams(deps.store);
   const snapshot = snapshotOf(await deps.store.getPrices());
-  const volatility = deps.volatility ?? {};
-  const { market } = parseBooks([], snapshot, nowMs, params, volatility);
   const reportId = `exposure_${createHash("sha256")
     .update(JSON.stringify([snapshot.id, params.version, asOf]))
     .digest("hex")
     .slice(0, 24)}`;
-
-  const previousSummary = await deps.store.latestReportSummary("exposure");
-  let previous: PreviousReport | null = null;
-  if (previousSummary && previousSummary.id !== reportId) {
-    const text = await deps.reports.read("exposure", previousSummary.id, ACCOUNTS_FILE);
-    if (text !== null)
-      previous = { asOf: previousSummary.asOf, accounts: deps.rendering.parseAccounts(text) };
-  }
-
-  // One evaluation per account feeds the book's aggregator and its venue's: each venue gets a
-  // report of its own accounts only (what its webhook points at and its API key can read).
-  const aggregator = new ExposureAggregator(market, params, previous);
-  const byVenue = new Map<string, ExposureAggregator>();
-  let accounts = 0;
-  let invalidAccounts = 0;
-  const invalidByVenue = new Map<string, number>();
-  async function* accountTable(): AsyncIterable<string> {
-    yield deps.rendering.accountsHeader;
-    for await (const page of deps.store.scanAccounts(pageSize)) {
-      const { books, invalid } = parseBooks(page, snapshot, nowMs, params, volatility);
-      invalidAccounts += invalid.length;
-      const venueOf = new Map(page.map((a) => [a.id, a.venue]));
-      for (const { accountId } of invalid) {
-        const venue = venueOf.get(accountId) as string;
-        invalidByVenue.set(venue, (invalidByVenue.get(venue) ?? 0) + 1);
-      }
-      accounts += books.length;
-      const rows = books.map((book) => {
-        const evaluation = aggregator.evaluate(book);
-        let venue = byVenue.get(book.venue);
-        if (!venue) {
-          venue = new ExposureAggregator(market, params, previous);
-          byVenue.set(book.venue, venue);
-        }
-        venue.addEvaluated(book, evaluation);
-        return aggregator.addEvaluated(book, evaluation);
-      });
-      yield deps.rendering.accountRows(rows);
-      options.onProgress?.(accounts);
-    }
-  }
-  const locations: Record<string, string> = {};
-  locations[ACCOUNTS_FILE] = await deps.reports.write("exposure", reportId, accountTable(), ACCOUNTS_FILE);
-  const report = aggregator.report(asOf);
-  for (const [name, content] of Object.entries(deps.rendering.files(report))) {
-    locations[name] = await deps.reports.write("exposure", reportId, [content], name);
-  }
-  const venueReports = new Map<string, { report: ExposureReport; locations: Record<string, string> }>();
-  for (const [venue, venueAggregator] of [...byVenue].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const venueReport = venueAggregator.report(asOf);
-    const venueLocations: Record<string, string> = {};
-    for (const [name, content] of Object.entries(deps.rendering.files(venueReport)))
-      venueLocations[name] = await deps.reports.write(
-        "exposure",
-        reportId,
-        [content],
-        venueReportFile(venue, name),
-      );
-    venueReports.set(venue, { report: venueReport, locations: venueLocations });
-  }
-
-  const summaryOf = (of: ExposureReport, files: Record<string, string>, invalid: number) => ({
-    paramsVersion: params.version,
-    accounts: of.accounts,
-    invalidAccounts: invalid,
-    accountsByStatus: of.accountsByStatus,
-    totals: of.totals,
-    cascadeWarnings: Object.fromEntries(
-      Object.entries(of.assets).flatMap(([asset, a]) =>
-        a.cascadeWarnings.length ? [[asset, a.cascadeWarnings]] : [],
-      ),
-    ),
-    files,
-  });
-  const summary = { ...summaryOf(report, locations, invalidAccounts), accounts };
-  await deps.store.putReportSummary({
-    kind: "exposure",
-    id: reportId,
+  const latest = await deps.store.latestReportSummary("exposure");
+  const segmentsOf = (summary: Record<string, unknown>) =>
+    typeof summary.segments === "number" ? summary.segments : null;
+  const inputs: ExposureInputs = {
     asOf,
-    createdAtMs: nowMs,
-    location: locations["exposure.json"] ?? locations[ACCOUNTS_FILE] ?? "",
-    summary,
+    nowMs,
+    params: params.document,
+    snapshot,
+    volatility: deps.volatility ?? {},
+    pageSize: options.pageSize ?? 500,
+    previous:
+      latest && latest.id !== reportId
+        ? { id: latest.id, asOf: latest.asOf, segments: segmentsOf(latest.summary) }
+        : null,
+  };
+  return startShardedJob(deps, queue, {
+    kind: "exposure",
+    reportId,
+    segments: options.segments ?? 1,
+    inputs: inputs as unknown as Record<string, unknown>,
   });
-  const notifications = [...venueReports].flatMap(([venue, { report: venueReport, locations: files }]) =>
-    reportReadyNotifications("report.exposure.ready", reportId, [venue], {
-      asOf,
-      createdAtMs: nowMs,
-      location: files["exposure.html"] ?? files["exposure.json"] ?? "",
-      summary: summaryOf(venueReport, files, invalidByVenue.get(venue) ?? 0),
-    }),
-  );
-  await deps.store.putNotifications(notifications);
-  return { reportId, locations, accounts, invalidAccounts, notifications: notifications.length, report };
+}
+
+/** The exposure report in this process: the sharded job with its tasks run as they are sent. */
+export async function runExposureJob(
+  deps: ExposureJobDeps,
+  options: ExposureJobOptions = {},
+): Promise<ExposureJobResult> {
+  const queue = inlineJobQueue(deps, exposureJob, options.onProgress);
+  const start = await startExposureJob(deps, queue, options);
+  const result = queue.result();
+  if (!result) throw new Error(`exposure run ${start.runId} did not finish`);
+  return result;
 }

@@ -74,12 +74,12 @@ export function composeSystem(adapters: Adapters): System {
         ...(adapters.onAttempt ? { onAttempt: adapters.onAttempt } : {}),
       };
     },
-    stress: () => ({ ...engine, reports: reports("the stress job") }),
+    stress: () => ({ ...sweepWorker, reports: reports("the stress job") }),
     sweep: () => ({ ...sweepWorker, sweepQueue: adapters.sweepQueue ?? inlineSweepQueue(sweepWorker) }),
     sweepWorker,
     exposure: () => {
       if (!adapters.rendering) throw missing("an exposure rendering", "the exposure job");
-      return { ...engine, reports: reports("the exposure job"), rendering: adapters.rendering };
+      return { ...sweepWorker, reports: reports("the exposure job"), rendering: adapters.rendering };
     },
   };
 }

@@ -42,8 +42,8 @@ export class DynamoAccounts implements AccountRepository {
   }
 
   /** The whole book a page at a time, shard after shard of the sparse account index (no Scan). */
-  async *scanAccounts(pageSize: number): AsyncIterable<Account[]> {
-    for (let shard = 0; shard < ACCOUNT_SHARDS; shard++)
+  async *scanAccounts(pageSize: number, segment = { index: 0, count: 1 }): AsyncIterable<Account[]> {
+    for (let shard = segment.index; shard < ACCOUNT_SHARDS; shard += segment.count)
       for await (const page of this.table.queryPages({
         index: "gsi2",
         partition: keys.accountsPartition(shard),

@@ -57,22 +57,26 @@ export class DynamoJobRuns implements JobRunRepository {
     return count;
   }
 
-  async advanceJobRun(
-    id: string,
-    pass: number,
-    next: { pass: number } | { finishedAtMs: number },
-  ): Promise<boolean> {
-    const [field, value] = "pass" in next ? ["pass", next.pass] : ["finishedAtMs", next.finishedAtMs];
+  async advanceJobRun(id: string, next: { pass: number } | { finishedAtMs: number }): Promise<boolean> {
+    const names = { "#r": "run", "#done": "finishedAtMs" };
+    const unfinished = "attribute_exists(pk) AND attribute_type(#r.#done, :null)";
+    const update =
+      "pass" in next
+        ? {
+            UpdateExpression: "SET #r.#p = :next",
+            ConditionExpression: `${unfinished} AND #r.#p < :next`,
+            ExpressionAttributeNames: { ...names, "#p": "pass" },
+            ExpressionAttributeValues: { ":next": next.pass, ":null": "NULL" },
+          }
+        : {
+            UpdateExpression: "SET #r.#done = :at",
+            ConditionExpression: unfinished,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ":at": next.finishedAtMs, ":null": "NULL" },
+          };
     try {
       await this.table.documents.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.jobRun(id),
-          UpdateExpression: "SET #r.#f = :value",
-          ConditionExpression: "#r.#p = :pass AND attribute_type(#r.#done, :null)",
-          ExpressionAttributeNames: { "#r": "run", "#f": field, "#p": "pass", "#done": "finishedAtMs" },
-          ExpressionAttributeValues: { ":value": value, ":pass": pass, ":null": "NULL" },
-        }),
+        new UpdateCommand({ TableName: this.table.tableName, Key: keys.jobRun(id), ...update }),
       );
       return true;
     } catch (error) {

@@ -17,8 +17,11 @@ export interface AccountRepository {
   getAccounts(ids: readonly string[]): Promise<Map<string, StoredAccount>>;
   /** Removes the account, its risk state and its exposure entries. */
   deleteAccount(account: Account): Promise<void>;
-  /** Every stored account, a page at a time (bounded memory for whole-book jobs). */
-  scanAccounts(pageSize: number): AsyncIterable<Account[]>;
+  /**
+   * Every stored account, a page at a time (bounded memory for whole-book jobs); with a segment,
+   * only that share of the book, the same share for the same segment count every time.
+   */
+  scanAccounts(pageSize: number, segment?: { index: number; count: number }): AsyncIterable<Account[]>;
   /**
    * Every stored account with its risk state (if it has one), a page of accounts at a time; with a
    * segment, only that share of the book (segments `0..count-1` together cover it once).

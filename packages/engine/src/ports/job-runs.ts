@@ -2,9 +2,10 @@
 export type JobKind = "exposure" | "stress";
 
 export interface JobRun {
-  /** The report's id: a re-run of the same report is the same run. */
   id: string;
   kind: JobKind;
+  /** The report it builds: the same report built twice (a repeated start) is two runs writing alike. */
+  reportId: string;
   segments: number;
   startedAtMs: number;
   /** What every worker must see alike (prices, params, time, pack), pinned by the coordinator. */
@@ -22,12 +23,8 @@ export interface JobRunRepository {
   /** Records once that a segment finished a pass; returns how many segments have finished it. */
   reportJobSegment(id: string, pass: number, segment: number): Promise<number>;
   /**
-   * Moves the run on from `pass`, to the next pass or to finished: true for the one caller that
-   * moved it (two workers may both see the last segment report).
+   * Moves an unfinished run on to a later pass, or to finished: true for the one caller that moved
+   * it (two workers may both see a pass's last segment report).
    */
-  advanceJobRun(
-    id: string,
-    pass: number,
-    next: { pass: number } | { finishedAtMs: number },
-  ): Promise<boolean>;
+  advanceJobRun(id: string, next: { pass: number } | { finishedAtMs: number }): Promise<boolean>;
 }

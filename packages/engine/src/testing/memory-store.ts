@@ -120,8 +120,10 @@ export function memoryStore(): Store {
       states.delete(account.id);
       for (const asset of exposureAssets(account)) exposure.get(asset)?.delete(account.id);
     },
-    async *scanAccounts(pageSize: number) {
-      const all = [...accounts.values()].map((s) => copy(s.account));
+    async *scanAccounts(pageSize: number, segment = { index: 0, count: 1 }) {
+      const all = [...accounts.values()]
+        .map((s) => copy(s.account))
+        .filter((account) => segmentOf(account.id, segment.count) === segment.index);
       for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
     },
     async *scanBook(pageSize: number, segment = { index: 0, count: 1 }): AsyncIterable<BookPage> {
@@ -343,11 +345,13 @@ export function memoryStore(): Store {
       segments.add(segment);
       return segments.size;
     },
-    async advanceJobRun(id: string, pass: number, next: { pass: number } | { finishedAtMs: number }) {
+    async advanceJobRun(id: string, next: { pass: number } | { finishedAtMs: number }) {
       const run = jobRuns.get(id)?.run;
-      if (!run || run.pass !== pass || run.finishedAtMs !== null) return false;
-      if ("pass" in next) run.pass = next.pass;
-      else run.finishedAtMs = next.finishedAtMs;
+      if (!run || run.finishedAtMs !== null) return false;
+      if ("pass" in next) {
+        if (run.pass >= next.pass) return false;
+        run.pass = next.pass;
+      } else run.finishedAtMs = next.finishedAtMs;
       return true;
     },
 
