@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe("scheduled stress job over the stored book (DynamoDB Local)", () => {
-  it("streams the book in pages and writes the same report as `backing stress`, a summary and one outbox item per venue", async () => {
+  it("streams the book in pages, sharded in 3 segments, and writes the same report as `backing stress`, a summary and one outbox item per venue", async () => {
     const { store, drop } = await freshStore();
     drops.push(drop);
     const book = demoBook({
@@ -41,10 +41,11 @@ describe("scheduled stress job over the stored book (DynamoDB Local)", () => {
       { store, now: () => NOW },
     );
     const directory = await mkdtemp(join(tmpdir(), "backing-reports-"));
-    // Pages of 25 accounts: the cascade must come out the same as with the whole book in memory.
+    // Pages of 25 accounts in 3 segments that meet once per cascade round: the cascade must come
+    // out the same as with the whole book in memory.
     const result = await runStressJob(
       { store, now: () => NOW, volatility: VOLATILITY, reports: folderReportStore(directory) },
-      { pageSize: 25 },
+      { pageSize: 25, segments: 3 },
     );
     expect(result).toMatchObject({ accounts: 120, notifications: 3 });
 

@@ -14,6 +14,7 @@ export * from "./ports/index.ts";
 export * from "./recompute/index.ts";
 export * from "./report-files.ts";
 export * from "./risk.ts";
+export * from "./sharded-jobs.ts";
 export * from "./stress-job.ts";
 export * from "./sweep.ts";
 export * from "./sweep-shards.ts";

@@ -1,29 +1,47 @@
 import { createHash } from "node:crypto";
-import { ScenarioPack, type ScenarioPack as ScenarioPackType } from "@backing/contracts";
+import { type RiskParamsDocument, ScenarioPack } from "@backing/contracts";
 import {
+  buildRiskParams,
+  type CascadeState,
   DEFAULT_SCENARIO_PACK,
-  Decimal,
-  ScenarioRunner,
+  ONE,
+  ScenarioCascade,
+  ScenarioShard,
+  type ShardPassReport,
+  type ShardState,
+  type StressAggregatePartial,
   StressAggregator,
   type StressSummaryRow,
   stressSettings,
   stressSummaryRow,
 } from "@backing/core";
 import { currentParams } from "./current-params.ts";
-import type { EngineDeps } from "./deps.ts";
 import { reportReadyNotifications } from "./notifications.ts";
-import type { ReportStore } from "./ports/index.ts";
+import type { JobRun, PriceSnapshot } from "./ports/index.ts";
 import { parseBooks } from "./recompute/load.ts";
 import { snapshotOf } from "./recompute/snapshot.ts";
+import {
+  inlineJobQueue,
+  type JobStart,
+  type JobTaskQueue,
+  readJson,
+  readRunFile,
+  runFile,
+  type ShardedJob,
+  type ShardedJobDeps,
+  startShardedJob,
+  writeJson,
+} from "./sharded-jobs.ts";
 
-export interface StressJobDeps extends EngineDeps {
-  reports: ReportStore;
-}
+export type StressJobDeps = ShardedJobDeps;
 
 export interface StressJobOptions {
   pack?: unknown;
   /** Accounts per page read from the store: the job holds one page plus the failing accounts. */
   pageSize?: number;
+  /** Segments of the book, each a task per pass (one worker's share); the report does not depend on it. */
+  segments?: number;
+  onProgress?: (accounts: number) => void;
 }
 
 export interface StressJobResult {
@@ -34,88 +52,242 @@ export interface StressJobResult {
   notifications: number;
 }
 
-/**
- * The scheduled stress test over the stored book (DESIGN §3.8): every scenario of the pack runs as
- * passes over the accounts, read a page at a time, so memory holds one page and the accounts that
- * fail, never the book. The full report (the JSON of `backing stress`, accounts streamed) goes to
- * the report store; its summary to the table; a `report.stress.ready` outbox item per venue.
- * Reverse stress needs ~16 more full runs per scenario, so the scheduled job leaves it to
- * `backing stress` (reverseSeverity is null and the report says `"reverseComputed": false`).
- * The report id derives from the prices, params and pack, so a re-run is idempotent.
- */
-export async function runStressJob(
-  deps: StressJobDeps,
-  options: StressJobOptions = {},
-): Promise<StressJobResult> {
-  const pack: ScenarioPackType = ScenarioPack.parse(options.pack ?? DEFAULT_SCENARIO_PACK);
-  const pageSize = options.pageSize ?? 500;
-  const nowMs = deps.now();
-  const params = await currentParams(deps.store);
+/** What the coordinator pins for every worker of one stress run. */
+interface StressInputs {
+  asOf: string;
+  nowMs: number;
+  params: RiskParamsDocument;
+  snapshot: PriceSnapshot;
+  volatility: Record<string, string>;
+  pageSize: number;
+  pack: ScenarioPack;
+}
+
+/** The cascades as the reduce of the last pass left them: what every segment evaluates at next. */
+interface SharedState {
+  scenarios: { state: CascadeState; reported: boolean; aggregate: StressAggregatePartial | null }[];
+  accounts: number;
+  venues: string[];
+}
+
+/** One segment's pass: per scenario still running, its report and its shard's state. */
+interface SegmentPass {
+  scenarios: ({
+    report: ShardPassReport;
+    state: ShardState;
+    aggregate: StressAggregatePartial | null;
+  } | null)[];
+  accounts: number;
+  venues: string[];
+}
+
+const sharedFile = (pass: number) => `cascade-${pass}.json`;
+const segmentFile = (pass: number, segment: number) => `pass-${pass}-segment-${segment}.json`;
+/** A scenario's account rows from one segment, as they go into the report's array. */
+const rowsFile = (scenario: number, segment: number) => `rows-${scenario}-segment-${segment}.txt`;
+
+function contextOf(run: JobRun) {
+  const inputs = run.inputs as unknown as StressInputs;
+  const params = buildRiskParams(inputs.params);
   const settings = stressSettings(params);
-  const snapshot = snapshotOf(await deps.store.getPrices());
-  const volatility = deps.volatility ?? {};
-  const { market } = parseBooks([], snapshot, nowMs, params, volatility);
+  const { market } = parseBooks([], inputs.snapshot, inputs.nowMs, params, inputs.volatility);
+  const cascadeOf = (scenario: number, state: CascadeState | undefined) =>
+    new ScenarioCascade(market, params, inputs.pack.scenarios[scenario] as never, ONE, settings, state);
+  return { inputs, params, settings, cascadeOf };
+}
+
+const sharedAt = (deps: StressJobDeps, run: JobRun, pass: number) =>
+  pass === 0 ? Promise.resolve(null) : readJson<SharedState>(deps.reports, run, sharedFile(pass));
+
+/**
+ * The scheduled stress test over the stored book (DESIGN §3.8), as a sharded job. Each pass, every
+ * segment evaluates its accounts under every scenario still running, at its cascade's current
+ * prices (memory: one page plus the segment's failing accounts), and reports its failures' forced
+ * flow; the reduce moves each cascade a round on or, once nobody new fails, runs its final pass,
+ * in which the segments write their account rows and aggregates. When every scenario is reported
+ * the reduce writes the report (the JSON of `backing stress`), its summary to the table and a
+ * `report.stress.ready` outbox item per venue. Reverse stress needs ~16 more full runs per
+ * scenario, so the scheduled job leaves it to `backing stress` (reverseSeverity is null and the
+ * report says `"reverseComputed": false`).
+ */
+export const stressJob: ShardedJob<StressJobDeps, StressJobResult> = {
+  async map(deps, run, task, onProgress) {
+    const { inputs, params, cascadeOf } = contextOf(run);
+    const shared = await sharedAt(deps, run, task.pass);
+    const previous =
+      task.pass === 0
+        ? null
+        : await readJson<SegmentPass>(deps.reports, run, segmentFile(task.pass - 1, task.segment));
+    const running = inputs.pack.scenarios.map((_, i) => {
+      const scenario = shared?.scenarios[i];
+      if (scenario?.reported) return null;
+      const cascade = cascadeOf(i, scenario?.state);
+      const shard = new ScenarioShard(cascade, previous?.scenarios[i]?.state);
+      return {
+        cascade,
+        shard,
+        rows: [] as string[],
+        aggregator: cascade.final ? new StressAggregator() : null,
+      };
+    });
+    const venues = new Set<string>();
+    let accounts = 0;
+    const segment = { index: task.segment, count: task.segments };
+    for await (const page of deps.store.scanAccounts(inputs.pageSize, segment)) {
+      const { books } = parseBooks(page, inputs.snapshot, inputs.nowMs, params, inputs.volatility);
+      accounts += books.length;
+      for (const book of books) venues.add(book.venue);
+      for (const scenario of running) {
+        if (!scenario) continue;
+        const outcomes = scenario.shard.pass(books);
+        const { aggregator } = scenario;
+        if (aggregator) scenario.rows.push(...outcomes.map((o) => JSON.stringify(aggregator.add(o))));
+      }
+      onProgress?.(accounts);
+    }
+    for (const [i, scenario] of running.entries())
+      if (scenario?.aggregator)
+        await deps.reports.write(
+          "stress",
+          run.reportId,
+          [scenario.rows.join(",\n")],
+          runFile(run, rowsFile(i, task.segment)),
+        );
+    const result: SegmentPass = {
+      scenarios: running.map((scenario) =>
+        scenario
+          ? {
+              report: scenario.shard.endPass(),
+              state: scenario.shard.state(),
+              aggregate: scenario.aggregator?.partial() ?? null,
+            }
+          : null,
+      ),
+      accounts,
+      venues: [...venues].sort(),
+    };
+    await writeJson(deps.reports, run, segmentFile(task.pass, task.segment), result);
+  },
+
+  async reduce(deps, run, pass) {
+    const { inputs, params, settings, cascadeOf } = contextOf(run);
+    const shared = await sharedAt(deps, run, pass);
+    const segments: SegmentPass[] = [];
+    for (let segment = 0; segment < run.segments; segment++)
+      segments.push(await readJson<SegmentPass>(deps.reports, run, segmentFile(pass, segment)));
+    const next: SharedState = {
+      scenarios: inputs.pack.scenarios.map((_, i) => {
+        const before = shared?.scenarios[i];
+        if (before?.reported) return before;
+        const cascade = cascadeOf(i, before?.state);
+        const wasFinal = cascade.final;
+        const reports = segments.map((s) => s.scenarios[i]?.report as ShardPassReport);
+        cascade.endPass(reports);
+        if (!wasFinal) return { state: cascade.state(), reported: false, aggregate: null };
+        const aggregator = new StressAggregator();
+        for (const s of segments) aggregator.merge(s.scenarios[i]?.aggregate as StressAggregatePartial);
+        return { state: cascade.state(), reported: true, aggregate: aggregator.partial() };
+      }),
+      accounts: shared?.accounts ?? segments.reduce((n, s) => n + s.accounts, 0),
+      venues: shared?.venues ?? [...new Set(segments.flatMap((s) => s.venues))].sort(),
+    };
+    if (next.scenarios.some((s) => !s.reported)) {
+      await writeJson(deps.reports, run, sharedFile(pass + 1), next);
+      return { nextPass: true };
+    }
+
+    const scenarios: StressSummaryRow[] = [];
+    const rowsOf = async (scenario: number) => {
+      const parts: string[] = [];
+      for (let segment = 0; segment < run.segments; segment++) {
+        const rows = await readRunFile(deps.reports, run, rowsFile(scenario, segment));
+        if (rows.length > 0) parts.push(rows);
+      }
+      return parts.join(",\n");
+    };
+    async function* body(): AsyncIterable<string> {
+      yield `{\n"asOf": ${JSON.stringify(inputs.asOf)},\n"paramsVersion": ${JSON.stringify(params.version)},\n"pack": ${JSON.stringify(inputs.pack.id)},\n"reverseComputed": false,\n"scenarios": [`;
+      for (const [i, scenario] of inputs.pack.scenarios.entries()) {
+        const done = next.scenarios[i] as SharedState["scenarios"][number];
+        const aggregator = new StressAggregator();
+        aggregator.merge(done.aggregate as StressAggregatePartial);
+        const rows = await rowsOf(i);
+        yield `${i === 0 ? "" : ","}\n{ "id": ${JSON.stringify(scenario.id)}, "accounts": [${rows ? `\n${rows}` : ""}`;
+        const aggregates = {
+          ...aggregator.aggregates(settings, cascadeOf(i, done.state)),
+          reverseSeverity: null,
+        };
+        yield `],\n${JSON.stringify(aggregates).slice(1, -1)} }`;
+        scenarios.push(stressSummaryRow({ id: scenario.id, ...aggregates }));
+      }
+      yield "\n]\n}\n";
+    }
+    const location = await deps.reports.write("stress", run.reportId, body());
+    const summary = {
+      pack: inputs.pack.id,
+      paramsVersion: params.version,
+      accounts: next.accounts,
+      scenarios,
+    };
+    const report = { asOf: inputs.asOf, createdAtMs: inputs.nowMs, location, summary };
+    await deps.store.putReportSummary({ kind: "stress", id: run.reportId, ...report });
+    const notifications = reportReadyNotifications("report.stress.ready", run.reportId, next.venues, report);
+    await deps.store.putNotifications(notifications);
+    return {
+      result: {
+        reportId: run.reportId,
+        location,
+        accounts: next.accounts,
+        scenarios,
+        notifications: notifications.length,
+      },
+    };
+  },
+};
+
+/**
+ * The coordinator: pins the prices, params, time and pack, and sends the first pass's tasks. The
+ * report id derives from the prices, params, pack and time, so a repeated start writes the same report.
+ */
+export async function startStressJob(
+  deps: StressJobDeps,
+  queue: JobTaskQueue,
+  options: StressJobOptions = {},
+): Promise<JobStart> {
+  const pack = ScenarioPack.parse(options.pack ?? DEFAULT_SCENARIO_PACK);
+  const nowMs = deps.now();
   const asOf = new Date(nowMs).toISOString();
+  const params = await currentParams(deps.store);
+  const snapshot = snapshotOf(await deps.store.getPrices());
   const reportId = `stress_${createHash("sha256")
     .update(JSON.stringify([snapshot.id, params.version, pack.id, pack.version, asOf]))
     .digest("hex")
     .slice(0, 24)}`;
-  const venues = new Set<string>();
-  let accounts = 0;
-  const scenarios: StressJobResult["scenarios"] = [];
-
-  const pages = async function* () {
-    for await (const page of deps.store.scanAccounts(pageSize)) {
-      yield parseBooks(page, snapshot, nowMs, params, volatility).books;
-    }
+  const inputs: StressInputs = {
+    asOf,
+    nowMs,
+    params: params.document,
+    snapshot,
+    volatility: deps.volatility ?? {},
+    pageSize: options.pageSize ?? 500,
+    pack,
   };
-
-  async function* body(): AsyncIterable<string> {
-    yield `{\n"asOf": ${JSON.stringify(asOf)},\n"paramsVersion": ${JSON.stringify(params.version)},\n"pack": ${JSON.stringify(pack.id)},\n"reverseComputed": false,\n"scenarios": [`;
-    for (const [index, scenario] of pack.scenarios.entries()) {
-      const runner = new ScenarioRunner(market, params, scenario, new Decimal(1), settings);
-      while (!runner.final) {
-        for await (const books of pages()) runner.pass(books);
-        runner.endPass();
-      }
-      const aggregator = new StressAggregator();
-      yield `${index === 0 ? "" : ","}\n{ "id": ${JSON.stringify(scenario.id)}, "accounts": [`;
-      let first = true;
-      for await (const books of pages()) {
-        if (index === 0) {
-          accounts += books.length;
-          for (const book of books) venues.add(book.venue);
-        }
-        const rows = runner.pass(books).map((o) => JSON.stringify(aggregator.add(o)));
-        if (rows.length > 0) {
-          yield `${first ? "\n" : ",\n"}${rows.join(",\n")}`;
-          first = false;
-        }
-      }
-      runner.endPass();
-      const aggregates = { ...aggregator.aggregates(settings, runner.cascade), reverseSeverity: null };
-      yield `],\n${JSON.stringify(aggregates).slice(1, -1)} }`;
-      scenarios.push(stressSummaryRow({ id: scenario.id, ...aggregates }));
-    }
-    yield "\n]\n}\n";
-  }
-
-  const location = await deps.reports.write("stress", reportId, body());
-  const summary = { pack: pack.id, paramsVersion: params.version, accounts, scenarios };
-  await deps.store.putReportSummary({
+  return startShardedJob(deps, queue, {
     kind: "stress",
-    id: reportId,
-    asOf,
-    createdAtMs: nowMs,
-    location,
-    summary,
+    reportId,
+    segments: options.segments ?? 1,
+    inputs: inputs as unknown as Record<string, unknown>,
   });
-  const notifications = reportReadyNotifications("report.stress.ready", reportId, venues, {
-    asOf,
-    createdAtMs: nowMs,
-    location,
-    summary,
-  });
-  await deps.store.putNotifications(notifications);
-  return { reportId, location, accounts, scenarios, notifications: notifications.length };
+}
+
+/** The stress pack in this process: the sharded job with its tasks run as they are sent. */
+export async function runStressJob(
+  deps: StressJobDeps,
+  options: StressJobOptions = {},
+): Promise<StressJobResult> {
+  const queue = inlineJobQueue(deps, stressJob, options.onProgress);
+  const start = await startStressJob(deps, queue, options);
+  const result = queue.result();
+  if (!result) throw new Error(`stress run ${start.runId} did not finish`);
+  return result;
 }
