@@ -35,6 +35,10 @@ export default $config({
         batchSize: number;
         maximumConcurrency: number;
         dlqName?: string;
+        /** More for the worker: what it links to, its environment, and the variable naming its own queue (a worker that sends more tasks). */
+        link?: sst.aws.FunctionArgs["link"];
+        environment?: Record<string, $util.Input<string>>;
+        ownQueueVariable?: string;
       },
     ) => {
       const failures = new sst.aws.Queue(worker.dlqName ?? `${name}Failures`);
@@ -47,8 +51,12 @@ export default $config({
           handler: worker.handler,
           timeout: worker.timeout,
           memory: "1024 MB",
-          link: [table],
-          environment: { BACKING_TABLE_NAME: table.name },
+          link: [table, ...(worker.ownQueueVariable ? [queue] : []), ...((worker.link as unknown[]) ?? [])],
+          environment: {
+            BACKING_TABLE_NAME: table.name,
+            ...(worker.ownQueueVariable ? { [worker.ownQueueVariable]: queue.url } : {}),
+            ...worker.environment,
+          },
         }),
         {
           batch: { size: worker.batchSize, partialResponses: true },
@@ -62,18 +70,42 @@ export default $config({
     const reports = new sst.aws.Bucket("Reports");
     const cronFailures = new sst.aws.Queue("CronFailures");
 
+    // The exposure report and the stress pack are sharded jobs (DESIGN §4.1): the cron pins prices,
+    // params and time in a run and queues one task per segment of the book; job workers write their
+    // segment's partial to the bucket and report to the run's barrier (a DynamoDB count), and the
+    // one that completes a pass reduces it: the next cascade round's tasks, or the report. An SQS
+    // barrier rather than Step Functions: the same queue, worker and DLQ machinery as the sweep,
+    // the same code path locally, and no state-transition charges per round and segment.
+    const jobTasks = taskQueue("JobTasks", {
+      handler: "functions/job-worker.handler",
+      timeout: "15 minutes",
+      visibilityTimeout: "90 minutes",
+      batchSize: 1,
+      maximumConcurrency: 16,
+      dlqName: "JobFailures",
+      link: [reports],
+      environment: { BACKING_REPORT_BUCKET: reports.name },
+      ownQueueVariable: "BACKING_JOB_QUEUE_URL",
+    });
+    const jobCoordinator = (handler: string) =>
+      lambda({
+        handler,
+        timeout: "60 seconds",
+        memory: "512 MB",
+        link: [table, reports, jobTasks],
+        environment: {
+          BACKING_TABLE_NAME: table.name,
+          BACKING_REPORT_BUCKET: reports.name,
+          BACKING_JOB_QUEUE_URL: jobTasks.url,
+        },
+      });
+
     // Stress pack over the stored book every 6 hours; a failed invocation is retried, then parked.
     new sst.aws.CronV2("Stress", {
       schedule: "rate(6 hours)",
       retries: 2,
       dlq: cronFailures.arn,
-      function: lambda({
-        handler: "functions/stress.handler",
-        timeout: "15 minutes",
-        memory: "1024 MB",
-        link: [table, reports],
-        environment: { BACKING_TABLE_NAME: table.name, BACKING_REPORT_BUCKET: reports.name },
-      }),
+      function: jobCoordinator("functions/stress.handler"),
     });
 
     // Exposure report hourly: JSON, CSV and HTML to the bucket, summary to the table.
@@ -81,13 +113,7 @@ export default $config({
       schedule: "rate(1 hour)",
       retries: 2,
       dlq: cronFailures.arn,
-      function: lambda({
-        handler: "functions/exposure.handler",
-        timeout: "15 minutes",
-        memory: "1024 MB",
-        link: [table, reports],
-        environment: { BACKING_TABLE_NAME: table.name, BACKING_REPORT_BUCKET: reports.name },
-      }),
+      function: jobCoordinator("functions/exposure.handler"),
     });
 
     // New outbox items on the table's stream become signed webhooks. SST's defaults retry a failing

@@ -5,6 +5,8 @@ import {
   composeSystem,
   type EngineDeps,
   type ExposureJobDeps,
+  type JobTaskQueue,
+  SHARDED_JOB_SEGMENTS,
   SHARDED_SWEEP_SEGMENTS,
   type ShardedSweepDeps,
   type StressJobDeps,
@@ -12,7 +14,7 @@ import {
   type TaskQueue,
   type WebhookDeps,
 } from "@backing/engine";
-import { snsNotificationTopic, sqsSweepQueue, sqsTaskQueue } from "@backing/queue";
+import { snsNotificationTopic, sqsJobQueue, sqsSweepQueue, sqsTaskQueue } from "@backing/queue";
 import { exposureRendering, folderReportStore, s3ReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
 import { Resource } from "sst/resource";
@@ -104,12 +106,30 @@ const reportsOf = (config: z.infer<typeof JobEnvironment>) => ({
 /** Everything the scheduled report jobs need. */
 export type JobDeps = StressJobDeps & ExposureJobDeps;
 
-let cachedJobs: JobDeps | undefined;
+const ShardedJobEnvironment = JobEnvironment.and(
+  z.object({
+    /** The job workers' queue; absent: the cron runs every segment's task itself, in turn. */
+    BACKING_JOB_QUEUE_URL: z.url().optional(),
+    /** Segments of the book per job: one task (one worker invocation) each, per pass. Default: 16 with the queue, 1 without. */
+    BACKING_JOB_SEGMENTS: z.coerce.number().int().min(1).max(1024).optional(),
+  }),
+);
 
-export function wiring(env: NodeJS.ProcessEnv = process.env): JobDeps {
+let cachedJobs: { deps: JobDeps; queue: JobTaskQueue | null; segments: number } | undefined;
+
+/** The exposure and stress crons (coordinators) and their workers: the store, the reports, the job queue. */
+export function wiring(env: NodeJS.ProcessEnv = process.env): {
+  deps: JobDeps;
+  queue: JobTaskQueue | null;
+  segments: number;
+} {
   if (cachedJobs) return cachedJobs;
-  const config = JobEnvironment.parse(env);
-  cachedJobs = systemOf(config, reportsOf(config)).exposure();
+  const config = ShardedJobEnvironment.parse(env);
+  cachedJobs = {
+    deps: systemOf(config, reportsOf(config)).exposure(),
+    queue: config.BACKING_JOB_QUEUE_URL ? sqsJobQueue(config.BACKING_JOB_QUEUE_URL) : null,
+    segments: config.BACKING_JOB_SEGMENTS ?? (config.BACKING_JOB_QUEUE_URL ? SHARDED_JOB_SEGMENTS : 1),
+  };
   return cachedJobs;
 }
 

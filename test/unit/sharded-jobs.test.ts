@@ -1,5 +1,6 @@
 import type { JobTask } from "@backing/contracts";
 import {
+  consumeJobTasks,
   exposureJob,
   ingestPriceEvents,
   type ReportStore,
@@ -207,5 +208,26 @@ describe("sharded exposure and stress jobs", () => {
     await expect(
       runShardedTask(deps(T0), exposureJob, { send: async () => {} }, { ...sent[0], segment: 7 }),
     ).rejects.toThrow("segment 7 of 2 does not exist");
+  });
+
+  it("the job worker's consumer runs each message, reports a poison one as a batch item failure, and hears the finished report", async () => {
+    const { deps } = await bookStore();
+    const queued: JobTask[] = [];
+    const queue = { send: async (sent: readonly JobTask[]) => void queued.push(...sent) };
+    const start = await startExposureJob(deps(T0), queue, { segments: 2 });
+    const messages = [
+      { messageId: "m0", body: JSON.stringify(queued[0]) },
+      { messageId: "poison", body: JSON.stringify({ job: "exposure", runId: start.runId }) },
+      { messageId: "m1", body: JSON.stringify(queued[1]) },
+    ];
+    const failed: string[] = [];
+    const finished: string[] = [];
+    const response = await consumeJobTasks({ exposure: deps(T0), stress: deps(T0), queue }, messages, {
+      onFailure: (messageId) => failed.push(messageId),
+      onFinished: (job, result) => finished.push(`${job} ${result.reportId} ${result.accounts}`),
+    });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "poison" }]);
+    expect(failed).toEqual(["poison"]);
+    expect(finished).toEqual([`exposure ${start.reportId} 160`]);
   });
 });

@@ -181,6 +181,38 @@ describe("sst.config.ts topology", () => {
     expect(typeof module.handler).toBe("function");
   });
 
+  it("shards the exposure and stress jobs: their crons queue segment tasks for a job worker that may queue the next pass", async () => {
+    const { recorded: resources } = await topology();
+    for (const name of ["Exposure", "Stress"]) {
+      const cron = resources.find((r) => r.kind === "CronV2" && r.name === name);
+      const cronFn = (cron as Recorded).args.function as FunctionArgs;
+      expect(cronFn.environment).toMatchObject({
+        BACKING_JOB_QUEUE_URL: "JobTasks.url",
+        BACKING_REPORT_BUCKET: "Reports.name",
+      });
+    }
+    const queue = resources.find((r) => r.kind === "Queue" && r.name === "JobTasks");
+    expect(queue?.args).toMatchObject({ dlq: { queue: "JobFailures.arn" } });
+    const worker = resources.find((r) => r.kind === "QueueSubscriber" && r.name === "JobTasks.name");
+    const { function: fn, batch } = (worker as Recorded).args as {
+      function: FunctionArgs;
+      batch: Record<string, unknown>;
+    };
+    expect(fn.handler).toBe("functions/job-worker.handler");
+    expect(batch).toMatchObject({ size: 1, partialResponses: true });
+    // The worker that completes a pass queues the next one, and writes partials and the report.
+    expect(fn.environment).toMatchObject({
+      BACKING_JOB_QUEUE_URL: "JobTasks.url",
+      BACKING_REPORT_BUCKET: "Reports.name",
+      BACKING_TABLE_NAME: "Risk.name",
+    });
+    // SQS needs the visibility timeout above the worker's timeout, or a running task is handed out twice.
+    const minutes = (d: string) => Number(d.split(" ")[0]);
+    expect(minutes((queue as Recorded).args.visibilityTimeout as string)).toBeGreaterThan(
+      minutes((fn as unknown as { timeout: string }).timeout),
+    );
+  });
+
   it("runs every CronV2 on a valid schedule, with retries and a DLQ, on a handler that exists and is linked", async () => {
     const { recorded: resources } = await topology();
     const crons = resources.filter((r) => r.kind === "CronV2");

@@ -1,11 +1,15 @@
 /**
- * The two queue consumers every runtime uses: SQS-shaped recompute tasks (the recompute Lambda,
+ * The queue consumers every runtime uses: SQS-shaped recompute, sweep and job tasks (their Lambdas,
  * serve's in-process queue) and the table's stream of outbox items (the notify Lambda, the local
- * stream poller). Both answer with the partial batch response Lambda understands.
+ * stream poller). All answer with the partial batch response Lambda understands.
  */
+import { JobTask } from "@backing/contracts";
 import type { EngineDeps } from "./deps.ts";
+import { type ExposureJobDeps, type ExposureJobResult, exposureJob } from "./exposure-job.ts";
 import type { SweepSummary } from "./ports/index.ts";
 import type { RecomputeResult } from "./recompute/index.ts";
+import { type JobTaskOutcome, type JobTaskQueue, runShardedTask } from "./sharded-jobs.ts";
+import { type StressJobDeps, type StressJobResult, stressJob } from "./stress-job.ts";
 import { runSweepTask, type ShardedSweepDeps, type SweepTaskResult } from "./sweep-shards.ts";
 import { runRecomputeTask } from "./tick.ts";
 import type { WebhookDeps } from "./webhooks/deps.ts";
@@ -60,6 +64,29 @@ export const consumeSweepTasks = (
       const result = await runSweepTask(deps, body);
       if (result.summary) handlers.onSummary?.(result.summary);
       return result;
+    },
+    handlers.onFailure,
+  );
+
+/** The job queue's messages: each a segment's pass of a sharded exposure report or stress run. */
+export const consumeJobTasks = (
+  jobs: { exposure: ExposureJobDeps; stress: StressJobDeps; queue: JobTaskQueue },
+  messages: readonly { messageId: string; body: string }[],
+  handlers: {
+    onFailure: (messageId: string, error: unknown) => void;
+    onFinished?: (job: JobTask["job"], result: ExposureJobResult | StressJobResult) => void;
+  },
+): Promise<BatchResponse & { results: JobTaskOutcome<ExposureJobResult | StressJobResult>[] }> =>
+  consumeEach(
+    messages,
+    async (body) => {
+      const job = JobTask.shape.job.parse((body as { job?: unknown } | null)?.job);
+      const outcome =
+        job === "exposure"
+          ? await runShardedTask(jobs.exposure, exposureJob, jobs.queue, body)
+          : await runShardedTask(jobs.stress, stressJob, jobs.queue, body);
+      if (outcome.state === "finished") handlers.onFinished?.(job, outcome.result);
+      return outcome;
     },
     handlers.onFailure,
   );

@@ -13,6 +13,9 @@ import { JobTask } from "@backing/contracts";
 import type { EngineDeps } from "./deps.ts";
 import type { JobKind, JobRun, JobRunRepository, ReportStore } from "./ports/index.ts";
 
+/** Segments of a sharded job on AWS by default: one per account shard of the table. */
+export const SHARDED_JOB_SEGMENTS = 16;
+
 export interface JobTaskQueue {
   send(tasks: readonly JobTask[]): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { SweepTaskQueue, TaskQueue } from "@backing/engine";
+import type { JobTaskQueue, SweepTaskQueue, TaskQueue } from "@backing/engine";
 
 /** A queue of JSON messages in AWS: SendMessageBatch, 10 per call, failed entries sent again. */
 function sqsQueue<T>(
@@ -33,3 +33,7 @@ export const sqsTaskQueue = (queueUrl: string, client = new SQSClient({})): Task
 /** The sweep queue: one task per segment of a sharded sweep. */
 export const sqsSweepQueue = (queueUrl: string, client = new SQSClient({})): SweepTaskQueue =>
   sqsQueue(queueUrl, "sweep tasks", client);
+
+/** The job queue: one task per segment and pass of a sharded exposure report or stress run. */
+export const sqsJobQueue = (queueUrl: string, client = new SQSClient({})): JobTaskQueue =>
+  sqsQueue(queueUrl, "job tasks", client);
