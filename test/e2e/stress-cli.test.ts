@@ -2,8 +2,10 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StressReport } from "@backing/contracts";
-import { describe, expect, it } from "vitest";
+import { ingestPriceEvents } from "@backing/engine";
+import { describe, expect, inject, it } from "vitest";
 import { runCli } from "../helpers/cli.ts";
+import { freshStore } from "../helpers/dynamo.ts";
 
 // Long 1 BTC @ 100,000 on 20,000 USDC; fund 10,000. FTX pack scenario: BTC −25% → bad debt 5,000.
 const document = {
@@ -107,4 +109,53 @@ describe("backing stress", () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown --scenario NOPE");
   });
+
+  it("over a running system's stored book (--endpoint, --table) runs the stress job on worker threads and prints the same scenarios", async () => {
+    const { store, tableName, drop } = await freshStore();
+    try {
+      const { params: _, ...unparameterised } = document;
+      await store.putAccounts(unparameterised.accounts as never);
+      const now = Date.now();
+      await ingestPriceEvents(
+        [
+          {
+            eventId: "BTC@1",
+            asset: "BTC",
+            index: "100000",
+            timestamp: new Date(now).toISOString(),
+            source: "t",
+          },
+          {
+            eventId: "USDC@1",
+            asset: "USDC",
+            index: "1",
+            timestamp: new Date(now).toISOString(),
+            source: "t",
+          },
+        ],
+        { store, now: () => now },
+      );
+      const out = await mkdtemp(join(tmpdir(), "backing-stress-stored-"));
+      const stored = await runCli([
+        "stress",
+        "--json",
+        "--endpoint",
+        inject("dynamoEndpoint"),
+        "--table",
+        tableName,
+        "--out",
+        out,
+      ]);
+      expect(stored.code, stored.stderr).toBe(0);
+      expect(stored.stderr).toMatch(/wrote \S*backing-stress-stored-\S*\/stress\/stress_[0-9a-f]{24}\.json/);
+      const fromFile = await runCli(["stress", "-", "--json", "--skip-reverse"], {
+        stdin: JSON.stringify(unparameterised),
+      });
+      const scenarios = (text: string) => StressReport.parse(JSON.parse(text)).scenarios;
+      expect(scenarios(stored.stdout)).toEqual(scenarios(fromFile.stdout));
+      expect((await store.latestReportSummary("stress"))?.summary).toMatchObject({ accounts: 1 });
+    } finally {
+      await drop();
+    }
+  }, 120_000);
 });

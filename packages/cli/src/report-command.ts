@@ -3,6 +3,7 @@ import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { type ExposureReport, ExposureReport as ExposureReportSchema } from "@backing/contracts";
 import { DEFAULT_RISK_PARAMS, ExposureAggregator, type PreviousReport, parsePortfolio } from "@backing/core";
+import type { ExposureJobResult } from "@backing/engine";
 import {
   accountsCsvHeader,
   accountsCsvRows,
@@ -13,7 +14,7 @@ import {
   parseAccountsCsv,
 } from "@backing/reports/exposure";
 import { BadInputError, EXIT_OK, type Io, progress, readJsonInput, write } from "./io.ts";
-import { runningSystem } from "./system.ts";
+import { runningSystem, runningTable } from "./system.ts";
 
 export const REPORT_HELP = `Usage: backing report exposure [<portfolio-file|->] [options]
 
@@ -161,18 +162,25 @@ async function storeReport(
   format: Format,
   io: Io,
 ): Promise<number> {
-  const [{ runExposureJob }, { folderReportStore }, { exposureRendering }] = await Promise.all([
-    import("@backing/engine"),
-    import("@backing/reports"),
-    import("@backing/reports/exposure"),
-  ]);
-  const system = await runningSystem(
-    values,
-    "no portfolio file: give one (or - for stdin), or point at a running system",
-    { reports: folderReportStore(values.out ?? "out"), rendering: exposureRendering },
-  );
-  const result = await runExposureJob(
-    system.exposure(),
+  const [{ startExposureJob }, { runOnThreads }, { folderReportStore }, { exposureRendering }] =
+    await Promise.all([
+      import("@backing/engine"),
+      import("@backing/local"),
+      import("@backing/reports"),
+      import("@backing/reports/exposure"),
+    ]);
+  const what = "no portfolio file: give one (or - for stdin), or point at a running system";
+  const reportDir = values.out ?? "out";
+  const system = await runningSystem(values, what, {
+    reports: folderReportStore(reportDir),
+    rendering: exposureRendering,
+  });
+  const { endpoint, table } = runningTable(values, what);
+  // The job's segments on worker threads, one per core: the job worker Lambda's code.
+  const deps = system.exposure();
+  const result = await runOnThreads<ExposureJobResult>(
+    { endpoint, tableName: table, reportDir, volatility: deps.volatility ?? {} },
+    (queue, segments) => startExposureJob(deps, queue, { segments }),
     io.stderr.isTTY ? { onProgress: (n) => io.stderr.write(`\rexposure: ${n} accounts`) } : {},
   );
   io.stderr.write(`${io.stderr.isTTY ? "\n" : ""}wrote ${Object.values(result.locations).join(", ")}\n`);

@@ -1,14 +1,27 @@
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { issuesFromZod, ScenarioPack, type StressReport } from "@backing/contracts";
+import {
+  issuesFromZod,
+  ScenarioPack,
+  type StressReport,
+  StressReport as StressReportSchema,
+} from "@backing/contracts";
 import { DEFAULT_RISK_PARAMS, DEFAULT_SCENARIO_PACK, parsePortfolio, stressReport } from "@backing/core";
+import type { StressJobResult } from "@backing/engine";
 import { BadInputError, EXIT_OK, type Io, progress, readJsonInput, write } from "./io.ts";
+import { runningSystem, runningTable } from "./system.ts";
 
 export const STRESS_HELP = `Usage: backing stress <portfolio-file|-> [options]
+       backing stress --endpoint <url> --table <name> [options]
 
 Run a scenario pack (DESIGN §3.8) over a portfolio document: post-shock equity, MM, status,
 deficit and bad debt per account, liquidation cascades against a square-root depth model,
 Cover-1/Cover-2, the insurance fund after, and reverse stress (the severity k at which bad debt
 exceeds the fund). Pure: no database.
+
+Without a file, over a running system's stored book: the scheduled stress job, its segments on
+worker threads (one per core), the report stored in --out (default out) and in the system's table.
+Reverse stress is not run over a stored book (reverseSeverity is null).
 
 Arguments:
   <portfolio-file|->  portfolio document (JSON); - reads stdin
@@ -19,6 +32,9 @@ Options:
   --format <f>        json (default), table or csv
   --json              same as --format json
   --skip-reverse      skip the reverse-stress bisection (reverseSeverity is then null)
+  --endpoint <url>    DynamoDB endpoint of a running system (default: BACKING_DYNAMODB_ENDPOINT)
+  --table <name>      its table (default: BACKING_TABLE_NAME)
+  --out <dir>         where a stored book's report goes (default: out)
   -h, --help          show this help
 
 Insurance fund and impact parameters come from the params document's "stress" section (override
@@ -65,6 +81,9 @@ export async function stressCommand(args: string[], io: Io): Promise<number> {
       format: { type: "string", default: "json" },
       json: { type: "boolean", default: false },
       "skip-reverse": { type: "boolean", default: false },
+      endpoint: { type: "string" },
+      table: { type: "string" },
+      out: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -76,10 +95,7 @@ export async function stressCommand(args: string[], io: Io): Promise<number> {
   if (format !== "json" && format !== "table" && format !== "csv")
     throw new BadInputError(`--format must be json, table or csv, not "${format}"`);
   const [source, ...extra] = positionals;
-  if (!source) throw new BadInputError("missing <portfolio-file|->: the portfolio document to stress");
   if (extra.length > 0) throw new BadInputError(`unexpected arguments: ${extra.join(" ")}`);
-
-  const portfolio = parsePortfolio(await readJsonInput(source, io), DEFAULT_RISK_PARAMS);
   const packInput = values.pack ? await readJsonInput(values.pack, io) : DEFAULT_SCENARIO_PACK;
   const parsedPack = ScenarioPack.safeParse(packInput);
   if (!parsedPack.success) {
@@ -95,6 +111,19 @@ export async function stressCommand(args: string[], io: Io): Promise<number> {
       `unknown --scenario ${unknown.join(", ")} (the pack has ${pack.scenarios.map((s) => s.id).join(", ")})`,
     );
   }
+  if (!source) {
+    const report = await storedBookReport(
+      values,
+      {
+        ...pack,
+        scenarios: pack.scenarios.filter((sc) => !values.scenario || values.scenario.includes(sc.id)),
+      },
+      io,
+    );
+    await write(io.stdout, formatted(report, format));
+    return EXIT_OK;
+  }
+  const portfolio = parsePortfolio(await readJsonInput(source, io), DEFAULT_RISK_PARAMS);
   // Progress per scenario on stderr once the book is large enough for a run to take a while.
   const total = values.scenario?.length ?? pack.scenarios.length;
   const bar = progress(io, "stress scenarios", total, { always: portfolio.accounts.length >= 2_000 });
@@ -106,12 +135,36 @@ export async function stressCommand(args: string[], io: Io): Promise<number> {
     ...(values.scenario ? { scenarios: values.scenario } : {}),
     reverse: !values["skip-reverse"],
   });
-  const text =
-    format === "json"
-      ? `${JSON.stringify(report, null, 2)}\n`
-      : format === "csv"
-        ? stressCsv(report)
-        : stressTable(report);
-  await write(io.stdout, text);
+  await write(io.stdout, formatted(report, format));
   return EXIT_OK;
+}
+
+function formatted(report: StressReport, format: "json" | "table" | "csv"): string {
+  if (format === "json") return `${JSON.stringify(report, null, 2)}\n`;
+  return format === "csv" ? stressCsv(report) : stressTable(report);
+}
+
+/** The scheduled stress job over a running system's stored book, its segments on worker threads. */
+async function storedBookReport(
+  values: { endpoint?: string; table?: string; out?: string },
+  pack: ScenarioPack,
+  io: Io,
+): Promise<StressReport> {
+  const what =
+    "missing <portfolio-file|->: give the portfolio document to stress, or point at a running system";
+  const { endpoint, table } = runningTable(values, what);
+  const [{ startStressJob }, { runOnThreads }, { folderReportStore }] = await Promise.all([
+    import("@backing/engine"),
+    import("@backing/local"),
+    import("@backing/reports"),
+  ]);
+  const reportDir = values.out ?? "out";
+  const deps = (await runningSystem(values, what, { reports: folderReportStore(reportDir) })).stress();
+  const result = await runOnThreads<StressJobResult>(
+    { endpoint, tableName: table, reportDir, volatility: deps.volatility ?? {} },
+    (queue, segments) => startStressJob(deps, queue, { segments, pack }),
+    io.stderr.isTTY ? { onProgress: (n) => io.stderr.write(`\rstress: ${n} accounts`) } : {},
+  );
+  io.stderr.write(`${io.stderr.isTTY ? "\n" : ""}wrote ${result.location}\n`);
+  return StressReportSchema.parse(JSON.parse(await readFile(result.location, "utf8")));
 }

@@ -12,17 +12,23 @@ export const configuredDynamoEndpoint = () => process.env.BACKING_DYNAMODB_ENDPO
  * --table or BACKING_DYNAMODB_ENDPOINT and BACKING_TABLE_NAME, composed as every runtime is
  * (composeSystem). Loads the AWS SDK only when called.
  */
-export async function runningSystem(
-  values: { endpoint?: string; table?: string },
-  what: string,
-  adapters: Pick<Adapters, "reports" | "rendering"> = {},
-): Promise<System> {
+/** The running system's DynamoDB and table, from the flags or the environment. */
+export function runningTable(values: { endpoint?: string; table?: string }, what: string) {
   const endpoint = values.endpoint ?? configuredDynamoEndpoint();
   const table = values.table ?? process.env.BACKING_TABLE_NAME;
   if (!endpoint || !table)
     throw new BadInputError(
       `${what}: give --endpoint and --table (or set BACKING_DYNAMODB_ENDPOINT and BACKING_TABLE_NAME)`,
     );
+  return { endpoint, table };
+}
+
+export async function runningSystem(
+  values: { endpoint?: string; table?: string },
+  what: string,
+  adapters: Pick<Adapters, "reports" | "rendering"> = {},
+): Promise<System> {
+  const { endpoint, table } = runningTable(values, what);
   const [{ connect, dynamoStore }, { deliveryEnvironment }, { composeSystem }] = await Promise.all([
     import("@backing/dynamo"),
     import("@backing/webhooks"),

@@ -1,10 +1,13 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { type CapacityMeter, meterCapacity } from "./capacity.ts";
 
 export interface DynamoConnection {
   /** Unset in AWS; DynamoDB Local's URL locally. */
   endpoint?: string;
   region?: string;
+  /** Counts every call's consumed request units (the cost bench). */
+  meter?: CapacityMeter;
 }
 
 /**
@@ -20,6 +23,7 @@ export function connect(connection: DynamoConnection) {
     maxAttempts: 5,
   });
   withoutLogFiltering(client);
+  if (connection.meter) meterCapacity(client, connection.meter);
   const documents = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
     unmarshallOptions: { wrapNumbers: false },

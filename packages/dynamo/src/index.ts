@@ -1,3 +1,4 @@
+export * from "./capacity.ts";
 export * from "./client.ts";
 export * from "./keys.ts";
 export * from "./store.ts";

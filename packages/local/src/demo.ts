@@ -16,13 +16,14 @@ import {
   cachedStore,
   composeSystem,
   consumeNotificationStream,
+  type ExposureJobResult,
   expireCalls,
   explainNotifications,
   type NotificationRecord,
   redeliverDue,
   registerEndpoint,
-  runExposureJob,
   runTick,
+  startExposureJob,
   WEBHOOK_TYPES,
 } from "@backing/engine";
 import { exposureRendering, folderReportStore } from "@backing/reports";
@@ -31,6 +32,7 @@ import { demoBook } from "./demo-book.ts";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
 import { SCENARIOS } from "./scenarios/ftx-2022.ts";
 import { StreamPoller } from "./stream-poller.ts";
+import { runOnThreads } from "./threads/job-threads.ts";
 import { fileNotificationTopic } from "./topic-sink.ts";
 import { startWebhookReceiver } from "./webhook-receiver.ts";
 
@@ -205,9 +207,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     phaseDone("stress");
     // The scheduled exposure job, once, over the stored book: the HTML a risk manager opens.
     // The replay clock stands at the last tick.
-    const exposure = await runExposureJob(exposureDeps(), {
-      onProgress: (done) => options.progress?.("exposure report", done, book.length),
-    });
+    // Its segments on worker threads, one per core: the job worker Lambda's code.
+    const deps = exposureDeps();
+    const exposure = await runOnThreads<ExposureJobResult>(
+      { endpoint, tableName, reportDir: options.outDir ?? "out", volatility: DEMO_VOLATILITY },
+      (queue, segments) => startExposureJob(deps, queue, { segments }),
+      { onProgress: (done) => options.progress?.("exposure report", done, book.length) },
+    );
     summary.reports = {
       exposureHtml: exposure.locations["exposure.html"] ?? "",
       exposureJson: exposure.locations["exposure.json"] ?? "",

@@ -5,5 +5,6 @@ export * from "./scenarios/ftx-2022.ts";
 export * from "./serve.ts";
 export * from "./stream-poller.ts";
 export * from "./task-queue.ts";
+export * from "./threads/job-threads.ts";
 export * from "./topic-sink.ts";
 export * from "./webhook-receiver.ts";

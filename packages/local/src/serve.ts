@@ -9,9 +9,11 @@ import {
   composeSystem,
   consumeNotificationStream,
   consumeRecomputeTasks,
+  type ExposureJobResult,
   redeliverDue,
-  runExposureJob,
-  runStressJob,
+  type StressJobResult,
+  startExposureJob,
+  startStressJob,
   sweepAccounts,
 } from "@backing/engine";
 import { exposureRendering, folderReportStore } from "@backing/reports";
@@ -20,6 +22,7 @@ import { serve as serveHttp } from "@hono/node-server";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
 import { fileCheckpoints, StreamPoller } from "./stream-poller.ts";
 import { inProcessQueue } from "./task-queue.ts";
+import { runOnThreads } from "./threads/job-threads.ts";
 import { fileNotificationTopic } from "./topic-sink.ts";
 
 /** The same schedules as sst.config.ts's CronV2 jobs. */
@@ -114,6 +117,12 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
   }
   const delivery = deliveryEnvironment({ allowLoopback: options.allowLoopbackWebhooks === true });
   const reports = folderReportStore(join(options.dataDir, "reports"));
+  const threads = {
+    endpoint,
+    tableName,
+    reportDir: join(options.dataDir, "reports"),
+    volatility: options.volatility ?? {},
+  };
   const {
     store,
     engine,
@@ -184,12 +193,19 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
       };
     },
     redeliver: async () => ({ ...(await redeliverDue(webhooks)) }),
+    // The whole-book reports' segments on worker threads, one per core (the job worker Lambda's code).
     exposure: async () => {
-      const r = await runExposureJob(exposure());
+      const deps = exposure();
+      const r = await runOnThreads<ExposureJobResult>(threads, (queue, segments) =>
+        startExposureJob(deps, queue, { segments }),
+      );
       return { reportId: r.reportId, accounts: r.accounts, notifications: r.notifications };
     },
     stress: async () => {
-      const r = await runStressJob(stress());
+      const deps = stress();
+      const r = await runOnThreads<StressJobResult>(threads, (queue, segments) =>
+        startStressJob(deps, queue, { segments }),
+      );
       return { reportId: r.reportId, accounts: r.accounts, notifications: r.notifications };
     },
   };

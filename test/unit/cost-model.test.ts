@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { AWS_PRICES } from "../../bench/aws-prices.ts";
+import { dailyCost, lambdaGbSeconds, noUsage, storagePerDay } from "../../bench/cost-model.ts";
+
+describe("the cost model of bench:cost", () => {
+  it("scales only the book-sized part of a run to the target book, then multiplies by runs per day", () => {
+    // 10 RRU + 2 WRU fixed per run; 100 RRU per run at 20,000 accounts → 5,000 RRU at 1,000,000.
+    const day = dailyCost(
+      {
+        name: "sweep",
+        basis: "",
+        fixed: { ...noUsage(), readUnits: 10, writeUnits: 2 },
+        perBook: { ...noUsage(), readUnits: 100 },
+        runsPerDay: 1440,
+      },
+      20_000,
+      1_000_000,
+    );
+    expect(day.perDay.readUnits).toBe((10 + 5_000) * 1440);
+    expect(day.perDay.writeUnits).toBe(2 * 1440);
+    // 7,214,400 RRU × $0.125/M + 2,880 WRU × $0.625/M = $0.9018 + $0.0018.
+    expect(day.dynamodbUsd).toBeCloseTo(0.9018 + 0.0018, 6);
+    expect(day.lambdaUsd).toBe(0);
+  });
+
+  it("bills Lambda for CPU at 1024 MB's share of a vCPU plus DynamoDB round trips, and per request", () => {
+    // 1 CPU-s → 1.769 s at 1024 MB; 1,000 calls × 4 ms ÷ 4 in flight = 1 s: 2.769 GB-s.
+    expect(lambdaGbSeconds({ ...noUsage(), cpuSeconds: 1, requests: 1_000 })).toBeCloseTo(2.769, 9);
+    const day = dailyCost(
+      {
+        name: "ticks",
+        basis: "",
+        fixed: { ...noUsage(), cpuSeconds: 0.001, invocations: 1 },
+        perBook: noUsage(),
+        runsPerDay: 1_000_000,
+      },
+      1,
+      1,
+    );
+    // 1,000 CPU-s → 1,769 GB-s × $0.0000133334 + 1,000,000 × $0.20/M.
+    expect(day.lambdaUsd).toBeCloseTo(1_769 * AWS_PRICES.lambda.gbSecond + 0.2, 6);
+  });
+
+  it("stores 2 KB per account for a million accounts at $0.25 per GB-month: 2 GB, $0.0167 a day", () => {
+    expect(storagePerDay(2_000, 1_000_000)).toBeCloseTo(0.5 / 30, 9);
+  });
+});
