@@ -23,6 +23,7 @@ const deps = {
 };
 const queue = { send: async (tasks: readonly JobTask[]) => post({ type: "send", tasks: [...tasks] }) };
 
+post({ type: "ready" });
 port.on("message", async (task: JobTask) => {
   try {
     const onProgress = (accounts: number) => post({ type: "progress", task, accounts });

@@ -19,6 +19,7 @@ export interface JobThreadConfig {
 }
 
 export type ThreadMessage =
+  | { type: "ready" }
   | { type: "send"; tasks: JobTask[] }
   | { type: "progress"; task: JobTask; accounts: number }
   | { type: "done"; task: JobTask; outcome: JobTaskOutcome<unknown> }
@@ -30,6 +31,8 @@ const ATTEMPTS = 3;
 export const defaultJobThreads = () => Math.max(1, Math.min(16, availableParallelism()));
 
 export interface ThreadJobQueue<Result> extends JobTaskQueue {
+  /** Every thread loaded and connected (a bench starts its clock here: a cold start is not the job). */
+  ready(): Promise<void>;
   /** The finished job's result; rejects when a task failed every attempt. */
   result(): Promise<Result>;
   /** Stops the threads. */
@@ -56,9 +59,18 @@ export function threadJobQueue<Result>(
   const dispatch = () => {
     while (idle.length > 0 && pending.length > 0) (idle.pop() as Worker).postMessage(pending.shift());
   };
+  let loaded = 0;
+  let allLoaded: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    allLoaded = resolve;
+  });
   const workers = Array.from({ length: threads }, () => {
     const worker = new Worker(new URL("./job-thread.mjs", import.meta.url), { workerData: config });
     worker.on("message", (message: ThreadMessage) => {
+      if (message.type === "ready") {
+        if (++loaded === threads) allLoaded();
+        return;
+      }
       if (message.type === "send") {
         pending.push(...message.tasks);
         dispatch();
@@ -93,6 +105,7 @@ export function threadJobQueue<Result>(
       pending.push(...tasks);
       dispatch();
     },
+    ready: () => ready,
     result: () => settled,
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
