@@ -5,6 +5,7 @@ import {
   composeSystem,
   type EngineDeps,
   type ExposureJobDeps,
+  FULL_SWEEP_EVERY_MS,
   type JobTaskQueue,
   SHARDED_JOB_SEGMENTS,
   SHARDED_SWEEP_SEGMENTS,
@@ -189,14 +190,21 @@ const SweepEnvironment = EngineEnvironment.extend({
   BACKING_SWEEP_QUEUE_URL: z.url().optional(),
   /** Segments of the book per sweep: one task (one worker invocation) each. */
   BACKING_SWEEP_SEGMENTS: z.coerce.number().int().min(1).max(1024).default(SHARDED_SWEEP_SEGMENTS),
+  /** How often a sweep reads the whole book; the minutes between run index sweeps. 0: always in full. */
+  BACKING_FULL_SWEEP_MINUTES: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 60)
+    .default(FULL_SWEEP_EVERY_MS / 60_000),
 });
 
-let cachedSweep: { deps: ShardedSweepDeps; segments: number } | undefined;
+let cachedSweep: { deps: ShardedSweepDeps; segments: number; fullEveryMs: number } | undefined;
 
 /** The Sweep cron (the coordinator): the store, and the queue of segment tasks. */
 export function sweepWiring(env: NodeJS.ProcessEnv = process.env): {
   deps: ShardedSweepDeps;
   segments: number;
+  fullEveryMs: number;
 } {
   if (cachedSweep) return cachedSweep;
   const config = SweepEnvironment.parse(env);
@@ -206,6 +214,7 @@ export function sweepWiring(env: NodeJS.ProcessEnv = process.env): {
       config.BACKING_SWEEP_QUEUE_URL ? { sweepQueue: sqsSweepQueue(config.BACKING_SWEEP_QUEUE_URL) } : {},
     ).sweep(),
     segments: config.BACKING_SWEEP_SEGMENTS,
+    fullEveryMs: config.BACKING_FULL_SWEEP_MINUTES * 60_000,
   };
   return cachedSweep;
 }

@@ -461,6 +461,16 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       expect((await store.getSweepRun("s1"))?.summary?.accounts).toBe(7);
       expect(await store.getSweepRun("s2")).toBeNull();
     });
+
+    it("keeps the latest full sweep's start and params version", async () => {
+      const store = await open();
+      expect(await store.lastFullSweep()).toBeNull();
+      await store.recordFullSweep({ startedAtMs: T0 + 60_000, paramsVersion: "v2" });
+      await store.recordFullSweep({ startedAtMs: T0, paramsVersion: "v1" }); // an older run finishing late
+      expect(await store.lastFullSweep()).toEqual({ startedAtMs: T0 + 60_000, paramsVersion: "v2" });
+      await store.recordFullSweep({ startedAtMs: T0 + 120_000, paramsVersion: "v2" });
+      expect((await store.lastFullSweep())?.startedAtMs).toBe(T0 + 120_000);
+    });
   });
 
   describe(`${name}: sharded job runs`, () => {

@@ -1,5 +1,5 @@
 import type { Account, SweepTask } from "@backing/contracts";
-import { seededRandom } from "@backing/core";
+import { DEFAULT_RISK_PARAMS, seededRandom } from "@backing/core";
 import {
   ingestPriceEvents,
   runSweepTask,
@@ -144,5 +144,85 @@ describe("the sharded sweep", () => {
       "no sweep run nope",
     );
     await expect(runSweepTask(deps, { segment: 0 })).rejects.toThrow();
+  });
+
+  /** A book swept in full at calm prices (bands written), then a crash price stored by a tick that died before recomputing. */
+  async function lostCrashTick() {
+    const store = memoryStore();
+    await store.putAccounts(book);
+    let clock = T0;
+    const priced = async (prices: Record<string, string>, id: string) =>
+      ingestPriceEvents(
+        Object.entries(prices).map(([asset, index]) => ({
+          eventId: `${asset}@${id}`,
+          asset,
+          index,
+          timestamp: new Date(clock).toISOString(),
+          source: "test",
+        })),
+        { store, now: () => clock },
+      );
+    await priced({ BTC: "100000", ETH: "3000", SOL: "150", USDC: "1" }, "calm");
+    const queue = heldQueue();
+    const deps: ShardedSweepDeps = { store, now: () => clock, sweepQueue: queue };
+    expect(await startShardedSweep(deps, { segments: 3 })).toMatchObject({ mode: "full" });
+    for (const task of queue.tasks.splice(0)) await runSweepTask(deps, task);
+    // The crash in steps of 5 % (each within the price guard's jump limit): the ticks' prices are
+    // stored, and none of them recomputed.
+    for (let step = 1; step <= 12; step++) {
+      clock = T0 + step * 2_000;
+      const f = 0.95 ** step;
+      await priced(
+        { BTC: String(100000 * f), ETH: String(3000 * f), SOL: String(150 * f), USDC: "1" },
+        `crash${step}`,
+      );
+    }
+    clock = T0 + 60_000;
+    return { store, queue, deps };
+  }
+
+  it("an index sweep between full sweeps finds every transition a lost tick left behind, as a full sweep does (no miss)", async () => {
+    const viaIndex = await lostCrashTick();
+    const viaFull = await lostCrashTick();
+    const index = await startShardedSweep(viaIndex.deps);
+    expect(index).toMatchObject({ started: true, mode: "index", segments: 1 });
+    const [task] = viaIndex.queue.tasks.splice(0);
+    const { summary } = await runSweepTask(viaIndex.deps, task);
+    expect(await startShardedSweep(viaFull.deps, { segments: 3, fullEveryMs: 0 })).toMatchObject({
+      mode: "full",
+    });
+    for (const t of viaFull.queue.tasks.splice(0)) await runSweepTask(viaFull.deps, t);
+
+    const found = await outcome(viaIndex.store);
+    expect(found).toEqual(await outcome(viaFull.store));
+    expect(found.notifications.length).toBeGreaterThan(0);
+    // It re-evaluated only the accounts whose bands the crash price left, not the book.
+    expect(summary?.evaluated).toBeGreaterThan(0);
+    expect(summary?.evaluated).toBeLessThan(book.length);
+  });
+
+  it("sweeps in full every fullEveryMs and at once after a params change; index sweeps in between", async () => {
+    const { store, queue, deps } = await lostCrashTick();
+    let clock = T0 + 60_000;
+    const at = { ...deps, now: () => clock };
+    const sweep = async (options = {}) => {
+      const start = await startShardedSweep(at, options);
+      for (const task of queue.tasks.splice(0)) await runSweepTask(at, task);
+      return start.started ? start.mode : null;
+    };
+    expect(await sweep()).toBe("index");
+    clock = T0 + 15 * 60_000 - 1;
+    expect(await sweep()).toBe("index");
+    clock = T0 + 15 * 60_000;
+    expect(await sweep()).toBe("full");
+    clock += 60_000;
+    expect(await sweep()).toBe("index");
+    const params = (await store.getParams()) ?? DEFAULT_RISK_PARAMS;
+    await store.putParams({ ...params, version: `${params.version}-next` });
+    clock += 60_000;
+    expect(await sweep()).toBe("full");
+    clock += 60_000;
+    expect(await sweep()).toBe("index");
+    expect(await sweep({ fullEveryMs: 0 })).toBe("full");
   });
 });

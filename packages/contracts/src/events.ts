@@ -87,6 +87,8 @@ export const SweepTask = z.strictObject({
   /** Segments `0..segments-1` together cover the book once. */
   segment: z.number().int().min(0),
   segments: z.number().int().min(1).max(1024),
+  /** full: every account of the segment; index: the accounts the latest prices left the bands of. Default full. */
+  mode: z.enum(["full", "index"]).optional(),
 });
 export type SweepTask = z.infer<typeof SweepTask>;
 

@@ -127,6 +127,8 @@ export const keys = {
   lane: (endpointId: string, accountId: string) => ({ pk: `LANE#${endpointId}#${accountId}`, sk: "LANE" }),
   /** The one lease that keeps two sharded sweeps from overlapping. */
   sweepLease: { pk: "LEASE#SWEEP", sk: "LEASE" },
+  /** When the last full sweep started, and under which params (the coordinator's choice of mode). */
+  lastFullSweep: { pk: "LEASE#SWEEP", sk: "LASTFULL" },
   /** A sharded sweep's run and its segments' reports share a partition: one Query reads them. */
   sweepRun: (id: string) => ({ pk: `SWEEP#${id}`, sk: "RUN" }),
   sweepSegment: (id: string, segment: number) => ({

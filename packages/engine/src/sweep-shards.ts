@@ -8,9 +8,17 @@
  */
 import { randomUUID } from "node:crypto";
 import { SweepTask } from "@backing/contracts";
+import { currentParams } from "./current-params.ts";
 import type { EngineDeps } from "./deps.ts";
-import type { SweepRunRepository, SweepSummary, SweepTotals } from "./ports/index.ts";
-import { addSweepTotals, finishSweep, noSweepTotals, sweepContext, sweepSegment } from "./sweep.ts";
+import type { SweepMode, SweepRunRepository, SweepSummary, SweepTotals } from "./ports/index.ts";
+import {
+  addSweepTotals,
+  finishSweep,
+  noSweepTotals,
+  sweepContext,
+  sweepIndex,
+  sweepSegment,
+} from "./sweep.ts";
 
 /** Where sweep tasks go: SQS in AWS, an in-process queue locally. */
 export interface SweepTaskQueue {
@@ -26,24 +34,52 @@ export interface ShardedSweepDeps extends EngineDeps {
 export const SHARDED_SWEEP_SEGMENTS = 16;
 /** How long a sweep holds its lease when no worker finishes it (a crashed run): the next cron takes over then. */
 export const SWEEP_LEASE_MS = 5 * 60_000;
+/**
+ * How often the sweep reads the whole book. In between, each sweep is an index sweep: the trigger
+ * index already finds every status change a price move makes, so what it can miss between full
+ * sweeps is only what a lost tick left (found by the index sweep) and what no price moves: time
+ * (option decay, expiries) and an account whose index entries were lost. A params change makes
+ * the next sweep full.
+ */
+export const FULL_SWEEP_EVERY_MS = 15 * 60_000;
 
-export type SweepStart = { started: true; sweepId: string; segments: number } | { started: false };
+export type SweepStart =
+  | { started: true; sweepId: string; segments: number; mode: SweepMode }
+  | { started: false };
 
-/** The coordinator: no new sweep while another holds the lease. */
+/**
+ * The coordinator: no new sweep while another holds the lease. The sweep is full (every segment
+ * of the book) when none has finished within `fullEveryMs` or the params changed since the last
+ * one; otherwise it is one index-sweep task.
+ */
 export async function startShardedSweep(
   deps: ShardedSweepDeps,
-  options: { segments?: number; leaseMs?: number } = {},
+  options: { segments?: number; leaseMs?: number; fullEveryMs?: number } = {},
 ): Promise<SweepStart> {
   const nowMs = deps.now();
   const sweepId = `sweep_${new Date(nowMs).toISOString()}_${randomUUID().slice(0, 8)}`;
   if (!(await deps.store.acquireSweepLease(sweepId, nowMs, nowMs + (options.leaseMs ?? SWEEP_LEASE_MS))))
     return { started: false };
-  const segments = options.segments ?? SHARDED_SWEEP_SEGMENTS;
-  await deps.store.createSweepRun({ id: sweepId, segments, startedAtMs: nowMs, summary: null });
+  const params = await currentParams(deps.store);
+  const last = await deps.store.lastFullSweep();
+  const full =
+    !last ||
+    last.paramsVersion !== params.version ||
+    nowMs - last.startedAtMs >= (options.fullEveryMs ?? FULL_SWEEP_EVERY_MS);
+  const mode: SweepMode = full ? "full" : "index";
+  const segments = full ? (options.segments ?? SHARDED_SWEEP_SEGMENTS) : 1;
+  await deps.store.createSweepRun({
+    id: sweepId,
+    segments,
+    startedAtMs: nowMs,
+    summary: null,
+    mode,
+    paramsVersion: params.version,
+  });
   await deps.sweepQueue.send(
-    Array.from({ length: segments }, (_, segment) => ({ sweepId, segment, segments })),
+    Array.from({ length: segments }, (_, segment) => ({ sweepId, segment, segments, mode })),
   );
-  return { started: true, sweepId, segments };
+  return { started: true, sweepId, segments, mode };
 }
 
 export interface SweepTaskResult {
@@ -60,7 +96,10 @@ export async function runSweepTask(deps: EngineDeps & { store: ShardedSweepDeps[
   const run = await deps.store.getSweepRun(task.sweepId);
   if (!run) throw new Error(`no sweep run ${task.sweepId}`);
   const context = await sweepContext(deps);
-  const totals = await sweepSegment(deps, { index: task.segment, count: task.segments }, context);
+  const totals =
+    task.mode === "index"
+      ? await sweepIndex(deps, context)
+      : await sweepSegment(deps, { index: task.segment, count: task.segments }, context);
   const reported = await deps.store.reportSweepSegment(task.sweepId, task.segment, totals);
   if (reported.size < task.segments) return { totals, summary: null };
   const whole = [...reported.values()].reduce(addSweepTotals, noSweepTotals());
@@ -71,6 +110,11 @@ export async function runSweepTask(deps: EngineDeps & { store: ShardedSweepDeps[
   };
   // Two workers may both see the run complete: one stores the summary and frees the lease.
   if (!(await deps.store.finishSweepRun(task.sweepId, summary))) return { totals, summary: null };
+  if (run.mode !== "index")
+    await deps.store.recordFullSweep({
+      startedAtMs: run.startedAtMs,
+      paramsVersion: run.paramsVersion ?? context.params.version,
+    });
   await deps.store.releaseSweepLease(task.sweepId);
   return { totals, summary };
 }

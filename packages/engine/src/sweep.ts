@@ -1,5 +1,5 @@
 /** The sweep: the trigger index's safety net, every account recomputed a page at a time. */
-import { type NotificationType, priceGuardParams, type RiskParams } from "@backing/core";
+import { Decimal, type NotificationType, priceGuardParams, type RiskParams } from "@backing/core";
 import { currentParams } from "./current-params.ts";
 import type { EngineDeps } from "./deps.ts";
 import { expireCalls } from "./expire.ts";
@@ -98,6 +98,38 @@ export async function sweepSegment(
     options.onPage?.(page.length);
   }
   return totals;
+}
+
+/**
+ * The index sweep: the accounts the trigger index says the latest prices have left (each priced
+ * asset's crossed bands, and the accounts with no band), recomputed as the tick that moved those
+ * prices would have. It finds what a lost tick left behind (a tick that failed after its price was
+ * stored, a recompute task parked in its DLQ) for the cost of a few index queries.
+ */
+export async function sweepIndex(deps: EngineDeps, context: SweepContext): Promise<SweepTotals> {
+  const prices = await deps.store.getPrices();
+  const ids = new Set<string>();
+  const crossed = new Map<string, Set<string>>();
+  for (const [asset, record] of prices) {
+    const latest = record.latest;
+    if (!latest) continue;
+    const found = await deps.store.triggeredAccountIds(
+      asset,
+      Decimal.min(latest.index, latest.mark).toFixed(),
+      Decimal.max(latest.index, latest.mark).toFixed(),
+    );
+    for (const id of found) {
+      ids.add(id);
+      crossed.set(id, (crossed.get(id) ?? new Set()).add(asset));
+    }
+  }
+  const step = await recomputeAccounts([...ids], deps, {
+    bands: true,
+    prices,
+    crossed,
+    params: context.params,
+  });
+  return { ...step, accounts: ids.size };
 }
 
 /** What a sweep does once, after every account: expired call deadlines, and the stale prices. */

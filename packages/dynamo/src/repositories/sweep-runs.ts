@@ -1,5 +1,11 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { SweepRun, SweepRunRepository, SweepSummary, SweepTotals } from "@backing/engine";
+import type {
+  FullSweepRecord,
+  SweepRun,
+  SweepRunRepository,
+  SweepSummary,
+  SweepTotals,
+} from "@backing/engine";
 import { keys } from "../keys.ts";
 import { isConditionFailure, type TableClient } from "../table-client.ts";
 
@@ -109,6 +115,29 @@ export class DynamoSweepRuns implements SweepRunRepository {
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
+    }
+  }
+
+  async lastFullSweep(): Promise<FullSweepRecord | null> {
+    const response = await this.table.documents.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.lastFullSweep, ConsistentRead: true }),
+    );
+    return (response.Item?.record as FullSweepRecord | undefined) ?? null;
+  }
+
+  async recordFullSweep(record: FullSweepRecord): Promise<void> {
+    try {
+      await this.table.documents.send(
+        new PutCommand({
+          TableName: this.table.tableName,
+          Item: { ...keys.lastFullSweep, type: "full-sweep", startedAtMs: record.startedAtMs, record },
+          ConditionExpression: "attribute_not_exists(pk) OR startedAtMs < :at",
+          ExpressionAttributeValues: { ":at": record.startedAtMs },
+        }),
+      );
+    } catch (error) {
+      // A later full sweep is recorded already.
+      if (!isConditionFailure(error)) throw error;
     }
   }
 }

@@ -5,12 +5,28 @@ export interface SweepTotals extends RecomputeResult {
   accounts: number;
 }
 
+/**
+ * What a sweep reads: `full`, every account of the book; `index`, only the accounts the trigger
+ * index says the latest prices have left (and those with no band), what a lost tick would leave.
+ */
+export type SweepMode = "full" | "index";
+
 /** A sharded sweep: its segments, and (once the last segment reported) its summary. */
 export interface SweepRun {
   id: string;
   segments: number;
   startedAtMs: number;
   summary: SweepSummary | null;
+  /** Absent on runs stored before sweeps had modes: full. */
+  mode?: SweepMode;
+  /** The params version the run started under. */
+  paramsVersion?: string;
+}
+
+/** The last full sweep that finished: when it started and under which params. */
+export interface FullSweepRecord {
+  startedAtMs: number;
+  paramsVersion: string;
 }
 
 export interface SweepSummary extends SweepTotals {
@@ -34,4 +50,7 @@ export interface SweepRunRepository {
   reportSweepSegment(runId: string, segment: number, totals: SweepTotals): Promise<Map<number, SweepTotals>>;
   /** Stores the run's summary unless one is stored already: true for the one caller that stored it. */
   finishSweepRun(runId: string, summary: SweepSummary): Promise<boolean>;
+  lastFullSweep(): Promise<FullSweepRecord | null>;
+  /** Keeps the later of the stored record and this one. */
+  recordFullSweep(record: FullSweepRecord): Promise<void>;
 }

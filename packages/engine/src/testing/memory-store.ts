@@ -13,6 +13,7 @@ import {
   type DeliveryRecord,
   deliveryKey,
   exposureAssets,
+  type FullSweepRecord,
   type JobRun,
   type NotificationRecord,
   type PriceRecord,
@@ -75,6 +76,7 @@ export function memoryStore(): Store {
   const sweepRuns = new Map<string, SweepRun>();
   const sweepSegments = new Map<string, Map<number, SweepTotals>>();
   const jobRuns = new Map<string, { run: JobRun; finished: Map<number, Set<number>> }>();
+  let lastFull: FullSweepRecord | null = null;
   const laneOf = (endpointId: string, accountId: string) => lanes.get(`${endpointId}#${accountId}`) ?? [];
   const setLane = (endpointId: string, accountId: string, queue: string[]) =>
     lanes.set(`${endpointId}#${accountId}`, queue);
@@ -323,6 +325,13 @@ export function memoryStore(): Store {
       if (!run || run.summary) return false;
       run.summary = copy(summary);
       return true;
+    },
+
+    async lastFullSweep() {
+      return copy(lastFull);
+    },
+    async recordFullSweep(record: FullSweepRecord) {
+      if (!lastFull || lastFull.startedAtMs < record.startedAtMs) lastFull = copy(record);
     },
 
     // --- sharded job runs ----------------------------------------------------------------------
