@@ -22,6 +22,7 @@ import {
   composeSystem,
   consumeNotificationStream,
   expireCalls,
+  FULL_SWEEP_EVERY_MS,
   ingestPriceEvents,
   redeliverDue,
   registerEndpoint,
@@ -53,6 +54,8 @@ const CALM_SECONDS = Number(process.env.BENCH_CALM_SECONDS ?? 900);
 /** The crash hour runs whole (1 tick a second); a shorter BENCH_CRASH_SECONDS compresses it, for a quick look only. */
 const CRASH_SECONDS = Number(process.env.BENCH_CRASH_SECONDS ?? 3_600);
 const SWEEPS_PER_DAY = 1_440;
+/** A full sweep every 15 minutes (FULL_SWEEP_EVERY_MS); index sweeps the other minutes. */
+const FULL_SWEEPS_PER_DAY = (24 * 60 * 60_000) / FULL_SWEEP_EVERY_MS;
 const TICKS_PER_SECOND = 3;
 const TABLE = "bench-cost";
 const PRICES = { BTC: "21000", ETH: "1610", SOL: "35", USDT: "1", USDC: "1", stETH: "1593.9" };
@@ -189,7 +192,12 @@ try {
   // --- the whole-book jobs, once each ------------------------------------------------------------
   progress("sweep, exposure, stress, expiry and redelivery, once each …");
   const sweep = await measure("sweep", async () => {
-    await startShardedSweep(system.sweep());
+    const start = await startShardedSweep(system.sweep(), { fullEveryMs: 0 });
+    if (!start.started || start.mode !== "full") throw new Error("expected a full sweep");
+  });
+  const indexSweep = await measure("index sweep", async () => {
+    const start = await startShardedSweep(system.sweep());
+    if (!start.started || start.mode !== "index") throw new Error("expected an index sweep");
   });
   const expire = await measure("expire", async () => {
     await expireCalls(system.engine);
@@ -255,10 +263,17 @@ try {
       runsPerDay: 1,
     },
     {
-      name: "sweep",
-      basis: `every minute (${SWEEPS_PER_DAY}/day), 16 segments; reads the book`,
+      name: "sweep (full)",
+      basis: `every 15 minutes (${FULL_SWEEPS_PER_DAY}/day), 16 segments; reads the book`,
       ...wholeBook(sweep, 17),
-      runsPerDay: SWEEPS_PER_DAY,
+      runsPerDay: FULL_SWEEPS_PER_DAY,
+    },
+    {
+      name: "sweep (index)",
+      basis: `the other minutes (${SWEEPS_PER_DAY - FULL_SWEEPS_PER_DAY}/day); a few index queries per asset`,
+      fixed: { ...indexSweep, invocations: 2 },
+      perBook: noUsage(),
+      runsPerDay: SWEEPS_PER_DAY - FULL_SWEEPS_PER_DAY,
     },
     {
       name: "expiry",
@@ -316,6 +331,13 @@ try {
     ACCOUNTS,
     TARGET,
   );
+  const everyMinute = dailyCost(
+    { name: "", basis: "", ...wholeBook(sweep, 17), runsPerDay: SWEEPS_PER_DAY },
+    ACCOUNTS,
+    TARGET,
+  );
+  const sweepDays = days.filter((d) => d.name.startsWith("sweep"));
+  const sweepNow = sweepDays.reduce((sum, d) => sum + d.dynamodbUsd + d.lambdaUsd, 0);
   const tickDays = days.filter((d) => d.name.startsWith("ticks"));
   const fullTotal =
     total -
@@ -328,7 +350,7 @@ try {
   );
   console.log(`sampled: ${CALM_SECONDS} s of calm ticks for 23 h; the crash hour whole; each job once`);
   console.log(
-    `measured here: a quiet tick ${fmt(fixedTick.writeUnits)} WRU + ${fmt(fixedTick.readUnits)} RRU; calm ${fmt(calm.writeUnits)} WRU + ${fmt(calm.readUnits)} RRU; crash hour ${fmt(crash.writeUnits)} WRU + ${fmt(crash.readUnits)} RRU; webhooks ${fmt(webhookUnits.writeUnits)} WRU + ${fmt(webhookUnits.readUnits)} RRU for ${delivered} deliveries; sweep ${fmt(sweep.readUnits)} RRU; exposure ${fmt(exposure.readUnits)} RRU; stress ${fmt(stress.readUnits)} RRU; full-recompute tick ${fmt(fullTick.readUnits)} RRU + ${fmt(fullTick.writeUnits)} WRU per asset`,
+    `measured here: a quiet tick ${fmt(fixedTick.writeUnits)} WRU + ${fmt(fixedTick.readUnits)} RRU; calm ${fmt(calm.writeUnits)} WRU + ${fmt(calm.readUnits)} RRU; crash hour ${fmt(crash.writeUnits)} WRU + ${fmt(crash.readUnits)} RRU; webhooks ${fmt(webhookUnits.writeUnits)} WRU + ${fmt(webhookUnits.readUnits)} RRU for ${delivered} deliveries; full sweep ${fmt(sweep.readUnits)} RRU; index sweep ${fmt(indexSweep.readUnits)} RRU; exposure ${fmt(exposure.readUnits)} RRU; stress ${fmt(stress.readUnits)} RRU; full-recompute tick ${fmt(fullTick.readUnits)} RRU + ${fmt(fullTick.writeUnits)} WRU per asset`,
   );
   console.log("");
   const row = (cells: string[]) =>
@@ -350,6 +372,9 @@ try {
   console.log("");
   console.log(
     `scales with accounts: the book-sized reads of the sweep, exposure and stress, crash re-evaluations, webhooks and account writes; with ticks: each tick's price write and index queries (${fmt(fixedTick.writeUnits + fixedTick.readUnits)} units a tick)`,
+  );
+  console.log(
+    `lever: index sweeps between full sweeps every 15 minutes: the sweep costs $${sweepNow.toFixed(2)}/day; a full sweep every minute would cost $${(everyMinute.dynamodbUsd + everyMinute.lambdaUsd).toFixed(2)}/day (the bill $${(total - sweepNow + everyMinute.dynamodbUsd + everyMinute.lambdaUsd).toFixed(2)}/day)`,
   );
   console.log(
     `cost: $${total.toFixed(2)}/day at ${TARGET.toLocaleString("en-US")} accounts (full recompute per tick: $${fullTotal.toFixed(2)}/day)`,
