@@ -147,20 +147,29 @@ try {
   let second = 0;
   const random = seededRandom(2022);
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  let evaluations = 0;
+  let notifications = 0;
   const tickSecond = async () => {
     second++;
     clock = T0 + second * 1000;
-    await runTick(priceEvents(second, MOVING), { store, now, volatility: VOLATILITY });
+    const { recompute } = await runTick(priceEvents(second, MOVING), { store, now, volatility: VOLATILITY });
+    evaluations += recompute.evaluated;
+    notifications += Object.values(recompute.notifications).reduce((a, b) => a + (b ?? 0), 0);
   };
 
-  // --- a tick's own cost: prices that cross no band (the same price again, a new event) ----------
+  // --- a tick's own cost: prices that move by a millionth, inside every band (a new event each) ---
   const quietTicks = 30;
   const fixedTick = scaled(
     await measure("ticks", async () => {
-      for (let i = 0; i < quietTicks; i++) await tickSecond();
+      for (let i = 0; i < quietTicks; i++) {
+        for (const asset of MOVING)
+          prices[asset] = (prices[asset] as number) * (i % 2 === 0 ? 1.000001 : 1 / 1.000001);
+        await tickSecond();
+      }
     }),
     1 / (quietTicks * TICKS_PER_SECOND),
   );
+  const quietEvaluations = evaluations;
 
   // --- calm hours, sampled: a random walk at each asset's daily volatility ------------------------
   progress(`calm: ${CALM_SECONDS} s of ticks (sampled for 23 h) …`);
@@ -188,6 +197,7 @@ try {
       if (s % 600 === 599) progress(`  ${s + 1} s`);
     }
   });
+  const crashEvaluations = evaluations;
   await poller.stop({ drain: true });
   const webhooksAfter = meter.totals().webhooks ?? webhooksBefore;
   const delivered = receiver.received.filter((r) => r.status < 300).length;
@@ -352,6 +362,9 @@ try {
     `bench:cost — measured at ${ACCOUNTS.toLocaleString("en-US")} accounts on DynamoDB Local, priced at ${TARGET.toLocaleString("en-US")} (AWS ${AWS_PRICES.region}, prices of ${AWS_PRICES.asOf})`,
   );
   console.log(`sampled: ${CALM_SECONDS} s of calm ticks for 23 h; the crash hour whole; each job once`);
+  console.log(
+    `re-evaluations here: ${quietEvaluations} in the quiet ticks, ${crashEvaluations - quietEvaluations} in the calm sample and the crash hour; ${notifications} notifications; ${delivered} webhooks delivered`,
+  );
   console.log(
     `measured here: a quiet tick ${fmt(fixedTick.writeUnits)} WRU + ${fmt(fixedTick.readUnits)} RRU; calm ${fmt(calm.writeUnits)} WRU + ${fmt(calm.readUnits)} RRU; crash hour ${fmt(crash.writeUnits)} WRU + ${fmt(crash.readUnits)} RRU; webhooks ${fmt(webhookUnits.writeUnits)} WRU + ${fmt(webhookUnits.readUnits)} RRU for ${delivered} deliveries; full sweep ${fmt(sweep.readUnits)} RRU; index sweep ${fmt(indexSweep.readUnits)} RRU; exposure ${fmt(exposure.readUnits)} RRU; stress ${fmt(stress.readUnits)} RRU; full-recompute tick ${fmt(fullTick.readUnits)} RRU + ${fmt(fullTick.writeUnits)} WRU per asset`,
   );

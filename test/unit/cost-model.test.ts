@@ -1,3 +1,4 @@
+import { CapacityMeter } from "@backing/dynamo";
 import { describe, expect, it } from "vitest";
 import { AWS_PRICES } from "../../bench/aws-prices.ts";
 import { dailyCost, lambdaGbSeconds, noUsage, storagePerDay } from "../../bench/cost-model.ts";
@@ -43,5 +44,25 @@ describe("the cost model of bench:cost", () => {
 
   it("stores 2 KB per account for a million accounts at $0.25 per GB-month: 2 GB, $0.0167 a day", () => {
     expect(storagePerDay(2_000, 1_000_000)).toBeCloseTo(0.5 / 30, 9);
+  });
+});
+
+describe("the capacity meter", () => {
+  it("charges a transaction as AWS does, 2 write units per KB of each item, not DynamoDB Local's flat 2", () => {
+    const meter = new CapacityMeter();
+    const input = {
+      TransactItems: [
+        { Put: { TableName: "t", Item: { pk: "a", sk: "1", blob: "x".repeat(1500) } } }, // 2 KB → 4
+        { Put: { TableName: "t", Item: { pk: "b", sk: "1" } } }, // 1 KB → 2
+        { Update: { TableName: "t", Key: { pk: "c" }, ExpressionAttributeValues: { ":v": 1 } } }, // → 2
+        { ConditionCheck: { TableName: "t", Key: { pk: "d" } } }, // → 2
+      ],
+    };
+    return meter.run("job", async () => {
+      meter.record("TransactWriteItemsCommand", { CapacityUnits: 2 }, input);
+      meter.record("QueryCommand", { CapacityUnits: 0.5 });
+      meter.record("BatchWriteItemCommand", [{ CapacityUnits: 75 }]);
+      expect(meter.totals().job).toEqual({ readUnits: 0.5, writeUnits: 10 + 75, requests: 3 });
+    });
   });
 });
