@@ -56,6 +56,7 @@ export class ExactFloatSum {
       const candidate = high + doubled;
       if (doubled === candidate - high) high = candidate;
     }
-    return high;
+    // An exact zero has no sign: −0 would depend on the order of cancelling values.
+    return high === 0 ? 0 : high;
   }
 }
