@@ -109,7 +109,6 @@ export async function sweepSegment(
 export async function sweepIndex(deps: EngineDeps, context: SweepContext): Promise<SweepTotals> {
   const prices = await deps.store.getPrices();
   const ids = new Set<string>();
-  const crossed = new Map<string, Set<string>>();
   for (const [asset, record] of prices) {
     const latest = record.latest;
     if (!latest) continue;
@@ -118,15 +117,11 @@ export async function sweepIndex(deps: EngineDeps, context: SweepContext): Promi
       Decimal.min(latest.index, latest.mark).toFixed(),
       Decimal.max(latest.index, latest.mark).toFixed(),
     );
-    for (const id of found) {
-      ids.add(id);
-      crossed.set(id, (crossed.get(id) ?? new Set()).add(asset));
-    }
+    for (const id of found) ids.add(id);
   }
   const step = await recomputeAccounts([...ids], deps, {
     bands: true,
     prices,
-    crossed,
     params: context.params,
   });
   return { ...step, accounts: ids.size };

@@ -22,7 +22,6 @@ export async function runTick(
 ) {
   const ingest = await ingestPriceEvents(input, deps);
   const ids = new Set<string>();
-  const crossed = new Map<string, Set<string>>();
   const mode = options.mode ?? "bands";
   const prices = mode === "bands" && ingest.movedAssets.size > 0 ? ingest.prices : null;
   for (const asset of ingest.movedAssets) {
@@ -34,17 +33,14 @@ export async function runTick(
           Decimal.max(latest.index, latest.mark).toFixed(),
         )
       : await deps.store.exposedAccountIds(asset);
-    for (const id of found) {
-      ids.add(id);
-      if (latest) crossed.set(id, (crossed.get(id) ?? new Set()).add(asset));
-    }
+    for (const id of found) ids.add(id);
   }
   const triggered = [...ids];
   const recompute = options.defer?.(triggered)
     ? noRecompute()
     : await recomputeAccounts(triggered, deps, {
         bands: mode === "bands",
-        ...(prices ? { prices, crossed } : {}),
+        ...(prices ? { prices } : {}),
       });
   return { ingest, recompute, triggered: ids.size };
 }
