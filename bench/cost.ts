@@ -1,9 +1,9 @@
 /**
  * Cost bench (npm run bench:cost), DESIGN §4.1 and §8: the reference day measured on DynamoDB Local
- * at a scaled-down book (BENCH_ACCOUNTS, default 2,000) and priced at 1,000,000 accounts. The book
- * is small because the crash hour rewrites about 35 trigger bands per account and DynamoDB Local
- * indexes about a thousand of them a second (5,000 accounts took 32 minutes); what grows
- * with the book grows linearly, so the per-account figures are the same.
+ * at a scaled-down book (BENCH_ACCOUNTS, default 2,000; about 7 minutes) and priced at 1,000,000
+ * accounts. The book is small because the crash hour rewrites many trigger bands and DynamoDB Local
+ * indexes about a thousand a second; what grows with the book grows linearly, so the per-account
+ * figures are the same at any size.
  *
  * The reference day: 3 venues; BTC, ETH and SOL priced once a second each; 23 calm hours and one
  * crash hour (−15 % over 20 minutes, then +10 % over 40); the safety-net sweep every minute (a
