@@ -1,22 +1,22 @@
 import { createHash } from "node:crypto";
-import type { ExposureReport, RiskParamsDocument } from "@backing/contracts";
+import type { ExposureReport } from "@backing/contracts";
 import {
-  buildRiskParams,
   type ExposureAccountRow,
   ExposureAggregator,
   type ExposurePartial,
   type PreviousReport,
 } from "@backing/core";
-import { currentParams } from "./current-params.ts";
 import { reportReadyNotifications } from "./notifications.ts";
-import type { JobRun, PriceSnapshot } from "./ports/index.ts";
+import type { JobRun } from "./ports/index.ts";
 import { parseBooks } from "./recompute/load.ts";
-import { snapshotOf } from "./recompute/snapshot.ts";
 import {
-  inlineJobQueue,
   type JobStart,
   type JobTaskQueue,
+  type PinnedInputs,
+  pinInputs,
+  pinnedMarket,
   readJson,
+  runInline,
   type ShardedJob,
   type ShardedJobDeps,
   startShardedJob,
@@ -68,13 +68,7 @@ export function venueReportFile(venue: string, name: string): string {
 }
 
 /** What the coordinator pins for every worker of one exposure report. */
-interface ExposureInputs {
-  asOf: string;
-  nowMs: number;
-  params: RiskParamsDocument;
-  snapshot: PriceSnapshot;
-  volatility: Record<string, string>;
-  pageSize: number;
+interface ExposureInputs extends PinnedInputs {
   /** The report "changes since" compares with, and how many segments its accounts table was written in. */
   previous: { id: string; asOf: string; segments: number | null } | null;
 }
@@ -93,12 +87,6 @@ const accountsPart = (segment: number, segments: number) => `shards/accounts-${s
 const partialFile = (segment: number) => `partial-${segment}.json`;
 
 const inputsOf = (run: JobRun) => run.inputs as unknown as ExposureInputs;
-
-function marketOf(inputs: ExposureInputs) {
-  const params = buildRiskParams(inputs.params);
-  const { market } = parseBooks([], inputs.snapshot, inputs.nowMs, params, inputs.volatility);
-  return { params, market };
-}
 
 /**
  * The previous report's accounts for one segment: its part of the accounts table when it was
@@ -130,7 +118,7 @@ async function previousFor(
 export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
   async map(deps, run, task, onProgress) {
     const inputs = inputsOf(run);
-    const { params, market } = marketOf(inputs);
+    const { params, market } = pinnedMarket(inputs);
     const previous = await previousFor(deps, inputs, task.segment, task.segments);
     // One evaluation per account feeds the book's aggregator and its venue's: each venue gets a
     // report of its own accounts only (what its webhook points at and its API key can read).
@@ -182,7 +170,7 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
 
   async reduce(deps, run) {
     const inputs = inputsOf(run);
-    const { params, market } = marketOf(inputs);
+    const { params, market } = pinnedMarket(inputs);
     const { asOf, nowMs } = inputs;
     // Merging needs the previous report only for its presence ("changes" or null): the per-account
     // comparisons were made by the segments.
@@ -299,24 +287,12 @@ export async function startExposureJob(
   queue: JobTaskQueue,
   options: ExposureJobOptions = {},
 ): Promise<JobStart> {
-  const nowMs = deps.now();
-  const asOf = new Date(nowMs).toISOString();
-  const params = await currentParams(deps.store);
-  const snapshot = snapshotOf(await deps.store.getPrices());
-  const reportId = `exposure_${createHash("sha256")
-    .update(JSON.stringify([snapshot.id, params.version, asOf]))
-    .digest("hex")
-    .slice(0, 24)}`;
+  const { reportId, pinned } = await pinInputs(deps, "exposure", options);
   const latest = await deps.store.latestReportSummary("exposure");
   const segmentsOf = (summary: Record<string, unknown>) =>
     typeof summary.segments === "number" ? summary.segments : null;
   const inputs: ExposureInputs = {
-    asOf,
-    nowMs,
-    params: params.document,
-    snapshot,
-    volatility: deps.volatility ?? {},
-    pageSize: options.pageSize ?? 500,
+    ...pinned,
     previous:
       latest && latest.id !== reportId
         ? { id: latest.id, asOf: latest.asOf, segments: segmentsOf(latest.summary) }
@@ -335,9 +311,5 @@ export async function runExposureJob(
   deps: ExposureJobDeps,
   options: ExposureJobOptions = {},
 ): Promise<ExposureJobResult> {
-  const queue = inlineJobQueue(deps, exposureJob, options.onProgress);
-  const start = await startExposureJob(deps, queue, options);
-  const result = queue.result();
-  if (!result) throw new Error(`exposure run ${start.runId} did not finish`);
-  return result;
+  return runInline(deps, exposureJob, (queue) => startExposureJob(deps, queue, options), options.onProgress);
 }

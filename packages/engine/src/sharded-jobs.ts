@@ -8,10 +8,14 @@
  * single process writes. A failed task is retried by the queue: its partial is rewritten with the
  * same content and its report counts once, so the book is never reported with a segment missing.
  */
-import { randomUUID } from "node:crypto";
-import { JobTask } from "@backing/contracts";
+import { createHash, randomUUID } from "node:crypto";
+import { JobTask, type RiskParamsDocument } from "@backing/contracts";
+import { buildRiskParams } from "@backing/core";
+import { currentParams } from "./current-params.ts";
 import type { EngineDeps } from "./deps.ts";
-import type { JobKind, JobRun, JobRunRepository, ReportStore } from "./ports/index.ts";
+import type { JobKind, JobRun, JobRunRepository, PriceSnapshot, ReportStore } from "./ports/index.ts";
+import { parseBooks } from "./recompute/load.ts";
+import { snapshotOf } from "./recompute/snapshot.ts";
 
 /** Segments of a sharded job on AWS by default: one per account shard of the table. */
 export const SHARDED_JOB_SEGMENTS = 16;
@@ -120,6 +124,69 @@ export function inlineJobQueue<Deps extends ShardedJobDeps, Result>(
     result: () => result,
   };
   return queue;
+}
+
+/** What every worker of a run must see alike, pinned by its coordinator. */
+export interface PinnedInputs {
+  asOf: string;
+  nowMs: number;
+  params: RiskParamsDocument;
+  snapshot: PriceSnapshot;
+  volatility: Record<string, string>;
+  /** Accounts per page read from the store: a worker holds one page and fixed-size aggregates. */
+  pageSize: number;
+}
+
+/**
+ * The coordinator's reads: the time, the current params and the latest prices, and the report's
+ * id, derived from them (and `identity`, what else names the report), so a re-run is the same report.
+ */
+export async function pinInputs(
+  deps: EngineDeps,
+  kind: JobKind,
+  options: { pageSize?: number | undefined },
+  identity: readonly unknown[] = [],
+): Promise<{ reportId: string; pinned: PinnedInputs }> {
+  const nowMs = deps.now();
+  const asOf = new Date(nowMs).toISOString();
+  const params = await currentParams(deps.store);
+  const snapshot = snapshotOf(await deps.store.getPrices());
+  const reportId = `${kind}_${createHash("sha256")
+    .update(JSON.stringify([snapshot.id, params.version, ...identity, asOf]))
+    .digest("hex")
+    .slice(0, 24)}`;
+  return {
+    reportId,
+    pinned: {
+      asOf,
+      nowMs,
+      params: params.document,
+      snapshot,
+      volatility: deps.volatility ?? {},
+      pageSize: options.pageSize ?? 500,
+    },
+  };
+}
+
+/** The params and the market of a run's pinned inputs. */
+export function pinnedMarket(inputs: PinnedInputs) {
+  const params = buildRiskParams(inputs.params);
+  const { market } = parseBooks([], inputs.snapshot, inputs.nowMs, params, inputs.volatility);
+  return { params, market };
+}
+
+/** A job in this process: its coordinator's tasks run as they are sent; resolves with the report. */
+export async function runInline<Deps extends ShardedJobDeps, Result>(
+  deps: Deps,
+  job: ShardedJob<Deps, Result>,
+  start: (queue: JobTaskQueue) => Promise<JobStart>,
+  onProgress?: (accounts: number) => void,
+): Promise<Result> {
+  const queue = inlineJobQueue(deps, job, onProgress);
+  const started = await start(queue);
+  const result = queue.result();
+  if (!result) throw new Error(`job run ${started.runId} did not finish`);
+  return result;
 }
 
 /** A run's partials live beside the report they build: `<kind>/<report id>/shards/<run id>/…`. */

@@ -1,7 +1,5 @@
-import { createHash } from "node:crypto";
-import { type RiskParamsDocument, ScenarioPack } from "@backing/contracts";
+import { ScenarioPack } from "@backing/contracts";
 import {
-  buildRiskParams,
   type CascadeState,
   DEFAULT_SCENARIO_PACK,
   ONE,
@@ -15,18 +13,19 @@ import {
   stressSettings,
   stressSummaryRow,
 } from "@backing/core";
-import { currentParams } from "./current-params.ts";
 import { reportReadyNotifications } from "./notifications.ts";
-import type { JobRun, PriceSnapshot } from "./ports/index.ts";
+import type { JobRun } from "./ports/index.ts";
 import { parseBooks } from "./recompute/load.ts";
-import { snapshotOf } from "./recompute/snapshot.ts";
 import {
-  inlineJobQueue,
   type JobStart,
   type JobTaskQueue,
+  type PinnedInputs,
+  pinInputs,
+  pinnedMarket,
   readJson,
   readRunFile,
   runFile,
+  runInline,
   type ShardedJob,
   type ShardedJobDeps,
   startShardedJob,
@@ -53,13 +52,7 @@ export interface StressJobResult {
 }
 
 /** What the coordinator pins for every worker of one stress run. */
-interface StressInputs {
-  asOf: string;
-  nowMs: number;
-  params: RiskParamsDocument;
-  snapshot: PriceSnapshot;
-  volatility: Record<string, string>;
-  pageSize: number;
+interface StressInputs extends PinnedInputs {
   pack: ScenarioPack;
 }
 
@@ -88,9 +81,8 @@ const rowsFile = (scenario: number, segment: number) => `rows-${scenario}-segmen
 
 function contextOf(run: JobRun) {
   const inputs = run.inputs as unknown as StressInputs;
-  const params = buildRiskParams(inputs.params);
+  const { params, market } = pinnedMarket(inputs);
   const settings = stressSettings(params);
-  const { market } = parseBooks([], inputs.snapshot, inputs.nowMs, params, inputs.volatility);
   const cascadeOf = (scenario: number, state: CascadeState | undefined) =>
     new ScenarioCascade(market, params, inputs.pack.scenarios[scenario] as never, ONE, settings, state);
   return { inputs, params, settings, cascadeOf };
@@ -255,23 +247,8 @@ export async function startStressJob(
   options: StressJobOptions = {},
 ): Promise<JobStart> {
   const pack = ScenarioPack.parse(options.pack ?? DEFAULT_SCENARIO_PACK);
-  const nowMs = deps.now();
-  const asOf = new Date(nowMs).toISOString();
-  const params = await currentParams(deps.store);
-  const snapshot = snapshotOf(await deps.store.getPrices());
-  const reportId = `stress_${createHash("sha256")
-    .update(JSON.stringify([snapshot.id, params.version, pack.id, pack.version, asOf]))
-    .digest("hex")
-    .slice(0, 24)}`;
-  const inputs: StressInputs = {
-    asOf,
-    nowMs,
-    params: params.document,
-    snapshot,
-    volatility: deps.volatility ?? {},
-    pageSize: options.pageSize ?? 500,
-    pack,
-  };
+  const { reportId, pinned } = await pinInputs(deps, "stress", options, [pack.id, pack.version]);
+  const inputs: StressInputs = { ...pinned, pack };
   return startShardedJob(deps, queue, {
     kind: "stress",
     reportId,
@@ -285,9 +262,5 @@ export async function runStressJob(
   deps: StressJobDeps,
   options: StressJobOptions = {},
 ): Promise<StressJobResult> {
-  const queue = inlineJobQueue(deps, stressJob, options.onProgress);
-  const start = await startStressJob(deps, queue, options);
-  const result = queue.result();
-  if (!result) throw new Error(`stress run ${start.runId} did not finish`);
-  return result;
+  return runInline(deps, stressJob, (queue) => startStressJob(deps, queue, options), options.onProgress);
 }

@@ -95,10 +95,14 @@ export async function runSweepTask(deps: EngineDeps & { store: ShardedSweepDeps[
     throw new Error(`segment ${task.segment} of ${task.segments} does not exist`);
   const run = await deps.store.getSweepRun(task.sweepId);
   if (!run) throw new Error(`no sweep run ${task.sweepId}`);
-  const context = await sweepContext(deps);
+  // An index sweep needs the params only; a segment of a full sweep also the accounts with no band.
+  const context =
+    task.mode === "index"
+      ? { params: await currentParams(deps.store), unbandedInBook: null }
+      : await sweepContext(deps);
   const totals =
     task.mode === "index"
-      ? await sweepIndex(deps, context)
+      ? await sweepIndex(deps, context.params)
       : await sweepSegment(deps, { index: task.segment, count: task.segments }, context);
   const reported = await deps.store.reportSweepSegment(task.sweepId, task.segment, totals);
   if (reported.size < task.segments) return { totals, summary: null };

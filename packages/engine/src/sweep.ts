@@ -1,11 +1,12 @@
 /** The sweep: the trigger index's safety net, every account recomputed a page at a time. */
-import { Decimal, type NotificationType, priceGuardParams, type RiskParams } from "@backing/core";
+import { type NotificationType, priceGuardParams, type RiskParams } from "@backing/core";
 import { currentParams } from "./current-params.ts";
 import type { EngineDeps } from "./deps.ts";
 import { expireCalls } from "./expire.ts";
 import type { SweepTotals } from "./ports/index.ts";
 import { noRecompute, recomputeAccounts } from "./recompute/index.ts";
 import { snapshotOf, staleAssetsOf } from "./recompute/snapshot.ts";
+import { crossedAccountIds } from "./tick.ts";
 
 export interface SweepResult extends SweepTotals {
   expired: number;
@@ -106,24 +107,14 @@ export async function sweepSegment(
  * prices would have. It finds what a lost tick left behind (a tick that failed after its price was
  * stored, a recompute task parked in its DLQ) for the cost of a few index queries.
  */
-export async function sweepIndex(deps: EngineDeps, context: SweepContext): Promise<SweepTotals> {
+export async function sweepIndex(deps: EngineDeps, params: RiskParams): Promise<SweepTotals> {
   const prices = await deps.store.getPrices();
   const ids = new Set<string>();
   for (const [asset, record] of prices) {
-    const latest = record.latest;
-    if (!latest) continue;
-    const found = await deps.store.triggeredAccountIds(
-      asset,
-      Decimal.min(latest.index, latest.mark).toFixed(),
-      Decimal.max(latest.index, latest.mark).toFixed(),
-    );
-    for (const id of found) ids.add(id);
+    if (!record.latest) continue;
+    for (const id of await crossedAccountIds(deps.store, asset, record.latest)) ids.add(id);
   }
-  const step = await recomputeAccounts([...ids], deps, {
-    bands: true,
-    prices,
-    params: context.params,
-  });
+  const step = await recomputeAccounts([...ids], deps, { bands: true, prices, params });
   return { ...step, accounts: ids.size };
 }
 

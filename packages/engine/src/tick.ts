@@ -5,6 +5,19 @@ import type { EngineDeps } from "./deps.ts";
 import { ingestPriceEvents } from "./ingest.ts";
 import { noRecompute, type RecomputeResult, recomputeAccounts } from "./recompute/index.ts";
 
+/** The accounts whose stored band on `asset` its price (index and mark) lies outside, or that have none. */
+export function crossedAccountIds(
+  store: EngineDeps["store"],
+  asset: string,
+  price: { index: string; mark: string },
+): Promise<string[]> {
+  return store.triggeredAccountIds(
+    asset,
+    Decimal.min(price.index, price.mark).toFixed(),
+    Decimal.max(price.index, price.mark).toFixed(),
+  );
+}
+
 /**
  * One tick: ingest the events, then recompute the accounts the moves can affect. `bands` (the
  * default, DESIGN §3.7): only accounts whose trigger band on a moved asset no longer holds the new
@@ -27,11 +40,7 @@ export async function runTick(
   for (const asset of ingest.movedAssets) {
     const latest = prices?.get(asset)?.latest;
     const found = latest
-      ? await deps.store.triggeredAccountIds(
-          asset,
-          Decimal.min(latest.index, latest.mark).toFixed(),
-          Decimal.max(latest.index, latest.mark).toFixed(),
-        )
+      ? await crossedAccountIds(deps.store, asset, latest)
       : await deps.store.exposedAccountIds(asset);
     for (const id of found) ids.add(id);
   }
