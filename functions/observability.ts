@@ -1,5 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { type EventOutcome, outcomeCounts } from "@backing/engine";
 
 /**
  * Logs and metrics for every handler (reference serverless.md §3): Powertools' structured JSON logs
@@ -56,6 +57,28 @@ function attemptCounts(): JobCounts {
   const delivered = attempts.get("delivered") ?? 0;
   const total = [...attempts.values()].reduce((a, b) => a + b, 0);
   return { Deliveries: delivered, DeliveryFailures: total - delivered };
+}
+
+/**
+ * A price feed's health: every event not accepted is logged with its reason (a warning, but a
+ * duplicate, which retries produce, is info), and every outcome is counted (`PricesAccepted`,
+ * `PricesHeld`, `PricesStale`, `PricesDuplicate`, `PricesOutOfOrder`, `PricesRejected`).
+ */
+export function logPriceOutcomes(outcomes: readonly EventOutcome[]): JobCounts {
+  for (const o of outcomes) {
+    if (o.outcome === "accepted") continue;
+    const entry = { eventId: o.eventId, asset: o.asset, outcome: o.outcome, reason: o.reason };
+    if (o.outcome === "duplicate") logger.info("price event not applied", entry);
+    else logger.warn("price event not applied", entry);
+  }
+  return outcomeCounts(outcomes);
+}
+
+/** The API's price outcomes as metrics of their own (the API is not a job: it publishes them at once). */
+export function publishPriceOutcomes(outcomes: readonly EventOutcome[]): void {
+  for (const [name, value] of Object.entries(logPriceOutcomes(outcomes)))
+    metrics.addMetric(name, MetricUnit.Count, value);
+  metrics.publishStoredMetrics();
 }
 
 /** The number of margin transitions a recompute reported (one notification per transition). */

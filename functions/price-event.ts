@@ -1,6 +1,6 @@
 import { runTickOrFanOut } from "@backing/engine";
 import type { EventBridgeEvent } from "aws-lambda";
-import { observed, transitions } from "./observability.ts";
+import { logPriceOutcomes, observed, transitions } from "./observability.ts";
 import { priceEventWiring } from "./wiring.ts";
 
 /**
@@ -12,6 +12,7 @@ export async function handler(event: EventBridgeEvent<string, unknown>) {
     "price-event",
     () => runTickOrFanOut(event.detail, priceEventWiring()),
     (r) => ({
+      ...logPriceOutcomes(r.outcomes),
       Ticks: 1,
       AccountsTriggered: r.triggered,
       ShardTasksQueued: r.queued,

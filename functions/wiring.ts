@@ -20,7 +20,7 @@ import { exposureRendering, folderReportStore, s3ReportStore } from "@backing/re
 import { deliveryEnvironment } from "@backing/webhooks";
 import { Resource } from "sst/resource";
 import { z } from "zod";
-import { countAttempt, logger } from "./observability.ts";
+import { countAttempt, logger, publishPriceOutcomes } from "./observability.ts";
 
 /**
  * The one place that reads the environment (set by sst.config.ts in AWS; by hand or by the tests
@@ -181,6 +181,7 @@ export function apiWiring(env: NodeJS.ProcessEnv = process.env): ApiDeps {
     ...queueOf(config),
     ...(hooks.onAttempt ? { onAttempt: hooks.onAttempt } : {}),
     log: (entry) => logger.info("api request", { ...entry }),
+    onPriceOutcomes: publishPriceOutcomes,
   };
   return cachedApi;
 }

@@ -202,6 +202,59 @@ describe("HTTP API: venue isolation", () => {
   });
 });
 
+describe("HTTP API: a price feed's faults are answered per event", () => {
+  const event = (eventId: string, asset: string, index: string, ms: number) => ({
+    eventId,
+    asset,
+    index,
+    timestamp: new Date(ms).toISOString(),
+    source: "t",
+  });
+
+  it("answers each event's outcome with its reason, in request order", async () => {
+    const t0 = Date.now() - 5_000;
+    const outcomes: string[] = [];
+    const answer = await call("/v1/prices", {
+      method: "POST",
+      body: [
+        event("fx-1", "FEEDX", "100", t0),
+        event("fx-1", "FEEDX", "100", t0), // the same event again
+        event("fx-0", "FEEDX", "100", t0 - 10_000), // older than fx-1
+        event("fy-old", "FEEDY", "5", t0 - 3_600_000), // an hour old; maxPriceAgeSeconds is 120
+        event("fy-2099", "FEEDY", "5", Date.parse("2099-01-01T00:00:00Z")),
+        event("fx-jump", "FEEDX", "200", t0 + 1_000), // +100%, over maxJump 25%
+      ],
+    });
+    expect(answer.status).toBe(202);
+    for (const o of answer.json.events) outcomes.push(`${o.eventId}:${o.outcome}`);
+    expect(outcomes).toEqual([
+      "fx-1:accepted",
+      "fx-1:duplicate",
+      "fx-0:out-of-order",
+      "fy-old:stale",
+      "fy-2099:rejected",
+      "fx-jump:held",
+    ]);
+    expect(answer.json.events[0].reason).toBeUndefined();
+    for (const o of answer.json.events.slice(1)) expect(o.reason, o.eventId).toMatch(/\w/);
+    expect(answer.json.events[4].reason).toMatch(/^future-dated: /);
+  });
+
+  it("answers 422 naming each event when none was applied, and writes nothing (issue 17's 2099 price)", async () => {
+    const before = (await fresh.store.getPrices()).get("BTC");
+    const refused = await call("/v1/prices", {
+      method: "POST",
+      body: { eventId: "x", asset: "BTC", index: "19100", timestamp: "2099-01-01T00:00:00Z", source: "f" },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.type).toContain("application/problem+json");
+    expect(refused.json.errors).toEqual([
+      { path: "timestamp", message: expect.stringMatching(/^rejected: future-dated: stamped /) },
+    ]);
+    expect((await fresh.store.getPrices()).get("BTC")).toEqual(before);
+  });
+});
+
 describe("HTTP API: validation and bulk import", () => {
   it("answers 422 problem+json naming the offending paths", async () => {
     const response = await call("/v1/accounts/bad-1", {

@@ -96,6 +96,31 @@ describe("Lambda handlers on real-shaped AWS events", () => {
     });
   });
 
+  it("a feed going bad shows: every event not applied is logged with its reason, every outcome counted", async () => {
+    const { handler } = await import("../../functions/price-event.ts");
+    const event = fixture<EventBridgeEvent<"backing.price", { eventId: string; timestamp: string }[]>>(
+      "eventbridge-price.json",
+    );
+    const [btc, usdc] = event.detail as [(typeof event.detail)[0], (typeof event.detail)[0]];
+    btc.eventId = "BTC@stale";
+    btc.timestamp = new Date(Date.now() - 3_600_000).toISOString();
+    usdc.eventId = "USDC@2099";
+    usdc.timestamp = "2099-01-01T00:00:00.000Z";
+    await handler(event);
+    const warnings = logged().filter((l) => l.message === "price event not applied" && l.level === "WARN");
+    expect(warnings.map((w) => [w.eventId, w.outcome])).toEqual([
+      ["BTC@stale", "stale"],
+      ["USDC@2099", "rejected"],
+    ]);
+    expect(metricsOf("price-event").at(-1)).toMatchObject({
+      PricesAccepted: 0,
+      PricesStale: 1,
+      PricesRejected: 1,
+      PricesOutOfOrder: 0,
+      Ticks: 1,
+    });
+  });
+
   it("SQS recompute batch with one poison message → exactly that message reported failed", async () => {
     const { handler } = await import("../../functions/recompute.ts");
     const event = fixture<SQSEvent>("sqs-recompute.json");

@@ -1,4 +1,4 @@
-import type { Account, MarginNotificationPayload } from "@backing/contracts";
+import type { Account, MarginNotificationPayload, RecomputeTask } from "@backing/contracts";
 import {
   type EngineDeps,
   type EngineStore,
@@ -7,8 +7,11 @@ import {
   type NotificationRecord,
   PriceEventInputError,
   recomputeAccounts,
+  runRecomputeTask,
   runTick,
+  runTickOrFanOut,
   type Store,
+  type TaskQueue,
 } from "@backing/engine";
 import { memoryStore } from "@backing/engine/testing";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -223,6 +226,64 @@ describe("price events → recompute → transactional outbox", () => {
     expect(await types()).toEqual(["a-1:margin.call"]);
   });
 
+  // Issue 17, defect 7: a process killed after its tick's prices are written and before their
+  // recompute is durable. The venue (or EventBridge) sends the same events again; before the fix
+  // they were duplicates that triggered nothing, and the call at 19,100 was never sent.
+  const killOnce = () => {
+    let killed = false;
+    return () => {
+      if (killed) return;
+      killed = true;
+      throw new Error("injected: process killed after the price write");
+    };
+  };
+
+  it("a tick killed between its price write and its recompute is finished by the same events sent again (inline)", async () => {
+    await store.putAccounts([account("a-1")]);
+    await tick(0, "20000");
+    const kill = killOnce();
+    const dying: EngineStore = Object.create(store, {
+      triggeredAccountIds: {
+        value: async (...args: Parameters<EngineStore["triggeredAccountIds"]>) => {
+          kill();
+          return store.triggeredAccountIds(...args);
+        },
+      },
+    });
+    clock = T0 + 60_000;
+    await expect(runTick(events(1, "19100"), { store: dying, now: () => clock })).rejects.toThrow("injected");
+    expect((await store.getPrices()).get("BTC")?.latest?.index).toBe("19100");
+    expect(await types()).toEqual([]);
+    const again = await runTick(events(1, "19100"), deps());
+    expect(again.ingest.outcomes.map((o) => o.outcome)).toEqual(["duplicate", "duplicate"]);
+    expect(await types()).toEqual(["a-1:margin.call"]);
+    // Sent a third time, the tick is complete: nothing is sent twice.
+    await runTick(events(1, "19100"), deps());
+    expect(await types()).toEqual(["a-1:margin.call"]);
+  });
+
+  it("a tick killed before its fan-out reached the queue is fanned out again by the same events (queued)", async () => {
+    await store.putAccounts([account("a-1"), account("a-2")]);
+    await tick(0, "20000");
+    const sent: RecomputeTask[] = [];
+    const kill = killOnce();
+    const queue: TaskQueue = {
+      send: async (tasks) => {
+        kill();
+        sent.push(...tasks);
+      },
+    };
+    clock = T0 + 60_000;
+    await expect(runTickOrFanOut(events(1, "19100"), { ...deps(), queue }, { batch: 1 })).rejects.toThrow(
+      "injected",
+    );
+    expect(sent).toEqual([]);
+    const again = await runTickOrFanOut(events(1, "19100"), { ...deps(), queue }, { batch: 1 });
+    expect(again.queued).toBe(2);
+    for (const task of sent) await runRecomputeTask(deps(), task);
+    expect((await types()).sort()).toEqual(["a-1:margin.call", "a-2:margin.call"]);
+  });
+
   it("a recompute from an older snapshot (a sweep page that began before a tick) never overwrites the newer state", async () => {
     await store.putAccounts([account("a-1")]);
     await tick(0, "20000");
@@ -300,7 +361,14 @@ describe("price guards at ingest", () => {
       [{ eventId: "x", asset: "BTC", index: "19100", timestamp: "2099-01-01T00:00:00Z", source: "f" }],
       deps(),
     );
-    expect(future.outcomes).toEqual([{ eventId: "x", asset: "BTC", outcome: "future" }]);
+    expect(future.outcomes).toEqual([
+      {
+        eventId: "x",
+        asset: "BTC",
+        outcome: "rejected",
+        reason: expect.stringMatching(/^future-dated: .*maxFutureSkewSeconds \(5 s\)$/),
+      },
+    ]);
     expect((await store.getPrices()).get("BTC")?.latest?.index).toBe("20000");
     // 19,100 < 19,153.2258: the account is called on the next real price.
     await tick(2, "19100");
@@ -323,7 +391,10 @@ describe("price guards at ingest", () => {
     expect(held.recompute.evaluated).toBe(0);
     expect((await store.getPrices()).get("BTC")?.latest?.index).toBe("20000");
     const confirmed = await tick(2, "14100");
-    expect(confirmed.ingest.outcomes[0]?.outcome).toBe("confirmed-jump");
+    expect(confirmed.ingest.outcomes[0]).toMatchObject({
+      outcome: "accepted",
+      reason: "confirms the held jump",
+    });
     expect(await types()).toEqual(["a-1:margin.liquidation"]);
   });
 });

@@ -66,6 +66,18 @@ describe("price guards", () => {
     );
   });
 
+  it("lets one bogus sequence number hold its asset back at most maxPriceAgeSeconds (120 s), not for good", () => {
+    const bogus = update("e0", "20000", 0, Number.MAX_SAFE_INTEGER);
+    // The feed's real numbering is far below: out of order while the bogus price is fresh ...
+    expect(guardPrice(update("e1", "20100", 120, 8), bogus, null, T0 + 120_000, guards).reason).toBe(
+      "out-of-order",
+    );
+    // ... and newer once it is stale by the update's own timestamp (120.001 s later).
+    expect(guardPrice(update("e2", "20100", 120.001, 9), bogus, null, T0 + 120_001, guards).kind).toBe(
+      "accept",
+    );
+  });
+
   it("holds a move larger than maxJump (25%) and accepts it once a later update confirms it", () => {
     const crash = update("e1", "14999", 10); // −25.005%
     expect(guardPrice(crash, latest, null, T0 + 10_000, guards)).toEqual({ kind: "hold", reason: "jump" });

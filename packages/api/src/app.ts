@@ -1,4 +1,4 @@
-import type { EngineDeps, ReportStore, Store, TaskQueue, WebhookDeps } from "@backing/engine";
+import type { EngineDeps, EventOutcome, ReportStore, Store, TaskQueue, WebhookDeps } from "@backing/engine";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { keyResolver, rateLimiter } from "./auth.ts";
@@ -24,6 +24,8 @@ export interface ApiDeps {
   /** Large ticks' shard tasks (SQS in AWS, in-process locally); inline without one. */
   queue?: TaskQueue;
   onAttempt?: WebhookDeps["onAttempt"];
+  /** Every price event's outcome (`POST /v1/prices`): the wiring logs the ones not accepted and counts them all. */
+  onPriceOutcomes?: (outcomes: readonly EventOutcome[]) => void;
   /** One structured entry per request (never a header: keys stay out of logs). */
   log?: (entry: {
     method: string;

@@ -8,6 +8,7 @@ import {
   ImportResult,
   PortfolioDocument,
   PriceEventBatch,
+  PriceIngestResult,
   Problem,
   RiskParamsDocument,
   SecretRotation,
@@ -22,6 +23,7 @@ const COMPONENTS: Record<string, { schema: z.ZodType; io: "input" | "output" }> 
   StoredWhatIf: { schema: StoredWhatIf, io: "input" },
   EvaluationOutput: { schema: EvaluationOutput, io: "output" },
   PriceEventBatch: { schema: PriceEventBatch, io: "input" },
+  PriceIngestResult: { schema: PriceIngestResult, io: "output" },
   RiskParamsDocument: { schema: RiskParamsDocument, io: "input" },
   ApiKeyCreate: { schema: ApiKeyCreate, io: "input" },
   EndpointCreate: { schema: EndpointCreate, io: "input" },
@@ -63,8 +65,10 @@ const ROUTES: Record<string, Record<string, Operation>> = {
   },
   "/v1/prices": {
     post: {
-      summary: "One price event or a batch: ingest and recompute what the move can change",
+      summary:
+        "One price event or a batch: ingest and recompute what the move can change; each event's outcome (422 when none was applied)",
       body: "PriceEventBatch",
+      response: "PriceIngestResult",
       status: 202,
       admin: true,
     },

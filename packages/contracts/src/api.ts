@@ -47,6 +47,26 @@ export const ApiKeyCreate = z.strictObject({
   label: z.string().min(1).max(100),
 });
 
+/** What became of one price event (DESIGN §3.6's guards): `reason` on every outcome but a plain `accepted`. */
+export const PriceEventOutcome = z.object({
+  eventId: z.string(),
+  asset: z.string(),
+  outcome: z.enum(["accepted", "held", "stale", "duplicate", "out-of-order", "rejected"]),
+  reason: z.string().optional(),
+});
+export type PriceEventOutcome = z.infer<typeof PriceEventOutcome>;
+
+/** POST /v1/prices's answer (202): each event's outcome, in request order, and what the tick did. */
+export const PriceIngestResult = z.object({
+  events: z.array(PriceEventOutcome),
+  /** Accounts whose bands the moves left. */
+  triggered: z.number().int(),
+  /** Shard tasks the recompute went out as (0: recomputed inline). */
+  queued: z.number().int(),
+  evaluated: z.number().int(),
+  notifications: z.record(z.string(), z.number().int()),
+});
+
 /** RFC 9457 problem details, with the offending paths of a validation error. */
 export const Problem = z.object({
   type: z.string(),

@@ -36,10 +36,17 @@ export function priceGuardParams(params: RiskParams): PriceGuardParams {
   };
 }
 
-const isNewer = (update: PriceUpdate, than: PriceUpdate) =>
-  update.sequence !== null && than.sequence !== null
+/**
+ * By sequence when both have one, else by timestamp. An update stamped more than
+ * maxPriceAgeSeconds after `than` is newer whatever its sequence: `than` is stale by the update's
+ * own clock. A feed that restarts its numbering, or one bogus sequence number, then holds the
+ * asset back at most that long instead of for good.
+ */
+const isNewer = (update: PriceUpdate, than: PriceUpdate, guards: PriceGuardParams) =>
+  update.timestampMs - than.timestampMs > guards.maxPriceAgeSeconds * 1000 ||
+  (update.sequence !== null && than.sequence !== null
     ? update.sequence > than.sequence
-    : update.timestampMs > than.timestampMs;
+    : update.timestampMs > than.timestampMs);
 
 const jump = (from: Decimal, to: Decimal) =>
   from.isZero() ? new Decimal(Infinity) : to.minus(from).abs().div(from);
@@ -50,7 +57,7 @@ const jump = (from: Decimal, to: Decimal) =>
  * - older than maxPriceAgeSeconds at `nowMs` → rejected as stale;
  * - stamped more than maxFutureSkewSeconds after `nowMs` → rejected as future: accepted, it would
  *   become the latest price and every real price after it would be refused as out of order;
- * - not newer than the last accepted (by sequence when both have one, else timestamp) → rejected;
+ * - not newer than the last accepted (see isNewer) → rejected as out of order;
  * - a mark move larger than maxJump → held, unless it confirms a held jump (within maxJump of the
  *   held price, arriving after it), or the held price has stood confirmAfterSeconds and this
  *   update agrees with it.
@@ -67,12 +74,12 @@ export function guardPrice(
   if (update.timestampMs - nowMs > guards.maxFutureSkewSeconds * 1000)
     return { kind: "reject", reason: "future" };
   if (!latest) return { kind: "accept", reason: "first" };
-  if (!isNewer(update, latest)) return { kind: "reject", reason: "out-of-order" };
+  if (!isNewer(update, latest, guards)) return { kind: "reject", reason: "out-of-order" };
   if (jump(latest.mark, update.mark).lte(guards.maxJump)) return { kind: "accept", reason: "normal" };
   if (
     held &&
     held.eventId !== update.eventId &&
-    isNewer(update, held) &&
+    isNewer(update, held, guards) &&
     jump(held.mark, update.mark).lte(guards.maxJump)
   ) {
     return { kind: "accept", reason: "confirmed-jump" };

@@ -1,23 +1,51 @@
 /** Price events in: validated, guarded (DESIGN §3.6) and recorded as each asset's latest or held price. */
-import { issuesFromZod, type PriceEvent, PriceEventBatch } from "@backing/contracts";
-import { Decimal, guardPrice, type PriceUpdate, priceGuardParams } from "@backing/core";
+import { issuesFromZod, type PriceEvent, PriceEventBatch, type PriceEventOutcome } from "@backing/contracts";
+import {
+  Decimal,
+  guardPrice,
+  type PriceGuardParams,
+  type PriceUpdate,
+  priceGuardParams,
+} from "@backing/core";
 import { currentParams } from "./current-params.ts";
 import type { EngineDeps } from "./deps.ts";
 import { PriceEventInputError } from "./errors.ts";
 import type { PriceRecord, PriceUpdateWrite, StoredPrice } from "./ports/index.ts";
 
-export type IngestOutcome =
-  | "accepted"
-  | "confirmed-jump"
-  | "held"
-  | "stale"
-  | "future"
-  | "out-of-order"
-  | "duplicate";
+/** What became of one price event (the answer of `POST /v1/prices`, per event). */
+export type EventOutcome = PriceEventOutcome;
+export type IngestOutcome = EventOutcome["outcome"];
+
+/** Metric names of the outcomes, so a feed going bad shows as a rising count. */
+const OUTCOME_METRICS: Record<IngestOutcome, string> = {
+  accepted: "PricesAccepted",
+  held: "PricesHeld",
+  stale: "PricesStale",
+  duplicate: "PricesDuplicate",
+  "out-of-order": "PricesOutOfOrder",
+  rejected: "PricesRejected",
+};
+
+/** The outcomes counted by metric name (every name present, zeros included: an alarm sees 0, not missing data). */
+export function outcomeCounts(outcomes: readonly EventOutcome[]): Record<string, number> {
+  const counts = Object.fromEntries(Object.values(OUTCOME_METRICS).map((name) => [name, 0]));
+  for (const { outcome } of outcomes)
+    counts[OUTCOME_METRICS[outcome]] = (counts[OUTCOME_METRICS[outcome]] ?? 0) + 1;
+  return counts;
+}
+
+/** Events that changed nothing and never will: stale, out of order, or refused. */
+export const isRefused = (o: EventOutcome) =>
+  o.outcome === "stale" || o.outcome === "out-of-order" || o.outcome === "rejected";
 
 export interface IngestResult {
-  outcomes: { eventId: string; asset: string; outcome: IngestOutcome }[];
-  /** Assets whose latest price moved: their exposed accounts need a recompute. */
+  outcomes: EventOutcome[];
+  /**
+   * Assets whose exposed accounts need a recompute: their latest price moved, or their latest
+   * event came again. A repeat of the latest event re-runs its tick's recompute because the process
+   * that wrote the price may have died before the recompute was durable (DESIGN §9); accounts that
+   * tick already recomputed hold the price inside their bands and are not read again.
+   */
   movedAssets: Set<string>;
   /** The price records as read and then written by this ingest: what its tick evaluates at. */
   prices: Map<string, PriceRecord>;
@@ -45,9 +73,14 @@ export async function ingestPriceEvents(input: unknown, deps: EngineDeps): Promi
   const guards = priceGuardParams(await currentParams(deps.store));
   const records = await deps.store.getPrices();
   const ingested: IngestResult = { outcomes: [], movedAssets: new Set(), prices: records };
-  const outcomes = new Map<PriceEvent, IngestResult["outcomes"][number]>();
-  const settle = (event: PriceEvent, outcome: IngestOutcome) =>
-    outcomes.set(event, { eventId: event.eventId, asset: event.asset, outcome });
+  const outcomes = new Map<PriceEvent, EventOutcome>();
+  const settle = (event: PriceEvent, outcome: IngestOutcome, reason?: string) =>
+    outcomes.set(event, {
+      eventId: event.eventId,
+      asset: event.asset,
+      outcome,
+      ...(reason ? { reason } : {}),
+    });
   // Events of one asset are applied in order; different assets are independent: each round
   // writes the next event of every asset together.
   const queues = new Map<string, PriceEvent[]>();
@@ -69,8 +102,14 @@ export async function ingestPriceEvents(input: unknown, deps: EngineDeps): Promi
           eventId: event.eventId,
         };
         const record: PriceRecord = records.get(event.asset) ?? { latest: null, held: null };
-        if (record.latest?.eventId === update.eventId || record.held?.eventId === update.eventId) {
-          settle(event, "duplicate");
+        if (record.latest?.eventId === update.eventId) {
+          settle(event, "duplicate", "the asset's latest price already: its tick's recompute runs again");
+          ingested.movedAssets.add(event.asset);
+          queue.shift();
+          continue;
+        }
+        if (record.held?.eventId === update.eventId) {
+          settle(event, "duplicate", "held already, waiting for a confirming update");
           queue.shift();
           continue;
         }
@@ -82,7 +121,8 @@ export async function ingestPriceEvents(input: unknown, deps: EngineDeps): Promi
           guards,
         );
         if (verdict.kind === "reject") {
-          settle(event, verdict.reason);
+          const [outcome, reason] = refusal(verdict.reason, update, record.latest, deps.now(), guards);
+          settle(event, outcome, reason);
           queue.shift();
           continue;
         }
@@ -109,10 +149,17 @@ export async function ingestPriceEvents(input: unknown, deps: EngineDeps): Promi
       }
       queues.get(event.asset)?.shift();
       if (result !== "applied") {
-        settle(event, "duplicate");
+        settle(event, "duplicate", "another ingest of the same event applied it");
         continue;
       }
-      settle(event, verdict === "hold" ? "held" : jump ? "confirmed-jump" : "accepted");
+      if (verdict === "hold")
+        settle(
+          event,
+          "held",
+          `the mark moved more than maxJump (${guards.maxJump.toFixed()}) from the latest price: held until a second update confirms it`,
+        );
+      else if (jump) settle(event, "accepted", "confirms the held jump");
+      else settle(event, "accepted");
       const { update, previous } = write;
       records.set(
         event.asset,
@@ -131,6 +178,34 @@ export async function ingestPriceEvents(input: unknown, deps: EngineDeps): Promi
       }
     }
   }
-  ingested.outcomes = events.map((event) => outcomes.get(event) as IngestResult["outcomes"][number]);
+  ingested.outcomes = events.map((event) => outcomes.get(event) as EventOutcome);
   return ingested;
+}
+
+/** A refused event's outcome and the reason an operator reads in the answer and the logs. */
+function refusal(
+  reason: "stale" | "out-of-order" | "future",
+  update: StoredPrice,
+  latest: StoredPrice | null,
+  nowMs: number,
+  guards: PriceGuardParams,
+): [IngestOutcome, string] {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(3).replace(/\.?0+$/, "")} s`;
+  switch (reason) {
+    case "stale":
+      return [
+        "stale",
+        `stamped ${seconds(nowMs - update.timestampMs)} before the engine's clock, over maxPriceAgeSeconds (${guards.maxPriceAgeSeconds} s)`,
+      ];
+    case "future":
+      return [
+        "rejected",
+        `future-dated: stamped ${seconds(update.timestampMs - nowMs)} after the engine's clock, over maxFutureSkewSeconds (${guards.maxFutureSkewSeconds} s)`,
+      ];
+    case "out-of-order":
+      return [
+        "out-of-order",
+        `not newer than the asset's latest price (event ${latest?.eventId}, ${latest ? new Date(latest.timestampMs).toISOString() : "none"}${latest?.sequence != null ? `, sequence ${latest.sequence}` : ""})`,
+      ];
+  }
 }

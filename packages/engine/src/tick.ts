@@ -2,7 +2,7 @@
 import { type RecomputeTask, RecomputeTask as RecomputeTaskSchema } from "@backing/contracts";
 import { Decimal } from "@backing/core";
 import type { EngineDeps } from "./deps.ts";
-import { ingestPriceEvents } from "./ingest.ts";
+import { type EventOutcome, ingestPriceEvents } from "./ingest.ts";
 import { noRecompute, type RecomputeResult, recomputeAccounts } from "./recompute/index.ts";
 
 /** The accounts whose stored band on `asset` its price (index and mark) lies outside, or that have none. */
@@ -71,7 +71,12 @@ export async function runTickOrFanOut(
   input: unknown,
   deps: EngineDeps & { queue?: TaskQueue },
   options: { batch?: number } = {},
-): Promise<{ triggered: number; queued: number; recompute: RecomputeResult | null }> {
+): Promise<{
+  outcomes: EventOutcome[];
+  triggered: number;
+  queued: number;
+  recompute: RecomputeResult | null;
+}> {
   const batch = options.batch ?? RECOMPUTE_BATCH;
   let deferred: string[] = [];
   const defer = (ids: string[]) => {
@@ -80,13 +85,15 @@ export async function runTickOrFanOut(
     return true;
   };
   const result = await runTick(input, deps, deps.queue ? { defer } : {});
-  if (deferred.length === 0) return { triggered: result.triggered, queued: 0, recompute: result.recompute };
+  const outcomes = result.ingest.outcomes;
+  if (deferred.length === 0)
+    return { outcomes, triggered: result.triggered, queued: 0, recompute: result.recompute };
   const reason = `price tick ${[...result.ingest.movedAssets].sort().join(",")}`;
   const tasks: RecomputeTask[] = [];
   for (let i = 0; i < deferred.length; i += batch)
     tasks.push({ accountIds: deferred.slice(i, i + batch), reason });
   await deps.queue?.send(tasks);
-  return { triggered: result.triggered, queued: tasks.length, recompute: null };
+  return { outcomes, triggered: result.triggered, queued: tasks.length, recompute: null };
 }
 
 /** One queued shard task (the recompute handler). Throws on bad input: the message is poison. */

@@ -252,6 +252,18 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
       : {}),
     queue,
     log: (entry) => log({ level: "INFO", message: "api request", ...entry }),
+    onPriceOutcomes: (outcomes) => {
+      for (const { eventId, asset, outcome, reason } of outcomes)
+        if (outcome !== "accepted")
+          log({
+            level: outcome === "duplicate" ? "INFO" : "WARN",
+            message: "price event not applied",
+            eventId,
+            asset,
+            outcome,
+            reason,
+          });
+    },
   });
   const server = serveHttp({
     fetch: (request) => track(Promise.resolve(app.fetch(request))),

@@ -1,7 +1,7 @@
 /** Price events in (operators), and what-if evaluation of a stored account or a portfolio document. */
 import { PortfolioDocument, StoredWhatIf } from "@backing/contracts";
 import { DEFAULT_RISK_PARAMS, evaluatePortfolio, parsePortfolio } from "@backing/core";
-import { accountRisk, runTickOrFanOut } from "@backing/engine";
+import { accountRisk, isRefused, runTickOrFanOut } from "@backing/engine";
 import { ApiProblem, parseBody } from "../problem.ts";
 
 import { type Api, jsonBody, ownAccount, type RouteContext, requireAdmin, visible } from "./context.ts";
@@ -11,12 +11,29 @@ export function pricesRoutes(app: Api, ctx: RouteContext): void {
 
   app.post("/v1/prices", async (c) => {
     requireAdmin(c.get("principal"));
-    const result = await runTickOrFanOut(await jsonBody(c), {
+    const body = await jsonBody(c);
+    const result = await runTickOrFanOut(body, {
       ...engine,
       ...(deps.queue ? { queue: deps.queue } : {}),
     });
+    deps.onPriceOutcomes?.(result.outcomes);
+    // Nothing of the request was taken (each event stale, out of order or refused): a 422 that
+    // says why per event. Anything accepted, held or already applied is a 202 with every outcome.
+    if (result.outcomes.every(isRefused)) {
+      const batch = Array.isArray(body);
+      throw new ApiProblem(
+        422,
+        "Price refused",
+        "no event of the request was applied",
+        result.outcomes.map((o, i) => ({
+          path: `${batch ? `[${i}].` : ""}timestamp`,
+          message: `${o.outcome}: ${o.reason}`,
+        })),
+      );
+    }
     return c.json(
       {
+        events: result.outcomes,
         triggered: result.triggered,
         queued: result.queued,
         evaluated: result.recompute?.evaluated ?? 0,
