@@ -471,3 +471,103 @@ describe("HTTP API: oversized bodies", () => {
     }
   });
 });
+
+describe("HTTP API: ids and documents within their limits (issue 17, defect 5)", () => {
+  const put = (id: string, body: unknown = accountBody()) =>
+    call(`/v1/accounts/${encodeURIComponent(id)}`, { method: "PUT", key: keys["venue-a"], body });
+  const pathsOf = (response: Awaited<ReturnType<typeof call>>) =>
+    (response.json.errors ?? []).map((e: { path: string }) => e.path);
+
+  it("refuses ids that are too long, carry path or key separators, or read as a formula: 422 on id", async () => {
+    for (const id of [
+      "x".repeat(129),
+      "a/b",
+      "a#b",
+      '=HYPERLINK("http://x")',
+      "+1",
+      "-1",
+      "@SUM(A1)",
+      "a b",
+      "a\u0000b",
+    ]) {
+      const refused = await put(id);
+      expect(refused.status, id).toBe(422);
+      expect(pathsOf(refused), id).toEqual(["id"]);
+      expect((await call(`/v1/accounts/${encodeURIComponent(id)}`, { key: keys["venue-a"] })).status).toBe(
+        404,
+      );
+    }
+    expect((await put("x".repeat(128))).status).toBe(201);
+    expect((await put("ACC_1.b:c@d~e-f")).status).toBe(201);
+  });
+
+  it("refuses 20,000 positions naming the limit (was a 500 'safe to retry'), and stores 1,000 of the longest fields", async () => {
+    const option = (i: number) => ({
+      instrument: `${"I".repeat(58)}${String(i).padStart(6, "0")}`,
+      type: "option",
+      underlying: "B".repeat(32),
+      optionType: "call",
+      size: "-999999999999999999.999999999999999999",
+      strike: "999999999999999999.999999999999999999",
+      expiry: "2099-12-31T08:00:00.000+00:00",
+      markPrice: "999999999999999999.999999999999999999",
+    });
+    const tooMany = await put("many", {
+      collateral: {},
+      positions: Array.from({ length: 20_000 }, (_, i) => option(i)),
+    });
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.json.errors).toEqual([
+      { path: "positions", message: "at most 1000 positions per account" },
+    ]);
+    // The most a document may hold fits DynamoDB's 400 KB item (the account, and its risk state).
+    const most = await put("most", {
+      collateral: {},
+      positions: Array.from({ length: 1000 }, (_, i) => option(i)),
+    });
+    expect(most.status).toBe(201);
+    expect((await call("/v1/accounts/most", { key: keys["venue-a"] })).json.account.positions).toHaveLength(
+      1000,
+    );
+  });
+
+  it("an import reports a 300 KB id and a line over 512 KB on their own lines, and imports the rest", async () => {
+    const lines = [
+      JSON.stringify({ id: "x".repeat(300 * 1024), venue: "venue-a", ...accountBody() }),
+      JSON.stringify({ id: "imp-ok", venue: "venue-a", ...accountBody() }),
+      JSON.stringify({
+        id: "imp-big",
+        venue: "venue-a",
+        collateral: { USDC: "1" },
+        pad: "p".repeat(600 * 1024),
+      }),
+    ].join("\n");
+    const response = await call("/v1/accounts/import", {
+      method: "POST",
+      key: keys["venue-a"],
+      body: lines,
+      type: "application/x-ndjson",
+    });
+    expect(response.status).toBe(200);
+    expect(response.json.imported).toBe(1);
+    expect(response.json.errors).toEqual([
+      { line: 1, errors: [{ path: "id", message: expect.stringContaining("1-128") }] },
+      {
+        line: 3,
+        errors: [
+          { path: "(line)", message: expect.stringMatching(/^\d+ bytes, over the 524288-byte line limit$/) },
+        ],
+      },
+    ]);
+  });
+
+  it("refuses a 100 KB webhook URL", async () => {
+    const refused = await call("/v1/endpoints", {
+      method: "POST",
+      key: keys["venue-a"],
+      body: { url: `https://example.com/${"a".repeat(100 * 1024)}`, types: ["margin.call"] },
+    });
+    expect(refused.status).toBe(422);
+    expect(pathsOf(refused)).toEqual(["url"]);
+  });
+});

@@ -98,9 +98,10 @@ describe("Lambda handlers on real-shaped AWS events", () => {
 
   it("a feed going bad shows: every event not applied is logged with its reason, every outcome counted", async () => {
     const { handler } = await import("../../functions/price-event.ts");
-    const event = fixture<EventBridgeEvent<"backing.price", { eventId: string; timestamp: string }[]>>(
-      "eventbridge-price.json",
-    );
+    const event =
+      fixture<EventBridgeEvent<"backing.price", { eventId: string; timestamp: string }[]>>(
+        "eventbridge-price.json",
+      );
     const [btc, usdc] = event.detail as [(typeof event.detail)[0], (typeof event.detail)[0]];
     btc.eventId = "BTC@stale";
     btc.timestamp = new Date(Date.now() - 3_600_000).toISOString();

@@ -79,8 +79,8 @@ describe("risk core properties", () => {
   });
 
   it("decides brackets and haircut tiers exactly at their edges", () => {
-    // A notional exactly at a cap, and one 1e-20 above it, where float64 cannot tell them apart.
-    for (const mark of ["50000", "50000.00000000000000000001"]) {
+    // A notional exactly at a cap, and one 1e-18 above it (the finest accepted digit), where float64 cannot tell them apart.
+    for (const mark of ["50000", "50000.000000000000000001"]) {
       const portfolio = parse(
         documentOf({ BTC: mark, ETH: "3000", SOL: "150", stETH: "2900" }, [
           {

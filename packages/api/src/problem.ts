@@ -73,5 +73,9 @@ export function problemOf(error: unknown): ApiProblem | null {
   if (error instanceof EndpointInputError) return new ApiProblem(422, "Endpoint refused", error.message);
   if (error instanceof ExplainError) return new ApiProblem(422, "Not explainable", error.message);
   if (error instanceof AccountIdTakenError) return new ApiProblem(409, "Conflict", error.message);
+  // The schemas' limits keep items inside DynamoDB's; should one still pass, it is the client's
+  // document that is too large, not a failure worth retrying.
+  if (error instanceof Error && error.name === "ValidationException" && /size|exceed/i.test(error.message))
+    return new ApiProblem(413, "Payload too large", "the document is over DynamoDB's 400 KB item limit");
   return null;
 }

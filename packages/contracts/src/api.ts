@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { NotificationType } from "./events.ts";
 import { Account, PriceQuote } from "./portfolio.ts";
-import { AssetSymbol } from "./primitives.ts";
+import { AssetSymbol, Identifier, Name } from "./primitives.ts";
+
+/** Webhook URLs: the common browser and CDN ceiling. */
+export const MAX_URL_LENGTH = 2048;
 
 /**
  * The HTTP API's own documents (DESIGN §6). Accounts, price events, portfolio documents and
@@ -16,7 +19,7 @@ export const AccountPut = Account.extend({
 
 /** What-if on a stored account: its latest prices with some replaced. */
 export const StoredWhatIf = z.strictObject({
-  accountId: z.string().min(1),
+  accountId: Identifier("an account id"),
   prices: z.record(AssetSymbol, PriceQuote).default({}),
 });
 
@@ -25,10 +28,13 @@ export const WebhookTypes = z
   .min(1);
 
 export const EndpointCreate = z.strictObject({
-  url: z.string().min(1),
+  url: z
+    .string({ error: "expected a URL" })
+    .min(1, { error: "expected a URL" })
+    .max(MAX_URL_LENGTH, { error: `expected a URL of at most ${MAX_URL_LENGTH} characters` }),
   types: WebhookTypes,
   /** Operators (admin key) only: the venue the endpoint belongs to. */
-  venue: z.string().min(1).optional(),
+  venue: Identifier("a venue id").optional(),
 });
 
 export const EndpointPatch = z.strictObject({
@@ -43,8 +49,8 @@ export const SecretRotation = z.strictObject({
 
 export const ApiKeyCreate = z.strictObject({
   /** The venue the key acts for; null for another operator (admin) key. */
-  venue: z.string().min(1).nullable(),
-  label: z.string().min(1).max(100),
+  venue: Identifier("a venue id").nullable(),
+  label: Name("a label", 100),
 });
 
 /** What became of one price event (DESIGN §3.6's guards): `reason` on every outcome but a plain `accepted`. */

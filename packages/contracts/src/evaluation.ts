@@ -1,30 +1,30 @@
 import { z } from "zod";
-import { DecimalString } from "./primitives.ts";
+import { DecimalText } from "./primitives.ts";
 
 export const AccountStatus = z.enum(["HEALTHY", "WARNING", "MARGIN_CALL", "LIQUIDATION"]);
 export type AccountStatus = z.infer<typeof AccountStatus>;
 
 export const PositionResult = z.object({
   instrument: z.string(),
-  notional: DecimalString,
-  unrealizedPnl: DecimalString,
-  initialMargin: DecimalString,
-  maintenanceMargin: DecimalString,
-  liquidationPrice: DecimalString.nullable(),
+  notional: DecimalText,
+  unrealizedPnl: DecimalText,
+  initialMargin: DecimalText,
+  maintenanceMargin: DecimalText,
+  liquidationPrice: DecimalText.nullable(),
 });
 
 export const AccountResult = z.object({
   id: z.string(),
   venue: z.string(),
   status: AccountStatus,
-  collateralValue: DecimalString,
-  unrealizedPnl: DecimalString,
-  optionValue: DecimalString,
-  equity: DecimalString,
-  initialMargin: DecimalString,
-  maintenanceMargin: DecimalString,
-  marginRatio: DecimalString.nullable(),
-  callAmount: DecimalString,
+  collateralValue: DecimalText,
+  unrealizedPnl: DecimalText,
+  optionValue: DecimalText,
+  equity: DecimalText,
+  initialMargin: DecimalText,
+  maintenanceMargin: DecimalText,
+  marginRatio: DecimalText.nullable(),
+  callAmount: DecimalText,
   positions: z.array(PositionResult),
   /** Present with `--explain`: the intermediate values behind every number above. */
   explain: z.unknown().optional(),

@@ -1,15 +1,16 @@
 import { z } from "zod";
-import { AssetSymbol, NonNegativeDecimalString, Timestamp } from "./primitives.ts";
+import { AssetSymbol, Name, PositiveDecimalString, Timestamp } from "./primitives.ts";
 
 /** A price update from a feed, the HTTP API or a replay (DESIGN §3.6). */
 export const PriceEvent = z.strictObject({
-  eventId: z.string({ error: "expected an event id" }).min(1, { error: "expected an event id" }).max(200),
+  eventId: Name("an event id", 200),
   asset: AssetSymbol,
-  index: NonNegativeDecimalString,
+  /** A price of zero is refused: no traded asset has one, and every move from it would be a jump. */
+  index: PositiveDecimalString,
   /** Defaults to `index`. */
-  mark: NonNegativeDecimalString.optional(),
+  mark: PositiveDecimalString.optional(),
   timestamp: Timestamp,
-  source: z.string({ error: "expected a source name" }).min(1).max(100),
+  source: Name("a source name", 100),
   /** Per-asset feed sequence; when both updates have one it orders them instead of the timestamp. */
   sequence: z.number({ error: "expected a non-negative integer" }).int().nonnegative().optional(),
 });

@@ -1,37 +1,37 @@
 import { z } from "zod";
-import { DecimalString } from "./primitives.ts";
+import { DecimalText } from "./primitives.ts";
 
 const Status = z.enum(["HEALTHY", "WARNING", "MARGIN_CALL", "LIQUIDATION"]);
 const Count = z.number().int().nonnegative();
 /** Keyed by a relative price move as a decimal string: "-0.2", "-0.01", "0.05", … */
-const ByMove = z.record(z.string(), DecimalString);
+const ByMove = z.record(z.string(), DecimalText);
 
 /** Shares are fractions of the total (0–1); HHI on the 0–10,000 scale; effectiveN = 10,000 / HHI. */
 const Concentration = z.object({
-  total: DecimalString,
-  top1: DecimalString,
-  top5: DecimalString,
-  top10: DecimalString,
-  top20: DecimalString,
-  hhi: DecimalString,
-  effectiveN: DecimalString.nullable(),
+  total: DecimalText,
+  top1: DecimalText,
+  top5: DecimalText,
+  top10: DecimalText,
+  top20: DecimalText,
+  hhi: DecimalText,
+  effectiveN: DecimalText.nullable(),
 });
 
 /** delta in base units; deltaNotional = delta × mark; gammaDollar per 1% move; vega per vol point. */
 const Greeks = z.object({
-  delta: DecimalString,
-  deltaNotional: DecimalString,
-  gammaDollar: DecimalString,
-  vega: DecimalString,
+  delta: DecimalText,
+  deltaNotional: DecimalText,
+  gammaDollar: DecimalText,
+  vega: DecimalText,
 });
 
 const ExposureAsset = z.object({
-  mark: DecimalString,
+  mark: DecimalText,
   /** Perps and futures, |size| × mark. */
-  long: DecimalString,
-  short: DecimalString,
-  net: DecimalString,
-  gross: DecimalString,
+  long: DecimalText,
+  short: DecimalText,
+  net: DecimalText,
+  gross: DecimalText,
   /** Accounts with any position (linear or option) on the asset. */
   accounts: Count,
   options: Greeks.extend({
@@ -40,26 +40,26 @@ const ExposureAsset = z.object({
   }),
   concentration: z.object({ gross: Concentration, net: Concentration }),
   /** Accounts net long the asset that also post it (or its liquid staking token) as collateral. */
-  wrongWay: z.object({ accounts: Count, collateralAfterHaircut: DecimalString }),
+  wrongWay: z.object({ accounts: Count, collateralAfterHaircut: DecimalText }),
   heatmap: z.array(
     z.object({
-      from: DecimalString,
-      to: DecimalString,
-      notional: DecimalString,
+      from: DecimalText,
+      to: DecimalText,
+      notional: DecimalText,
       /** Of which liquidated when the price falls into the bin (net long accounts). */
-      onFall: DecimalString,
-      onRise: DecimalString,
+      onFall: DecimalText,
+      onRise: DecimalText,
     }),
   ),
   /** Linear notional by where its account's liquidation price lies. */
   liquidation: z.object({
-    inHeatmap: DecimalString,
-    beyondHeatmap: DecimalString,
-    noLiquidationPrice: DecimalString,
+    inHeatmap: DecimalText,
+    beyondHeatmap: DecimalText,
+    noLiquidationPrice: DecimalText,
   }),
   cumLiq: ByMove,
   depth: ByMove.nullable(),
-  ldr: z.record(z.string(), DecimalString.nullable()),
+  ldr: z.record(z.string(), DecimalText.nullable()),
   /** The moves at which LDR > 1. */
   cascadeWarnings: z.array(z.string()),
 });
@@ -70,25 +70,25 @@ const AccountRef = z.object({ id: z.string(), venue: z.string() });
 export const ExposureReport = z.object({
   asOf: z.string(),
   paramsVersion: z.string(),
-  settings: z.object({ binWidth: DecimalString, range: DecimalString, depthMultiplier: DecimalString }),
+  settings: z.object({ binWidth: DecimalText, range: DecimalText, depthMultiplier: DecimalText }),
   accounts: Count,
   totals: z.object({
-    equity: DecimalString,
-    initialMargin: DecimalString,
-    maintenanceMargin: DecimalString,
-    callAmount: DecimalString,
-    collateralRaw: DecimalString,
-    collateralAfterHaircut: DecimalString,
+    equity: DecimalText,
+    initialMargin: DecimalText,
+    maintenanceMargin: DecimalText,
+    callAmount: DecimalText,
+    collateralRaw: DecimalText,
+    collateralAfterHaircut: DecimalText,
   }),
   assets: z.record(z.string(), ExposureAsset),
   collateral: z.record(
     z.string(),
     z.object({
-      amount: DecimalString,
-      raw: DecimalString,
-      afterHaircut: DecimalString,
+      amount: DecimalText,
+      raw: DecimalText,
+      afterHaircut: DecimalText,
       /** Of the book's collateral after haircut. */
-      share: DecimalString,
+      share: DecimalText,
       accounts: Count,
       /** Stablecoins and liquid staking tokens: value lost after haircut if the asset falls by the move. */
       depeg: ByMove.optional(),
@@ -99,13 +99,13 @@ export const ExposureReport = z.object({
     AccountRef.extend({
       status: Status,
       asset: z.string(),
-      mark: DecimalString,
-      liquidationPrice: DecimalString,
+      mark: DecimalText,
+      liquidationPrice: DecimalText,
       /** The move (a fraction of the mark) that reaches the liquidation price; ≤ 0: already there. */
-      distance: DecimalString,
-      notional: DecimalString,
-      equity: DecimalString,
-      maintenanceMargin: DecimalString,
+      distance: DecimalText,
+      notional: DecimalText,
+      equity: DecimalText,
+      maintenanceMargin: DecimalText,
     }),
   ),
   /** Null without a previous report. */
@@ -115,7 +115,7 @@ export const ExposureReport = z.object({
       newMarginCalls: z.object({
         count: Count,
         accounts: z.array(
-          AccountRef.extend({ from: Status.nullable(), to: Status, callAmount: DecimalString }),
+          AccountRef.extend({ from: Status.nullable(), to: Status, callAmount: DecimalText }),
         ),
       }),
       cured: z.object({
@@ -123,7 +123,7 @@ export const ExposureReport = z.object({
         accounts: z.array(AccountRef.extend({ from: Status, to: Status })),
       }),
       largestEquityChanges: z.array(
-        AccountRef.extend({ before: DecimalString, after: DecimalString, change: DecimalString }),
+        AccountRef.extend({ before: DecimalText, after: DecimalText, change: DecimalText }),
       ),
     })
     .nullable(),

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import {
   AssetSymbol,
+  boundedNumber,
   FractionString,
   NonNegativeDecimalString,
   PositiveDecimalString,
-  PositiveInteger,
   Timestamp,
 } from "./primitives.ts";
 
@@ -83,7 +83,7 @@ export const OptionParams = z.strictObject({
 
 export const PortfolioMarginParams = z.strictObject({
   priceRange: FractionString,
-  buckets: PositiveInteger,
+  buckets: boundedNumber("a whole number of buckets", 1, 100, true),
   volUp: NonNegativeDecimalString,
   volDown: FractionString,
   mmFactor: PositiveDecimalString,
@@ -93,18 +93,15 @@ export const PortfolioMarginParams = z.strictObject({
 export const StatusParams = z.strictObject({
   warningBuffer: NonNegativeDecimalString,
   cureBuffer: NonNegativeDecimalString,
-  callDeadlineHours: z.number({ error: "expected a positive number of hours" }).positive(),
+  callDeadlineHours: boundedNumber("a number of hours", 0.001, 8760),
 });
 
 export const PriceGuardParams = z.strictObject({
-  maxPriceAgeSeconds: z.number({ error: "expected a positive number of seconds" }).positive(),
+  maxPriceAgeSeconds: boundedNumber("a number of seconds", 0.001, 86_400),
   maxJump: PositiveDecimalString,
-  confirmAfterSeconds: z.number({ error: "expected a non-negative number of seconds" }).nonnegative(),
+  confirmAfterSeconds: boundedNumber("a number of seconds", 0, 86_400),
   /** How far ahead of the engine's clock a price may be stamped (clock skew); further is refused. Default 5. */
-  maxFutureSkewSeconds: z
-    .number({ error: "expected a non-negative number of seconds" })
-    .nonnegative()
-    .optional(),
+  maxFutureSkewSeconds: boundedNumber("a number of seconds", 0, 3600).optional(),
 });
 
 export const ImpactParams = z.strictObject({
@@ -116,7 +113,7 @@ export const ImpactParams = z.strictObject({
 export const StressParams = z.strictObject({
   insuranceFund: NonNegativeDecimalString,
   impact: z.record(AssetSymbol, ImpactParams),
-  maxCascadeRounds: PositiveInteger,
+  maxCascadeRounds: boundedNumber("a whole number of rounds", 1, 1000, true),
 });
 
 /**
@@ -178,7 +175,7 @@ export const RiskParamsOverride = z.strictObject({
     .strictObject({
       insuranceFund: NonNegativeDecimalString.optional(),
       impact: z.record(AssetSymbol, ImpactParams.partial()).optional(),
-      maxCascadeRounds: PositiveInteger.optional(),
+      maxCascadeRounds: boundedNumber("a whole number of rounds", 1, 1000, true).optional(),
     })
     .optional(),
   exposure: z

@@ -3,15 +3,15 @@ import { RiskParamsOverride } from "./params.ts";
 import {
   AssetSymbol,
   DecimalString,
+  Identifier,
+  Name,
   NonNegativeDecimalString,
   PositiveDecimalString,
   Timestamp,
 } from "./primitives.ts";
 
 const positionBase = {
-  instrument: z
-    .string({ error: "expected an instrument name" })
-    .min(1, { error: "expected an instrument name" }),
+  instrument: Name("an instrument name", 64),
   underlying: AssetSymbol,
   /** Signed base units: positive is long. */
   size: DecimalString,
@@ -48,14 +48,29 @@ export const Position = z.discriminatedUnion("type", [PerpPosition, FuturePositi
 });
 export type Position = z.infer<typeof Position>;
 
+/**
+ * Per account: the item holding it (and its risk state, which repeats it) must stay inside
+ * DynamoDB's 400 KB. 1,000 positions of the longest accepted fields take about 330 KB.
+ */
+export const MAX_POSITIONS = 1000;
+export const MAX_COLLATERAL_ASSETS = 100;
+
 export const Account = z.strictObject({
-  id: z.string({ error: "expected an account id" }).min(1, { error: "expected an account id" }),
-  venue: z.string({ error: "expected a venue id" }).min(1, { error: "expected a venue id" }),
+  id: Identifier("an account id"),
+  venue: Identifier("a venue id"),
   marginMode: z
     .enum(["standard", "portfolio"], { error: 'expected "standard" or "portfolio"' })
     .default("standard"),
-  collateral: z.record(AssetSymbol, DecimalString).default({}),
-  positions: z.array(Position).default([]),
+  collateral: z
+    .record(AssetSymbol, DecimalString)
+    .refine((c) => Object.keys(c).length <= MAX_COLLATERAL_ASSETS, {
+      error: `at most ${MAX_COLLATERAL_ASSETS} collateral assets per account`,
+    })
+    .default({}),
+  positions: z
+    .array(Position)
+    .max(MAX_POSITIONS, { error: `at most ${MAX_POSITIONS} positions per account` })
+    .default([]),
 });
 export type Account = z.infer<typeof Account>;
 

@@ -4,13 +4,32 @@ import { z } from "zod";
 // risk desk typed (0.1 + 0.2 ≠ 0.3). Exponent notation is refused so every amount reads the same.
 const DECIMAL_PATTERN = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 
+/**
+ * Every decimal input has at most 18 digits before the point and 18 after: below 10^18 in
+ * magnitude (more than any token supply or USD amount a book holds; BabyDoge's whole supply is
+ * 4.2 × 10^17) and to 10^-18 (an ether's wei). The product of two such values and a book's sums
+ * stay within the 50 significant digits Decimal computes with, and a single string can no longer
+ * make an evaluation work through 100,000 digits.
+ */
+export const DECIMAL_BOUNDS = { integerDigits: 18, fractionDigits: 18 } as const;
+const BOUNDED_DECIMAL = new RegExp(
+  `^-?(0|[1-9]\\d{0,${DECIMAL_BOUNDS.integerDigits - 1}})(\\.\\d{1,${DECIMAL_BOUNDS.fractionDigits}})?$`,
+);
+const BOUNDS_TEXT = `at most ${DECIMAL_BOUNDS.integerDigits} digits before the point and ${DECIMAL_BOUNDS.fractionDigits} after, no exponent`;
+
 function decimalString(expected: string, accept: (value: string) => boolean) {
-  return z
-    .string({ error: `expected ${expected}` })
-    .refine((value) => DECIMAL_PATTERN.test(value) && accept(value), {
-      error: `expected ${expected}`,
-    });
+  return z.string({ error: `expected ${expected}` }).superRefine((value, ctx) => {
+    if (!DECIMAL_PATTERN.test(value) || !accept(value))
+      ctx.addIssue({ code: "custom", message: `expected ${expected}` });
+    else if (!BOUNDED_DECIMAL.test(value))
+      ctx.addIssue({ code: "custom", message: `expected ${expected} with ${BOUNDS_TEXT}` });
+  });
 }
+
+/** An output amount (a report's sum over a book may be past the input bounds). */
+export const DecimalText = z
+  .string()
+  .refine((value) => DECIMAL_PATTERN.test(value), { error: "expected a decimal string" });
 
 const isNegative = (value: string) => value.startsWith("-") && /[1-9]/.test(value);
 const isZero = (value: string) => !/[1-9]/.test(value);
@@ -32,3 +51,35 @@ export const AssetSymbol = z
   .string({ error: "expected an asset symbol" })
   .regex(/^[A-Za-z0-9._-]{1,32}$/, { error: "expected an asset symbol (letters, digits, . _ -)" });
 export const PositiveInteger = z.number({ error: "expected a positive integer" }).int().positive();
+
+/** A count or a duration with a ceiling: a parameter past it could make a job run for ever. */
+export const boundedNumber = (expected: string, min: number, max: number, integer = false) => {
+  const base = z.number({ error: `expected ${expected}` });
+  return (integer ? base.int({ error: `expected ${expected}` }) : base)
+    .min(min, { error: `expected ${expected}, at least ${min}` })
+    .max(max, { error: `expected ${expected}, at most ${max}` });
+};
+
+/**
+ * Ids that become keys, file names and CSV cells: 1–128 characters, letters, digits and `_ . : @ ~ -`,
+ * starting with a letter, a digit or `_`. So no path separator, no key separator (`#`), nothing a
+ * spreadsheet reads as a formula (a leading `=`, `+`, `-` or `@`), no control or invisible characters.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:@~-]{0,127}$/;
+export const Identifier = (what: string) =>
+  z.string({ error: `expected ${what}` }).regex(ID_PATTERN, {
+    error: `expected ${what}: 1-128 letters, digits or _ . : @ ~ -, starting with a letter, a digit or _`,
+  });
+
+/**
+ * Free names (instruments, sources, labels): printable text, no control characters, not starting
+ * with a character a spreadsheet reads as a formula.
+ */
+export const Name = (what: string, max: number) =>
+  z
+    .string({ error: `expected ${what}` })
+    .min(1, { error: `expected ${what}` })
+    .max(max, { error: `expected ${what} of at most ${max} characters` })
+    .regex(/^[^=+\-@\t\r\p{Cc}\p{Cf}][^\p{Cc}\p{Cf}]*$/u, {
+      error: `expected ${what}: printable, not starting with = + - @`,
+    });

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { AssetSymbol, DecimalString, NonNegativeDecimalString, PositiveDecimalString } from "./primitives.ts";
+import {
+  AssetSymbol,
+  DecimalString,
+  DecimalText,
+  Name,
+  NonNegativeDecimalString,
+  PositiveDecimalString,
+} from "./primitives.ts";
 
 const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/;
 
@@ -26,7 +33,7 @@ export const Scenario = z.strictObject({
   id: z
     .string({ error: "expected a scenario id" })
     .regex(/^[A-Za-z0-9_.-]{1,80}$/, { error: "expected a scenario id (letters, digits, _ . -)" }),
-  name: z.string({ error: "expected a name" }).min(1),
+  name: Name("a scenario name", 200),
   type: z.enum(["historical", "hypothetical", "reverse"], {
     error: 'expected "historical", "hypothetical" or "reverse"',
   }),
@@ -79,11 +86,11 @@ export type ScenarioPackInput = z.input<typeof ScenarioPack>;
 
 const StressAccount = z.object({
   id: z.string(),
-  equity: DecimalString,
-  maintenanceMargin: DecimalString,
+  equity: DecimalText,
+  maintenanceMargin: DecimalText,
   status: z.enum(["HEALTHY", "WARNING", "MARGIN_CALL", "LIQUIDATION"]),
-  deficit: DecimalString,
-  badDebt: DecimalString,
+  deficit: DecimalText,
+  badDebt: DecimalText,
 });
 
 /** Output of `backing stress --format json` (DESIGN §3.8). */
@@ -100,19 +107,19 @@ export const StressReport = z.object({
         MARGIN_CALL: z.number(),
         LIQUIDATION: z.number(),
       }),
-      totalDeficit: DecimalString,
-      totalBadDebt: DecimalString,
-      insuranceFundAfter: DecimalString,
-      cover1: DecimalString,
-      cover2: DecimalString,
+      totalDeficit: DecimalText,
+      totalBadDebt: DecimalText,
+      insuranceFundAfter: DecimalText,
+      cover1: DecimalText,
+      cover2: DecimalText,
       /** The accounts behind Cover-2, largest bad debt first. */
       coverAccounts: z.array(z.string()),
-      reverseSeverity: DecimalString.nullable(),
+      reverseSeverity: DecimalText.nullable(),
       cascade: z.object({
         rounds: z.number(),
-        finalPrices: z.record(z.string(), DecimalString),
-        forcedNotional: z.record(z.string(), DecimalString),
-        addedBadDebt: DecimalString,
+        finalPrices: z.record(z.string(), DecimalText),
+        forcedNotional: z.record(z.string(), DecimalText),
+        addedBadDebt: DecimalText,
       }),
       /** Accounts liquidated by the shock itself, before any cascade, largest deficit first (up to 10). */
       breaksFirst: z.array(z.string()),

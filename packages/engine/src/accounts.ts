@@ -40,6 +40,9 @@ export async function putAccount(
   return { created: !existing, invalid: evaluation.invalid };
 }
 
+/** One line of an import: its text, or only its size when it was over the line limit. */
+export type ImportLine = string | { oversizedBytes: number; limitBytes: number };
+
 export interface ImportResult {
   imported: number;
   failed: number;
@@ -55,16 +58,25 @@ export interface ImportResult {
  */
 export async function importAccounts(
   store: AccountRepository & TriggerIndex,
-  lines: readonly string[],
+  lines: readonly ImportLine[],
   actingVenue: string | null,
 ): Promise<ImportResult> {
   const accounts: { account: Account; line: number }[] = [];
   const errors: ImportResult["errors"] = [];
   const seen = new Set<string>();
   for (const [i, line] of lines.entries()) {
-    if (line.trim() === "") continue;
     const lineErrors = (issues: { path: string; message: string }[]) =>
       errors.push({ line: i + 1, errors: issues });
+    if (typeof line !== "string") {
+      lineErrors([
+        {
+          path: "(line)",
+          message: `${line.oversizedBytes} bytes, over the ${line.limitBytes}-byte line limit`,
+        },
+      ]);
+      continue;
+    }
+    if (line.trim() === "") continue;
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);

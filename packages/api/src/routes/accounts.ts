@@ -1,12 +1,54 @@
 /** A venue's accounts: put one (evaluated at once), read, delete, its risk, and the NDJSON import. */
 import { Account, AccountPut } from "@backing/contracts";
-import { accountRisk, importAccounts, putAccount } from "@backing/engine";
+import { accountRisk, type ImportLine, importAccounts, putAccount } from "@backing/engine";
 import { ApiProblem, parseBody } from "../problem.ts";
 
 import { type Api, jsonBody, ownAccount, type RouteContext, venueOf } from "./context.ts";
 
 /** Bulk import: at most this many lines per request (split bigger books). */
 export const IMPORT_LINE_LIMIT = 10_000;
+/** One import line: an account of MAX_POSITIONS positions of the longest fields fits (about 330 KB). */
+export const IMPORT_LINE_BYTES = 512 * 1024;
+
+/**
+ * The NDJSON body line by line as it arrives: a line over IMPORT_LINE_BYTES is kept as its size
+ * only (never buffered whole, never parsed), and past IMPORT_LINE_LIMIT lines the request is
+ * answered 413 without reading the rest. The app's body limit caps the total bytes.
+ */
+async function readImportLines(body: ReadableStream<Uint8Array> | null): Promise<ImportLine[]> {
+  const lines: ImportLine[] = [];
+  if (!body) return lines;
+  const decoder = new TextDecoder();
+  let current = "";
+  let oversized = 0;
+  const finish = () => {
+    lines.push(oversized > 0 ? { oversizedBytes: oversized, limitBytes: IMPORT_LINE_BYTES } : current);
+    current = "";
+    oversized = 0;
+    if (lines.length > IMPORT_LINE_LIMIT + 1)
+      throw new ApiProblem(413, "Payload too large", `at most ${IMPORT_LINE_LIMIT} lines per request`);
+  };
+  const take = (text: string) => {
+    let start = 0;
+    for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
+      append(text.slice(start, end));
+      finish();
+      start = end + 1;
+    }
+    append(text.slice(start));
+  };
+  const append = (piece: string) => {
+    if (oversized > 0) oversized += Buffer.byteLength(piece);
+    else if (Buffer.byteLength(current) + Buffer.byteLength(piece) > IMPORT_LINE_BYTES) {
+      oversized = Buffer.byteLength(current) + Buffer.byteLength(piece);
+      current = "";
+    } else current += piece;
+  };
+  for await (const chunk of body) take(decoder.decode(chunk, { stream: true }));
+  take(decoder.decode());
+  finish();
+  return lines;
+}
 
 export function accountsRoutes(app: Api, ctx: RouteContext): void {
   const { deps, engine } = ctx;
@@ -19,7 +61,7 @@ export function accountsRoutes(app: Api, ctx: RouteContext): void {
       throw new ApiProblem(422, "Validation failed", "the body's id differs from the path's", [
         { path: "id", message: `expected "${id}"` },
       ]);
-    const account = Account.parse({ ...body, id, venue: venueOf(principal, body.venue) });
+    const account = parseBody(Account, { ...body, id, venue: venueOf(principal, body.venue) });
     const { created, invalid } = await putAccount(engine, account);
     return c.json({ account, created, invalid }, created ? 201 : 200);
   });
@@ -49,10 +91,7 @@ export function accountsRoutes(app: Api, ctx: RouteContext): void {
         "Unsupported media type",
         "send application/x-ndjson: one account document per line",
       );
-    const text = await c.req.text();
-    const lines = text.split("\n");
-    if (lines.length > IMPORT_LINE_LIMIT + 1)
-      throw new ApiProblem(413, "Payload too large", `at most ${IMPORT_LINE_LIMIT} lines per request`);
+    const lines = await readImportLines(c.req.raw.body);
     return c.json(await importAccounts(deps.store, lines, principal.venue));
   });
 }

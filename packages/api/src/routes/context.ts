@@ -9,8 +9,8 @@ export type Env = { Variables: { principal: Principal } };
 export type Api = Hono<Env>;
 
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
-/** An NDJSON import of IMPORT_LINE_LIMIT accounts (a few hundred bytes each) fits well inside. */
-export const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
+/** An NDJSON import of IMPORT_LINE_LIMIT accounts of a few hundred bytes to a kilobyte each fits inside. */
+export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
 
 export interface RouteContext {
   deps: ApiDeps;
