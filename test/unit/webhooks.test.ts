@@ -81,11 +81,30 @@ describe("SSRF guard", () => {
     ["::ffff:a9fe:a9fe", "link-local"],
     ["::", "unspecified"],
     ["ff02::1", "multicast"],
+    // Issue 17, defect 6: IPv4 carried inside IPv6 is judged as the IPv4 address it reaches.
+    ["::169.254.169.254", "link-local"], // IPv4-compatible (the URL parser writes ::a9fe:a9fe)
+    ["::a9fe:a9fe", "link-local"],
+    ["::127.0.0.1", "loopback"],
+    ["::ffff:0:a9fe:a9fe", "link-local"], // IPv4-translated (SIIT)
+    ["64:ff9b::a9fe:a9fe", "link-local"], // NAT64 well-known prefix
+    ["64:ff9b::10.0.0.1", "private"],
+    ["2002:a9fe:a9fe::1", "link-local"], // 6to4
+    ["2002:7f00:1::", "loopback"],
+    ["2001::1", "tunnelled (Teredo or local-use NAT64)"], // Teredo: the target is not in the address
+    ["2001:0:4136:e378:8000:63bf:3fff:fdd2", "tunnelled (Teredo or local-use NAT64)"],
+    ["64:ff9b:1::a9fe:a9fe", "tunnelled (Teredo or local-use NAT64)"], // local-use NAT64
   ])("refuses %s (%s)", (address, range) => {
     expect(forbiddenRange(address)).toBe(range);
   });
 
-  it.each(["93.184.215.14", "1.1.1.1", "2606:4700:4700::1111"])("allows the public address %s", (address) => {
+  it.each([
+    "93.184.215.14",
+    "1.1.1.1",
+    "2606:4700:4700::1111",
+    "::ffff:1.1.1.1",
+    "64:ff9b::1.1.1.1",
+    "2002:101:101::1",
+  ])("allows the public address %s", (address) => {
     expect(forbiddenRange(address)).toBeNull();
   });
 
@@ -101,6 +120,13 @@ describe("SSRF guard", () => {
       "https://2130706433/x",
       "https://0x7f.1/x",
       "https://[::ffff:127.0.0.1]/x",
+      "https://[::169.254.169.254]/",
+      "https://[::127.0.0.1]/",
+      "https://[::ffff:0:a9fe:a9fe]/",
+      "https://[2002:a9fe:a9fe::1]/",
+      "https://[2001::1]/",
+      "https://[64:ff9b::a9fe:a9fe]/",
+      "https://[64:ff9b:1::1]/",
     ])
       expect(() => checkEndpointUrl(url, production), url).toThrow(EndpointRefusedError);
     expect(() => checkEndpointUrl("https://user:pw@hooks.example.com/", production)).toThrow(/credentials/);
@@ -137,12 +163,20 @@ describe("SSRF guard", () => {
     const { environment, connects } = guardedEnvironment({
       "rebind.example.com": ["10.0.0.7"],
       "mixed.example.com": ["93.184.215.14", "169.254.169.254"],
+      "compat.example.com": ["::a9fe:a9fe"],
+      "sixtofour.example.com": ["2002:a9fe:a9fe::1"],
+      "teredo.example.com": ["2001:0:4136:e378:8000:63bf:3fff:fdd2"],
+      "nat64.example.com": ["64:ff9b::a00:1"],
       "ok.example.com": ["93.184.215.14"],
     });
     const message = { id: "ntf_1", body: "{}", nowMs: 0 };
     for (const url of [
       "https://rebind.example.com/hook",
       "https://mixed.example.com/hook",
+      "https://compat.example.com/hook",
+      "https://sixtofour.example.com/hook",
+      "https://teredo.example.com/hook",
+      "https://nat64.example.com/hook",
       "https://127.0.0.1/hook",
       "https://10.0.0.1/hook",
       "https://169.254.169.254/hook",

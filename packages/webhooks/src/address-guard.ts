@@ -26,7 +26,6 @@ const FORBIDDEN: readonly [string, string, number, "ipv4" | "ipv6"][] = [
   ["reserved", "240.0.0.0", 4, "ipv4"],
   ["unspecified", "::", 128, "ipv6"],
   ["loopback", "::1", 128, "ipv6"],
-  ["NAT64", "64:ff9b::", 96, "ipv6"],
   ["discard", "100::", 64, "ipv6"],
   ["documentation", "2001:db8::", 32, "ipv6"],
   ["unique-local", "fc00::", 7, "ipv6"],
@@ -44,16 +43,37 @@ for (const [name, network, prefix, family] of FORBIDDEN) {
   list.addSubnet(network, prefix, family);
 }
 
-/** IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible forms are judged as the IPv4 address. */
-function embeddedIpv4(address: string): string | null {
-  const dotted = /^::(?:ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (dotted?.[1]) return dotted[1];
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (hex?.[1] && hex[2]) {
-    const high = Number.parseInt(hex[1], 16);
-    const low = Number.parseInt(hex[2], 16);
-    return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-  }
+/** An IPv6 address as its eight 16-bit groups (any textual form, IPv4-dotted tail included). */
+function ipv6Groups(address: string): number[] {
+  // The URL parser writes every IPv6 form canonically in hex (::169.254.169.254 → ::a9fe:a9fe).
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const [head = "", tail] = canonical.split("::");
+  const parse = (part: string) => (part === "" ? [] : part.split(":").map((g) => Number.parseInt(g, 16)));
+  const high = parse(head);
+  const low = tail === undefined ? [] : parse(tail);
+  return [...high, ...Array<number>(8 - high.length - low.length).fill(0), ...low];
+}
+
+const dotted = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+
+/**
+ * The IPv4 address an IPv6 address carries, which is what a packet to it may reach: IPv4-compatible
+ * (::a.b.c.d), IPv4-mapped (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d), NAT64's well-known
+ * prefix (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::). `"tunnel"` for forms whose target cannot be
+ * judged from the address: Teredo (2001::/32) and local-use NAT64 (64:ff9b:1::/48). Null otherwise.
+ */
+function embeddedIpv4(address: string): string | "tunnel" | null {
+  const g = ipv6Groups(address);
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  const last = dotted(g[6] ?? 0, g[7] ?? 0);
+  // ::/96 minus :: and ::1, which are IPv6's own unspecified and loopback addresses.
+  if (zeros(0, 6) && !(g[6] === 0 && (g[7] ?? 0) <= 1)) return last;
+  if (zeros(0, 5) && g[5] === 0xffff) return last;
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return last;
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return last;
+  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) return "tunnel";
+  if (g[0] === 0x2002) return dotted(g[1] ?? 0, g[2] ?? 0);
+  if (g[0] === 0x2001 && g[1] === 0) return "tunnel";
   return null;
 }
 
@@ -62,6 +82,7 @@ export function forbiddenRange(address: string): string | null {
   const family = isIP(address);
   if (family === 0) return "not an IP address";
   const v4 = family === 6 ? embeddedIpv4(address) : address;
+  if (v4 === "tunnel") return "tunnelled (Teredo or local-use NAT64)";
   if (v4) {
     for (const [name, list] of lists) if (list.check(v4, "ipv4")) return name;
     return null;
