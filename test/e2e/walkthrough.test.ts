@@ -37,9 +37,27 @@ describe("the README's serve walkthrough (docs/walkthrough.sh)", () => {
     expect(lines).toEqual([
       { imported: 2, failed: 0, errors: [] },
       // BTC 20,000: both evaluated (no band yet), both healthy.
-      { triggered: 2, queued: 0, evaluated: 2, notifications: {} },
+      {
+        events: [
+          { eventId: "USDC@1", asset: "USDC", outcome: "accepted" },
+          { eventId: "BTC@1", asset: "BTC", outcome: "accepted" },
+        ],
+        triggered: 2,
+        queued: 0,
+        evaluated: 2,
+        notifications: {},
+      },
       // BTC 19,100: only a-1's band is left; equity 1,000 − 900 = 100 < IM 19,100 / 125 = 152.8.
-      { triggered: 1, queued: 0, evaluated: 1, notifications: { "margin.call": 1 } },
+      {
+        events: [
+          { eventId: "USDC@2", asset: "USDC", outcome: "accepted" },
+          { eventId: "BTC@2", asset: "BTC", outcome: "accepted" },
+        ],
+        triggered: 1,
+        queued: 0,
+        evaluated: 1,
+        notifications: { "margin.call": 1 },
+      },
       { status: "MARGIN_CALL", equity: "100", initialMargin: "152.8", callAmount: "52.8" },
       { type: "margin.call", verified: true, account: "a-1", previousStatus: "HEALTHY", equity: "100" },
       [{ type: "margin.call", account: "a-1" }],

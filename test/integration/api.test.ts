@@ -505,7 +505,7 @@ describe("HTTP API: ids and documents within their limits (issue 17, defect 5)",
     const option = (i: number) => ({
       instrument: `${"I".repeat(58)}${String(i).padStart(6, "0")}`,
       type: "option",
-      underlying: "B".repeat(32),
+      underlying: "BTC",
       optionType: "call",
       size: "-999999999999999999.999999999999999999",
       strike: "999999999999999999.999999999999999999",
@@ -559,6 +559,59 @@ describe("HTTP API: ids and documents within their limits (issue 17, defect 5)",
         ],
       },
     ]);
+  });
+
+  it("refuses what could never be evaluated, naming the path, and stores nothing (was 201 and then never watched)", async () => {
+    const perp = { instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" };
+    const cases: [string, unknown, string][] = [
+      ["doge", { collateral: { DOGE: "100" } }, "collateral.DOGE"],
+      [
+        "expired",
+        { positions: [{ ...perp, instrument: "BTC-F", type: "future", expiry: "2020-01-01T00:00:00Z" }] },
+        "positions[0].expiry",
+      ],
+      ["twice", { collateral: { USDC: "1" }, positions: [perp, perp] }, "positions[1].instrument"],
+      ["unknown-underlying", { positions: [{ ...perp, underlying: "NOPE" }] }, "positions[0].underlying"],
+    ];
+    for (const [id, body, path] of cases) {
+      const refused = await put(id, body);
+      expect(refused.status, id).toBe(422);
+      expect(pathsOf(refused), id).toEqual([path]);
+      expect((await call(`/v1/accounts/${id}`, { key: keys["venue-a"] })).status, id).toBe(404);
+    }
+    // "__proto__" as a collateral key would have set the parsed object's prototype: the amount vanished.
+    const proto = await call("/v1/accounts/proto", {
+      method: "PUT",
+      key: keys["venue-a"],
+      body: '{"collateral":{"__proto__":"5","USDC":"1"}}',
+    });
+    expect(proto.status).toBe(422);
+    expect(pathsOf(proto)).toEqual(["collateral.__proto__"]);
+    // An empty account is valid and evaluable: HEALTHY with nothing in it.
+    const empty = await put("empty", {});
+    expect(empty.status).toBe(201);
+    expect(empty.json.invalid).toEqual([]);
+    expect((await call("/v1/accounts/empty/risk", { key: keys["venue-a"] })).json.current.result.status).toBe(
+      "HEALTHY",
+    );
+    const imported = await call("/v1/accounts/import", {
+      method: "POST",
+      key: keys["venue-a"],
+      body: [
+        JSON.stringify({ id: "imp-doge", venue: "venue-a", collateral: { DOGE: "1" } }),
+        JSON.stringify({ id: "imp-fine", venue: "venue-a", collateral: { USDC: "1" } }),
+      ].join("\n"),
+      type: "application/x-ndjson",
+    });
+    expect(imported.json).toMatchObject({
+      imported: 1,
+      errors: [
+        {
+          line: 1,
+          errors: [{ path: "collateral.DOGE", message: expect.stringContaining("unknown collateral") }],
+        },
+      ],
+    });
   });
 
   it("refuses a 100 KB webhook URL", async () => {

@@ -113,6 +113,22 @@ describe("price events → recompute → transactional outbox", () => {
     expect(await types()).toEqual(once);
   });
 
+  it("every margin notification carries its episode, the cure the one it closed; a first sight counts as from HEALTHY", async () => {
+    await store.putAccounts([account("a-1")]);
+    await tick(0, "19100"); // called on first sight
+    await tick(1, "19600"); // cured
+    const [call, cured] = (await store.listNotifications()).map(
+      (n) => (n.payload as MarginNotificationPayload).data,
+    );
+    expect(call).toMatchObject({ status: "MARGIN_CALL", previousStatus: "HEALTHY" });
+    expect(call?.episodeId).toMatch(/\w/);
+    expect(cured).toMatchObject({
+      status: "HEALTHY",
+      previousStatus: "MARGIN_CALL",
+      episodeId: call?.episodeId,
+    });
+  });
+
   it("two workers recomputing the same accounts concurrently emit exactly one call each", async () => {
     const ids = Array.from({ length: 20 }, (_, i) => `c-${i}`);
     await store.putAccounts(ids.map(account));

@@ -1,6 +1,12 @@
 import { issuesFromZod, type Problem } from "@backing/contracts";
 import { PortfolioInputError } from "@backing/core";
-import { AccountIdTakenError, EndpointInputError, ExplainError, PriceEventInputError } from "@backing/engine";
+import {
+  AccountIdTakenError,
+  AccountInputError,
+  EndpointInputError,
+  ExplainError,
+  PriceEventInputError,
+} from "@backing/engine";
 import type { z } from "zod";
 
 /** An error the API answers with an RFC 9457 problem document. */
@@ -68,6 +74,8 @@ export function problemOf(error: unknown): ApiProblem | null {
   if (error instanceof ApiProblem) return error;
   if (error instanceof PortfolioInputError)
     return new ApiProblem(422, "Validation failed", "invalid portfolio document", error.issues);
+  if (error instanceof AccountInputError)
+    return new ApiProblem(422, "Validation failed", "the account could never be evaluated", error.issues);
   if (error instanceof PriceEventInputError)
     return new ApiProblem(422, "Validation failed", "invalid price event", error.issues);
   if (error instanceof EndpointInputError) return new ApiProblem(422, "Endpoint refused", error.message);

@@ -8,6 +8,7 @@ import {
 } from "@backing/contracts";
 import { DEFAULT_RISK_PARAMS, DEFAULT_SCENARIO_PACK, parsePortfolio, stressReport } from "@backing/core";
 import type { StressJobResult } from "@backing/engine";
+import { csvCell } from "@backing/reports";
 import { BadInputError, EXIT_OK, type Io, progress, readJsonInput, write } from "./io.ts";
 import { runningSystem, runningTable } from "./system.ts";
 
@@ -66,8 +67,7 @@ export function stressTable(report: StressReport): string {
 }
 
 function stressCsv(report: StressReport): string {
-  const quote = (value: string) => (/[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
-  const rows = report.scenarios.map((s) => COLUMNS.map(([, cell]) => quote(cell(s))).join(","));
+  const rows = report.scenarios.map((s) => COLUMNS.map(([, cell]) => csvCell(cell(s))).join(","));
   return `${[COLUMNS.map(([name]) => name).join(","), ...rows].join("\n")}\n`;
 }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NotificationType } from "./events.ts";
 import { Account, PriceQuote } from "./portfolio.ts";
-import { AssetSymbol, Identifier, Name } from "./primitives.ts";
+import { assetRecord, Identifier, Name } from "./primitives.ts";
 
 /** Webhook URLs: the common browser and CDN ceiling. */
 export const MAX_URL_LENGTH = 2048;
@@ -20,7 +20,7 @@ export const AccountPut = Account.extend({
 /** What-if on a stored account: its latest prices with some replaced. */
 export const StoredWhatIf = z.strictObject({
   accountId: Identifier("an account id"),
-  prices: z.record(AssetSymbol, PriceQuote).default({}),
+  prices: assetRecord(PriceQuote).default({}),
 });
 
 export const WebhookTypes = z

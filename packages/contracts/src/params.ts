@@ -1,6 +1,6 @@
 import { z } from "zod";
 import {
-  AssetSymbol,
+  assetRecord,
   boundedNumber,
   FractionString,
   NonNegativeDecimalString,
@@ -112,7 +112,7 @@ export const ImpactParams = z.strictObject({
 
 export const StressParams = z.strictObject({
   insuranceFund: NonNegativeDecimalString,
-  impact: z.record(AssetSymbol, ImpactParams),
+  impact: assetRecord(ImpactParams),
   maxCascadeRounds: boundedNumber("a whole number of rounds", 1, 1000, true),
 });
 
@@ -124,7 +124,7 @@ export const StressParams = z.strictObject({
 export const MAX_HEATMAP_BINS = 2000;
 
 export const ExposureParams = z.strictObject({
-  depth: z.record(AssetSymbol, PositiveDecimalString),
+  depth: assetRecord(PositiveDecimalString),
   depthMultiplier: PositiveDecimalString,
   heatmap: z
     .strictObject({
@@ -141,9 +141,9 @@ export const ExposureParams = z.strictObject({
 const riskParamsShape = {
   version: z.string({ error: "expected a version string" }).min(1),
   effectiveFrom: Timestamp,
-  collateral: z.record(AssetSymbol, z.strictObject({ haircutTiers: HaircutTiers })),
+  collateral: assetRecord(z.strictObject({ haircutTiers: HaircutTiers })),
   liabilitySurcharge: NonNegativeDecimalString,
-  brackets: z.record(AssetSymbol, Brackets),
+  brackets: assetRecord(Brackets),
   options: OptionParams,
   portfolio: PortfolioMarginParams,
   status: StatusParams,
@@ -164,9 +164,9 @@ export type RiskParamsDocument = z.infer<typeof RiskParamsDocument>;
 export const RiskParamsOverride = z.strictObject({
   version: riskParamsShape.version.optional(),
   effectiveFrom: Timestamp.optional(),
-  collateral: z.record(AssetSymbol, z.strictObject({ haircutTiers: HaircutTiers.optional() })).optional(),
+  collateral: assetRecord(z.strictObject({ haircutTiers: HaircutTiers.optional() })).optional(),
   liabilitySurcharge: NonNegativeDecimalString.optional(),
-  brackets: z.record(AssetSymbol, Brackets).optional(),
+  brackets: assetRecord(Brackets).optional(),
   options: OptionParams.partial().optional(),
   portfolio: PortfolioMarginParams.partial().optional(),
   status: StatusParams.partial().optional(),
@@ -174,13 +174,13 @@ export const RiskParamsOverride = z.strictObject({
   stress: z
     .strictObject({
       insuranceFund: NonNegativeDecimalString.optional(),
-      impact: z.record(AssetSymbol, ImpactParams.partial()).optional(),
+      impact: assetRecord(ImpactParams.partial()).optional(),
       maxCascadeRounds: boundedNumber("a whole number of rounds", 1, 1000, true).optional(),
     })
     .optional(),
   exposure: z
     .strictObject({
-      depth: z.record(AssetSymbol, PositiveDecimalString).optional(),
+      depth: assetRecord(PositiveDecimalString).optional(),
       depthMultiplier: PositiveDecimalString.optional(),
       heatmap: z
         .strictObject({ binWidth: PositiveDecimalString.optional(), range: FractionString.optional() })

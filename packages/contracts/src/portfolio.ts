@@ -2,6 +2,7 @@ import { z } from "zod";
 import { RiskParamsOverride } from "./params.ts";
 import {
   AssetSymbol,
+  assetRecord,
   DecimalString,
   Identifier,
   Name,
@@ -61,8 +62,7 @@ export const Account = z.strictObject({
   marginMode: z
     .enum(["standard", "portfolio"], { error: 'expected "standard" or "portfolio"' })
     .default("standard"),
-  collateral: z
-    .record(AssetSymbol, DecimalString)
+  collateral: assetRecord(DecimalString)
     .refine((c) => Object.keys(c).length <= MAX_COLLATERAL_ASSETS, {
       error: `at most ${MAX_COLLATERAL_ASSETS} collateral assets per account`,
     })
@@ -86,8 +86,8 @@ export const PriceQuote = z.strictObject({
  */
 export const PortfolioDocument = z.strictObject({
   asOf: Timestamp,
-  prices: z.record(AssetSymbol, PriceQuote),
-  volatility: z.record(AssetSymbol, PositiveDecimalString).default({}),
+  prices: assetRecord(PriceQuote),
+  volatility: assetRecord(PositiveDecimalString).default({}),
   params: RiskParamsOverride.optional(),
   accounts: z.array(Account),
 });

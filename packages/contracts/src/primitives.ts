@@ -50,6 +50,25 @@ export const Timestamp = z.iso.datetime({ offset: true, error: "expected an ISO 
 export const AssetSymbol = z
   .string({ error: "expected an asset symbol" })
   .regex(/^[A-Za-z0-9._-]{1,32}$/, { error: "expected an asset symbol (letters, digits, . _ -)" });
+
+/**
+ * A record keyed by asset symbol. zod drops a `"__proto__"` key without a word (it would set the
+ * result's prototype), so an amount sent under it would vanish: it is refused instead, by name.
+ */
+export const assetRecord = <V extends z.ZodType>(value: V) =>
+  z.preprocess(
+    (input, ctx) => {
+      if (input !== null && typeof input === "object" && Object.hasOwn(input, "__proto__"))
+        ctx.addIssue({
+          code: "custom",
+          path: ["__proto__"],
+          message: "expected an asset symbol, not __proto__",
+          input,
+        });
+      return input;
+    },
+    z.record(AssetSymbol, value),
+  );
 export const PositiveInteger = z.number({ error: "expected a positive integer" }).int().positive();
 
 /** A count or a duration with a ceiling: a parameter past it could make a job run for ever. */

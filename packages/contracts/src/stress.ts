@@ -1,6 +1,6 @@
 import { z } from "zod";
 import {
-  AssetSymbol,
+  assetRecord,
   DecimalString,
   DecimalText,
   Name,
@@ -40,12 +40,12 @@ export const Scenario = z.strictObject({
   horizon: z
     .string({ error: "expected an ISO 8601 duration" })
     .regex(ISO_DURATION, { error: "expected an ISO 8601 duration such as P7D or PT1H" }),
-  shocks: z.record(AssetSymbol, Shock).default({}),
+  shocks: assetRecord(Shock).default({}),
   /**
    * Price levels after the shock: USD for stablecoins; for liquid staking tokens (stETH, wstETH)
    * the level relative to ETH (0.93 = a 7% discount to shocked ETH).
    */
-  pegs: z.record(AssetSymbol, NonNegativeDecimalString).default({}),
+  pegs: assetRecord(NonNegativeDecimalString).default({}),
   depthMultiplier: PositiveDecimalString.default("1"),
   cascade: z.boolean({ error: "expected true or false" }).default(true),
   /** Where the scenario comes from: a list of source keys (as the reference pack writes it), or an object. */

@@ -1,7 +1,9 @@
 /** A venue's account documents in: one by one (evaluated at once) or as an NDJSON import. */
-import { Account, issuesFromZod } from "@backing/contracts";
+import { Account, type InputIssue, issuesFromZod } from "@backing/contracts";
+import { PortfolioInputError, parsePortfolio, type RiskParams } from "@backing/core";
+import { currentParams } from "./current-params.ts";
 import type { EngineDeps } from "./deps.ts";
-import { AccountIdTakenError } from "./errors.ts";
+import { AccountIdTakenError, AccountInputError } from "./errors.ts";
 import { type AccountRepository, exposureAssets, type TriggerIndex } from "./ports/index.ts";
 import { type RecomputeResult, recomputeAccounts } from "./recompute/index.ts";
 
@@ -22,13 +24,42 @@ export async function replaceAccounts(
 }
 
 /**
+ * What no price can ever cure in an account: an asset the parameters do not know, an instrument
+ * already expired, an instrument listed twice, an option with neither a mark nor a configured
+ * volatility. Stored, such an account would be skipped by every evaluation and never watched.
+ * (Prices are not asked for: an asset unpriced today may be priced by the next tick.)
+ */
+export function neverEvaluable(
+  account: Account,
+  params: RiskParams,
+  volatility: Record<string, string>,
+  nowMs: number,
+): InputIssue[] {
+  const assets = [...Object.keys(account.collateral), ...account.positions.map((p) => p.underlying)];
+  const anyPrice = Object.fromEntries(assets.map((asset) => [asset, { index: "1" }]));
+  try {
+    parsePortfolio(
+      { asOf: new Date(nowMs).toISOString(), prices: anyPrice, volatility, accounts: [account] },
+      params.document,
+    );
+    return [];
+  } catch (error) {
+    if (!(error instanceof PortfolioInputError)) throw error;
+    return error.issues.map((i) => ({ path: i.path.replace(/^accounts\[0\]\.?/, ""), message: i.message }));
+  }
+}
+
+/**
  * Creates or replaces one account and evaluates it at once (its state and bands), so its status
- * reflects the new document now. Throws AccountIdTakenError when another venue holds the id.
+ * reflects the new document now. Throws AccountInputError for an account that could never be
+ * evaluated, AccountIdTakenError when another venue holds the id.
  */
 export async function putAccount(
   deps: EngineDeps,
   account: Account,
 ): Promise<{ created: boolean; invalid: RecomputeResult["invalid"] }> {
+  const issues = neverEvaluable(account, await currentParams(deps.store), deps.volatility ?? {}, deps.now());
+  if (issues.length > 0) throw new AccountInputError(issues);
   const existing = (await deps.store.getAccounts([account.id])).get(account.id);
   if (existing && existing.account.venue !== account.venue) throw new AccountIdTakenError(account.id);
   await replaceAccounts(
@@ -57,10 +88,13 @@ export interface ImportResult {
  * venue the caller acts for, or null for an operator, who may import any venue's accounts.
  */
 export async function importAccounts(
-  store: AccountRepository & TriggerIndex,
+  deps: EngineDeps,
   lines: readonly ImportLine[],
   actingVenue: string | null,
 ): Promise<ImportResult> {
+  const { store } = deps;
+  const params = await currentParams(store);
+  const nowMs = deps.now();
   const accounts: { account: Account; line: number }[] = [];
   const errors: ImportResult["errors"] = [];
   const seen = new Set<string>();
@@ -92,6 +126,11 @@ export async function importAccounts(
     const account = result.data;
     if (actingVenue !== null && account.venue !== actingVenue) {
       lineErrors([{ path: "venue", message: `this key acts for venue ${actingVenue}` }]);
+      continue;
+    }
+    const issues = neverEvaluable(account, params, deps.volatility ?? {}, nowMs);
+    if (issues.length > 0) {
+      lineErrors(issues);
       continue;
     }
     if (seen.has(account.id)) {

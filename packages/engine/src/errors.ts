@@ -32,3 +32,11 @@ export class AccountIdTakenError extends Error {
     this.name = "AccountIdTakenError";
   }
 }
+
+/** An account document that could never be evaluated (DESIGN §3.2's checks no price can cure): nothing is stored. */
+export class AccountInputError extends Error {
+  constructor(readonly issues: { path: string; message: string }[]) {
+    super(`account refused:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`);
+    this.name = "AccountInputError";
+  }
+}

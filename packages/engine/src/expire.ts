@@ -29,7 +29,7 @@ export async function expireCalls(deps: EngineDeps): Promise<number> {
       version: previous.version + 1,
     };
     const notifications = step.notifications.map((type) =>
-      notificationFor(type, state, previous.status, snapshot, nowMs),
+      notificationFor(type, state, previous, snapshot, nowMs),
     );
     return { state, previous, notifications };
   };

@@ -4,10 +4,23 @@ import { Decimal, STATUSES } from "@backing/core";
 
 type Cell = string | number | null | undefined;
 
-function csvCell(value: Cell): string {
-  const text = value === null || value === undefined ? "" : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+const NUMBER = /^-?\d+(\.\d+)?$/;
+/** What a spreadsheet may read as the start of a formula (OWASP, CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV cell. A text cell a spreadsheet would read as a formula (`=HYPERLINK(…)`, `@SUM(…)`,
+ * `+1`, `-1+1`) is neutralised as OWASP advises: a leading `'` and quoted. Numbers stay numbers,
+ * negative ones included.
+ */
+export function csvCell(value: Cell): string {
+  let text = value === null || value === undefined ? "" : String(value);
+  if (FORMULA_START.test(text) && !NUMBER.test(text)) text = `'${text}`;
+  return /[",\n\r']/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
+
+/** A cell as written before csvCell neutralised it. */
+const unneutralised = (cell: string) => (/^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell);
 
 function csv(header: readonly string[], rows: readonly Cell[][]): string {
   return `${[header, ...rows].map((row) => row.map(csvCell).join(",")).join("\n")}\n`;
@@ -50,7 +63,7 @@ function splitCsvLine(line: string): string[] {
     } else cell += char;
   }
   cells.push(cell);
-  return cells;
+  return cells.map(unneutralised);
 }
 
 export class PreviousReportError extends Error {

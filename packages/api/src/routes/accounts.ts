@@ -92,6 +92,6 @@ export function accountsRoutes(app: Api, ctx: RouteContext): void {
         "send application/x-ndjson: one account document per line",
       );
     const lines = await readImportLines(c.req.raw.body);
-    return c.json(await importAccounts(deps.store, lines, principal.venue));
+    return c.json(await importAccounts(engine, lines, principal.venue));
   });
 }

@@ -99,7 +99,7 @@ export function evaluateAccount(
     },
   };
   const notifications = step.notifications.map((type) =>
-    notificationFor(type, state, previous?.status ?? "HEALTHY", snapshot, nowMs),
+    notificationFor(type, state, previous, snapshot, nowMs),
   );
   return { kind: "evaluated", evaluation, write: { state, previous, notifications } };
 }

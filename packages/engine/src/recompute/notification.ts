@@ -9,13 +9,20 @@ export function notificationId(accountId: string, version: number, type: Notific
   return `ntf_${createHash("sha256").update(`${accountId}\u0000${version}\u0000${type}`).digest("hex").slice(0, 32)}`;
 }
 
+/**
+ * The notification of a transition from `previous` (null: never evaluated, which counts as HEALTHY)
+ * to `state`. Its episode is the one the transition opened or continues, or, for a cure, the one it
+ * closed (DESIGN §5: the episode id is carried on every margin notification).
+ */
 export function notificationFor(
   type: NotificationType,
   state: StoredRiskState,
-  previousStatus: StoredRiskState["status"],
+  previous: Pick<StoredRiskState, "status" | "episode"> | null,
   snapshot: PriceSnapshot,
   nowMs: number,
 ): NotificationRecord {
+  const previousStatus = previous?.status ?? "HEALTHY";
+  const episodeId = state.episode?.id ?? previous?.episode?.id ?? null;
   const payload: MarginNotificationPayload = {
     type,
     timestamp: new Date(nowMs).toISOString(),
@@ -29,7 +36,7 @@ export function notificationFor(
       maintenanceMargin: state.maintenanceMargin,
       callAmount: state.callAmount,
       deadline: state.episode ? new Date(state.episode.deadlineMs).toISOString() : null,
-      episodeId: state.episode?.id ?? null,
+      episodeId,
       paramsVersion: state.paramsVersion,
       priceSnapshot: { id: snapshot.id, prices: snapshotPrices(snapshot) },
     },
@@ -39,7 +46,7 @@ export function notificationFor(
     type,
     venue: state.venue,
     accountId: state.accountId,
-    episodeId: state.episode?.id ?? null,
+    episodeId,
     createdAtMs: nowMs,
     payload,
     ...(state.evidence ? { evidence: state.evidence } : {}),
