@@ -93,7 +93,8 @@ export async function importAccounts(
   actingVenue: string | null,
 ): Promise<ImportResult> {
   const { store } = deps;
-  const params = await currentParams(store);
+  // Read once, and only when a line gets as far as needing it.
+  let params: RiskParams | undefined;
   const nowMs = deps.now();
   const accounts: { account: Account; line: number }[] = [];
   const errors: ImportResult["errors"] = [];
@@ -128,6 +129,7 @@ export async function importAccounts(
       lineErrors([{ path: "venue", message: `this key acts for venue ${actingVenue}` }]);
       continue;
     }
+    params ??= await currentParams(store);
     const issues = neverEvaluable(account, params, deps.volatility ?? {}, nowMs);
     if (issues.length > 0) {
       lineErrors(issues);

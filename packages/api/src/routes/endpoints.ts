@@ -48,8 +48,8 @@ export function endpointsRoutes(app: Api, ctx: RouteContext): void {
   );
 
   app.patch("/v1/endpoints/:id", async (c) => {
-    const endpoint = await ownEndpoint(c.get("principal"), c.req.param("id"));
     const patch = parseBody(EndpointPatch, await jsonBody(c));
+    const endpoint = await ownEndpoint(c.get("principal"), c.req.param("id"));
     const updated: WebhookEndpoint = {
       ...endpoint,
       ...(patch.types ? { types: [...new Set(patch.types)] } : {}),
@@ -67,9 +67,9 @@ export function endpointsRoutes(app: Api, ctx: RouteContext): void {
   });
 
   app.post("/v1/endpoints/:id/rotate", async (c) => {
-    const endpoint = await ownEndpoint(c.get("principal"), c.req.param("id"));
     const text = await c.req.text();
     const { overlapHours } = parseBody(SecretRotation, text.trim() === "" ? {} : safeJson(text));
+    const endpoint = await ownEndpoint(c.get("principal"), c.req.param("id"));
     const rotated = await rotateSecret(webhooks, endpoint.venue, endpoint.id, overlapHours * 3_600_000);
     return c.json(endpointView(rotated, true));
   });
