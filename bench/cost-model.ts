@@ -17,6 +17,8 @@ export interface Usage {
   cpuSeconds: number;
   /** Lambda invocations. */
   invocations: number;
+  /** Seconds a function sleeps between polls (the Redeliver run's second-by-second window): billed, no CPU. */
+  waitSeconds: number;
 }
 
 export interface ComponentModel {
@@ -43,6 +45,7 @@ export const noUsage = (): Usage => ({
   requests: 0,
   cpuSeconds: 0,
   invocations: 0,
+  waitSeconds: 0,
 });
 
 export function scaled(usage: Usage, factor: number): Usage {
@@ -52,6 +55,7 @@ export function scaled(usage: Usage, factor: number): Usage {
     requests: usage.requests * factor,
     cpuSeconds: usage.cpuSeconds * factor,
     invocations: usage.invocations * factor,
+    waitSeconds: usage.waitSeconds * factor,
   };
 }
 
@@ -62,13 +66,14 @@ export function added(a: Usage, b: Usage): Usage {
     requests: a.requests + b.requests,
     cpuSeconds: a.cpuSeconds + b.cpuSeconds,
     invocations: a.invocations + b.invocations,
+    waitSeconds: a.waitSeconds + b.waitSeconds,
   };
 }
 
-/** Billed Lambda duration: CPU time at the function's share of a vCPU, plus its DynamoDB round trips. */
+/** Billed Lambda duration: CPU time at the function's share of a vCPU, its DynamoDB round trips and its sleeps. */
 export function lambdaGbSeconds(usage: Usage): number {
   const cpuBound = usage.cpuSeconds * (VCPU_MEMORY_GB / FUNCTION_MEMORY_GB);
-  const waiting = (usage.requests * ROUND_TRIP_SECONDS) / IN_FLIGHT;
+  const waiting = (usage.requests * ROUND_TRIP_SECONDS) / IN_FLIGHT + usage.waitSeconds;
   return (cpuBound + waiting) * FUNCTION_MEMORY_GB;
 }
 

@@ -39,6 +39,8 @@ beforeAll(async () => {
     BACKING_DYNAMODB_ENDPOINT: inject("dynamoEndpoint"),
     BACKING_REPORT_DIR: await mkdtemp(join(tmpdir(), "backing-handlers-")),
     BACKING_WEBHOOK_ALLOW_LOOPBACK: "true",
+    // One pass of the redeliver job, not its 55 s window of polls.
+    BACKING_REDELIVER_WINDOW_SECONDS: "0",
     // As SST links the AdminApiKey secret (reference serverless.md §1.9): read on first access.
     SST_RESOURCE_App: JSON.stringify({ name: "backing", stage: "test" }),
     SST_RESOURCE_AdminApiKey: JSON.stringify({ value: ADMIN_KEY }),

@@ -6,6 +6,7 @@ import {
   type NotificationRecord,
   notifyBatch,
   redeliverDue,
+  redeliverWindow,
   registerEndpoint,
   replayParked,
   rotateSecret,
@@ -208,6 +209,26 @@ describe("webhook delivery (DynamoDB Local, a receiver on loopback verifying wit
     expect(receiver.received[8]).toMatchObject({ id: notification.id, verified: true });
     expect(await store.failedDeliveries()).toEqual([]);
     expect((await store.getDeliveries(notification.id))[0]?.status).toBe("delivered");
+  });
+
+  it("a once-a-minute Redeliver run sends the schedule's 5 s retry at 5 s, not at its next minute", async () => {
+    const { deps, receiver, register, publish, at } = await setUp((_, n) => (n === 1 ? 500 : 200));
+    await register("venue-a", "/slow-start");
+    await publish(marginCall("venue-a", "acct-1")); // the first attempt at T0 fails
+    // The cron's run starts 1 ms later and polls each second on the injected clock.
+    at(T0 + 1);
+    const polls: number[] = [];
+    const result = await redeliverWindow(deps, {
+      sleep: async (ms) => {
+        polls.push(deps.now() - T0);
+        at(deps.now() + ms);
+      },
+    });
+    expect(result.attempted).toBe(1);
+    expect(receiver.received.map((r) => r.atMs - T0)).toEqual([0, 5_001]);
+    // A poll a second for 55 s: the run ends before the next minute's begins.
+    expect(polls).toHaveLength(55);
+    expect(polls.at(-1)).toBe(54_001);
   });
 
   it("counts a timeout, a closed connection and a hung receiver as failed attempts and retries them", async () => {

@@ -40,6 +40,19 @@ describe("the cost model of bench:cost", () => {
     );
     // 1,000 CPU-s → 1,769 GB-s × $0.0000133334 + 1,000,000 × $0.20/M.
     expect(day.lambdaUsd).toBeCloseTo(1_769 * AWS_PRICES.lambda.gbSecond + 0.2, 6);
+    // A function asleep is billed as if it worked: the Redeliver run's 55 s a minute is 79,200 GB-s a day.
+    const redeliver = dailyCost(
+      {
+        name: "redeliver",
+        basis: "",
+        fixed: { ...noUsage(), waitSeconds: 55 },
+        perBook: noUsage(),
+        runsPerDay: 1_440,
+      },
+      1,
+      1,
+    );
+    expect(redeliver.lambdaUsd).toBeCloseTo(79_200 * AWS_PRICES.lambda.gbSecond, 6);
   });
 
   it("stores 2 KB per account for a million accounts at $0.25 per GB-month: 2 GB, $0.0167 a day", () => {

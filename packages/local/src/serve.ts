@@ -10,7 +10,7 @@ import {
   consumeNotificationStream,
   consumeRecomputeTasks,
   type ExposureJobResult,
-  redeliverDue,
+  redeliverWindow,
   type StressJobResult,
   startExposureJob,
   startStressJob,
@@ -154,6 +154,8 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
     ),
   );
 
+  // Long-running job loops (the redeliver window) end at a shutdown instead of finishing their minute.
+  const shutdown = new AbortController();
   // In-flight work, so a shutdown waits for it.
   const inFlight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>) => {
@@ -192,7 +194,7 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
         staleAssets: r.staleAssets,
       };
     },
-    redeliver: async () => ({ ...(await redeliverDue(webhooks)) }),
+    redeliver: async () => ({ ...(await redeliverWindow(webhooks, { signal: shutdown.signal })) }),
     // The whole-book reports' segments on worker threads, one per core (the job worker Lambda's code).
     exposure: async () => {
       const deps = exposure();
@@ -288,6 +290,7 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
       stopping ??= (async () => {
         log({ level: "INFO", message: "shutting down", inFlight: inFlight.size });
         for (const timer of timers) clearInterval(timer);
+        shutdown.abort();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await Promise.allSettled([...inFlight]);
         await poller.stop({ drain: true });

@@ -12,4 +12,11 @@ export {
 export type { NotifyBatchResult, NotifyEntry } from "./notify-batch.ts";
 export { NOTIFY_CONCURRENCY, notifyBatch } from "./notify-batch.ts";
 export type { NotificationDeliveryStatus, RedeliverResult } from "./redeliver.ts";
-export { deliveryStatusOf, redeliverDue, replayParked } from "./redeliver.ts";
+export {
+  deliveryStatusOf,
+  REDELIVER_POLL_MS,
+  REDELIVER_WINDOW_MS,
+  redeliverDue,
+  redeliverWindow,
+  replayParked,
+} from "./redeliver.ts";

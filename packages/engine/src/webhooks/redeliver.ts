@@ -22,6 +22,37 @@ export async function redeliverDue(
   return { attempted };
 }
 
+/** How long one Redeliver run keeps polling: most of the minute until the cron's next run. */
+export const REDELIVER_WINDOW_MS = 55_000;
+/** How often it asks for due deliveries within its run: a retry goes out within this of its time. */
+export const REDELIVER_POLL_MS = 1_000;
+
+/**
+ * One run of the once-a-minute Redeliver job: redeliverDue every REDELIVER_POLL_MS for
+ * REDELIVER_WINDOW_MS, so the schedule's 5 s step is sent about 5 s after the failure instead of
+ * at the next minute. Stops early when `signal` aborts (a shutdown). `sleep` and `deps.now` are
+ * injectable, so tests run the window on a fake clock.
+ */
+export async function redeliverWindow(
+  deps: WebhookDeps,
+  options: {
+    windowMs?: number;
+    pollMs?: number;
+    signal?: AbortSignal;
+    sleep?: (ms: number) => Promise<void>;
+  } = {},
+): Promise<RedeliverResult> {
+  const pollMs = options.pollMs ?? REDELIVER_POLL_MS;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const until = deps.now() + (options.windowMs ?? REDELIVER_WINDOW_MS);
+  let attempted = 0;
+  for (;;) {
+    attempted += (await redeliverDue(deps)).attempted;
+    if (options.signal?.aborted || deps.now() + pollMs > until) return { attempted };
+    await sleep(pollMs);
+  }
+}
+
 /**
  * Replays parked deliveries (of one notification, or all): each starts a new round of the
  * schedule, keeping its history, and rejoins its account's lane.
