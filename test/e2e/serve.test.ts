@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -90,6 +90,11 @@ describe("backing serve", () => {
     try {
       let server = await startServe(dataDir);
       const adminKey = (await readFile(join(dataDir, "admin-key"), "utf8")).trim();
+      // Secrets at rest: the data folder (DynamoDB Local's store holds webhook secrets) and the
+      // admin key are the owner's only.
+      expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+      expect((await stat(join(dataDir, "dynamodb"))).mode & 0o777).toBe(0o700);
+      expect((await stat(join(dataDir, "admin-key"))).mode & 0o777).toBe(0o600);
       const api = async (
         path: string,
         key: string,

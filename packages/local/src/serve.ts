@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ResourceInUseException } from "@aws-sdk/client-dynamodb";
@@ -89,7 +89,9 @@ const STORAGE_LAYOUT = "2";
  */
 export async function startSystem(options: ServeOptions): Promise<RunningSystem> {
   const { log } = options;
-  await mkdir(join(options.dataDir, "dynamodb"), { recursive: true });
+  // The store holds webhook secrets (and hashes of API keys): only the owner may read the folder.
+  await mkdir(join(options.dataDir, "dynamodb"), { recursive: true, mode: 0o700 });
+  await Promise.all([chmod(options.dataDir, 0o700), chmod(join(options.dataDir, "dynamodb"), 0o700)]);
   const admin = await adminKey(options.dataDir);
   let local: DynamoLocal | undefined;
   if (!options.endpoint)
