@@ -24,7 +24,7 @@ export async function handler(_scheduled?: unknown) {
   if (!start.started) return start;
   const summary = (await deps.store.getSweepRun(start.sweepId))?.summary;
   if (!summary) return start;
-  const { accounts, evaluated, written, skippedStale, expired, staleAssets, invalid } = summary;
+  const { accounts, evaluated, written, skippedStale, expired, staleAssets, invalid, unwatched } = summary;
   return {
     ...start,
     accounts,
@@ -34,5 +34,6 @@ export async function handler(_scheduled?: unknown) {
     expired,
     staleAssets,
     invalid: invalid.length,
+    unwatched,
   };
 }

@@ -375,6 +375,26 @@ export function storeContract(name: string, open: () => Promise<Store>) {
     });
   });
 
+  describe(`${name}: unwatched accounts`, () => {
+    it("keeps one mark per account, overwritten as given, listed by id, deleted by id", async () => {
+      const store = await open();
+      expect(await store.listUnwatched()).toEqual([]);
+      const mark = (accountId: string, notified: boolean) => ({
+        accountId,
+        venue: "v",
+        reasons: [`positions[0].expiry: expired (${accountId})`],
+        sinceMs: T0,
+        notified,
+      });
+      await store.putUnwatched(mark("u-2", false));
+      await store.putUnwatched(mark("u-1", false));
+      await store.putUnwatched(mark("u-2", true));
+      expect(await store.listUnwatched()).toEqual([mark("u-1", false), mark("u-2", true)]);
+      await store.deleteUnwatched(["u-1", "never-marked"]);
+      expect(await store.listUnwatched()).toEqual([mark("u-2", true)]);
+    });
+  });
+
   describe(`${name}: deliveries and lanes`, () => {
     it("creates a delivery once, updates it only at the version read, and indexes it as due or failed", async () => {
       const store = await open();
@@ -455,7 +475,7 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       expect(again.get(1)?.accounts).toBe(3);
       const both = await store.reportSweepSegment("s1", 0, totals(4));
       expect([...both.keys()].sort()).toEqual([0, 1]);
-      const summary = { ...totals(7), expired: 0, staleAssets: [], finishedAtMs: T0 + 5 };
+      const summary = { ...totals(7), expired: 0, staleAssets: [], unwatched: 0, finishedAtMs: T0 + 5 };
       expect(await store.finishSweepRun("s1", summary)).toBe(true);
       expect(await store.finishSweepRun("s1", { ...summary, accounts: 8 })).toBe(false);
       expect((await store.getSweepRun("s1"))?.summary?.accounts).toBe(7);

@@ -624,3 +624,36 @@ describe("HTTP API: ids and documents within their limits (issue 17, defect 5)",
     expect(pathsOf(refused)).toEqual(["url"]);
   });
 });
+
+describe("HTTP API: unwatched accounts", () => {
+  it("lists a venue's accounts the last sweep could not evaluate, to that venue only; endpoints can subscribe", async () => {
+    const mark = (accountId: string, venue: string) => ({
+      accountId,
+      venue,
+      reasons: ["positions[0].expiry: instrument expired"],
+      sinceMs: Date.parse("2026-12-01T08:01:00Z"),
+      notified: true,
+    });
+    await fresh.store.putUnwatched(mark("unw-a", "venue-a"));
+    await fresh.store.putUnwatched(mark("unw-b", "venue-b"));
+    const listed = await call("/v1/unwatched", { key: keys["venue-a"] });
+    expect(listed.json.accounts).toEqual([
+      {
+        id: "unw-a",
+        venue: "venue-a",
+        reasons: ["positions[0].expiry: instrument expired"],
+        since: "2026-12-01T08:01:00.000Z",
+      },
+    ]);
+    expect(
+      (await call("/v1/unwatched?venue=venue-b")).json.accounts.map((a: { id: string }) => a.id),
+    ).toEqual(["unw-b"]);
+    const endpoint = await call("/v1/endpoints", {
+      method: "POST",
+      key: keys["venue-a"],
+      body: { url: receiver.url("/unwatched"), types: ["account.unwatched"] },
+    });
+    expect(endpoint.status).toBe(201);
+    await fresh.store.deleteUnwatched(["unw-a", "unw-b"]);
+  });
+});

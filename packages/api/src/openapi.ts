@@ -60,6 +60,13 @@ const ROUTES: Record<string, Record<string, Operation>> = {
       response: "ImportResult",
     },
   },
+  "/v1/unwatched": {
+    get: {
+      summary:
+        "Stored accounts the engine cannot evaluate now (an asset unpriced, an instrument expired), as the last sweep found them",
+      query: ["venue"],
+    },
+  },
   "/v1/accounts/{id}/risk": {
     get: { summary: "The stored state and an evaluation at the latest prices, with the explain trace" },
   },

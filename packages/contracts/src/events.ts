@@ -26,11 +26,12 @@ export const NotificationType = z.enum([
   "margin.call.expired",
   "report.exposure.ready",
   "report.stress.ready",
+  "account.unwatched",
 ]);
 
 /** The webhook body of a margin notification (DESIGN §5). */
 export const MarginNotificationPayload = z.object({
-  type: NotificationType,
+  type: NotificationType.exclude(["report.exposure.ready", "report.stress.ready", "account.unwatched"]),
   timestamp: z.string(),
   data: z.object({
     venue: z.string(),
@@ -67,11 +68,32 @@ export const ReportNotificationPayload = z.object({
 export type ReportNotificationPayload = z.infer<typeof ReportNotificationPayload>;
 
 /**
+ * The webhook body of `account.unwatched`: an account the engine can no longer evaluate (an asset
+ * unpriced, an instrument expired), so no margin call can be made on it until it is fixed. Sent
+ * once when a sweep first finds it so.
+ */
+export const UnwatchedNotificationPayload = z.object({
+  type: z.literal("account.unwatched"),
+  timestamp: z.string(),
+  data: z.object({
+    venue: z.string(),
+    account: z.string(),
+    reasons: z.array(z.string()),
+    since: z.string(),
+  }),
+});
+export type UnwatchedNotificationPayload = z.infer<typeof UnwatchedNotificationPayload>;
+
+/**
  * Every webhook body Backing sends (Standard Webhooks: `{ type, timestamp, data }`), signed per
  * attempt with the headers `webhook-id` (stable across retries), `webhook-timestamp` and
  * `webhook-signature`.
  */
-export const WebhookPayload = z.union([MarginNotificationPayload, ReportNotificationPayload]);
+export const WebhookPayload = z.union([
+  MarginNotificationPayload,
+  ReportNotificationPayload,
+  UnwatchedNotificationPayload,
+]);
 export type WebhookPayload = z.infer<typeof WebhookPayload>;
 
 /** A shard of a tick's recompute work (the SQS message body): the accounts to recompute. */

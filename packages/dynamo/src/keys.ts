@@ -124,6 +124,8 @@ export const keys = {
   }),
   /** An API key by the SHA-256 of its secret: the key itself is never stored. */
   apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: "APIKEY" }),
+  /** The accounts the engine cannot evaluate: one partition, a few items (a sweep reads it whole). */
+  unwatched: (accountId: string) => ({ pk: "UNWATCHED", sk: accountId }),
   lane: (endpointId: string, accountId: string) => ({ pk: `LANE#${endpointId}#${accountId}`, sk: "LANE" }),
   /** The one lease that keeps two sharded sweeps from overlapping. */
   sweepLease: { pk: "LEASE#SWEEP", sk: "LEASE" },

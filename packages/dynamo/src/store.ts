@@ -13,6 +13,7 @@ import { DynamoReportSummaries } from "./repositories/reports.ts";
 import { DynamoRiskStates } from "./repositories/risk-states.ts";
 import { DynamoSweepRuns } from "./repositories/sweep-runs.ts";
 import { DynamoTriggerIndex } from "./repositories/trigger-index.ts";
+import { DynamoUnwatched } from "./repositories/unwatched.ts";
 import { TableClient } from "./table-client.ts";
 
 /** Every role port over one DynamoDB table (see table.ts and keys.ts). */
@@ -38,6 +39,7 @@ export function dynamoStore(documents: DynamoDBDocumentClient, tableName: string
     new DynamoLanes(table),
     new DynamoSweepRuns(table),
     new DynamoJobRuns(table),
+    new DynamoUnwatched(table),
   ];
   // Each repository's methods, bound to it: the store is a plain object, so a test can wrap it
   // (Object.create) and replace one method.

@@ -7,7 +7,7 @@ import {
   type PreviousReport,
 } from "@backing/core";
 import { reportReadyNotifications } from "./notifications.ts";
-import type { JobRun } from "./ports/index.ts";
+import type { JobRun, UnwatchedAccount } from "./ports/index.ts";
 import { parseBooks } from "./recompute/load.ts";
 import {
   type JobStart,
@@ -31,7 +31,12 @@ export interface ExposureRendering {
   accountRows(rows: readonly ExposureAccountRow[]): string;
   /** Reads a previous report's accounts table back. */
   parseAccounts(text: string): PreviousReport["accounts"];
+  /** The unwatched accounts as a table (`unwatched.csv`). */
+  unwatchedTable(marks: readonly UnwatchedAccount[]): string;
 }
+
+/** The table of the accounts no call can be made on, as the last sweep marked them. */
+export const UNWATCHED_FILE = "unwatched.csv";
 
 export interface ExposureJobDeps extends ShardedJobDeps {
   rendering: ExposureRendering;
@@ -220,6 +225,13 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
     for (const [name, content] of Object.entries(deps.rendering.files(report))) {
       locations[name] = await deps.reports.write("exposure", run.reportId, [content], name);
     }
+    const unwatched = await deps.store.listUnwatched();
+    locations[UNWATCHED_FILE] = await deps.reports.write(
+      "exposure",
+      run.reportId,
+      [deps.rendering.unwatchedTable(unwatched)],
+      UNWATCHED_FILE,
+    );
     const venueReports = new Map<string, { report: ExposureReport; locations: Record<string, string> }>();
     for (const [venue, venueAggregator] of [...byVenue].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const venueReport = venueAggregator.report(asOf);
@@ -231,13 +243,26 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
           [content],
           venueReportFile(venue, name),
         );
+      const venueMarks = unwatched.filter((m) => m.venue === venue);
+      venueLocations[UNWATCHED_FILE] = await deps.reports.write(
+        "exposure",
+        run.reportId,
+        [deps.rendering.unwatchedTable(venueMarks)],
+        venueReportFile(venue, UNWATCHED_FILE),
+      );
       venueReports.set(venue, { report: venueReport, locations: venueLocations });
     }
 
-    const summaryOf = (of: ExposureReport, files: Record<string, string>, invalid: number) => ({
+    const summaryOf = (
+      of: ExposureReport,
+      files: Record<string, string>,
+      invalid: number,
+      unwatchedAccounts: number,
+    ) => ({
       paramsVersion: params.version,
       accounts: of.accounts,
       invalidAccounts: invalid,
+      unwatchedAccounts,
       accountsByStatus: of.accountsByStatus,
       totals: of.totals,
       cascadeWarnings: Object.fromEntries(
@@ -247,7 +272,11 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
       ),
       files,
     });
-    const summary = { ...summaryOf(report, locations, invalidAccounts), accounts, segments: run.segments };
+    const summary = {
+      ...summaryOf(report, locations, invalidAccounts, unwatched.length),
+      accounts,
+      segments: run.segments,
+    };
     await deps.store.putReportSummary({
       kind: "exposure",
       id: run.reportId,
@@ -261,7 +290,12 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
         asOf,
         createdAtMs: nowMs,
         location: files["exposure.html"] ?? files["exposure.json"] ?? "",
-        summary: summaryOf(venueReport, files, invalidByVenue.get(venue) ?? 0),
+        summary: summaryOf(
+          venueReport,
+          files,
+          invalidByVenue.get(venue) ?? 0,
+          unwatched.filter((m) => m.venue === venue).length,
+        ),
       }),
     );
     await deps.store.putNotifications(notifications);

@@ -109,7 +109,7 @@ export async function runSweepTask(deps: EngineDeps & { store: ShardedSweepDeps[
   const whole = [...reported.values()].reduce(addSweepTotals, noSweepTotals());
   const summary: SweepSummary = {
     ...whole,
-    ...(await finishSweep(deps, context.params)),
+    ...(await finishSweep(deps, context.params, { invalid: whole.invalid, mode: run.mode ?? "full" })),
     finishedAtMs: deps.now(),
   };
   // Two workers may both see the run complete: one stores the summary and frees the lease.

@@ -3,15 +3,18 @@ import { type NotificationType, priceGuardParams, type RiskParams } from "@backi
 import { currentParams } from "./current-params.ts";
 import type { EngineDeps } from "./deps.ts";
 import { expireCalls } from "./expire.ts";
-import type { SweepTotals } from "./ports/index.ts";
+import type { SweepMode, SweepTotals } from "./ports/index.ts";
 import { noRecompute, recomputeAccounts } from "./recompute/index.ts";
 import { snapshotOf, staleAssetsOf } from "./recompute/snapshot.ts";
 import { crossedAccountIds } from "./tick.ts";
+import { syncUnwatched } from "./unwatched.ts";
 
 export interface SweepResult extends SweepTotals {
   expired: number;
   /** Assets whose latest price is older than maxPriceAgeSeconds: no call is made on them. */
   staleAssets: string[];
+  /** Accounts marked unwatched (not evaluable) when the sweep ended. */
+  unwatched: number;
   /** The largest page; each segment holds at most two at once. */
   pageSize: number;
 }
@@ -118,17 +121,22 @@ export async function sweepIndex(deps: EngineDeps, params: RiskParams): Promise<
   return { ...step, accounts: ids.size };
 }
 
-/** What a sweep does once, after every account: expired call deadlines, and the stale prices. */
+/**
+ * What a sweep does once, after every account: expired call deadlines, the stale prices, and the
+ * accounts it could not evaluate marked (and announced) as unwatched.
+ */
 export async function finishSweep(
   deps: EngineDeps,
   params: RiskParams,
-): Promise<{ expired: number; staleAssets: string[] }> {
+  swept: { invalid: SweepTotals["invalid"]; mode: SweepMode },
+): Promise<{ expired: number; staleAssets: string[]; unwatched: number }> {
   const expired = await expireCalls(deps);
+  const unwatched = await syncUnwatched(deps, swept.invalid, swept.mode);
   const guards = priceGuardParams(params);
   const staleAssets = [
     ...staleAssetsOf(snapshotOf(await deps.store.getPrices()), deps.now(), guards.maxPriceAgeSeconds),
   ].sort();
-  return { expired, staleAssets };
+  return { expired, staleAssets, unwatched };
 }
 
 /**
@@ -159,5 +167,9 @@ export async function sweepAccounts(
       ),
     ),
   );
-  return { ...totals, ...(await finishSweep(deps, context.params)), pageSize };
+  return {
+    ...totals,
+    ...(await finishSweep(deps, context.params, { invalid: totals.invalid, mode: "full" })),
+    pageSize,
+  };
 }

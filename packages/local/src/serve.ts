@@ -194,6 +194,7 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
         written: r.written,
         expired: r.expired,
         staleAssets: r.staleAssets,
+        unwatched: r.unwatched,
       };
     },
     redeliver: async () => ({ ...(await redeliverWindow(webhooks, { signal: shutdown.signal })) }),

@@ -1,6 +1,7 @@
 import type { ExposureReport } from "@backing/contracts";
 import type { AccountStatus, ExposureAccountRow, PreviousAccount } from "@backing/core";
 import { Decimal, STATUSES } from "@backing/core";
+import type { UnwatchedAccount } from "@backing/engine";
 
 type Cell = string | number | null | undefined;
 
@@ -265,4 +266,12 @@ export function exposureCsvTables(report: ExposureReport): Record<string, string
         : [],
     ),
   };
+}
+
+/** `unwatched.csv`: the accounts no call can be made on (id, venue, since, reasons joined by "; "). */
+export function unwatchedCsv(marks: readonly UnwatchedAccount[]): string {
+  return csv(
+    ["id", "venue", "since", "reasons"],
+    marks.map((m) => [m.accountId, m.venue, new Date(m.sinceMs).toISOString(), m.reasons.join("; ")]),
+  );
 }

@@ -1,7 +1,13 @@
 /** Exposure report rendering (JSON, CSV, HTML): pure, no AWS, so the CLI loads it without the SDK. */
 import type { ExposureReport } from "@backing/contracts";
 import type { ExposureRendering } from "@backing/engine";
-import { accountsCsvHeader, accountsCsvRows, exposureCsvTables, parseAccountsCsv } from "./exposure-csv.ts";
+import {
+  accountsCsvHeader,
+  accountsCsvRows,
+  exposureCsvTables,
+  parseAccountsCsv,
+  unwatchedCsv,
+} from "./exposure-csv.ts";
 import { exposureHtml } from "./exposure-html.ts";
 
 export * from "./exposure-csv.ts";
@@ -24,4 +30,5 @@ export const exposureRendering: ExposureRendering = {
   accountsHeader: accountsCsvHeader,
   accountRows: accountsCsvRows,
   parseAccounts: parseAccountsCsv,
+  unwatchedTable: unwatchedCsv,
 };

@@ -66,6 +66,22 @@ export function accountsRoutes(app: Api, ctx: RouteContext): void {
     return c.json({ account, created, invalid }, created ? 201 : 200);
   });
 
+  // Stored accounts the engine cannot evaluate now (an asset unpriced, an instrument expired), as
+  // the last sweep found them: no margin call can be made on them until they are fixed.
+  app.get("/v1/unwatched", async (c) => {
+    const principal = c.get("principal");
+    const venue = principal.venue ?? c.req.query("venue");
+    const marks = (await deps.store.listUnwatched()).filter((m) => venue === undefined || m.venue === venue);
+    return c.json({
+      accounts: marks.map((m) => ({
+        id: m.accountId,
+        venue: m.venue,
+        reasons: m.reasons,
+        since: new Date(m.sinceMs).toISOString(),
+      })),
+    });
+  });
+
   app.get("/v1/accounts/:id", async (c) => {
     const { account, version } = await ownAccount(ctx, c.get("principal"), c.req.param("id"));
     return c.json({ account, version });

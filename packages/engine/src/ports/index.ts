@@ -10,6 +10,7 @@ import type { ReportSummaryRepository } from "./reports.ts";
 import type { RiskStateRepository } from "./risk-states.ts";
 import type { SweepRunRepository } from "./sweep-runs.ts";
 import type { TriggerIndex } from "./trigger-index.ts";
+import type { UnwatchedRepository } from "./unwatched.ts";
 
 export * from "./accounts.ts";
 export * from "./api-keys.ts";
@@ -23,6 +24,7 @@ export * from "./reports.ts";
 export * from "./risk-states.ts";
 export * from "./sweep-runs.ts";
 export * from "./trigger-index.ts";
+export * from "./unwatched.ts";
 
 /** What the price, sweep, expiry, stress and exposure jobs read and write. */
 export type EngineStore = AccountRepository &
@@ -31,7 +33,8 @@ export type EngineStore = AccountRepository &
   TriggerIndex &
   ParamsRepository &
   Outbox &
-  ReportSummaryRepository;
+  ReportSummaryRepository &
+  UnwatchedRepository;
 
 /** What webhook delivery reads and writes. */
 export type WebhookStore = EndpointRepository & Outbox & DeliveryRepository & LaneRepository;

@@ -1,4 +1,9 @@
-import type { Account, MarginNotificationPayload, ReportNotificationPayload } from "@backing/contracts";
+import type {
+  Account,
+  MarginNotificationPayload,
+  ReportNotificationPayload,
+  UnwatchedNotificationPayload,
+} from "@backing/contracts";
 import type { AccountStatus, NotificationType } from "@backing/core";
 
 /**
@@ -17,13 +22,13 @@ export interface EvaluationEvidence {
 export interface NotificationRecord {
   /** Stable across retries: derived from the account, the state version it belongs to and its type. */
   id: string;
-  type: NotificationType | ReportNotificationPayload["type"];
+  type: NotificationType | ReportNotificationPayload["type"] | UnwatchedNotificationPayload["type"];
   venue: string;
   /** Null for report notifications. */
   accountId: string | null;
   episodeId: string | null;
   createdAtMs: number;
-  payload: MarginNotificationPayload | ReportNotificationPayload;
+  payload: MarginNotificationPayload | ReportNotificationPayload | UnwatchedNotificationPayload;
   /** Margin notifications: the evaluation behind the payload's figures (kept in the table, never sent). */
   evidence?: EvaluationEvidence;
 }

@@ -32,6 +32,8 @@ export interface FullSweepRecord {
 export interface SweepSummary extends SweepTotals {
   expired: number;
   staleAssets: string[];
+  /** Accounts marked unwatched (not evaluable) when the sweep ended. */
+  unwatched: number;
   finishedAtMs: number;
 }
 

@@ -30,7 +30,8 @@ export interface RecomputeResult {
   notifications: Partial<Record<NotificationType, number>>;
   /** Accounts left as they were because a price they depend on is stale (no call on stale prices). */
   skippedStale: number;
-  invalid: { accountId: string; message: string }[];
+  /** Accounts that could not be evaluated, and why (`path: problem; …`). */
+  invalid: { accountId: string; venue: string; message: string }[];
   conflictsRetried: number;
   /** Accounts left as stored because a concurrent recompute had evaluated them at newer prices. */
   supersededByNewer: number;

@@ -25,7 +25,7 @@ export function parseBooks(
       params.document,
     );
   const { market } = parseWith([]);
-  const invalid: { accountId: string; message: string }[] = [];
+  const invalid: { accountId: string; venue: string; message: string }[] = [];
   const books: AccountBook[] = [];
   const unparsed = accounts.filter((account) => !parsedBooks.has(account));
   const parseOne = (account: Account) => {
@@ -36,7 +36,9 @@ export function parseBooks(
       const issues = (error as PortfolioInputError).issues ?? [];
       invalid.push({
         accountId: account.id,
-        message: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
+        venue: account.venue,
+        // Paths within the account (the document it was parsed in held it alone).
+        message: issues.map((i) => `${i.path.replace(/^accounts\[0\]\./, "")}: ${i.message}`).join("; "),
       });
     }
   };
@@ -54,8 +56,9 @@ export function parseBooks(
       (p) => (p.kind === "option" ? p.expiryMs : (p.expiryMs ?? Infinity)) <= nowMs,
     );
     const unpriced = firstAsset(book, (asset) => !market.quotes.has(asset));
-    if (expired) invalid.push({ accountId: account.id, message: `${expired.instrument} has expired` });
-    else if (unpriced) invalid.push({ accountId: account.id, message: `no price for ${unpriced}` });
+    const { id: accountId, venue } = account;
+    if (expired) invalid.push({ accountId, venue, message: `${expired.instrument} has expired` });
+    else if (unpriced) invalid.push({ accountId, venue, message: `no price for ${unpriced}` });
     else books.push(book);
   }
   return { market, books, invalid };

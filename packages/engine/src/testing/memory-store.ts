@@ -29,6 +29,7 @@ import {
   type SweepRun,
   type SweepSummary,
   type SweepTotals,
+  type UnwatchedAccount,
   type WebhookEndpoint,
 } from "../ports/index.ts";
 
@@ -77,6 +78,7 @@ export function memoryStore(): Store {
   const sweepSegments = new Map<string, Map<number, SweepTotals>>();
   const jobRuns = new Map<string, { run: JobRun; finished: Map<number, Set<number>> }>();
   let lastFull: FullSweepRecord | null = null;
+  const unwatched = new Map<string, UnwatchedAccount>();
   const laneOf = (endpointId: string, accountId: string) => lanes.get(`${endpointId}#${accountId}`) ?? [];
   const setLane = (endpointId: string, accountId: string, queue: string[]) =>
     lanes.set(`${endpointId}#${accountId}`, queue);
@@ -294,6 +296,17 @@ export function memoryStore(): Store {
     },
     async getApiKey(hash: string) {
       return copy(apiKeys.get(hash) ?? null);
+    },
+
+    // --- unwatched accounts --------------------------------------------------------------------
+    async listUnwatched() {
+      return [...unwatched.values()].sort((a, b) => (a.accountId < b.accountId ? -1 : 1)).map(copy);
+    },
+    async putUnwatched(mark: UnwatchedAccount) {
+      unwatched.set(mark.accountId, copy(mark));
+    },
+    async deleteUnwatched(accountIds: readonly string[]) {
+      for (const id of accountIds) unwatched.delete(id);
     },
 
     // --- sweep runs ----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ export interface NotificationTopic {
   publish(messages: readonly TopicMessage[]): Promise<void>;
 }
 
-/** Report notifications have no account status: their attribute is `REPORT`. */
+/** Only margin notifications carry an account status: a report's attribute is `REPORT`, an unwatched account's `UNWATCHED`. */
 export function topicMessage(notification: NotificationRecord): TopicMessage {
   const { payload } = notification;
   return {
@@ -35,7 +35,12 @@ export function topicMessage(notification: NotificationRecord): TopicMessage {
     attributes: {
       venue: notification.venue,
       type: notification.type,
-      status: "status" in payload.data ? payload.data.status : "REPORT",
+      status:
+        "status" in payload.data
+          ? payload.data.status
+          : payload.type === "account.unwatched"
+            ? "UNWATCHED"
+            : "REPORT",
     },
     body: notificationBody(notification),
   };
