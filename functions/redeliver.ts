@@ -1,16 +1,6 @@
-import { REDELIVER_WINDOW_MS, redeliverWindow } from "@backing/engine";
-import { z } from "zod";
+import { redeliverWindow } from "@backing/engine";
 import { observed } from "./observability.ts";
-import { webhookWiring } from "./wiring.ts";
-
-const RedeliverEnvironment = z.object({
-  /** How long one run keeps polling for due retries (default 55 s of its minute; 0: one pass). */
-  BACKING_REDELIVER_WINDOW_SECONDS: z.coerce
-    .number()
-    .min(0)
-    .max(600)
-    .default(REDELIVER_WINDOW_MS / 1000),
-});
+import { redeliverWiring } from "./wiring.ts";
 
 /**
  * CronV2 "Redeliver": every webhook delivery whose retry is due, asked for each second for most
@@ -18,10 +8,10 @@ const RedeliverEnvironment = z.object({
  */
 // The scheduler's event carries nothing the job needs: it takes the deliveries due now.
 export async function handler(_scheduled?: unknown) {
-  const { BACKING_REDELIVER_WINDOW_SECONDS } = RedeliverEnvironment.parse(process.env);
+  const { deps, windowMs } = redeliverWiring();
   return observed(
     "redeliver",
-    () => redeliverWindow(webhookWiring(), { windowMs: BACKING_REDELIVER_WINDOW_SECONDS * 1000 }),
+    () => redeliverWindow(deps, { windowMs }),
     (r) => ({ DeliveryAttempts: r.attempted }),
   );
 }

@@ -7,6 +7,7 @@ import {
   type ExposureJobDeps,
   FULL_SWEEP_EVERY_MS,
   type JobTaskQueue,
+  REDELIVER_WINDOW_MS,
   SHARDED_JOB_SEGMENTS,
   SHARDED_SWEEP_SEGMENTS,
   type ShardedSweepDeps,
@@ -231,6 +232,21 @@ export function sweepWorkerWiring(env: NodeJS.ProcessEnv = process.env): System[
 let cachedWebhooks: WebhookDeps | undefined;
 
 /** The notify and redeliver handlers: the store, the clock, and delivery behind the SSRF guard. */
+const RedeliverEnvironment = z.object({
+  /** How long one Redeliver run keeps polling for due retries (default 55 s of its minute; 0: one pass). */
+  BACKING_REDELIVER_WINDOW_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(600)
+    .default(REDELIVER_WINDOW_MS / 1000),
+});
+
+/** The Redeliver job: the webhook deps and how long its run polls. */
+export function redeliverWiring(env: NodeJS.ProcessEnv = process.env) {
+  const { BACKING_REDELIVER_WINDOW_SECONDS } = RedeliverEnvironment.parse(env);
+  return { deps: webhookWiring(env), windowMs: BACKING_REDELIVER_WINDOW_SECONDS * 1000 };
+}
+
 export function webhookWiring(env: NodeJS.ProcessEnv = process.env): WebhookDeps {
   if (cachedWebhooks) return cachedWebhooks;
   const config = WebhookEnvironment.parse(env);
