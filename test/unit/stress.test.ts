@@ -3,6 +3,7 @@ import {
   black76Price,
   DEFAULT_SCENARIO_PACK,
   Decimal,
+  fundingIntervalsOf,
   type Portfolio,
   reverseSeverity,
   runScenario,
@@ -315,5 +316,44 @@ describe("runScenario", () => {
     );
     expect(run.rounds).toBeGreaterThan(1);
     expect(run.finalPrices.get("BTC")?.lte(90000)).toBe(true);
+  });
+});
+
+describe("funding in stress (DESIGN §3.10)", () => {
+  it("3 intervals of 0.3 % on a P1D scenario: a long pays, a short receives, futures neither", () => {
+    // BTC 100,000 → −10 % = 90,000. Funding per unit long: 90,000 × 0.003 × 3 = 810.
+    //   long perp 1:  20,000 + (90,000 − 100,000) − 810 = 9,190
+    //   short perp 1: 20,000 + (100,000 − 90,000) + 810 = 30,810
+    //   long future 1: no funding, 20,000 − 10,000 = 10,000
+    const future = {
+      instrument: "BTC-F",
+      type: "future",
+      underlying: "BTC",
+      size: "1",
+      entryPrice: "100000",
+      expiry: "2026-06-26T08:00:00Z",
+    };
+    const portfolio = book([
+      { collateral: { USDC: "20000" }, positions: [perp("BTC", "1", "100000")] },
+      { collateral: { USDC: "20000" }, positions: [perp("BTC", "-1", "100000")] },
+      { collateral: { USDC: "20000" }, positions: [future] },
+    ]);
+    const s = scenario({ shocks: { BTC: { price: "-0.10" } }, funding: { BTC: "0.003" } });
+    const equities = reportFor(portfolio, s)?.accounts.map((a) => a.equity);
+    expect(equities).toEqual(["9190", "30810", "10000"]);
+    // fundingIntervals overrides the horizon's: 1 interval, 270 a unit.
+    const once = reportFor(portfolio, scenario({ ...s, fundingIntervals: 1 }));
+    expect(once?.accounts.map((a) => a.equity)).toEqual(["9730", "30270", "10000"]);
+  });
+
+  it("counts the whole 8 h intervals in the horizon when none is given", () => {
+    const intervals = (horizon: string) => fundingIntervalsOf(scenario({ horizon }));
+    expect([
+      intervals("PT1H"),
+      intervals("PT8H"),
+      intervals("P1D"),
+      intervals("P3D"),
+      intervals("P1W"),
+    ]).toEqual([0, 1, 3, 9, 21]);
   });
 });

@@ -8,6 +8,8 @@ export const PositionResult = z.object({
   instrument: z.string(),
   notional: DecimalText,
   unrealizedPnl: DecimalText,
+  /** Perps: accrued plus unsettled funding (DESIGN §3.10), included in unrealizedPnl. */
+  funding: DecimalText.optional(),
   initialMargin: DecimalText,
   maintenanceMargin: DecimalText,
   liquidationPrice: DecimalText.nullable(),

@@ -24,6 +24,12 @@ export const PerpPosition = z.strictObject({
   entryPrice: NonNegativeDecimalString,
   /** Accrued, unsettled funding in USD; positive is received. */
   funding: DecimalString.optional(),
+  /**
+   * The cumulative funding F (USD per unit) at which the position last settled (DESIGN §3.10): it
+   * owes `−size × (F − fundingIndex)` more, F being the document's cumulativeFunding of its venue
+   * and underlying.
+   */
+  fundingIndex: DecimalString.optional(),
 });
 
 export const FuturePosition = z.strictObject({
@@ -89,6 +95,8 @@ export const PortfolioDocument = z.strictObject({
   prices: assetRecord(PriceQuote),
   volatility: assetRecord(PositiveDecimalString).default({}),
   params: RiskParamsOverride.optional(),
+  /** Cumulative funding F per venue and underlying, USD per unit of base (DESIGN §3.10). */
+  cumulativeFunding: z.record(Identifier("a venue id"), assetRecord(DecimalString)).default({}),
   accounts: z.array(Account),
 });
 export type PortfolioDocument = z.infer<typeof PortfolioDocument>;

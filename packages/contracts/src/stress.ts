@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   assetRecord,
+  boundedNumber,
   DecimalString,
   DecimalText,
   Name,
@@ -47,6 +48,13 @@ export const Scenario = z.strictObject({
    */
   pegs: assetRecord(NonNegativeDecimalString).default({}),
   depthMultiplier: PositiveDecimalString.default("1"),
+  /**
+   * Funding paid over the horizon (DESIGN §3.10): per asset, the rate per 8 h (positive: longs
+   * pay). Each perp's post-shock PnL adds −size × shockedMark × rate × fundingIntervals.
+   */
+  funding: assetRecord(DecimalString).default({}),
+  /** How many 8 h funding intervals the scenario lasts; default: the whole ones in `horizon` (P1D: 3). */
+  fundingIntervals: boundedNumber("a whole number of 8 h intervals", 0, 10_000, true).optional(),
   cascade: z.boolean({ error: "expected true or false" }).default(true),
   /** Where the scenario comes from: a list of source keys (as the reference pack writes it), or an object. */
   provenance: z

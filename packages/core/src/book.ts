@@ -23,8 +23,14 @@ export interface LinearPosition {
   /** Signed base units: positive is long. */
   size: Decimal;
   entryPrice: Decimal;
-  /** Accrued, unsettled funding in USD (positive = received). */
+  /**
+   * Funding in USD, positive = received: the accrued funding the document states plus, for a perp
+   * with a fundingIndex, the unsettled `−size × (F − fundingIndex)`. Constant in the price, so every
+   * margin path (Decimal, fixed-point kernel, liquidation solver) includes it as it does accrued funding.
+   */
   funding: Decimal;
+  /** A perp that settles against cumulative funding: the parts of `funding`, for explain. */
+  settlement?: { accrued: Decimal; fundingIndex: Decimal; cumulative: Decimal; unsettled: Decimal };
   expiryMs: number | null;
 }
 

@@ -44,10 +44,14 @@ export const DEFAULT_SCENARIO_PACK: ScenarioPackInput = {
       },
       pegs: eth("0.97"),
       depthMultiplier: "0.3",
+      // The euphoric run-up into the flush paid 0.1–0.3% per 8 h to the shorts (issue 20's figures;
+      // Binance's Funding Amount = Mark × size × rate, margin-methodology §1.4): 3 intervals in P1D.
+      funding: { BTC: "0.001", ETH: "0.001", SOL: "0.003" },
       provenance: {
         sources: ["E2"],
         confidence: "A/B",
-        notes: "$43k→$30k, ETH −40 to −46%, $8.6–9bn liquidations. SOL, stETH, vols, depth are proxies.",
+        notes:
+          "$43k→$30k, ETH −40 to −46%, $8.6–9bn liquidations. SOL, stETH, vols, depth are proxies. Funding 0.1–0.3% per 8 h (longs pay), as in the run-up.",
       },
     },
     {
@@ -210,11 +214,14 @@ export const DEFAULT_SCENARIO_PACK: ScenarioPackInput = {
         SOL: { price: "0.50" },
       },
       depthMultiplier: "0.3",
+      // A squeeze bids the perps over the index: funding at 0.1–0.3% per 8 h, longs paying the
+      // squeezed shorts (issue 20's figures): 3 intervals in P1D.
+      funding: { BTC: "0.001", ETH: "0.002", SOL: "0.003" },
       provenance: {
         sources: ["R46"],
         confidence: "C",
         notes:
-          "Mirror of the October 2025 cascade for short books; 2025-10-10 also liquidated $1.6bn of shorts.",
+          "Mirror of the October 2025 cascade for short books; 2025-10-10 also liquidated $1.6bn of shorts. Funding 0.1–0.3% per 8 h (longs pay).",
       },
     },
     {

@@ -116,6 +116,9 @@ export function accountResult(
         instrument: figures.instrument,
         notional: neutralString(figures.notional),
         unrealizedPnl: valueString(figures.unrealizedPnl),
+        ...(position?.kind === "linear" && position.type === "perp"
+          ? { funding: valueString(position.funding) }
+          : {}),
         initialMargin: requirementString(figures.initialMargin),
         maintenanceMargin: requirementString(figures.maintenanceMargin),
         liquidationPrice:

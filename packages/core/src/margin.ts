@@ -104,6 +104,14 @@ export function linearFigures(
       mark,
       entryPrice: position.entryPrice,
       funding: position.funding,
+      ...(position.settlement
+        ? {
+            fundingSettlement: {
+              ...position.settlement,
+              rule: "funding = accrued + unsettled; unsettled = −size × (cumulative − fundingIndex)",
+            },
+          }
+        : {}),
       bracket: {
         number: bracket.index + 1,
         floor: bracket.floor,

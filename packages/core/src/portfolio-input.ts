@@ -1,5 +1,5 @@
 import { type InputIssue, issuesFromZod, PortfolioDocument, RiskParamsDocument } from "@backing/contracts";
-import type { AccountBook, Market, Position, Quote } from "./book.ts";
+import type { AccountBook, LinearPosition, Market, Position, Quote } from "./book.ts";
 import { Decimal, ZERO } from "./decimal.ts";
 import { buildRiskParams, mergeParams, type RiskParams } from "./params.ts";
 
@@ -123,16 +123,33 @@ export function parsePortfolio(input: unknown, defaults: RiskParamsDocument): Po
           message: `unknown underlying ${position.underlying}: the risk parameters have no brackets for it`,
         });
       }
-      return {
+      const accrued = position.funding === undefined ? ZERO : new Decimal(position.funding);
+      const linear: LinearPosition = {
         kind: "linear",
         type: position.type,
         instrument: position.instrument,
         underlying: position.underlying,
         size,
         entryPrice: new Decimal(position.entryPrice),
-        funding: position.funding === undefined ? ZERO : new Decimal(position.funding),
+        funding: accrued,
         expiryMs: position.type === "future" ? Date.parse(position.expiry) : null,
       };
+      if (position.type === "perp" && position.fundingIndex !== undefined) {
+        const cumulative = document.cumulativeFunding[account.venue]?.[position.underlying];
+        if (cumulative === undefined) {
+          issues.push({
+            path: `${path}.fundingIndex`,
+            message: `no cumulative funding to settle against: add cumulativeFunding.${account.venue}.${position.underlying}`,
+          });
+          return linear;
+        }
+        // DESIGN §3.10: F rises by rate × price when longs pay, so a long owes size × (F − index).
+        const fundingIndex = new Decimal(position.fundingIndex);
+        const unsettled = size.times(new Decimal(cumulative).minus(fundingIndex)).negated();
+        linear.funding = accrued.plus(unsettled);
+        linear.settlement = { accrued, fundingIndex, cumulative: new Decimal(cumulative), unsettled };
+      }
+      return linear;
     });
     return { id: account.id, venue: account.venue, marginMode: account.marginMode, collateral, positions };
   });

@@ -214,13 +214,16 @@ function evaluateAt(
   market: Market,
   params: RiskParams,
   volShift: (asset: string) => number,
+  /** Scale 54, added to equity: the scenario's funding on the book's perps. */
+  fundingPnl: bigint,
 ): Omit<AccountOutcome, "closedInRound"> {
   const models = optionModelsOf(book, base);
   const warning = scaledParameter(params.status.warningBuffer);
   if (book.marginMode === "portfolio" || models.length === 0) {
     const target =
       book.marginMode === "portfolio" ? remarkForPortfolio(book, base, market, volShift) : linearPart(book);
-    const totals = scaledTotals(marginTotals(target, market, params));
+    const kernel = scaledTotals(marginTotals(target, market, params));
+    const totals = { ...kernel, equity: kernel.equity + fundingPnl };
     return {
       id: book.id,
       equity: totals.equity,
@@ -231,7 +234,7 @@ function evaluateAt(
   const linear = scaledTotals(marginTotals(linearPart(book), market, params));
   const options = optionsUnderStress(models, market, params, volShift);
   const totals: ScaledTotals = {
-    equity: linear.equity + options.value,
+    equity: linear.equity + options.value + fundingPnl,
     initial: linear.initial + options.initial,
     initialFraction: linear.initialFraction,
     maintenance: linear.maintenance + options.maintenance,
@@ -242,6 +245,50 @@ function evaluateAt(
     maintenance: totals.maintenance,
     status: scaledStatus(totals, warning),
   };
+}
+
+/** Hours in an ISO 8601 duration (a year counts 365 days, a month 30). */
+function horizonHours(horizon: string): number {
+  const [date = "", time = ""] = horizon.split("T");
+  const count = (text: string, unit: string) => Number(new RegExp(`(\\d+)${unit}`).exec(text)?.[1] ?? 0);
+  const days = count(date, "Y") * 365 + count(date, "M") * 30 + count(date, "W") * 7 + count(date, "D");
+  return days * 24 + count(time, "H") + count(time, "M") / 60 + count(time, "S") / 3600;
+}
+
+/** A scenario's 8 h funding intervals: as given, else the whole ones in its horizon (P1D: 3). */
+export function fundingIntervalsOf(scenario: Scenario): number {
+  return scenario.fundingIntervals ?? Math.floor(horizonHours(scenario.horizon) / 8);
+}
+
+/** Per underlying, what a unit long pays over the scenario: shockedMark × rate × intervals (DESIGN §3.10). */
+function scenarioFunding(scenario: Scenario, shocked: Market): Map<string, Decimal> {
+  const perUnit = new Map<string, Decimal>();
+  const intervals = fundingIntervalsOf(scenario);
+  for (const [asset, rate] of Object.entries(scenario.funding ?? {})) {
+    const mark = shocked.quotes.get(asset)?.mark;
+    if (mark) perUnit.set(asset, mark.times(rate).times(intervals));
+  }
+  return perUnit;
+}
+
+const perpSizes = new WeakMap<AccountBook, Map<string, Decimal>>();
+/** Scale 54: −Σ size × perUnit over the book's perps (futures pay no funding). */
+function fundingPnlOf(book: AccountBook, perUnit: ReadonlyMap<string, Decimal>): bigint {
+  if (perUnit.size === 0) return 0n;
+  let sizes = perpSizes.get(book);
+  if (!sizes) {
+    sizes = new Map();
+    for (const p of book.positions)
+      if (p.kind === "linear" && p.type === "perp")
+        sizes.set(p.underlying, (sizes.get(p.underlying) ?? ZERO).plus(p.size));
+    perpSizes.set(book, sizes);
+  }
+  let pnl = ZERO;
+  for (const [asset, size] of sizes) {
+    const unit = perUnit.get(asset);
+    if (unit) pnl = pnl.minus(size.times(unit));
+  }
+  return pnl.isZero() ? 0n : toScaled(pnl);
 }
 
 /** Portfolio-margin books go through the grid whole: their options get stressed marks first. */
@@ -361,6 +408,7 @@ export class ScenarioCascade {
   ) {
     this.shocked = shockMarket(market, scenario, k);
     this.prices = this.shocked;
+    this.fundingPerUnit = scenarioFunding(scenario, this.shocked);
     this.cascades = scenario.cascade && settings.impact.size > 0;
     // Without a cascade the shocked prices are final: one pass reports everything.
     this.final = !this.cascades;
@@ -369,8 +417,18 @@ export class ScenarioCascade {
 
   readonly volShift = (asset: string) => Number(this.scenario.shocks[asset]?.vol ?? "0") * this.k.toNumber();
 
+  /** Per underlying, the funding a unit long pays over the scenario: shockedMark × rate × intervals. */
+  private readonly fundingPerUnit: ReadonlyMap<string, Decimal>;
+
   evaluate(book: AccountBook) {
-    return evaluateAt(book, this.market, this.prices, this.params, this.volShift);
+    return evaluateAt(
+      book,
+      this.market,
+      this.prices,
+      this.params,
+      this.volShift,
+      fundingPnlOf(book, this.fundingPerUnit),
+    );
   }
 
   /** Ends a pass with every shard's report: applies the round's forced flow, or switches to the final pass. */
