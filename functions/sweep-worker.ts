@@ -21,6 +21,11 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       Transitions: r.results.reduce((sum, result) => sum + transitions(result.totals.notifications), 0),
       CallsExpired: r.results.reduce((sum, result) => sum + (result.summary?.expired ?? 0), 0),
       StaleAssets: r.results.reduce((sum, result) => sum + (result.summary?.staleAssets.length ?? 0), 0),
+      // Marks beyond maxMarkDeviation of their index, evaluated at the bound: a squeeze or a bad feed.
+      MarkGuardedAssets: r.results.reduce(
+        (sum, result) => sum + (result.summary?.markGuardedAssets.length ?? 0),
+        0,
+      ),
       // Stored accounts no call can be made on (an asset unpriced, an instrument expired): alarm above 0.
       UnwatchedAccounts: r.results.reduce((sum, result) => sum + (result.summary?.unwatched ?? 0), 0),
       SegmentFailures: r.batchItemFailures.length,

@@ -475,7 +475,14 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       expect(again.get(1)?.accounts).toBe(3);
       const both = await store.reportSweepSegment("s1", 0, totals(4));
       expect([...both.keys()].sort()).toEqual([0, 1]);
-      const summary = { ...totals(7), expired: 0, staleAssets: [], unwatched: 0, finishedAtMs: T0 + 5 };
+      const summary = {
+        ...totals(7),
+        expired: 0,
+        staleAssets: [],
+        markGuardedAssets: [],
+        unwatched: 0,
+        finishedAtMs: T0 + 5,
+      };
       expect(await store.finishSweepRun("s1", summary)).toBe(true);
       expect(await store.finishSweepRun("s1", { ...summary, accounts: 8 })).toBe(false);
       expect((await store.getSweepRun("s1"))?.summary?.accounts).toBe(7);

@@ -102,6 +102,8 @@ export const PriceGuardParams = z.strictObject({
   confirmAfterSeconds: boundedNumber("a number of seconds", 0, 86_400),
   /** How far ahead of the engine's clock a price may be stamped (clock skew); further is refused. Default 5. */
   maxFutureSkewSeconds: boundedNumber("a number of seconds", 0, 3600).optional(),
+  /** How far a mark may stray from its index; beyond, it is evaluated at the bound (DESIGN §3.10). Default "0.1". */
+  maxMarkDeviation: FractionString.optional(),
 });
 
 export const ImpactParams = z.strictObject({

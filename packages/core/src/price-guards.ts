@@ -1,4 +1,4 @@
-import { Decimal } from "./decimal.ts";
+import { Decimal, ONE } from "./decimal.ts";
 import type { RiskParams } from "./params.ts";
 
 export interface PriceUpdate {
@@ -25,6 +25,29 @@ export interface PriceGuardParams {
 
 /** A price stamped further ahead of the engine's clock than this is refused (unless the params say otherwise). */
 export const DEFAULT_MAX_FUTURE_SKEW_SECONDS = 5;
+/** A mark further than this from its index is evaluated at the bound (DESIGN §3.10). */
+export const DEFAULT_MAX_MARK_DEVIATION = "0.1";
+
+/**
+ * The mark to evaluate at: the mark itself within `index × (1 ± maxDeviation)`, else the bound it
+ * crossed (a squeezed or manipulated perp mark cannot call or cure accounts beyond it). `guarded`
+ * says the bound was used; the snapshot keeps the raw mark.
+ */
+export function boundedMark(
+  index: Decimal,
+  mark: Decimal,
+  maxDeviation: Decimal,
+): { mark: Decimal; guarded: boolean } {
+  const low = index.times(ONE.minus(maxDeviation));
+  const high = index.times(ONE.plus(maxDeviation));
+  if (mark.lt(low)) return { mark: low, guarded: true };
+  if (mark.gt(high)) return { mark: high, guarded: true };
+  return { mark, guarded: false };
+}
+
+/** The params' mark bound. */
+export const maxMarkDeviationOf = (params: RiskParams) =>
+  new Decimal(params.document.priceGuards.maxMarkDeviation ?? DEFAULT_MAX_MARK_DEVIATION);
 
 export function priceGuardParams(params: RiskParams): PriceGuardParams {
   const guards = params.document.priceGuards;

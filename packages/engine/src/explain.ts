@@ -13,6 +13,7 @@ import {
   valueString,
 } from "@backing/core";
 import type { EngineStore, EvaluationEvidence, NotificationRecord, WebhookStore } from "./ports/index.ts";
+import { evaluationPrices } from "./recompute/snapshot.ts";
 
 /** The figures a margin notification states, as compared between the stored and the re-run evaluation. */
 export interface StatedFigures {
@@ -97,7 +98,7 @@ function recompute(notification: NotificationRecord, paramsDocument: RiskParamsD
   const portfolio = parsePortfolio(
     {
       asOf: evidence.asOf,
-      prices: evidence.prices,
+      prices: evaluationPrices(evidence.prices, params).prices,
       volatility: evidence.volatility,
       accounts: [evidence.account],
     },

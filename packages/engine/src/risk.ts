@@ -3,7 +3,7 @@ import { evaluatePortfolio, parsePortfolio } from "@backing/core";
 import { currentParams } from "./current-params.ts";
 import type { EngineDeps } from "./deps.ts";
 import type { StoredRiskState } from "./ports/index.ts";
-import { snapshotOf, snapshotPrices } from "./recompute/snapshot.ts";
+import { evaluationPrices, snapshotOf, snapshotPrices } from "./recompute/snapshot.ts";
 
 export interface AccountRisk {
   /** What the engine last stored (status, episode, figures); null if it never changed from HEALTHY. */
@@ -33,7 +33,7 @@ export async function accountRisk(
     deps.store.getRiskStates([accountId]),
   ]);
   const prices = {
-    ...snapshotPrices(snapshotOf(records)),
+    ...evaluationPrices(snapshotPrices(snapshotOf(records)), params).prices,
     ...Object.fromEntries(
       Object.entries(replacements).map(([asset, q]) => [asset, { index: q.index, mark: q.mark ?? q.index }]),
     ),

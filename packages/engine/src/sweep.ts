@@ -5,7 +5,7 @@ import type { EngineDeps } from "./deps.ts";
 import { expireCalls } from "./expire.ts";
 import type { SweepMode, SweepTotals } from "./ports/index.ts";
 import { noRecompute, recomputeAccounts } from "./recompute/index.ts";
-import { snapshotOf, staleAssetsOf } from "./recompute/snapshot.ts";
+import { evaluationPrices, snapshotOf, snapshotPrices, staleAssetsOf } from "./recompute/snapshot.ts";
 import { crossedAccountIds } from "./tick.ts";
 import { syncUnwatched } from "./unwatched.ts";
 
@@ -13,6 +13,8 @@ export interface SweepResult extends SweepTotals {
   expired: number;
   /** Assets whose latest price is older than maxPriceAgeSeconds: no call is made on them. */
   staleAssets: string[];
+  /** Assets whose mark lies beyond maxMarkDeviation of the index: evaluated at the bound. */
+  markGuardedAssets: string[];
   /** Accounts marked unwatched (not evaluable) when the sweep ended. */
   unwatched: number;
   /** The largest page; each segment holds at most two at once. */
@@ -129,14 +131,14 @@ export async function finishSweep(
   deps: EngineDeps,
   params: RiskParams,
   swept: { invalid: SweepTotals["invalid"]; mode: SweepMode },
-): Promise<{ expired: number; staleAssets: string[]; unwatched: number }> {
+): Promise<{ expired: number; staleAssets: string[]; markGuardedAssets: string[]; unwatched: number }> {
   const expired = await expireCalls(deps);
   const unwatched = await syncUnwatched(deps, swept.invalid, swept.mode);
   const guards = priceGuardParams(params);
-  const staleAssets = [
-    ...staleAssetsOf(snapshotOf(await deps.store.getPrices()), deps.now(), guards.maxPriceAgeSeconds),
-  ].sort();
-  return { expired, staleAssets, unwatched };
+  const snapshot = snapshotOf(await deps.store.getPrices());
+  const staleAssets = [...staleAssetsOf(snapshot, deps.now(), guards.maxPriceAgeSeconds)].sort();
+  const { guarded } = evaluationPrices(snapshotPrices(snapshot), params);
+  return { expired, staleAssets, markGuardedAssets: guarded, unwatched };
 }
 
 /**

@@ -194,6 +194,7 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
         written: r.written,
         expired: r.expired,
         staleAssets: r.staleAssets,
+        markGuardedAssets: r.markGuardedAssets,
         unwatched: r.unwatched,
       };
     },

@@ -32,6 +32,8 @@ export interface FullSweepRecord {
 export interface SweepSummary extends SweepTotals {
   expired: number;
   staleAssets: string[];
+  /** Assets whose mark lies beyond maxMarkDeviation of the index: evaluated at the bound. */
+  markGuardedAssets: string[];
   /** Accounts marked unwatched (not evaluable) when the sweep ended. */
   unwatched: number;
   finishedAtMs: number;

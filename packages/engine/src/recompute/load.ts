@@ -2,7 +2,7 @@
 import type { Account } from "@backing/contracts";
 import { type AccountBook, type PortfolioInputError, parsePortfolio, type RiskParams } from "@backing/core";
 import type { PriceSnapshot } from "../ports/index.ts";
-import { snapshotPrices } from "./snapshot.ts";
+import { evaluationPrices, snapshotPrices } from "./snapshot.ts";
 
 /** Domain books by stored account document: a book does not depend on prices, so parse it once. */
 const parsedBooks = new WeakMap<Account, AccountBook>();
@@ -18,7 +18,7 @@ export function parseBooks(
   params: RiskParams,
   volatility: Record<string, string>,
 ) {
-  const prices = snapshotPrices(snapshot);
+  const { prices } = evaluationPrices(snapshotPrices(snapshot), params);
   const parseWith = (list: Account[]) =>
     parsePortfolio(
       { asOf: new Date(nowMs).toISOString(), prices, volatility, accounts: list },

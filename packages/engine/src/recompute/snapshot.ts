@@ -1,5 +1,6 @@
 /** The price snapshot a recompute evaluates at. */
 import { createHash } from "node:crypto";
+import { boundedMark, Decimal, maxMarkDeviationOf, type RiskParams } from "@backing/core";
 import type { PriceRecord, PriceSnapshot } from "../ports/index.ts";
 
 /** The latest accepted price of every asset, named by a hash of its contents. */
@@ -20,6 +21,29 @@ export function snapshotOf(records: Map<string, PriceRecord>): PriceSnapshot {
 /** A snapshot's prices as a portfolio document gives them (no timestamps). */
 export const snapshotPrices = (snapshot: PriceSnapshot) =>
   Object.fromEntries(Object.entries(snapshot.prices).map(([a, p]) => [a, { index: p.index, mark: p.mark }]));
+
+/**
+ * The prices to evaluate at: each mark within its params bound of its index (DESIGN §3.10), and the
+ * assets whose mark was held at the bound (reported as stale assets are). The snapshot and the
+ * evidence keep the raw marks; every evaluation of them (recompute, sweep, reports, risk, explain)
+ * bounds them the same way.
+ */
+export function evaluationPrices(
+  prices: Record<string, { index: string; mark: string }>,
+  params: RiskParams,
+): { prices: Record<string, { index: string; mark: string }>; guarded: string[] } {
+  const maxDeviation = maxMarkDeviationOf(params);
+  const guarded: string[] = [];
+  const bounded = Object.fromEntries(
+    Object.entries(prices).map(([asset, p]) => {
+      const within = boundedMark(new Decimal(p.index), new Decimal(p.mark), maxDeviation);
+      if (!within.guarded) return [asset, p];
+      guarded.push(asset);
+      return [asset, { index: p.index, mark: within.mark.toFixed() }];
+    }),
+  );
+  return { prices: bounded, guarded: guarded.sort() };
+}
 
 /** Assets missing from the snapshot are caught as unpriced; these are the ones priced too long ago. */
 export function staleAssetsOf(snapshot: PriceSnapshot, nowMs: number, maxAgeSeconds: number): Set<string> {
