@@ -175,6 +175,19 @@ export default $config({
       }),
       { pattern: { detailType: ["backing.price"] } },
     );
+    // Funding prints (DESIGN §3.10) on the same bus, detail type backing.funding: their own rule and
+    // handler, which re-evaluates the accounts exposed to the asset through the same recompute queue.
+    prices.subscribe(
+      "FundingEvent",
+      lambda({
+        handler: "functions/funding-event.handler",
+        timeout: "60 seconds",
+        memory: "1024 MB",
+        link: [table, recompute],
+        environment: { BACKING_TABLE_NAME: table.name, BACKING_RECOMPUTE_QUEUE_URL: recompute.url },
+      }),
+      { pattern: { detailType: ["backing.funding"] } },
+    );
 
     // The trigger index's safety net, sharded (DESIGN §4.1): the Sweep cron takes the sweep lease
     // and queues one task per segment of the book; sweep workers recompute their segment and report

@@ -95,6 +95,9 @@ export function priceEventWiring(env: NodeJS.ProcessEnv = process.env): EngineDe
   return cachedPriceEvents;
 }
 
+/** Funding prints (the same deps as price events: the table and the recompute queue). */
+export const fundingEventWiring = priceEventWiring;
+
 const queueOf = (config: { BACKING_RECOMPUTE_QUEUE_URL?: string | undefined }) =>
   config.BACKING_RECOMPUTE_QUEUE_URL ? { queue: sqsTaskQueue(config.BACKING_RECOMPUTE_QUEUE_URL) } : {};
 

@@ -8,6 +8,7 @@ import { openApiDocument } from "@backing/api";
 import {
   EvaluationOutput,
   ExposureReport,
+  FundingEventBatch,
   MarginNotificationPayload,
   PortfolioDocument,
   PriceEventBatch,
@@ -23,6 +24,7 @@ const SCHEMAS: Record<string, { schema: z.ZodType; io: "input" | "output" }> = {
   "risk-params": { schema: RiskParamsDocument, io: "input" },
   "evaluation-output": { schema: EvaluationOutput, io: "output" },
   "price-event": { schema: PriceEventBatch, io: "input" },
+  "funding-event": { schema: FundingEventBatch, io: "input" },
   "margin-notification": { schema: MarginNotificationPayload, io: "output" },
   "scenario-pack": { schema: ScenarioPack, io: "input" },
   "stress-report": { schema: StressReport, io: "output" },

@@ -375,6 +375,26 @@ export function storeContract(name: string, open: () => Promise<Store>) {
     });
   });
 
+  describe(`${name}: funding`, () => {
+    it("applies a funding event once, only against the record it was decided on", async () => {
+      const store = await open();
+      const record = (eventId: string, cumulative: string, fundingTimeMs: number) => ({
+        venue: "v",
+        asset: "BTC",
+        cumulative,
+        fundingTimeMs,
+        eventId,
+      });
+      expect(await store.getFunding()).toEqual([]);
+      expect(await store.applyFunding(record("f1", "2", T0), null)).toBe("applied");
+      expect(await store.applyFunding(record("f1", "2", T0), null)).toBe("duplicate");
+      // Decided against no record, but f1 is there now: a conflict, nothing written.
+      expect(await store.applyFunding(record("f2", "9", T0 + 1), null)).toBe("conflict");
+      expect(await store.applyFunding(record("f2", "1.05", T0 + 1), record("f1", "2", T0))).toBe("applied");
+      expect(await store.getFunding()).toEqual([record("f2", "1.05", T0 + 1)]);
+    });
+  });
+
   describe(`${name}: unwatched accounts`, () => {
     it("keeps one mark per account, overwritten as given, listed by id, deleted by id", async () => {
       const store = await open();

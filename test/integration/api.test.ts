@@ -657,3 +657,41 @@ describe("HTTP API: unwatched accounts", () => {
     await fresh.store.deleteUnwatched(["unw-a", "unw-b"]);
   });
 });
+
+describe("HTTP API: funding prints", () => {
+  it("a venue key posts its own venue's funding only; a bad print is a 422 and writes nothing", async () => {
+    const print = (venue: string, eventId: string) => ({
+      eventId,
+      venue,
+      asset: "BTC",
+      rate: "0.0001",
+      fundingTime: new Date().toISOString(),
+      price: "20000",
+      source: "venue",
+    });
+    const foreign = await call("/v1/funding", {
+      method: "POST",
+      key: keys["venue-b"],
+      body: print("venue-a", "fa-1"),
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.json.errors).toEqual([{ path: "venue", message: "this key acts for venue venue-b" }]);
+    const own = await call("/v1/funding", {
+      method: "POST",
+      key: keys["venue-a"],
+      body: print("venue-a", "fa-1"),
+    });
+    expect(own.status).toBe(202);
+    expect(own.json.events).toEqual([
+      { eventId: "fa-1", venue: "venue-a", asset: "BTC", outcome: "applied", cumulative: "2" },
+    ]);
+    const before = await fresh.store.getFunding();
+    const bad = await call("/v1/funding", {
+      method: "POST",
+      body: { ...print("venue-a", "fa-2"), rate: "lots", fundingTime: "2000-01-01T00:00:00Z" },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.json.errors.map((e: { path: string }) => e.path)).toEqual(["rate"]);
+    expect(await fresh.store.getFunding()).toEqual(before);
+  });
+});

@@ -5,6 +5,7 @@ import {
   ApiKeyCreate,
   EndpointCreate,
   EndpointPatch,
+  FundingEventBatch,
   PortfolioDocument,
   PriceEventBatch,
   RiskParamsDocument,
@@ -56,6 +57,15 @@ afterAll(async () => {
 
 const PERP = { instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" };
 const ACCOUNT = { collateral: { USDC: "1000" }, positions: [PERP] };
+const FUNDING = {
+  eventId: "f",
+  venue: "venue-f",
+  asset: "BTC",
+  rate: "0.0001",
+  fundingTime: "2026-01-01T00:00:00Z",
+  price: "20000",
+  source: "f",
+};
 const PRICE = { eventId: "e", asset: "BTC", index: "20000", timestamp: "2026-01-01T00:00:00Z", source: "f" };
 
 const ROUTES: {
@@ -81,6 +91,13 @@ const ROUTES: {
     admin: true,
     valid: [PRICE],
     refuses: refusedBy(PriceEventBatch),
+  },
+  {
+    name: "POST /v1/funding",
+    method: "POST",
+    path: () => "/v1/funding",
+    valid: { ...FUNDING, venue: "venue-f" },
+    refuses: refusedBy(FundingEventBatch),
   },
   {
     name: "POST /v1/evaluate",

@@ -1,9 +1,11 @@
-import { JobTask, PriceEventBatch, RecomputeTask, SweepTask } from "@backing/contracts";
+import { FundingEventBatch, JobTask, PriceEventBatch, RecomputeTask, SweepTask } from "@backing/contracts";
 import {
   consumeJobTasks,
   consumeRecomputeTasks,
   consumeSweepTasks,
+  FundingEventInputError,
   PriceEventInputError,
+  runFundingOrFanOut,
   runTickOrFanOut,
 } from "@backing/engine";
 import { exposureRendering } from "@backing/reports";
@@ -47,6 +49,39 @@ describe("fuzzed events: refused as bad input, nothing written", () => {
         (e: unknown) => e,
       );
       return error instanceof PriceEventInputError
+        ? null
+        : `${String(error)} for ${shown(JSON.stringify(detail))}`;
+    });
+    expect(failures).toEqual([]);
+    expect(await tableDump(fresh)).toBe(before);
+  }, 300_000);
+
+  it(`funding events (EventBridge detail, POST /v1/funding): ${RUNS} malformed`, async () => {
+    const before = await tableDump(fresh);
+    const valid = {
+      eventId: "f",
+      venue: "v",
+      asset: "BTC",
+      rate: "0.0001",
+      fundingTime: "2026-01-01T00:00:00Z",
+      price: "20000",
+      source: "f",
+    };
+    const details = draw(malformed(valid, refusedBy(FundingEventBatch)))
+      .map((text) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          return undefined;
+        }
+      })
+      .filter((detail) => detail !== undefined);
+    const failures = await refusedEach(details, async (detail) => {
+      const error = await runFundingOrFanOut(detail, deps()).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      return error instanceof FundingEventInputError
         ? null
         : `${String(error)} for ${shown(JSON.stringify(detail))}`;
     });

@@ -130,10 +130,21 @@ describe("sst.config.ts topology", () => {
 
   it("routes price events from the bus to a handler that fans out to a recompute queue with partial failures and a DLQ", async () => {
     const { recorded: resources } = await topology();
-    const bus = resources.find((r) => r.kind === "BusSubscriber");
-    const busFn = ((bus as Recorded).args as { function: { handler: string; link: unknown[] } }).function;
-    expect(busFn.handler).toBe("functions/price-event.handler");
-    expect(busFn.link).toHaveLength(2);
+    const subscribers = resources.filter((r) => r.kind === "BusSubscriber");
+    const byDetail = Object.fromEntries(
+      subscribers.map((r) => {
+        const args = r.args as {
+          function: { handler: string; link: unknown[] };
+          pattern?: { detailType?: string[] };
+        };
+        return [args.pattern?.detailType?.join(",") ?? "", args.function];
+      }),
+    );
+    // Prices and funding prints each have their own rule and handler; both recompute through the queue.
+    expect(Object.keys(byDetail).sort()).toEqual(["backing.funding", "backing.price"]);
+    expect(byDetail["backing.price"]?.handler).toBe("functions/price-event.handler");
+    expect(byDetail["backing.funding"]?.handler).toBe("functions/funding-event.handler");
+    for (const fn of Object.values(byDetail)) expect(fn.link).toHaveLength(2);
     const queue = resources.find((r) => r.kind === "Queue" && r.name === "Recompute");
     const consumer = resources.find((r) => r.kind === "QueueSubscriber" && r.name === "Recompute.name");
     const { function: fn, batch } = (consumer as Recorded).args as {
@@ -153,7 +164,7 @@ describe("sst.config.ts topology", () => {
     };
     expect(secondsOf(visibilityTimeout)).toBeGreaterThanOrEqual(6 * secondsOf(fn.timeout));
     expect(dlq.queue).toMatch(/\.arn$/);
-    for (const handler of [busFn.handler, fn.handler]) {
+    for (const handler of [...Object.values(byDetail).map((f) => f.handler), fn.handler]) {
       const [file, exported] = handler.split(".") as [string, string];
       expect(typeof ((await import(join(ROOT, `${file}.ts`))) as Record<string, unknown>)[exported]).toBe(
         "function",

@@ -5,6 +5,7 @@ import {
   EndpointPatch,
   EndpointView,
   EvaluationOutput,
+  FundingEventBatch,
   ImportResult,
   PortfolioDocument,
   PriceEventBatch,
@@ -23,6 +24,7 @@ const COMPONENTS: Record<string, { schema: z.ZodType; io: "input" | "output" }> 
   StoredWhatIf: { schema: StoredWhatIf, io: "input" },
   EvaluationOutput: { schema: EvaluationOutput, io: "output" },
   PriceEventBatch: { schema: PriceEventBatch, io: "input" },
+  FundingEventBatch: { schema: FundingEventBatch, io: "input" },
   PriceIngestResult: { schema: PriceIngestResult, io: "output" },
   RiskParamsDocument: { schema: RiskParamsDocument, io: "input" },
   ApiKeyCreate: { schema: ApiKeyCreate, io: "input" },
@@ -78,6 +80,14 @@ const ROUTES: Record<string, Record<string, Operation>> = {
       response: "PriceIngestResult",
       status: 202,
       admin: true,
+    },
+  },
+  "/v1/funding": {
+    post: {
+      summary:
+        "One funding print or a batch (DESIGN §3.10): the venue's cumulative funding moves and the accounts exposed to the asset are re-evaluated; a venue key posts its own venue's",
+      body: "FundingEventBatch",
+      status: 202,
     },
   },
   "/v1/evaluate": {

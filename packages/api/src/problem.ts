@@ -5,6 +5,7 @@ import {
   AccountInputError,
   EndpointInputError,
   ExplainError,
+  FundingEventInputError,
   PriceEventInputError,
 } from "@backing/engine";
 import type { z } from "zod";
@@ -76,6 +77,8 @@ export function problemOf(error: unknown): ApiProblem | null {
     return new ApiProblem(422, "Validation failed", "invalid portfolio document", error.issues);
   if (error instanceof AccountInputError)
     return new ApiProblem(422, "Validation failed", "the account could never be evaluated", error.issues);
+  if (error instanceof FundingEventInputError)
+    return new ApiProblem(422, "Validation failed", "funding refused: nothing was written", error.issues);
   if (error instanceof PriceEventInputError)
     return new ApiProblem(422, "Validation failed", "invalid price event", error.issues);
   if (error instanceof EndpointInputError) return new ApiProblem(422, "Endpoint refused", error.message);

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { AssetSymbol, Name, PositiveDecimalString, Timestamp } from "./primitives.ts";
+import {
+  AssetSymbol,
+  DecimalString,
+  Identifier,
+  Name,
+  PositiveDecimalString,
+  Timestamp,
+} from "./primitives.ts";
 
 /** A price update from a feed, the HTTP API or a replay (DESIGN §3.6). */
 export const PriceEvent = z.strictObject({
@@ -17,6 +24,25 @@ export const PriceEvent = z.strictObject({
 export type PriceEvent = z.infer<typeof PriceEvent>;
 
 export const PriceEventBatch = z.union([PriceEvent, z.array(PriceEvent).min(1).max(1000)]);
+
+/**
+ * A funding print (DESIGN §3.10): F[venue][asset] rises by `rate × price` (`price`, else the
+ * latest accepted mark of the asset). A positive rate means longs pay.
+ */
+export const FundingEvent = z.strictObject({
+  eventId: Name("an event id", 200),
+  venue: Identifier("a venue id"),
+  asset: AssetSymbol,
+  /** Per funding interval, signed. */
+  rate: DecimalString,
+  fundingTime: Timestamp,
+  /** The settlement price; defaults to the asset's latest accepted mark. */
+  price: PositiveDecimalString.optional(),
+  source: Name("a source name", 100),
+});
+export type FundingEvent = z.infer<typeof FundingEvent>;
+
+export const FundingEventBatch = z.union([FundingEvent, z.array(FundingEvent).min(1).max(1000)]);
 
 export const NotificationType = z.enum([
   "margin.warning",

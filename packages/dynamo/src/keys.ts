@@ -91,6 +91,10 @@ export const keys = {
   pricesPartition: "PRICES",
   price: (asset: string) => ({ pk: "PRICES", sk: `ASSET#${asset}` }),
   priceEvent: (eventId: string) => ({ pk: `PRICE_EVENT#${eventId}`, sk: "EVENT" }),
+  /** Cumulative funding per venue and asset: one partition, read whole with the prices. */
+  fundingPartition: "FUNDING",
+  funding: (venue: string, asset: string) => ({ pk: "FUNDING", sk: `${venue}#${asset}` }),
+  fundingEvent: (eventId: string) => ({ pk: `FUNDING_EVENT#${eventId}`, sk: "EVENT" }),
   snapshot: (id: string) => ({ pk: `SNAPSHOT#${id}`, sk: "SNAPSHOT" }),
   notification: (id: string) => ({ pk: `NOTIFICATION#${id}`, sk: "NOTIFICATION" }),
   notificationByVenue: (venue: string, createdAtMs: number, id: string) => ({

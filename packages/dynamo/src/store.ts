@@ -4,6 +4,7 @@ import { DynamoAccounts } from "./repositories/accounts.ts";
 import { DynamoApiKeys } from "./repositories/api-keys.ts";
 import { DynamoDeliveries } from "./repositories/deliveries.ts";
 import { DynamoEndpoints } from "./repositories/endpoints.ts";
+import { DynamoFunding } from "./repositories/funding.ts";
 import { DynamoJobRuns } from "./repositories/job-runs.ts";
 import { DynamoLanes } from "./repositories/lanes.ts";
 import { DynamoOutbox } from "./repositories/outbox.ts";
@@ -40,6 +41,7 @@ export function dynamoStore(documents: DynamoDBDocumentClient, tableName: string
     new DynamoSweepRuns(table),
     new DynamoJobRuns(table),
     new DynamoUnwatched(table),
+    new DynamoFunding(table),
   ];
   // Each repository's methods, bound to it: the store is a plain object, so a test can wrap it
   // (Object.create) and replace one method.

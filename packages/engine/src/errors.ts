@@ -40,3 +40,11 @@ export class AccountInputError extends Error {
     this.name = "AccountInputError";
   }
 }
+
+/** A funding event request refused as a whole (malformed, out of order, nothing to settle at): nothing was written. */
+export class FundingEventInputError extends Error {
+  constructor(readonly issues: { path: string; message: string }[]) {
+    super(`invalid funding event:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`);
+    this.name = "FundingEventInputError";
+  }
+}

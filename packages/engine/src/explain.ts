@@ -99,6 +99,9 @@ function recompute(notification: NotificationRecord, paramsDocument: RiskParamsD
     {
       asOf: evidence.asOf,
       prices: evaluationPrices(evidence.prices, params).prices,
+      cumulativeFunding: evidence.cumulativeFunding
+        ? { [evidence.account.venue]: evidence.cumulativeFunding }
+        : {},
       volatility: evidence.volatility,
       accounts: [evidence.account],
     },

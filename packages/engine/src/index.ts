@@ -8,6 +8,7 @@ export * from "./errors.ts";
 export * from "./expire.ts";
 export * from "./explain.ts";
 export * from "./exposure-job.ts";
+export * from "./funding.ts";
 export * from "./ingest.ts";
 export * from "./notifications.ts";
 export * from "./ports/index.ts";

@@ -27,10 +27,11 @@ export async function accountRisk(
   replacements: Record<string, { index: string; mark?: string | undefined }> = {},
 ): Promise<AccountRisk> {
   const accountId = account.id;
-  const [params, records, states] = await Promise.all([
+  const [params, records, states, funding] = await Promise.all([
     currentParams(deps.store),
     deps.store.getPrices(),
     deps.store.getRiskStates([accountId]),
+    deps.store.getFunding(),
   ]);
   const prices = {
     ...evaluationPrices(snapshotPrices(snapshotOf(records)), params).prices,
@@ -40,7 +41,13 @@ export async function accountRisk(
   };
   const asOf = new Date(deps.now()).toISOString();
   const portfolio = parsePortfolio(
-    { asOf, prices, volatility: deps.volatility ?? {}, accounts: [account] },
+    {
+      asOf,
+      prices,
+      volatility: deps.volatility ?? {},
+      cumulativeFunding: snapshotOf(records, funding).funding ?? {},
+      accounts: [account],
+    },
     params.document,
   );
   const [result] = evaluatePortfolio(portfolio, { explain: true }).accounts;

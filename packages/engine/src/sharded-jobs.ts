@@ -150,7 +150,7 @@ export async function pinInputs(
   const nowMs = deps.now();
   const asOf = new Date(nowMs).toISOString();
   const params = await currentParams(deps.store);
-  const snapshot = snapshotOf(await deps.store.getPrices());
+  const snapshot = snapshotOf(await deps.store.getPrices(), await deps.store.getFunding());
   const reportId = `${kind}_${createHash("sha256")
     .update(JSON.stringify([snapshot.id, params.version, ...identity, asOf]))
     .digest("hex")

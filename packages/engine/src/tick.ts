@@ -63,9 +63,27 @@ export interface TaskQueue {
 export const RECOMPUTE_BATCH = 500;
 
 /**
+ * The recompute of a tick's (or a funding print's) accounts: inline when they fit one batch or
+ * there is no queue, else split into shard tasks on the queue, so the handler stays fast whatever
+ * the event touches.
+ */
+export async function recomputeOrFanOut(
+  ids: readonly string[],
+  reason: string,
+  deps: EngineDeps & { queue?: TaskQueue },
+  batch = RECOMPUTE_BATCH,
+): Promise<{ queued: number; recompute: RecomputeResult | null }> {
+  if (!deps.queue || ids.length <= batch)
+    return { queued: 0, recompute: await recomputeAccounts([...ids], deps, { bands: true }) };
+  const tasks: RecomputeTask[] = [];
+  for (let i = 0; i < ids.length; i += batch) tasks.push({ accountIds: ids.slice(i, i + batch), reason });
+  await deps.queue.send(tasks);
+  return { queued: tasks.length, recompute: null };
+}
+
+/**
  * The price-event handler's job: ingest, find the accounts whose bands the tick leaves, and either
- * recompute them inline (a small tick) or split them into shard tasks on the queue, so the handler
- * itself stays fast whatever the tick touches.
+ * recompute them inline (a small tick) or split them into shard tasks on the queue.
  */
 export async function runTickOrFanOut(
   input: unknown,
@@ -89,11 +107,8 @@ export async function runTickOrFanOut(
   if (deferred.length === 0)
     return { outcomes, triggered: result.triggered, queued: 0, recompute: result.recompute };
   const reason = `price tick ${[...result.ingest.movedAssets].sort().join(",")}`;
-  const tasks: RecomputeTask[] = [];
-  for (let i = 0; i < deferred.length; i += batch)
-    tasks.push({ accountIds: deferred.slice(i, i + batch), reason });
-  await deps.queue?.send(tasks);
-  return { outcomes, triggered: result.triggered, queued: tasks.length, recompute: null };
+  const { queued } = await recomputeOrFanOut(deferred, reason, deps, batch);
+  return { outcomes, triggered: result.triggered, queued, recompute: null };
 }
 
 /** One queued shard task (the recompute handler). Throws on bad input: the message is poison. */

@@ -1,7 +1,7 @@
 /** Price events in (operators), and what-if evaluation of a stored account or a portfolio document. */
 import { PortfolioDocument, StoredWhatIf } from "@backing/contracts";
 import { DEFAULT_RISK_PARAMS, evaluatePortfolio, parsePortfolio } from "@backing/core";
-import { accountRisk, isRefused, runTickOrFanOut } from "@backing/engine";
+import { accountRisk, isRefused, runFundingOrFanOut, runTickOrFanOut } from "@backing/engine";
 import { ApiProblem, parseBody } from "../problem.ts";
 
 import { type Api, jsonBody, ownAccount, type RouteContext, requireAdmin, visible } from "./context.ts";
@@ -35,6 +35,37 @@ export function pricesRoutes(app: Api, ctx: RouteContext): void {
       {
         events: result.outcomes,
         triggered: result.triggered,
+        queued: result.queued,
+        evaluated: result.recompute?.evaluated ?? 0,
+        notifications: result.recompute?.notifications ?? {},
+      },
+      202,
+    );
+  });
+
+  // Funding prints (DESIGN §3.10): a venue key posts its own venue's, an admin key any venue's.
+  app.post("/v1/funding", async (c) => {
+    const principal = c.get("principal");
+    const body = await jsonBody(c);
+    const events = Array.isArray(body) ? body : [body];
+    const foreign = events.findIndex(
+      (e) => principal.venue !== null && (e as { venue?: unknown } | null)?.venue !== principal.venue,
+    );
+    if (foreign >= 0)
+      throw new ApiProblem(403, "Forbidden", "a venue key posts only its own venue's funding", [
+        {
+          path: Array.isArray(body) ? `[${foreign}].venue` : "venue",
+          message: `this key acts for venue ${principal.venue}`,
+        },
+      ]);
+    const result = await runFundingOrFanOut(body, {
+      ...engine,
+      ...(deps.queue ? { queue: deps.queue } : {}),
+    });
+    return c.json(
+      {
+        events: result.outcomes,
+        accounts: result.accounts,
         queued: result.queued,
         evaluated: result.recompute?.evaluated ?? 0,
         notifications: result.recompute?.notifications ?? {},

@@ -2,6 +2,7 @@ import type { AccountRepository } from "./accounts.ts";
 import type { ApiKeyRepository } from "./api-keys.ts";
 import type { DeliveryRepository, LaneRepository } from "./deliveries.ts";
 import type { EndpointRepository } from "./endpoints.ts";
+import type { FundingRepository } from "./funding.ts";
 import type { JobRunRepository } from "./job-runs.ts";
 import type { Outbox } from "./outbox.ts";
 import type { ParamsRepository } from "./params.ts";
@@ -16,6 +17,7 @@ export * from "./accounts.ts";
 export * from "./api-keys.ts";
 export * from "./deliveries.ts";
 export * from "./endpoints.ts";
+export * from "./funding.ts";
 export * from "./job-runs.ts";
 export * from "./outbox.ts";
 export * from "./params.ts";
@@ -34,7 +36,8 @@ export type EngineStore = AccountRepository &
   ParamsRepository &
   Outbox &
   ReportSummaryRepository &
-  UnwatchedRepository;
+  UnwatchedRepository &
+  FundingRepository;
 
 /** What webhook delivery reads and writes. */
 export type WebhookStore = EndpointRepository & Outbox & DeliveryRepository & LaneRepository;

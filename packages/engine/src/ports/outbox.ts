@@ -17,6 +17,8 @@ export interface EvaluationEvidence {
   volatility: Record<string, string>;
   paramsVersion: string;
   previousStatus: AccountStatus;
+  /** The cumulative funding of the account's venue the evaluation settled its perps against. */
+  cumulativeFunding?: Record<string, string>;
 }
 
 export interface NotificationRecord {

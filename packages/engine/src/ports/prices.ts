@@ -18,6 +18,8 @@ export interface PriceRecord {
 export interface PriceSnapshot {
   id: string;
   prices: Record<string, { index: string; mark: string; timestampMs: number }>;
+  /** Cumulative funding F per venue and underlying at the snapshot (DESIGN §3.10); absent: none. */
+  funding?: Record<string, Record<string, string>>;
 }
 
 /** One price event's write: the update, what it does, and the record it was decided against. */

@@ -93,6 +93,7 @@ export function evaluateAccount(
       asOf: new Date(nowMs).toISOString(),
       account,
       prices: snapshotPrices(snapshot),
+      ...(snapshot.funding?.[book.venue] ? { cumulativeFunding: snapshot.funding[book.venue] } : {}),
       volatility: context.volatility,
       paramsVersion: params.version,
       previousStatus: before.status,

@@ -13,6 +13,7 @@ import type { EngineDeps } from "../deps.ts";
 import { VersionConflictError } from "../errors.ts";
 import {
   exposureAssets,
+  type FundingRecord,
   type PriceRecord,
   type StateWrite,
   type StoredBand,
@@ -69,6 +70,8 @@ export async function recomputeAccounts(
     accounts?: Map<string, Account>;
     /** The latest prices, when the caller has just read them (a tick). */
     prices?: Map<string, PriceRecord>;
+    /** The cumulative funding, when the caller has just read it. */
+    funding?: readonly FundingRecord[];
     /** The params, when the caller has read them (a sweep reads them once). */
     params?: RiskParams;
     /** The accounts' stored states, when the caller has read them (the sweep, ahead of time). */
@@ -88,9 +91,15 @@ export async function recomputeAccounts(
   const nowMs = deps.now();
   const params = options.params ?? (await currentParams(deps.store));
   const guards = priceGuardParams(params);
-  const records = options.prices ?? (await deps.store.getPrices());
-  const snapshot = snapshotOf(records);
-  const snapshotOrder = Object.values(snapshot.prices).reduce((sum, p) => sum + p.timestampMs, 0);
+  const [records, funding]: [Map<string, PriceRecord>, readonly FundingRecord[]] = await Promise.all([
+    options.prices ?? deps.store.getPrices(),
+    options.funding ?? deps.store.getFunding(),
+  ]);
+  const snapshot = snapshotOf(records, funding);
+  // Later prices or a later funding print make a later snapshot: an older one never overwrites it.
+  const snapshotOrder =
+    Object.values(snapshot.prices).reduce((sum, p) => sum + p.timestampMs, 0) +
+    funding.reduce((sum, f) => sum + f.fundingTimeMs, 0);
   // The accounts and their states are read together (a tick's two reads, in one round trip's time).
   const [stored, states] = await Promise.all([
     options.accounts ??

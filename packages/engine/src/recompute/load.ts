@@ -21,7 +21,13 @@ export function parseBooks(
   const { prices } = evaluationPrices(snapshotPrices(snapshot), params);
   const parseWith = (list: Account[]) =>
     parsePortfolio(
-      { asOf: new Date(nowMs).toISOString(), prices, volatility, accounts: list },
+      {
+        asOf: new Date(nowMs).toISOString(),
+        prices,
+        volatility,
+        cumulativeFunding: snapshot.funding ?? {},
+        accounts: list,
+      },
       params.document,
     );
   const { market } = parseWith([]);

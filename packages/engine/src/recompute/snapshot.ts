@@ -1,10 +1,16 @@
 /** The price snapshot a recompute evaluates at. */
 import { createHash } from "node:crypto";
 import { boundedMark, Decimal, maxMarkDeviationOf, type RiskParams } from "@backing/core";
-import type { PriceRecord, PriceSnapshot } from "../ports/index.ts";
+import type { FundingRecord, PriceRecord, PriceSnapshot } from "../ports/index.ts";
 
-/** The latest accepted price of every asset, named by a hash of its contents. */
-export function snapshotOf(records: Map<string, PriceRecord>): PriceSnapshot {
+/**
+ * The latest accepted price of every asset, and the cumulative funding of every venue and asset,
+ * named by a hash of its contents (a funding print makes a new snapshot, as a price move does).
+ */
+export function snapshotOf(
+  records: Map<string, PriceRecord>,
+  fundingRecords: readonly FundingRecord[] = [],
+): PriceSnapshot {
   const prices: PriceSnapshot["prices"] = {};
   for (const [asset, record] of [...records].sort(([a], [b]) => a.localeCompare(b))) {
     if (record.latest)
@@ -14,8 +20,13 @@ export function snapshotOf(records: Map<string, PriceRecord>): PriceSnapshot {
         timestampMs: record.latest.timestampMs,
       };
   }
-  const id = `snap_${createHash("sha256").update(JSON.stringify(prices)).digest("hex").slice(0, 24)}`;
-  return { id, prices };
+  const funding: Record<string, Record<string, string>> = {};
+  const order = (f: FundingRecord) => `${f.venue}#${f.asset}`;
+  for (const f of [...fundingRecords].sort((a, b) => (order(a) < order(b) ? -1 : 1)))
+    funding[f.venue] = { ...funding[f.venue], [f.asset]: f.cumulative };
+  const hashed = fundingRecords.length > 0 ? { prices, funding } : prices;
+  const id = `snap_${createHash("sha256").update(JSON.stringify(hashed)).digest("hex").slice(0, 24)}`;
+  return fundingRecords.length > 0 ? { id, prices, funding } : { id, prices };
 }
 
 /** A snapshot's prices as a portfolio document gives them (no timestamps). */

@@ -14,6 +14,7 @@ import {
   deliveryKey,
   exposureAssets,
   type FullSweepRecord,
+  type FundingRecord,
   type JobRun,
   type NotificationRecord,
   type PriceRecord,
@@ -79,6 +80,8 @@ export function memoryStore(): Store {
   const jobRuns = new Map<string, { run: JobRun; finished: Map<number, Set<number>> }>();
   let lastFull: FullSweepRecord | null = null;
   const unwatched = new Map<string, UnwatchedAccount>();
+  const funding = new Map<string, FundingRecord>();
+  const fundingEvents = new Set<string>();
   const laneOf = (endpointId: string, accountId: string) => lanes.get(`${endpointId}#${accountId}`) ?? [];
   const setLane = (endpointId: string, accountId: string, queue: string[]) =>
     lanes.set(`${endpointId}#${accountId}`, queue);
@@ -296,6 +299,19 @@ export function memoryStore(): Store {
     },
     async getApiKey(hash: string) {
       return copy(apiKeys.get(hash) ?? null);
+    },
+
+    // --- funding ------------------------------------------------------------------------------
+    async getFunding() {
+      return [...funding.values()].map(copy);
+    },
+    async applyFunding(next: FundingRecord, previous: FundingRecord | null) {
+      if (fundingEvents.has(next.eventId)) return "duplicate" as const;
+      const key = `${next.venue}#${next.asset}`;
+      if ((funding.get(key)?.eventId ?? null) !== (previous?.eventId ?? null)) return "conflict" as const;
+      fundingEvents.add(next.eventId);
+      funding.set(key, copy(next));
+      return "applied" as const;
     },
 
     // --- unwatched accounts --------------------------------------------------------------------
