@@ -1,7 +1,15 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { Account } from "@backing/contracts";
 import { keys } from "@backing/dynamo";
-import { cachedStore, type EngineStore, ingestPriceEvents, runTick, sweepAccounts } from "@backing/engine";
+import {
+  cachedStore,
+  type EngineStore,
+  ingestFunding,
+  ingestPriceEvents,
+  runFundingOrFanOut,
+  runTick,
+  sweepAccounts,
+} from "@backing/engine";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { accountArbitrary, nearThresholds, pricesArbitrary } from "../helpers/arbitraries.ts";
@@ -119,6 +127,143 @@ describe("trigger index on DynamoDB Local", () => {
     expect((await tick(1, "19800")).triggered).toBe(1);
     expect((await tick(2, "19800")).triggered).toBe(0);
   });
+});
+
+describe("trigger index with funding prints (DESIGN §3.10)", () => {
+  it("prices and funding prints interleaved: the band-triggered path never misses a status change a full recompute finds", async () => {
+    const venues = ["venue-a", "venue-b"];
+    const assets = ["BTC", "ETH", "SOL"] as const;
+    // Prints that changed some account's status in the full recompute: the property is not vacuous.
+    let crossedByFunding = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        pricesArbitrary,
+        // Perp accounts placed near their call threshold: equity ≈ factor × notional / 125.
+        fc.array(
+          fc.record({
+            venue: fc.constantFrom(...venues),
+            underlying: fc.constantFrom("BTC", "ETH"),
+            units: fc.integer({ min: -40, max: 40 }).filter((u) => u !== 0),
+            entry: fc.integer({ min: 90, max: 110 }),
+            factor: fc.integer({ min: 70, max: 180 }),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        fc.array(
+          fc.oneof(
+            fc.record({
+              kind: fc.constant("prices" as const),
+              moves: fc.dictionary(
+                fc.constantFrom(...assets),
+                fc.double({ min: -0.05, max: 0.05, noNaN: true }),
+                {
+                  minKeys: 1,
+                },
+              ),
+            }),
+            fc.record({
+              kind: fc.constant("funding" as const),
+              // Which of the book's perp (venue, underlying) pairs the print is for.
+              which: fc.nat(),
+              // Up to 1 % of the price per print: enough to cross a threshold without a price move.
+              rate: fc.constantFrom("-0.01", "-0.003", "-0.001", "0.001", "0.003", "0.01"),
+            }),
+          ),
+          { minLength: 1, maxLength: 6 },
+        ),
+        async (start, drawn, path) => {
+          // Every perp settles against F (from 0), so each print moves its account's equity.
+          const accounts = drawn.map((d, i) => {
+            const price = Number(start[d.underlying]);
+            const size = d.underlying === "BTC" ? d.units / 100 : d.units / 10;
+            const entry = (price * d.entry) / 100;
+            const pnl = size * (price - entry);
+            const collateral = ((Math.abs(size) * price) / 125) * (d.factor / 100) - pnl;
+            return {
+              id: `f-${i}`,
+              venue: d.venue,
+              collateral: { USDC: Math.max(1, collateral).toFixed(2) },
+              positions: [
+                {
+                  instrument: `${d.underlying}-PERP`,
+                  type: "perp",
+                  underlying: d.underlying,
+                  size: size.toFixed(2),
+                  entryPrice: entry.toFixed(2),
+                  fundingIndex: "0",
+                },
+              ],
+            };
+          });
+          const book = Account.array().parse(accounts);
+          const ids = book.map((a) => a.id);
+          const [table, full] = await Promise.all([freshStore(), freshStore()]);
+          drops.push(table.drop, full.drop);
+          const stores = [table.store, full.store];
+          await Promise.all(stores.map((store) => store.putAccounts(book)));
+          const prices: Record<string, string> = { ...start, USDC: "1", USDT: "0.9995" };
+          const zero = venues.flatMap((venue) =>
+            assets.map((asset) => ({
+              eventId: `F0-${venue}-${asset}`,
+              venue,
+              asset,
+              rate: "0",
+              fundingTime: new Date(T0 - 1).toISOString(),
+              price: "1",
+              source: "test",
+            })),
+          );
+          for (const store of stores) await ingestFunding(zero, { store, now: () => T0 });
+          for (const [step, event] of [{ kind: "prices" as const, moves: {} }, ...path].entries()) {
+            // 10 s apart: the prices stay fresh through the path (no transition on a stale price).
+            const timestamp = new Date(T0 + step * 10_000).toISOString();
+            const now = () => Date.parse(timestamp);
+            if (event.kind === "prices") {
+              for (const [asset, move] of Object.entries(event.moves))
+                prices[asset] = (Number(prices[asset]) * (1 + move)).toFixed(6);
+              const events = Object.entries(prices).map(([asset, index]) => ({
+                eventId: `${asset}@${step}`,
+                asset,
+                index,
+                timestamp,
+                source: "test",
+              }));
+              await runTick(events, { store: table.store, now, volatility: VOLATILITY });
+              await runTick(events, { store: full.store, now, volatility: VOLATILITY }, { mode: "full" });
+            } else {
+              const pairs = [
+                ...new Set(
+                  book.flatMap((a) =>
+                    a.positions.filter((p) => p.type === "perp").map((p) => `${a.venue}#${p.underlying}`),
+                  ),
+                ),
+              ];
+              const [venue, asset] = (pairs[event.which % Math.max(1, pairs.length)] ?? "venue-a#BTC").split(
+                "#",
+              );
+              const print = {
+                eventId: `F${step}`,
+                venue,
+                asset,
+                rate: event.rate,
+                fundingTime: timestamp,
+                source: "test",
+              };
+              const before = JSON.stringify(await statuses(full.store, ids));
+              for (const store of stores)
+                await runFundingOrFanOut(print, { store, now, volatility: VOLATILITY });
+              if (JSON.stringify(await statuses(full.store, ids)) !== before) crossedByFunding++;
+            }
+            expect(await statuses(table.store, ids), `step ${step} (${event.kind})`).toEqual(
+              await statuses(full.store, ids),
+            );
+          }
+        },
+      ),
+      { numRuns: 8 },
+    );
+    expect(crossedByFunding).toBeGreaterThan(0);
+  }, 240_000);
 });
 
 describe("band writes", () => {
