@@ -18,6 +18,11 @@ export const PriceEvent = z.strictObject({
   mark: PositiveDecimalString.optional(),
   timestamp: Timestamp,
   source: Name("a source name", 100),
+  /**
+   * The asset's implied volatility, annualised (DESIGN §3.10): options without a markPrice are
+   * marked at the latest one; the configured volatility is only the default.
+   */
+  volatility: PositiveDecimalString.optional(),
   /** Per-asset feed sequence; when both updates have one it orders them instead of the timestamp. */
   sequence: z.number({ error: "expected a non-negative integer" }).int().nonnegative().optional(),
 });

@@ -101,6 +101,8 @@ export async function ingestPriceEvents(input: unknown, deps: EngineDeps): Promi
           source: event.source,
           eventId: event.eventId,
         };
+        const volatility = event.volatility ?? records.get(event.asset)?.latest?.volatility;
+        if (volatility !== undefined) update.volatility = volatility;
         const record: PriceRecord = records.get(event.asset) ?? { latest: null, held: null };
         if (record.latest?.eventId === update.eventId) {
           settle(event, "duplicate", "the asset's latest price already: its tick's recompute runs again");

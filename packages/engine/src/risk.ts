@@ -3,7 +3,7 @@ import { evaluatePortfolio, parsePortfolio } from "@backing/core";
 import { currentParams } from "./current-params.ts";
 import type { EngineDeps } from "./deps.ts";
 import type { StoredRiskState } from "./ports/index.ts";
-import { evaluationPrices, snapshotOf, snapshotPrices } from "./recompute/snapshot.ts";
+import { evaluationPrices, snapshotOf, snapshotPrices, volatilityOf } from "./recompute/snapshot.ts";
 
 export interface AccountRisk {
   /** What the engine last stored (status, episode, figures); null if it never changed from HEALTHY. */
@@ -44,7 +44,7 @@ export async function accountRisk(
     {
       asOf,
       prices,
-      volatility: deps.volatility ?? {},
+      volatility: volatilityOf(snapshotOf(records, funding), deps.volatility ?? {}),
       cumulativeFunding: snapshotOf(records, funding).funding ?? {},
       accounts: [account],
     },

@@ -7,6 +7,8 @@ export interface StoredPrice {
   sequence: number | null;
   source: string;
   eventId: string;
+  /** The latest implied volatility given for the asset (carried from earlier events when this one has none). */
+  volatility?: string;
 }
 
 export interface PriceRecord {
@@ -17,7 +19,7 @@ export interface PriceRecord {
 
 export interface PriceSnapshot {
   id: string;
-  prices: Record<string, { index: string; mark: string; timestampMs: number }>;
+  prices: Record<string, { index: string; mark: string; timestampMs: number; volatility?: string }>;
   /** Cumulative funding F per venue and underlying at the snapshot (DESIGN §3.10); absent: none. */
   funding?: Record<string, Record<string, string>>;
 }

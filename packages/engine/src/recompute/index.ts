@@ -22,7 +22,7 @@ import {
 import { type Evaluation, newBands } from "./band-diff.ts";
 import { type EvaluationContext, evaluateAccount } from "./evaluate.ts";
 import { parseBooks } from "./load.ts";
-import { snapshotOf, staleAssetsOf } from "./snapshot.ts";
+import { snapshotOf, staleAssetsOf, volatilityOf } from "./snapshot.ts";
 
 export interface RecomputeResult {
   evaluated: number;
@@ -136,7 +136,7 @@ export async function recomputeAccounts(
     snapshotOrder,
     staleAssets,
     nowMs,
-    volatility: deps.volatility ?? {},
+    volatility: volatilityOf(snapshot, deps.volatility ?? {}),
   };
   /** The write an account's evaluation calls for, or null when its stored state stands. */
   const evaluate = (book: AccountBook): StateWrite | null => {

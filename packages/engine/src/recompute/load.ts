@@ -2,7 +2,7 @@
 import type { Account } from "@backing/contracts";
 import { type AccountBook, type PortfolioInputError, parsePortfolio, type RiskParams } from "@backing/core";
 import type { PriceSnapshot } from "../ports/index.ts";
-import { evaluationPrices, snapshotPrices } from "./snapshot.ts";
+import { evaluationPrices, snapshotPrices, volatilityOf } from "./snapshot.ts";
 
 /** Domain books by stored account document: a book does not depend on prices, so parse it once. */
 const parsedBooks = new WeakMap<Account, AccountBook>();
@@ -24,7 +24,7 @@ export function parseBooks(
       {
         asOf: new Date(nowMs).toISOString(),
         prices,
-        volatility,
+        volatility: volatilityOf(snapshot, volatility),
         cumulativeFunding: snapshot.funding ?? {},
         accounts: list,
       },

@@ -18,6 +18,7 @@ export function snapshotOf(
         index: record.latest.index,
         mark: record.latest.mark,
         timestampMs: record.latest.timestampMs,
+        ...(record.latest.volatility !== undefined ? { volatility: record.latest.volatility } : {}),
       };
   }
   const funding: Record<string, Record<string, string>> = {};
@@ -54,6 +55,17 @@ export function evaluationPrices(
     }),
   );
   return { prices: bounded, guarded: guarded.sort() };
+}
+
+/** The implied volatilities to evaluate at: the configured defaults, overridden by the latest given with prices. */
+export function volatilityOf(
+  snapshot: PriceSnapshot,
+  defaults: Record<string, string>,
+): Record<string, string> {
+  const given = Object.entries(snapshot.prices).flatMap(([asset, p]) =>
+    p.volatility !== undefined ? [[asset, p.volatility] as const] : [],
+  );
+  return given.length === 0 ? defaults : { ...defaults, ...Object.fromEntries(given) };
 }
 
 /** Assets missing from the snapshot are caught as unpriced; these are the ones priced too long ago. */
