@@ -3,11 +3,14 @@ import {
   explainNotification,
   FundingEventInputError,
   ingestFunding,
+  type ReportStore,
+  runExposureJob,
   runFundingOrFanOut,
   runTick,
   type Store,
 } from "@backing/engine";
 import { memoryStore } from "@backing/engine/testing";
+import { exposureRendering } from "@backing/reports";
 import { beforeEach, describe, expect, it } from "vitest";
 
 // Funding prints in the stateful engine (DESIGN §3.10). One account on venue-a: 1,000 USDC, long
@@ -87,6 +90,29 @@ describe("funding prints in the stateful engine", () => {
     expect(await calls()).toEqual(["a-1:margin.call"]);
     const explained = await explainNotification(store, call?.id as string);
     expect(explained.diffs).toEqual([]);
+  });
+
+  it("the exposure report shows one interval's funding at the latest rate, and who one print would take past MM", async () => {
+    await runFundingOrFanOut(print("f1", "0.003", 1), deps());
+    const files = new Map<string, string>();
+    const reports: ReportStore = {
+      async write(kind, id, chunks, name) {
+        let text = "";
+        for await (const chunk of chunks) text += chunk;
+        files.set(`${kind}/${id}/${name ?? "report.json"}`, text);
+        return `${kind}/${id}/${name}`;
+      },
+      read: async (kind, id, name) => files.get(`${kind}/${id}/${name ?? "report.json"}`) ?? null,
+    };
+    clock = T0 + 120_000;
+    const { report } = await runExposureJob({ ...deps(), reports, rendering: exposureRendering });
+    // The long pays 1 × 19,200 × 0.003 = 57.6 a print; its distance to MM is 142.4 − 76.8 = 65.6.
+    expect(report.assets.BTC?.funding).toEqual({ longsPay: "57.6", shortsPay: "0", net: "57.6" });
+    expect(report.fundingAtRisk).toEqual({ count: 0, accounts: [] });
+    const fundingCsv = [...files].find(
+      ([path]) => path.endsWith("/funding.csv") && !path.includes("venues/"),
+    );
+    expect(fundingCsv?.[1]).toBe("asset,longsPay,shortsPay,net\nBTC,57.6,0,57.6\n");
   });
 
   it("refuses an out-of-order print, a non-numeric rate, or a print with nothing to settle at, writing nothing", async () => {

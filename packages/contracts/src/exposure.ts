@@ -62,6 +62,11 @@ const ExposureAsset = z.object({
   ldr: z.record(z.string(), DecimalText.nullable()),
   /** The moves at which LDR > 1. */
   cascadeWarnings: z.array(z.string()),
+  /**
+   * Funding at each venue's latest rate for one interval (DESIGN §3.10), USD: what the longs and
+   * the shorts pay (negative: receive), and the net. Present when the report knows rates.
+   */
+  funding: z.object({ longsPay: DecimalText, shortsPay: DecimalText, net: DecimalText }).optional(),
 });
 
 const AccountRef = z.object({ id: z.string(), venue: z.string() });
@@ -108,6 +113,16 @@ export const ExposureReport = z.object({
       maintenanceMargin: DecimalText,
     }),
   ),
+  /**
+   * Accounts whose next funding payment (at the latest rates) exceeds their distance to MM
+   * (equity − MM): one print takes them into liquidation. Absent when the report knows no rates.
+   */
+  fundingAtRisk: z
+    .object({
+      count: Count,
+      accounts: z.array(AccountRef.extend({ payment: DecimalText, distanceToMaintenance: DecimalText })),
+    })
+    .optional(),
   /** Null without a previous report. */
   changes: z
     .object({

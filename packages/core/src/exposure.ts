@@ -207,6 +207,9 @@ class AssetAccumulator {
   beyondHeatmap = ZERO;
   noLiquidationPrice = ZERO;
   readonly cumLiq = CUM_LIQ_MOVES.map(() => ZERO);
+  /** One interval's funding at the latest rates: Σ size × mark × rate over long perps, and short ones. */
+  fundingLongsPay = ZERO;
+  fundingShortsPay = ZERO;
   /** mark × (1 + Δ) for each move of CumLiq. */
   readonly levels: readonly Decimal[];
   readonly markFloat: number;
@@ -286,6 +289,8 @@ export interface ExposurePartial {
   cured: { id: string; venue: string; from: AccountStatus; to: AccountStatus }[];
   curedCount: number;
   equityChanges: { id: string; venue: string; before: string; after: string; change: string }[];
+  fundingAtRisk: { id: string; venue: string; payment: string; distance: string }[];
+  fundingAtRiskCount: number;
 }
 
 interface ConcentrationPartial {
@@ -316,6 +321,8 @@ interface AssetPartial {
   beyondHeatmap: string;
   noLiquidationPrice: string;
   cumLiq: string[];
+  fundingLongsPay: string;
+  fundingShortsPay: string;
 }
 
 const CALL_STATUSES: ReadonlySet<AccountStatus> = new Set(["MARGIN_CALL", "LIQUIDATION"]);
@@ -375,6 +382,16 @@ export class ExposureAggregator {
     byId,
   );
   private curedCount = 0;
+  private readonly fundingAtRisk = new TopK<{
+    id: string;
+    venue: string;
+    payment: Decimal;
+    distance: Decimal;
+  }>(
+    CHANGES_LISTED,
+    (a, b) => b.payment.minus(b.distance).comparedTo(a.payment.minus(a.distance)) || byId(a, b),
+  );
+  private fundingAtRiskCount = 0;
   private readonly equityChanges = new TopK<{
     id: string;
     venue: string;
@@ -387,6 +404,8 @@ export class ExposureAggregator {
     private readonly market: Market,
     private readonly params: RiskParams,
     private readonly previous: PreviousReport | null = null,
+    /** The latest funding rate per venue and asset, when known (the stateful engine's prints). */
+    private readonly fundingRates: ReadonlyMap<string, ReadonlyMap<string, Decimal>> | null = null,
   ) {
     this.settings = exposureSettings(params);
   }
@@ -431,6 +450,7 @@ export class ExposureAggregator {
 
     const gross = new Map<string, Decimal>();
     const net = new Map<string, Decimal>();
+    let fundingPayment = ZERO;
     for (const position of book.positions) {
       const asset = this.asset(position.underlying);
       if (!gross.has(position.underlying)) {
@@ -446,6 +466,15 @@ export class ExposureAggregator {
       if (position.size.gt(0)) asset.long = asset.long.plus(notional);
       else asset.short = asset.short.plus(notional);
       gross.set(position.underlying, (gross.get(position.underlying) ?? ZERO).plus(notional));
+      const rate =
+        position.type === "perp" ? this.fundingRates?.get(book.venue)?.get(position.underlying) : undefined;
+      if (rate) {
+        // DESIGN §3.10: a positive rate means longs pay; a short's payment comes out negative (received).
+        const payment = position.size.times(asset.mark).times(rate);
+        if (position.size.gt(0)) asset.fundingLongsPay = asset.fundingLongsPay.plus(payment);
+        else asset.fundingShortsPay = asset.fundingShortsPay.plus(payment);
+        fundingPayment = fundingPayment.plus(payment);
+      }
       net.set(
         position.underlying,
         (net.get(position.underlying) ?? ZERO).plus(position.size.times(asset.mark)),
@@ -455,6 +484,11 @@ export class ExposureAggregator {
       const asset = this.asset(name);
       asset.gross.add(x);
       asset.net.add((net.get(name) ?? ZERO).abs());
+    }
+    const distance = risk.equity.minus(risk.maintenanceMargin);
+    if (fundingPayment.gt(0) && fundingPayment.gt(distance)) {
+      this.fundingAtRiskCount++;
+      this.fundingAtRisk.offer({ id: book.id, venue: book.venue, payment: fundingPayment, distance });
     }
 
     const gridAssets =
@@ -620,6 +654,8 @@ export class ExposureAggregator {
         beyondHeatmap: text(a.beyondHeatmap),
         noLiquidationPrice: text(a.noLiquidationPrice),
         cumLiq: a.cumLiq.map(text),
+        fundingLongsPay: text(a.fundingLongsPay),
+        fundingShortsPay: text(a.fundingShortsPay),
       };
     const collateral: ExposurePartial["collateral"] = {};
     for (const [name, c] of this.collateral)
@@ -662,6 +698,12 @@ export class ExposureAggregator {
         after: text(c.after),
         change: text(c.change),
       })),
+      fundingAtRisk: this.fundingAtRisk.items.map((c) => ({
+        ...c,
+        payment: text(c.payment),
+        distance: text(c.distance),
+      })),
+      fundingAtRiskCount: this.fundingAtRiskCount,
     };
   }
 
@@ -697,6 +739,8 @@ export class ExposureAggregator {
       a.beyondHeatmap = a.beyondHeatmap.plus(p.beyondHeatmap);
       a.noLiquidationPrice = a.noLiquidationPrice.plus(p.noLiquidationPrice);
       for (const [i, x] of p.cumLiq.entries()) a.cumLiq[i] = (a.cumLiq[i] as Decimal).plus(x);
+      a.fundingLongsPay = a.fundingLongsPay.plus(p.fundingLongsPay);
+      a.fundingShortsPay = a.fundingShortsPay.plus(p.fundingShortsPay);
     }
     for (const [name, p] of Object.entries(partial.collateral)) {
       let c = this.collateral.get(name);
@@ -731,6 +775,9 @@ export class ExposureAggregator {
     this.curedCount += partial.curedCount;
     for (const c of partial.equityChanges)
       this.equityChanges.offer({ ...c, before: d(c.before), after: d(c.after), change: d(c.change) });
+    for (const c of partial.fundingAtRisk)
+      this.fundingAtRisk.offer({ ...c, payment: d(c.payment), distance: d(c.distance) });
+    this.fundingAtRiskCount += partial.fundingAtRiskCount;
   }
 
   report(asOf: string): ExposureReport {
@@ -780,6 +827,15 @@ export class ExposureAggregator {
         depth: depth ? byMove(depth.map(neutralString)) : null,
         ldr: byMove(ldr.map((r) => (r ? neutralString(r) : null))),
         cascadeWarnings: CUM_LIQ_MOVES.filter((_, m) => ldr[m]?.gt(1)),
+        ...(this.fundingRates
+          ? {
+              funding: {
+                longsPay: neutralString(a.fundingLongsPay),
+                shortsPay: neutralString(a.fundingShortsPay),
+                net: neutralString(a.fundingLongsPay.plus(a.fundingShortsPay)),
+              },
+            }
+          : {}),
       };
     }
     const totalCounted = this.totals.collateralAfterHaircut;
@@ -835,6 +891,19 @@ export class ExposureAggregator {
         equity: valueString(row.equity),
         maintenanceMargin: requirementString(row.maintenanceMargin),
       })),
+      ...(this.fundingRates
+        ? {
+            fundingAtRisk: {
+              count: this.fundingAtRiskCount,
+              accounts: this.fundingAtRisk.items.map((c) => ({
+                id: c.id,
+                venue: c.venue,
+                payment: requirementString(c.payment),
+                distanceToMaintenance: valueString(c.distance),
+              })),
+            },
+          }
+        : {}),
       changes: this.previous
         ? {
             previousAsOf: this.previous.asOf,

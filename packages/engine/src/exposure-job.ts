@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ExposureReport } from "@backing/contracts";
 import {
+  Decimal,
   type ExposureAccountRow,
   ExposureAggregator,
   type ExposurePartial,
@@ -33,6 +34,17 @@ export interface ExposureRendering {
   parseAccounts(text: string): PreviousReport["accounts"];
   /** The unwatched accounts as a table (`unwatched.csv`). */
   unwatchedTable(marks: readonly UnwatchedAccount[]): string;
+}
+
+/** The pinned latest funding rates, as the aggregator takes them (null: the report knows none). */
+function fundingRatesOf(inputs: PinnedInputs): ReadonlyMap<string, ReadonlyMap<string, Decimal>> | null {
+  if (!inputs.fundingRates) return null;
+  return new Map(
+    Object.entries(inputs.fundingRates).map(([venue, rates]) => [
+      venue,
+      new Map(Object.entries(rates).map(([asset, rate]) => [asset, new Decimal(rate)])),
+    ]),
+  );
 }
 
 /** The table of the accounts no call can be made on, as the last sweep marked them. */
@@ -127,7 +139,7 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
     const previous = await previousFor(deps, inputs, task.segment, task.segments);
     // One evaluation per account feeds the book's aggregator and its venue's: each venue gets a
     // report of its own accounts only (what its webhook points at and its API key can read).
-    const aggregator = new ExposureAggregator(market, params, previous);
+    const aggregator = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs));
     const byVenue = new Map<string, ExposureAggregator>();
     const partial: ExposureSegmentPartial = {
       accounts: 0,
@@ -152,7 +164,7 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
           const evaluation = aggregator.evaluate(book);
           let venue = byVenue.get(book.venue);
           if (!venue) {
-            venue = new ExposureAggregator(market, params, previous);
+            venue = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs));
             byVenue.set(book.venue, venue);
           }
           venue.addEvaluated(book, evaluation);
@@ -182,7 +194,7 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
     const previous: PreviousReport | null = inputs.previous
       ? { asOf: inputs.previous.asOf, accounts: new Map() }
       : null;
-    const aggregator = new ExposureAggregator(market, params, previous);
+    const aggregator = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs));
     const byVenue = new Map<string, ExposureAggregator>();
     let accounts = 0;
     let invalidAccounts = 0;
@@ -197,7 +209,7 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
       for (const [venue, venuePartial] of Object.entries(partial.venues)) {
         let venueAggregator = byVenue.get(venue);
         if (!venueAggregator) {
-          venueAggregator = new ExposureAggregator(market, params, previous);
+          venueAggregator = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs));
           byVenue.set(venue, venueAggregator);
         }
         venueAggregator.merge(venuePartial);

@@ -68,6 +68,7 @@ export async function ingestFunding(
         .toFixed(),
       fundingTimeMs: timeMs,
       eventId: event.eventId,
+      rate: event.rate,
     };
     records.set(key, next);
     plan.push({ event, next, previous });

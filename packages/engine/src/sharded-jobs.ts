@@ -133,6 +133,8 @@ export interface PinnedInputs {
   params: RiskParamsDocument;
   snapshot: PriceSnapshot;
   volatility: Record<string, string>;
+  /** The latest funding rate per venue and asset (the exposure report's funding flow); absent: none. */
+  fundingRates?: Record<string, Record<string, string>>;
   /** Accounts per page read from the store: a worker holds one page and fixed-size aggregates. */
   pageSize: number;
 }
@@ -150,7 +152,11 @@ export async function pinInputs(
   const nowMs = deps.now();
   const asOf = new Date(nowMs).toISOString();
   const params = await currentParams(deps.store);
-  const snapshot = snapshotOf(await deps.store.getPrices(), await deps.store.getFunding());
+  const funding = await deps.store.getFunding();
+  const snapshot = snapshotOf(await deps.store.getPrices(), funding);
+  const fundingRates: Record<string, Record<string, string>> = {};
+  for (const f of funding)
+    if (f.rate !== undefined) fundingRates[f.venue] = { ...fundingRates[f.venue], [f.asset]: f.rate };
   const reportId = `${kind}_${createHash("sha256")
     .update(JSON.stringify([snapshot.id, params.version, ...identity, asOf]))
     .digest("hex")
@@ -163,6 +169,7 @@ export async function pinInputs(
       params: params.document,
       snapshot,
       volatility: deps.volatility ?? {},
+      ...(funding.length > 0 ? { fundingRates } : {}),
       pageSize: options.pageSize ?? 500,
     },
   };

@@ -308,6 +308,42 @@ ${table(
   4,
 )}
 
+${
+  report.fundingAtRisk
+    ? `<h2>Funding at the latest rates</h2>
+<p class="muted">One interval's payments (positive: paid, negative: received). ${report.fundingAtRisk.count} account(s) would pay more than their distance to maintenance margin.</p>
+${table(
+  ["Asset", "Longs pay", "Shorts pay", "Net"],
+  Object.entries(report.assets).flatMap(([name, a]) =>
+    a.funding
+      ? [
+          [
+            escapeHtml(name),
+            formatAmount(a.funding.longsPay, 0),
+            formatAmount(a.funding.shortsPay, 0),
+            formatAmount(a.funding.net, 0),
+          ],
+        ]
+      : [],
+  ),
+)}
+${
+  report.fundingAtRisk.accounts.length > 0
+    ? table(
+        ["Account", "Venue", "Next payment", "Distance to MM"],
+        report.fundingAtRisk.accounts.map((r) => [
+          escapeHtml(r.id),
+          escapeHtml(r.venue),
+          formatAmount(r.payment, 2),
+          formatAmount(r.distanceToMaintenance, 2),
+        ]),
+        2,
+      )
+    : ""
+}`
+    : ""
+}
+
 <h2>Changes since the previous report</h2>
 ${
   changes

@@ -3,6 +3,8 @@ export interface FundingRecord {
   venue: string;
   asset: string;
   cumulative: string;
+  /** The last print's rate per interval (the exposure report's "latest rate"). */
+  rate?: string;
   /** The last applied event's funding time and id: older events are refused, its repeat is a duplicate. */
   fundingTimeMs: number;
   eventId: string;
