@@ -75,8 +75,8 @@ export async function sweepSegment(
   const totals = noSweepTotals();
   const pages = deps.store.scanBook(options.pageSize ?? 500, segment)[Symbol.asyncIterator]();
   const prefetch = () => {
-    const next = Promise.all([pages.next(), deps.store.getPrices()]).then(([read, prices]) =>
-      read.done ? null : { ...read.value, prices },
+    const next = Promise.all([pages.next(), deps.store.getPrices(), deps.store.getFunding()]).then(
+      ([read, prices, funding]) => (read.done ? null : { ...read.value, prices, funding }),
     );
     // Observed by the await below; if this page's work throws first, the read must not go unhandled.
     next.catch(() => {});
@@ -87,7 +87,7 @@ export async function sweepSegment(
     const current = await upcoming;
     if (!current) break;
     upcoming = prefetch();
-    const { accounts: page, states, prices } = current;
+    const { accounts: page, states, prices, funding } = current;
     const accounts = new Map(page.map((a) => [a.id, a]));
     const unbanded = context.unbandedInBook
       ? new Set(page.filter((a) => context.unbandedInBook?.has(a.id)).map((a) => a.id))
@@ -99,6 +99,7 @@ export async function sweepSegment(
       params: context.params,
       states,
       prices,
+      funding,
     });
     addSweepTotals(totals, { ...step, accounts: page.length });
     options.onPage?.(page.length);

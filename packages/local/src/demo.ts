@@ -84,8 +84,10 @@ export type DemoPhase = (typeof DEMO_PHASES)[number];
 const REDELIVER_EVERY_MS = 1_000;
 
 /**
- * Implied volatilities for marking options during the replay (Black-76). FTX week levels from
- * reference §1.4: stressed BTC IV 80–130, ETH ≈ BTC + 10–25 vols (+60 at the peak).
+ * The configured (default) implied volatilities: FTX week levels from reference §1.4 (stressed BTC
+ * IV 80–130, ETH ≈ BTC + 10–25 vols, +60 at the peak). The replay's price events carry the path's
+ * own volatility (scenarios/ftx-2022.ts), which the engine marks options at; these are the defaults
+ * for the reports' evaluation before the first one and for what the path does not cover.
  */
 const DEMO_VOLATILITY = { BTC: "0.9", ETH: "1.1", SOL: "1.3" };
 
@@ -176,6 +178,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         index,
         timestamp: point.timestamp,
         source: `replay:${options.scenario}`,
+        // Options are marked at the path's implied volatility, as a feed would send it.
+        ...(point.volatility[asset] ? { volatility: point.volatility[asset] } : {}),
       }));
       const { recompute } = await runTick(events, engine);
       summary.ticks++;

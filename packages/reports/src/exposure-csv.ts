@@ -241,17 +241,21 @@ export function exposureCsvTables(report: ExposureReport): Record<string, string
         r.maintenanceMargin,
       ]),
     ),
-    // Funding at the latest rates (the stateful engine's reports; empty tables without rates).
-    "funding.csv": csv(
-      ["asset", "longsPay", "shortsPay", "net"],
-      assets.flatMap(([name, a]) =>
-        a.funding ? [[name, a.funding.longsPay, a.funding.shortsPay, a.funding.net]] : [],
-      ),
-    ),
-    "funding-at-risk.csv": csv(
-      ["id", "venue", "payment", "distanceToMaintenance"],
-      (report.fundingAtRisk?.accounts ?? []).map((r) => [r.id, r.venue, r.payment, r.distanceToMaintenance]),
-    ),
+    // Funding at the latest rates: only the stateful engine's reports know rates.
+    ...(report.fundingAtRisk
+      ? {
+          "funding.csv": csv(
+            ["asset", "longsPay", "shortsPay", "net"],
+            assets.flatMap(([name, a]) =>
+              a.funding ? [[name, a.funding.longsPay, a.funding.shortsPay, a.funding.net]] : [],
+            ),
+          ),
+          "funding-at-risk.csv": csv(
+            ["id", "venue", "payment", "distanceToMaintenance"],
+            report.fundingAtRisk.accounts.map((r) => [r.id, r.venue, r.payment, r.distanceToMaintenance]),
+          ),
+        }
+      : {}),
     "changes.csv": csv(
       ["change", "id", "venue", "from", "to", "amount"],
       report.changes

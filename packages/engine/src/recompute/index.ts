@@ -91,21 +91,24 @@ export async function recomputeAccounts(
   const nowMs = deps.now();
   const params = options.params ?? (await currentParams(deps.store));
   const guards = priceGuardParams(params);
-  const [records, funding]: [Map<string, PriceRecord>, readonly FundingRecord[]] = await Promise.all([
+  // Prices, funding, accounts and states are read together: one round trip's time.
+  const [records, funding, stored, states]: [
+    Map<string, PriceRecord>,
+    readonly FundingRecord[],
+    Map<string, Account>,
+    Map<string, StoredRiskState>,
+  ] = await Promise.all([
     options.prices ?? deps.store.getPrices(),
     options.funding ?? deps.store.getFunding(),
+    options.accounts ??
+      deps.store.getAccounts(accountIds).then((read) => new Map([...read].map(([id, s]) => [id, s.account]))),
+    options.states ?? deps.store.getRiskStates(accountIds),
   ]);
   const snapshot = snapshotOf(records, funding);
   // Later prices or a later funding print make a later snapshot: an older one never overwrites it.
   const snapshotOrder =
     Object.values(snapshot.prices).reduce((sum, p) => sum + p.timestampMs, 0) +
     funding.reduce((sum, f) => sum + f.fundingTimeMs, 0);
-  // The accounts and their states are read together (a tick's two reads, in one round trip's time).
-  const [stored, states] = await Promise.all([
-    options.accounts ??
-      deps.store.getAccounts(accountIds).then((read) => new Map([...read].map(([id, s]) => [id, s.account]))),
-    options.states ?? deps.store.getRiskStates(accountIds),
-  ]);
   const { market, books, invalid } = parseBooks(
     [...stored.values()],
     snapshot,
