@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -7,7 +8,9 @@ import type { ReportStore } from "@backing/engine";
 
 /**
  * The local report store: `<directory>/<kind>/<id>.json`, or `<directory>/<kind>/<id>/<name>` for
- * a report of several files, written as the chunks arrive.
+ * a report of several files, written as the chunks arrive to a file of its own and then renamed
+ * into place, as an S3 PUT replaces an object whole: a reader never sees a partial file, and two
+ * writers of the same file (a retried task's reduce racing the first) cannot interleave.
  */
 export function folderReportStore(directory: string): ReportStore {
   const pathOf = (kind: string, id: string, name?: string) =>
@@ -16,7 +19,14 @@ export function folderReportStore(directory: string): ReportStore {
     async write(kind, id, chunks, name) {
       const path = pathOf(kind, id, name);
       await mkdir(dirname(path), { recursive: true });
-      await pipeline(Readable.from(chunks), createWriteStream(path));
+      const partial = `${path}.${randomUUID()}.partial`;
+      try {
+        await pipeline(Readable.from(chunks), createWriteStream(partial));
+        await rename(partial, path);
+      } catch (error) {
+        await rm(partial, { force: true });
+        throw error;
+      }
       return relative(process.cwd(), path) || path;
     },
     async read(kind, id, name) {
