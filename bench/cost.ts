@@ -8,7 +8,7 @@
  * The reference day: 3 venues; BTC, ETH and SOL priced once a second each; 23 calm hours and one
  * crash hour (−15 % over 20 minutes, then +10 % over 40); the safety-net sweep every minute (a
  * status change the trigger index misses is found within 60 s); exposure hourly; stress every 6 h;
- * a webhook per notification; funding every 8 h (not built yet: issue 20).
+ * a webhook per notification; a funding print every 8 h per venue and asset (3 × 3 × 3 a day).
  *
  * Every DynamoDB call returns its ConsumedCapacity into a meter, by component. Calm hours are
  * sampled (BENCH_CALM_SECONDS, default 900 s of ticks) and multiplied up; the crash hour runs whole.
@@ -32,6 +32,7 @@ import {
   redeliverDue,
   registerEndpoint,
   runExposureJob,
+  runFundingOrFanOut,
   runStressJob,
   runTick,
   startShardedSweep,
@@ -227,6 +228,20 @@ try {
   const stress = await measure("stress", async () => {
     await runStressJob(system.stress());
   });
+  // One funding print (venue-a, BTC): F moves and every account exposed to BTC is re-evaluated.
+  const funding = await measure("funding", async () => {
+    await runFundingOrFanOut(
+      {
+        eventId: "funding-bench",
+        venue: "venue-a",
+        asset: "BTC",
+        rate: "0.0001",
+        fundingTime: new Date(clock).toISOString(),
+        source: "bench",
+      },
+      system.engine,
+    );
+  });
   // One poll of the Redeliver run; a run polls each second for 55 s and sleeps in between.
   const redeliverPoll = await measure("redeliver", async () => {
     await redeliverDue(webhooks);
@@ -343,10 +358,11 @@ try {
     },
     {
       name: "funding",
-      basis: "every 8 h: not built yet (issue 20)",
+      basis:
+        "a print every 8 h per venue and asset (27 a day); each re-evaluates the accounts exposed to its asset",
       fixed: noUsage(),
-      perBook: noUsage(),
-      runsPerDay: 0,
+      perBook: { ...funding, invocations: 1 },
+      runsPerDay: 27,
     },
   ];
   const days = components.map((c) => dailyCost(c, ACCOUNTS, TARGET));

@@ -115,6 +115,18 @@ describe("funding prints in the stateful engine", () => {
     expect(fundingCsv?.[1]).toBe("asset,longsPay,shortsPay,net\nBTC,57.6,0,57.6\n");
   });
 
+  it("re-evaluates only the print's venue's accounts whose perps settle against F", async () => {
+    const perp = account.positions[0] as Account["positions"][number];
+    const { fundingIndex: _, ...unsettled } = perp as typeof perp & { fundingIndex?: string };
+    await store.putAccounts([
+      { ...account, id: "other-venue", venue: "venue-b" },
+      { ...account, id: "no-index", positions: [unsettled] },
+    ]);
+    const result = await runFundingOrFanOut(print("f1", "0.001", 1), deps());
+    expect(result.accounts).toBe(3); // exposed to BTC
+    expect(result.recompute?.evaluated).toBe(1); // a-1 alone settles on venue-a's F
+  });
+
   it("refuses an out-of-order print, a non-numeric rate, or a print with nothing to settle at, writing nothing", async () => {
     await ingestFunding(print("f1", "0.001", 10), deps());
     const before = await store.getFunding();

@@ -132,6 +132,8 @@ export const RecomputeTask = z.strictObject({
   accountIds: z.array(z.string().min(1)).min(1).max(1000),
   /** Why: the price event or sweep that produced it (for logs). */
   reason: z.string(),
+  /** A funding print's recompute: only the accounts of this venue with perps settling on this asset. */
+  settlingOn: z.strictObject({ venue: z.string().min(1), asset: z.string().min(1) }).optional(),
 });
 export type RecomputeTask = z.infer<typeof RecomputeTask>;
 

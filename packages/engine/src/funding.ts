@@ -8,6 +8,8 @@ import { Decimal } from "@backing/core";
 import type { EngineDeps } from "./deps.ts";
 import { FundingEventInputError } from "./errors.ts";
 import type { FundingRecord } from "./ports/index.ts";
+import type { RecomputeResult } from "./recompute/index.ts";
+import { addSweepTotals, noSweepTotals } from "./sweep.ts";
 import { recomputeOrFanOut, type TaskQueue } from "./tick.ts";
 
 export interface FundingOutcome {
@@ -27,7 +29,7 @@ export interface FundingOutcome {
 export async function ingestFunding(
   input: unknown,
   deps: EngineDeps,
-): Promise<{ outcomes: FundingOutcome[]; movedAssets: Set<string> }> {
+): Promise<{ outcomes: FundingOutcome[]; moved: { venue: string; asset: string }[] }> {
   const parsed = FundingEventBatch.safeParse(input);
   if (!parsed.success) throw new FundingEventInputError(issuesFromZod(parsed.error));
   const batch = Array.isArray(parsed.data);
@@ -76,7 +78,9 @@ export async function ingestFunding(
   if (issues.length > 0) throw new FundingEventInputError(issues);
 
   const outcomes: FundingOutcome[] = [];
-  const movedAssets = new Set<string>();
+  const moved = new Map<string, { venue: string; asset: string }>();
+  const move = (event: FundingEvent) =>
+    moved.set(`${event.venue}#${event.asset}`, { venue: event.venue, asset: event.asset });
   for (const { event, next, previous } of plan) {
     const base = { eventId: event.eventId, venue: event.venue, asset: event.asset };
     const written = next ? await deps.store.applyFunding(next, previous) : "duplicate";
@@ -87,25 +91,41 @@ export async function ingestFunding(
     if (written === "duplicate" || !next) {
       outcomes.push({ ...base, outcome: "duplicate" });
       // A repeat of the last print re-runs its recompute, as a repeated price event does.
-      if (previous?.eventId === event.eventId) movedAssets.add(event.asset);
+      if (previous?.eventId === event.eventId) move(event);
       continue;
     }
     outcomes.push({ ...base, outcome: "applied", cumulative: next.cumulative });
-    movedAssets.add(event.asset);
+    move(event);
   }
-  return { outcomes, movedAssets };
+  return { outcomes, moved: [...moved.values()] };
 }
 
-/** The funding handler's job: ingest the prints, then recompute the accounts exposed to their assets. */
+/**
+ * The funding handler's job: ingest the prints, then recompute, per venue and asset printed, the
+ * venue's accounts whose perps on the asset settle against F (the index finds the accounts exposed
+ * to the asset; the recompute keeps those), inline or as shard tasks.
+ */
 export async function runFundingOrFanOut(
   input: unknown,
   deps: EngineDeps & { queue?: TaskQueue },
   options: { batch?: number } = {},
 ) {
-  const { outcomes, movedAssets } = await ingestFunding(input, deps);
-  const ids = new Set<string>();
-  for (const asset of movedAssets) for (const id of await deps.store.exposedAccountIds(asset)) ids.add(id);
-  const reason = `funding ${[...movedAssets].sort().join(",")}`;
-  const { queued, recompute } = await recomputeOrFanOut([...ids], reason, deps, options.batch);
-  return { outcomes, accounts: ids.size, queued, recompute };
+  const { outcomes, moved } = await ingestFunding(input, deps);
+  let accounts = 0;
+  let queued = 0;
+  const totals = noSweepTotals();
+  let recomputed = false;
+  for (const settlingOn of moved) {
+    const ids = await deps.store.exposedAccountIds(settlingOn.asset);
+    accounts += ids.length;
+    const reason = `funding ${settlingOn.venue} ${settlingOn.asset}`;
+    const step = await recomputeOrFanOut(ids, reason, deps, options.batch, settlingOn);
+    queued += step.queued;
+    if (step.recompute) {
+      addSweepTotals(totals, { ...step.recompute, accounts: 0 });
+      recomputed = true;
+    }
+  }
+  const recompute: RecomputeResult | null = recomputed ? totals : null;
+  return { outcomes, accounts, queued, recompute };
 }

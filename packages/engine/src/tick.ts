@@ -72,11 +72,19 @@ export async function recomputeOrFanOut(
   reason: string,
   deps: EngineDeps & { queue?: TaskQueue },
   batch = RECOMPUTE_BATCH,
+  settlingOn?: RecomputeTask["settlingOn"],
 ): Promise<{ queued: number; recompute: RecomputeResult | null }> {
   if (!deps.queue || ids.length <= batch)
-    return { queued: 0, recompute: await recomputeAccounts([...ids], deps, { bands: true }) };
+    return {
+      queued: 0,
+      recompute: await recomputeAccounts([...ids], deps, {
+        bands: true,
+        ...(settlingOn ? { settlingOn } : {}),
+      }),
+    };
   const tasks: RecomputeTask[] = [];
-  for (let i = 0; i < ids.length; i += batch) tasks.push({ accountIds: ids.slice(i, i + batch), reason });
+  for (let i = 0; i < ids.length; i += batch)
+    tasks.push({ accountIds: ids.slice(i, i + batch), reason, ...(settlingOn ? { settlingOn } : {}) });
   await deps.queue.send(tasks);
   return { queued: tasks.length, recompute: null };
 }
@@ -114,5 +122,8 @@ export async function runTickOrFanOut(
 /** One queued shard task (the recompute handler). Throws on bad input: the message is poison. */
 export async function runRecomputeTask(deps: EngineDeps, body: unknown): Promise<RecomputeResult> {
   const task = RecomputeTaskSchema.parse(body);
-  return recomputeAccounts(task.accountIds, deps, { bands: true });
+  return recomputeAccounts(task.accountIds, deps, {
+    bands: true,
+    ...(task.settlingOn ? { settlingOn: task.settlingOn } : {}),
+  });
 }

@@ -72,6 +72,11 @@ export async function recomputeAccounts(
     prices?: Map<string, PriceRecord>;
     /** The cumulative funding, when the caller has just read it. */
     funding?: readonly FundingRecord[];
+    /**
+     * A funding print's recompute: only the accounts of this venue holding a perp on this asset
+     * that settles against F (a fundingIndex); the print changes no one else's equity.
+     */
+    settlingOn?: { venue: string; asset: string };
     /** The params, when the caller has read them (a sweep reads them once). */
     params?: RiskParams;
     /** The accounts' stored states, when the caller has read them (the sweep, ahead of time). */
@@ -109,13 +114,17 @@ export async function recomputeAccounts(
   const snapshotOrder =
     Object.values(snapshot.prices).reduce((sum, p) => sum + p.timestampMs, 0) +
     funding.reduce((sum, f) => sum + f.fundingTimeMs, 0);
-  const { market, books, invalid } = parseBooks(
-    [...stored.values()],
-    snapshot,
-    nowMs,
-    params,
-    deps.volatility ?? {},
-  );
+  const settling = options.settlingOn;
+  const considered = settling
+    ? [...stored.values()].filter(
+        (a) =>
+          a.venue === settling.venue &&
+          a.positions.some(
+            (p) => p.type === "perp" && p.underlying === settling.asset && p.fundingIndex !== undefined,
+          ),
+      )
+    : [...stored.values()];
+  const { market, books, invalid } = parseBooks(considered, snapshot, nowMs, params, deps.volatility ?? {});
   const result: RecomputeResult = { ...noRecompute(), invalid };
 
   const staleAssets = staleAssetsOf(snapshot, nowMs, guards.maxPriceAgeSeconds);
