@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { type EventOutcome, outcomeCounts } from "@backing/engine";
+import { type EventOutcome, notAppliedLogs, outcomeCounts } from "@backing/engine";
 
 /**
  * Logs and metrics for every handler (reference serverless.md §3): Powertools' structured JSON logs
@@ -60,17 +60,13 @@ function attemptCounts(): JobCounts {
 }
 
 /**
- * A price feed's health: every event not accepted is logged with its reason (a warning, but a
- * duplicate, which retries produce, is info), and every outcome is counted (`PricesAccepted`,
+ * A price feed's health: every event not accepted is logged with its reason (notAppliedLogs), and
+ * every outcome is counted (`PricesAccepted`,
  * `PricesHeld`, `PricesStale`, `PricesDuplicate`, `PricesOutOfOrder`, `PricesRejected`).
  */
 export function logPriceOutcomes(outcomes: readonly EventOutcome[]): JobCounts {
-  for (const o of outcomes) {
-    if (o.outcome === "accepted") continue;
-    const entry = { eventId: o.eventId, asset: o.asset, outcome: o.outcome, reason: o.reason };
-    if (o.outcome === "duplicate") logger.info("price event not applied", entry);
-    else logger.warn("price event not applied", entry);
-  }
+  for (const { level, entry } of notAppliedLogs(outcomes))
+    logger[level]("price event not applied", { ...entry });
   return outcomeCounts(outcomes);
 }
 

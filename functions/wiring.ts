@@ -234,7 +234,6 @@ export function sweepWorkerWiring(env: NodeJS.ProcessEnv = process.env): System[
 
 let cachedWebhooks: WebhookDeps | undefined;
 
-/** The notify and redeliver handlers: the store, the clock, and delivery behind the SSRF guard. */
 const RedeliverEnvironment = z.object({
   /** How long one Redeliver run keeps polling for due retries (default 55 s of its minute; 0: one pass). */
   BACKING_REDELIVER_WINDOW_SECONDS: z.coerce
@@ -250,6 +249,7 @@ export function redeliverWiring(env: NodeJS.ProcessEnv = process.env) {
   return { deps: webhookWiring(env), windowMs: BACKING_REDELIVER_WINDOW_SECONDS * 1000 };
 }
 
+/** The notify and redeliver handlers: the store, the clock, and delivery behind the SSRF guard. */
 export function webhookWiring(env: NodeJS.ProcessEnv = process.env): WebhookDeps {
   if (cachedWebhooks) return cachedWebhooks;
   const config = WebhookEnvironment.parse(env);

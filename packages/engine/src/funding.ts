@@ -7,7 +7,7 @@ import { type FundingEvent, FundingEventBatch, issuesFromZod } from "@backing/co
 import { Decimal } from "@backing/core";
 import type { EngineDeps } from "./deps.ts";
 import { FundingEventInputError } from "./errors.ts";
-import type { FundingRecord } from "./ports/index.ts";
+import type { FundingRecord, PriceRecord } from "./ports/index.ts";
 import type { RecomputeResult } from "./recompute/index.ts";
 import { addSweepTotals, noSweepTotals } from "./sweep.ts";
 import { recomputeOrFanOut, type TaskQueue } from "./tick.ts";
@@ -34,7 +34,11 @@ export async function ingestFunding(
   if (!parsed.success) throw new FundingEventInputError(issuesFromZod(parsed.error));
   const batch = Array.isArray(parsed.data);
   const events: FundingEvent[] = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
-  const [stored, prices] = await Promise.all([deps.store.getFunding(), deps.store.getPrices()]);
+  // The latest marks are read only for prints that name no settlement price.
+  const [stored, prices] = await Promise.all([
+    deps.store.getFunding(),
+    events.some((e) => e.price === undefined) ? deps.store.getPrices() : new Map<string, PriceRecord>(),
+  ]);
   const records = new Map(stored.map((f) => [`${f.venue}#${f.asset}`, f]));
   const issues: { path: string; message: string }[] = [];
   const plan: { event: FundingEvent; next: FundingRecord | null; previous: FundingRecord | null }[] = [];

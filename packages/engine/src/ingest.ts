@@ -34,6 +34,18 @@ export function outcomeCounts(outcomes: readonly EventOutcome[]): Record<string,
   return counts;
 }
 
+/**
+ * What to log of a request's outcomes: every event not accepted, as a warning, but a duplicate
+ * (which retries produce) as info. One rule for the Lambdas and `backing serve`.
+ */
+export function notAppliedLogs(
+  outcomes: readonly EventOutcome[],
+): { level: "info" | "warn"; entry: EventOutcome }[] {
+  return outcomes
+    .filter((o) => o.outcome !== "accepted")
+    .map((entry) => ({ level: entry.outcome === "duplicate" ? "info" : "warn", entry }));
+}
+
 /** Events that changed nothing and never will: stale, out of order, or refused. */
 export const isRefused = (o: EventOutcome) =>
   o.outcome === "stale" || o.outcome === "out-of-order" || o.outcome === "rejected";

@@ -10,6 +10,7 @@ import {
   consumeNotificationStream,
   consumeRecomputeTasks,
   type ExposureJobResult,
+  notAppliedLogs,
   redeliverWindow,
   type StressJobResult,
   startExposureJob,
@@ -259,16 +260,8 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
     queue,
     log: (entry) => log({ level: "INFO", message: "api request", ...entry }),
     onPriceOutcomes: (outcomes) => {
-      for (const { eventId, asset, outcome, reason } of outcomes)
-        if (outcome !== "accepted")
-          log({
-            level: outcome === "duplicate" ? "INFO" : "WARN",
-            message: "price event not applied",
-            eventId,
-            asset,
-            outcome,
-            reason,
-          });
+      for (const { level, entry } of notAppliedLogs(outcomes))
+        log({ level: level.toUpperCase(), message: "price event not applied", ...entry });
     },
   });
   const server = serveHttp({

@@ -20,10 +20,12 @@ async function readImportLines(body: ReadableStream<Uint8Array> | null): Promise
   if (!body) return lines;
   const decoder = new TextDecoder();
   let current = "";
+  let currentBytes = 0;
   let oversized = 0;
   const finish = () => {
     lines.push(oversized > 0 ? { oversizedBytes: oversized, limitBytes: IMPORT_LINE_BYTES } : current);
     current = "";
+    currentBytes = 0;
     oversized = 0;
     if (lines.length > IMPORT_LINE_LIMIT + 1)
       throw new ApiProblem(413, "Payload too large", `at most ${IMPORT_LINE_LIMIT} lines per request`);
@@ -38,11 +40,15 @@ async function readImportLines(body: ReadableStream<Uint8Array> | null): Promise
     append(text.slice(start));
   };
   const append = (piece: string) => {
-    if (oversized > 0) oversized += Buffer.byteLength(piece);
-    else if (Buffer.byteLength(current) + Buffer.byteLength(piece) > IMPORT_LINE_BYTES) {
-      oversized = Buffer.byteLength(current) + Buffer.byteLength(piece);
+    const bytes = Buffer.byteLength(piece);
+    if (oversized > 0) oversized += bytes;
+    else if (currentBytes + bytes > IMPORT_LINE_BYTES) {
+      oversized = currentBytes + bytes;
       current = "";
-    } else current += piece;
+    } else {
+      current += piece;
+      currentBytes += bytes;
+    }
   };
   for await (const chunk of body) take(decoder.decode(chunk, { stream: true }));
   take(decoder.decode());

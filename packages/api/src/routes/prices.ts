@@ -8,14 +8,13 @@ import { type Api, jsonBody, ownAccount, type RouteContext, requireAdmin, visibl
 
 export function pricesRoutes(app: Api, ctx: RouteContext): void {
   const { deps, engine } = ctx;
+  // Price ticks and funding prints recompute inline, or fan out to the queue when there is one.
+  const recomputing = { ...engine, ...(deps.queue ? { queue: deps.queue } : {}) };
 
   app.post("/v1/prices", async (c) => {
     requireAdmin(c.get("principal"));
     const body = await jsonBody(c);
-    const result = await runTickOrFanOut(body, {
-      ...engine,
-      ...(deps.queue ? { queue: deps.queue } : {}),
-    });
+    const result = await runTickOrFanOut(body, recomputing);
     deps.onPriceOutcomes?.(result.outcomes);
     // Nothing of the request was taken (each event stale, out of order or refused): a 422 that
     // says why per event. Anything accepted, held or already applied is a 202 with every outcome.
@@ -58,10 +57,7 @@ export function pricesRoutes(app: Api, ctx: RouteContext): void {
           message: `this key acts for venue ${principal.venue}`,
         },
       ]);
-    const result = await runFundingOrFanOut(body, {
-      ...engine,
-      ...(deps.queue ? { queue: deps.queue } : {}),
-    });
+    const result = await runFundingOrFanOut(body, recomputing);
     return c.json(
       {
         events: result.outcomes,

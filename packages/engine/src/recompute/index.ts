@@ -24,6 +24,13 @@ import { type EvaluationContext, evaluateAccount } from "./evaluate.ts";
 import { parseBooks } from "./load.ts";
 import { snapshotOf, staleAssetsOf, volatilityOf } from "./snapshot.ts";
 
+/** Whether a funding print of this venue and asset moves the account's equity (a perp that settles against F). */
+const settlesOn = (account: Account, print: { venue: string; asset: string }) =>
+  account.venue === print.venue &&
+  account.positions.some(
+    (p) => p.type === "perp" && p.underlying === print.asset && p.fundingIndex !== undefined,
+  );
+
 export interface RecomputeResult {
   evaluated: number;
   /** Accounts whose state was written (a status or episode change, or a first evaluation). */
@@ -96,34 +103,30 @@ export async function recomputeAccounts(
   const nowMs = deps.now();
   const params = options.params ?? (await currentParams(deps.store));
   const guards = priceGuardParams(params);
-  // Prices, funding, accounts and states are read together: one round trip's time.
-  const [records, funding, stored, states]: [
+  const settling = options.settlingOn;
+  // Prices, funding, accounts and states are read together: one round trip's time. A funding
+  // print's recompute reads the states of the accounts that settle on it only, once they are known.
+  const [records, funding, stored, statesRead]: [
     Map<string, PriceRecord>,
     readonly FundingRecord[],
     Map<string, Account>,
-    Map<string, StoredRiskState>,
+    Map<string, StoredRiskState> | null,
   ] = await Promise.all([
     options.prices ?? deps.store.getPrices(),
     options.funding ?? deps.store.getFunding(),
     options.accounts ??
       deps.store.getAccounts(accountIds).then((read) => new Map([...read].map(([id, s]) => [id, s.account]))),
-    options.states ?? deps.store.getRiskStates(accountIds),
+    options.states ?? (settling ? null : deps.store.getRiskStates(accountIds)),
   ]);
   const snapshot = snapshotOf(records, funding);
   // Later prices or a later funding print make a later snapshot: an older one never overwrites it.
   const snapshotOrder =
     Object.values(snapshot.prices).reduce((sum, p) => sum + p.timestampMs, 0) +
     funding.reduce((sum, f) => sum + f.fundingTimeMs, 0);
-  const settling = options.settlingOn;
   const considered = settling
-    ? [...stored.values()].filter(
-        (a) =>
-          a.venue === settling.venue &&
-          a.positions.some(
-            (p) => p.type === "perp" && p.underlying === settling.asset && p.fundingIndex !== undefined,
-          ),
-      )
+    ? [...stored.values()].filter((account) => settlesOn(account, settling))
     : [...stored.values()];
+  const states = statesRead ?? (await deps.store.getRiskStates(considered.map((a) => a.id)));
   const { market, books, invalid } = parseBooks(considered, snapshot, nowMs, params, deps.volatility ?? {});
   const result: RecomputeResult = { ...noRecompute(), invalid };
 
