@@ -137,3 +137,32 @@ export function malformed(valid: unknown, refuses: (body: unknown) => boolean): 
 }
 
 export const refusedBy = (schema: z.ZodType) => (body: unknown) => !schema.safeParse(body).success;
+
+/** Valid events the generators mutate (venue "venue-f": the fuzzed API's venue key). */
+export const VALID_PRICE = {
+  eventId: "e",
+  asset: "BTC",
+  index: "20000",
+  timestamp: "2026-01-01T00:00:00Z",
+  source: "f",
+};
+export const VALID_FUNDING = {
+  eventId: "f",
+  venue: "venue-f",
+  asset: "BTC",
+  rate: "0.0001",
+  fundingTime: "2026-01-01T00:00:00Z",
+  price: "20000",
+  source: "f",
+};
+
+/** The drawn bodies that are JSON, parsed (what an event source such as EventBridge can deliver). */
+export function jsonOnly(texts: readonly string[]): unknown[] {
+  return texts.flatMap((text) => {
+    try {
+      return [JSON.parse(text) as unknown];
+    } catch {
+      return [];
+    }
+  });
+}

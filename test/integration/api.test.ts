@@ -52,6 +52,10 @@ async function call(path: string, init: Init = {}) {
   };
 }
 
+/** POST /v1/accounts/import: NDJSON lines with this key. */
+const importNdjson = (key: string | undefined, body: string) =>
+  call("/v1/accounts/import", { method: "POST", key, body, type: "application/x-ndjson" });
+
 const accountBody = (usdc = "1000") => ({
   collateral: { USDC: usdc },
   positions: [{ instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" }],
@@ -285,12 +289,7 @@ describe("HTTP API: validation and bulk import", () => {
       "",
       JSON.stringify({ id: "imp-4", venue: "venue-a", ...accountBody("5000") }),
     ].join("\n");
-    const response = await call("/v1/accounts/import", {
-      method: "POST",
-      key: keys["venue-a"],
-      body: lines,
-      type: "application/x-ndjson",
-    });
+    const response = await importNdjson(keys["venue-a"], lines);
     expect(response.status).toBe(200);
     expect(response.json).toEqual({
       imported: 2,
@@ -306,15 +305,13 @@ describe("HTTP API: validation and bulk import", () => {
     });
     expect((await call("/v1/accounts/imp-3", { key: keys["venue-b"] })).status).toBe(404);
     // Another venue's id is refused on its line; the rest of that import goes in.
-    const taken = await call("/v1/accounts/import", {
-      method: "POST",
-      key: keys["venue-b"],
-      body: [
+    const taken = await importNdjson(
+      keys["venue-b"],
+      [
         JSON.stringify({ id: "imp-b", venue: "venue-b", ...accountBody() }),
         JSON.stringify({ id: "imp-1", venue: "venue-b", ...accountBody() }),
       ].join("\n"),
-      type: "application/x-ndjson",
-    });
+    );
     expect(taken.json).toEqual({
       imported: 1,
       failed: 1,
@@ -542,12 +539,7 @@ describe("HTTP API: ids and documents within their limits (issue 17, defect 5)",
         pad: "p".repeat(600 * 1024),
       }),
     ].join("\n");
-    const response = await call("/v1/accounts/import", {
-      method: "POST",
-      key: keys["venue-a"],
-      body: lines,
-      type: "application/x-ndjson",
-    });
+    const response = await importNdjson(keys["venue-a"], lines);
     expect(response.status).toBe(200);
     expect(response.json.imported).toBe(1);
     expect(response.json.errors).toEqual([
@@ -594,15 +586,13 @@ describe("HTTP API: ids and documents within their limits (issue 17, defect 5)",
     expect((await call("/v1/accounts/empty/risk", { key: keys["venue-a"] })).json.current.result.status).toBe(
       "HEALTHY",
     );
-    const imported = await call("/v1/accounts/import", {
-      method: "POST",
-      key: keys["venue-a"],
-      body: [
+    const imported = await importNdjson(
+      keys["venue-a"],
+      [
         JSON.stringify({ id: "imp-doge", venue: "venue-a", collateral: { DOGE: "1" } }),
         JSON.stringify({ id: "imp-fine", venue: "venue-a", collateral: { USDC: "1" } }),
       ].join("\n"),
-      type: "application/x-ndjson",
-    });
+    );
     expect(imported.json).toMatchObject({
       imported: 1,
       errors: [

@@ -17,7 +17,17 @@ import { deliveryEnvironment } from "@backing/webhooks";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshStore } from "../helpers/dynamo.ts";
-import { draw, malformed, RUNS, refusedBy, refusedEach, shown, tableDump } from "../helpers/fuzz.ts";
+import {
+  draw,
+  malformed,
+  RUNS,
+  refusedBy,
+  refusedEach,
+  shown,
+  tableDump,
+  VALID_FUNDING,
+  VALID_PRICE,
+} from "../helpers/fuzz.ts";
 
 // DESIGN §9 and issue 17: 10,000 generated malformed or hostile bodies per write route and per event
 // type. Each is answered 4xx with a problem document (an event: refused as bad input), the server
@@ -57,17 +67,6 @@ afterAll(async () => {
 
 const PERP = { instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "20000" };
 const ACCOUNT = { collateral: { USDC: "1000" }, positions: [PERP] };
-const FUNDING = {
-  eventId: "f",
-  venue: "venue-f",
-  asset: "BTC",
-  rate: "0.0001",
-  fundingTime: "2026-01-01T00:00:00Z",
-  price: "20000",
-  source: "f",
-};
-const PRICE = { eventId: "e", asset: "BTC", index: "20000", timestamp: "2026-01-01T00:00:00Z", source: "f" };
-
 const ROUTES: {
   name: string;
   method: string;
@@ -89,14 +88,14 @@ const ROUTES: {
     method: "POST",
     path: () => "/v1/prices",
     admin: true,
-    valid: [PRICE],
+    valid: [VALID_PRICE],
     refuses: refusedBy(PriceEventBatch),
   },
   {
     name: "POST /v1/funding",
     method: "POST",
     path: () => "/v1/funding",
-    valid: { ...FUNDING, venue: "venue-f" },
+    valid: VALID_FUNDING,
     refuses: refusedBy(FundingEventBatch),
   },
   {

@@ -12,7 +12,18 @@ import { exposureRendering } from "@backing/reports";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { freshStore } from "../helpers/dynamo.ts";
-import { draw, malformed, RUNS, refusedBy, refusedEach, shown, tableDump } from "../helpers/fuzz.ts";
+import {
+  draw,
+  jsonOnly,
+  malformed,
+  RUNS,
+  refusedBy,
+  refusedEach,
+  shown,
+  tableDump,
+  VALID_FUNDING,
+  VALID_PRICE,
+} from "../helpers/fuzz.ts";
 
 // DESIGN §9 and issue 17: 10,000 generated malformed or hostile bodies per write route and per event
 // type. Each is answered 4xx with a problem document (an event: refused as bad input), the server
@@ -26,68 +37,50 @@ afterAll(async () => {
   await fresh?.drop();
 });
 
-const PRICE = { eventId: "e", asset: "BTC", index: "20000", timestamp: "2026-01-01T00:00:00Z", source: "f" };
-
 describe("fuzzed events: refused as bad input, nothing written", () => {
   const deps = () => ({ store: fresh.store, now: Date.now });
   const asMessages = (body: string) => [{ messageId: "m-1", body }];
 
-  it(`price events (EventBridge detail, POST /v1/prices): ${RUNS} malformed`, async () => {
-    const before = await tableDump(fresh);
-    const details = draw(malformed([PRICE], refusedBy(PriceEventBatch)))
-      .map((text) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          return undefined; // EventBridge delivers JSON only
-        }
-      })
-      .filter((detail) => detail !== undefined);
-    const failures = await refusedEach(details, async (detail) => {
-      const error = await runTickOrFanOut(detail, deps()).then(
-        () => null,
-        (e: unknown) => e,
-      );
-      return error instanceof PriceEventInputError
-        ? null
-        : `${String(error)} for ${shown(JSON.stringify(detail))}`;
-    });
-    expect(failures).toEqual([]);
-    expect(await tableDump(fresh)).toBe(before);
-  }, 300_000);
-
-  it(`funding events (EventBridge detail, POST /v1/funding): ${RUNS} malformed`, async () => {
-    const before = await tableDump(fresh);
-    const valid = {
-      eventId: "f",
-      venue: "v",
-      asset: "BTC",
-      rate: "0.0001",
-      fundingTime: "2026-01-01T00:00:00Z",
-      price: "20000",
-      source: "f",
-    };
-    const details = draw(malformed(valid, refusedBy(FundingEventBatch)))
-      .map((text) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          return undefined;
-        }
-      })
-      .filter((detail) => detail !== undefined);
-    const failures = await refusedEach(details, async (detail) => {
-      const error = await runFundingOrFanOut(detail, deps()).then(
-        () => null,
-        (e: unknown) => e,
-      );
-      return error instanceof FundingEventInputError
-        ? null
-        : `${String(error)} for ${shown(JSON.stringify(detail))}`;
-    });
-    expect(failures).toEqual([]);
-    expect(await tableDump(fresh)).toBe(before);
-  }, 300_000);
+  // EventBridge delivers JSON only: the bodies that are not JSON are left out here.
+  const events: [
+    string,
+    z.ZodType,
+    unknown,
+    (detail: unknown) => Promise<unknown>,
+    new (...a: never[]) => Error,
+  ][] = [
+    [
+      "price events (EventBridge detail, POST /v1/prices)",
+      PriceEventBatch,
+      [VALID_PRICE],
+      (d) => runTickOrFanOut(d, deps()),
+      PriceEventInputError,
+    ],
+    [
+      "funding events (EventBridge detail, POST /v1/funding)",
+      FundingEventBatch,
+      VALID_FUNDING,
+      (d) => runFundingOrFanOut(d, deps()),
+      FundingEventInputError,
+    ],
+  ];
+  it.each(events)(
+    `%s: ${RUNS} malformed`,
+    async (_, schema, valid, run, inputError) => {
+      const before = await tableDump(fresh);
+      const details = jsonOnly(draw(malformed(valid, refusedBy(schema))));
+      const failures = await refusedEach(details, async (detail) => {
+        const error = await run(detail).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        return error instanceof inputError ? null : `${String(error)} for ${shown(JSON.stringify(detail))}`;
+      });
+      expect(failures).toEqual([]);
+      expect(await tableDump(fresh)).toBe(before);
+    },
+    300_000,
+  );
 
   const queues: [string, z.ZodType, unknown, (body: string) => Promise<{ batchItemFailures: unknown[] }>][] =
     [

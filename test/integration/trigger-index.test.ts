@@ -31,6 +31,24 @@ const btcPerpAccount = (id: string, size: string, usdc: string) =>
     positions: [{ instrument: "BTC-PERP", type: "perp", underlying: "BTC", size, entryPrice: "20000" }],
   });
 
+/** Moves `prices` by `moves` (relative, in place) and gives the step's event for every priced asset. */
+function movedPrices(
+  prices: Record<string, string>,
+  moves: Record<string, number>,
+  step: number,
+  timestamp: string,
+) {
+  for (const [asset, move] of Object.entries(moves))
+    prices[asset] = (Number(prices[asset]) * (1 + move)).toFixed(6);
+  return Object.entries(prices).map(([asset, index]) => ({
+    eventId: `${asset}@${step}`,
+    asset,
+    index,
+    timestamp,
+    source: "test",
+  }));
+}
+
 const statuses = async (store: EngineStore, ids: string[]) => {
   const states = await store.getRiskStates(ids);
   return Object.fromEntries(ids.map((id) => [id, states.get(id)?.status ?? "HEALTHY"]));
@@ -74,16 +92,8 @@ describe("trigger index on DynamoDB Local", () => {
             await Promise.all([banded.store.putAccounts(book), full.store.putAccounts(book)]);
             const prices: Record<string, string> = { ...start, USDC: "1", USDT: "0.9995" };
             for (const [step, moves] of [{}, ...path].entries()) {
-              for (const [asset, move] of Object.entries(moves))
-                prices[asset] = (Number(prices[asset]) * (1 + move)).toFixed(6);
               const timestamp = new Date(T0 + step * 60_000).toISOString();
-              const events = Object.entries(prices).map(([asset, index]) => ({
-                eventId: `${asset}@${step}`,
-                asset,
-                index,
-                timestamp,
-                source: "test",
-              }));
+              const events = movedPrices(prices, moves, step, timestamp);
               const now = () => Date.parse(timestamp);
               await runTick(events, { store: banded.store, now, volatility: VOLATILITY });
               await runTick(events, { store: full.store, now, volatility: VOLATILITY }, { mode: "full" });
@@ -219,15 +229,7 @@ describe("trigger index with funding prints (DESIGN §3.10)", () => {
             const timestamp = new Date(T0 + step * 10_000).toISOString();
             const now = () => Date.parse(timestamp);
             if (event.kind === "prices") {
-              for (const [asset, move] of Object.entries(event.moves))
-                prices[asset] = (Number(prices[asset]) * (1 + move)).toFixed(6);
-              const events = Object.entries(prices).map(([asset, index]) => ({
-                eventId: `${asset}@${step}`,
-                asset,
-                index,
-                timestamp,
-                source: "test",
-              }));
+              const events = movedPrices(prices, event.moves, step, timestamp);
               await runTick(events, { store: table.store, now, volatility: VOLATILITY });
               await runTick(events, { store: full.store, now, volatility: VOLATILITY }, { mode: "full" });
             } else {

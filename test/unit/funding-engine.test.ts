@@ -3,7 +3,6 @@ import {
   explainNotification,
   FundingEventInputError,
   ingestFunding,
-  type ReportStore,
   runExposureJob,
   runFundingOrFanOut,
   runTick,
@@ -12,6 +11,7 @@ import {
 import { memoryStore } from "@backing/engine/testing";
 import { exposureRendering } from "@backing/reports";
 import { beforeEach, describe, expect, it } from "vitest";
+import { memoryReports } from "../helpers/reports.ts";
 
 // Funding prints in the stateful engine (DESIGN §3.10). One account on venue-a: 1,000 USDC, long
 // 1 BTC perp at 20,000 settled at F = 0 (fundingIndex "0"). Tier 1: IM = P / 125, MM = 0.004 P.
@@ -94,16 +94,7 @@ describe("funding prints in the stateful engine", () => {
 
   it("the exposure report shows one interval's funding at the latest rate, and who one print would take past MM", async () => {
     await runFundingOrFanOut(print("f1", "0.003", 1), deps());
-    const files = new Map<string, string>();
-    const reports: ReportStore = {
-      async write(kind, id, chunks, name) {
-        let text = "";
-        for await (const chunk of chunks) text += chunk;
-        files.set(`${kind}/${id}/${name ?? "report.json"}`, text);
-        return `${kind}/${id}/${name}`;
-      },
-      read: async (kind, id, name) => files.get(`${kind}/${id}/${name ?? "report.json"}`) ?? null,
-    };
+    const { reports, files } = memoryReports();
     clock = T0 + 120_000;
     const { report } = await runExposureJob({ ...deps(), reports, rendering: exposureRendering });
     // The long pays 1 × 19,200 × 0.003 = 57.6 a print; its distance to MM is 142.4 − 76.8 = 65.6.

@@ -1,14 +1,9 @@
 import { Account, PriceEvent } from "@backing/contracts";
-import {
-  ingestPriceEvents,
-  type ReportStore,
-  runExposureJob,
-  runStressJob,
-  sweepAccounts,
-} from "@backing/engine";
+import { ingestPriceEvents, runExposureJob, runStressJob, sweepAccounts } from "@backing/engine";
 import { memoryStore } from "@backing/engine/testing";
 import { exposureRendering } from "@backing/reports";
 import { describe, expect, it } from "vitest";
+import { memoryReports } from "../helpers/reports.ts";
 
 // Issue 17, defect 4: a collateral of "1" and 100,000 zeros was accepted, and the exposure job over
 // the stored book then ran past 120 s. Decimal inputs now have at most 18 digits on either side.
@@ -87,18 +82,7 @@ describe("decimal inputs are bounded (digits and magnitude)", () => {
         source: "test",
       }));
     await ingestPriceEvents(events(LARGEST, T0), { store, now: () => T0 });
-    const files = new Map<string, string>();
-    const reports: ReportStore = {
-      async write(kind, id, chunks, name) {
-        let text = "";
-        for await (const chunk of chunks) text += chunk;
-        files.set(`${kind}/${id}/${name ?? "report.json"}`, text);
-        return `${kind}/${id}`;
-      },
-      async read(kind, id, name) {
-        return files.get(`${kind}/${id}/${name ?? "report.json"}`) ?? null;
-      },
-    };
+    const { reports, files } = memoryReports();
     const deps = { store, now: () => T0, volatility: { BTC: "0.8" }, reports, rendering: exposureRendering };
     const sweep = await sweepAccounts(deps);
     expect(sweep.accounts).toBe(4);

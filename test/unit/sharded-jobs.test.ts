@@ -3,7 +3,6 @@ import {
   consumeJobTasks,
   exposureJob,
   ingestPriceEvents,
-  type ReportStore,
   runExposureJob,
   runShardedTask,
   runStressJob,
@@ -18,6 +17,7 @@ import { memoryStore } from "@backing/engine/testing";
 import { demoBook } from "@backing/local";
 import { exposureRendering } from "@backing/reports";
 import { describe, expect, it } from "vitest";
+import { memoryReports } from "../helpers/reports.ts";
 
 const PRICES = { BTC: "21000", ETH: "1610", SOL: "35", USDT: "1", USDC: "1", stETH: "1593.9" };
 const CRASH = { BTC: "15800", ETH: "1100", SOL: "14", USDT: "0.99", USDC: "1", stETH: "1040" };
@@ -31,32 +31,6 @@ const book = demoBook({
   optionExpiry: "2022-11-25T08:00:00Z",
   seed: 11,
 });
-
-/** Reports kept in memory, by path; `failOnce` makes the next write of a matching file throw (a worker dying mid-write). */
-function memoryReports() {
-  const files = new Map<string, string>();
-  const failing = new Set<string>();
-  const pathOf = (kind: string, id: string, name?: string) =>
-    name ? `${kind}/${id}/${name}` : `${kind}/${id}.json`;
-  const reports: ReportStore = {
-    async write(kind, id, chunks, name) {
-      const path = pathOf(kind, id, name);
-      let text = "";
-      for await (const chunk of chunks) text += chunk;
-      for (const pattern of failing)
-        if (path.includes(pattern)) {
-          failing.delete(pattern);
-          throw new Error(`worker died writing ${path}`);
-        }
-      files.set(path, text);
-      return path;
-    },
-    async read(kind, id, name) {
-      return files.get(pathOf(kind, id, name)) ?? null;
-    },
-  };
-  return { reports, files, failOnce: (pattern: string) => failing.add(pattern) };
-}
 
 async function priced(store: Store, prices: Record<string, string>, at: number) {
   await ingestPriceEvents(
