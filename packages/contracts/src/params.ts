@@ -119,6 +119,24 @@ export const StressParams = z.strictObject({
 });
 
 /**
+ * The venue's liquidation model (DESIGN §3.12): a liquidated account's positions are closed at the
+ * mark in steps of at most `stepFraction` of each position until equity is back above
+ * `targetMargin` × MM, paying `fee` on the closed notional to the insurance fund.
+ */
+/** A decimal string in (low, high] when low is 0, else [low, high]; the message names the bounds. */
+const decimalStringBetween = (name: string, low: string, high: string) =>
+  NonNegativeDecimalString.refine(
+    (v) => (low === "0" ? Number(v) > 0 : Number(v) >= Number(low)) && Number(v) <= Number(high),
+    { error: `expected ${name} ${low === "0" ? "above 0" : `at least ${low}`} and at most ${high}` },
+  );
+
+export const LiquidationParams = z.strictObject({
+  stepFraction: decimalStringBetween("stepFraction", "0", "1"),
+  targetMargin: decimalStringBetween("targetMargin", "1", "100"),
+  fee: FractionString,
+});
+
+/**
  * Exposure report settings (DESIGN §3.9). `depth`: one side's order-book depth within 1% of mid,
  * in USD, per asset; Depth(Δ) = depth × |Δ| / 0.01 × depthMultiplier (a uniform book). Assets
  * without a depth get no liquidation-to-depth ratio.
@@ -152,6 +170,7 @@ const riskParamsShape = {
   priceGuards: PriceGuardParams,
   stress: StressParams.optional(),
   exposure: ExposureParams.optional(),
+  liquidation: LiquidationParams.optional(),
 };
 
 /** The versioned risk parameter document (DESIGN §3.5). */
@@ -180,6 +199,7 @@ export const RiskParamsOverride = z.strictObject({
       maxCascadeRounds: boundedNumber("a whole number of rounds", 1, 1000, true).optional(),
     })
     .optional(),
+  liquidation: LiquidationParams.partial().optional(),
   exposure: z
     .strictObject({
       depth: assetRecord(PositiveDecimalString).optional(),

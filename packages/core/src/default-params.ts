@@ -110,6 +110,17 @@ export const DEFAULT_RISK_PARAMS: RiskParamsDocument = {
     },
     maxCascadeRounds: 20,
   },
+  liquidation: {
+    // DESIGN §3.12 default: a liquidated account's positions are closed all at once.
+    stepFraction: "1",
+    // Partial closes stop halfway between MM and IM (IM = 2 × MM on the brackets above), as Mango v4's
+    // LiquidationEnd health sits between Maint and Init so that liquidating "until init" stops
+    // over-liquidating (reference margin-methodology.md §7 item 4, mango-v4 PR #447).
+    targetMargin: "1.5",
+    // A design choice, not a sourced figure: venues charge a liquidation fee into their insurance
+    // fund; 0.5% of the closed notional is of the order they publish. Set your venue's own.
+    fee: "0.005",
+  },
   exposure: {
     // One side's depth within 1% of mid, USD (Kaiko's definition, reference §5). BTC: aggregate 1%
     // depth ≈ $470M pre-FTX (D1). ETH: ≈ $230M, May–Jul 2024 (D2). SOL: 2% depth ≈ 1M SOL before FTX

@@ -20,3 +20,4 @@ export * from "./scaled.ts";
 export * from "./status-machine.ts";
 export * from "./stress.ts";
 export * from "./trigger-bands.ts";
+export * from "./venue-liquidation.ts";
