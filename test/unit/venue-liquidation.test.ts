@@ -74,6 +74,7 @@ describe("the venue's liquidation model (DESIGN §3.12)", () => {
       {
         id: "a",
         venue: "venue-a",
+        marginMode: "standard",
         collateral: { USDC: "1000" },
         positions: [
           { instrument: "BTC-PERP", type: "perp", underlying: "BTC", size: "1", entryPrice: "10000" },
