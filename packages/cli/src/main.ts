@@ -5,6 +5,7 @@ import { evaluateCommand } from "./evaluate-command.ts";
 import { explainCommand } from "./explain-command.ts";
 import { BadInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, type Io } from "./io.ts";
 import { notificationsCommand } from "./notifications-command.ts";
+import { replayCommand } from "./replay-command.ts";
 import { reportCommand } from "./report-command.ts";
 import { serveCommand } from "./serve-command.ts";
 import { stressCommand } from "./stress-command.ts";
@@ -20,6 +21,9 @@ Commands:
   report exposure [<file|->]
                       exposure report: notional, concentration, liquidation heatmap, CumLiq,
                       LDR, collateral and depeg sensitivity (JSON, CSV or HTML)
+  replay <portfolio-file> <events-file|path-id>
+                      backtest the book and its parameters through a price history: calls,
+                      the venue's liquidations, insurance fund and ADL (--list: shipped paths)
   explain <notification-id>
                       re-run a margin notification's evaluation and check its figures
   notifications list|redeliver
@@ -50,6 +54,7 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   evaluate: evaluateCommand,
   stress: stressCommand,
   report: reportCommand,
+  replay: replayCommand,
   notifications: notificationsCommand,
   explain: explainCommand,
   endpoints: endpointsCommand,

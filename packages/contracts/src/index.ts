@@ -6,4 +6,5 @@ export * from "./issues.ts";
 export * from "./params.ts";
 export * from "./portfolio.ts";
 export * from "./primitives.ts";
+export * from "./replay.ts";
 export * from "./stress.ts";

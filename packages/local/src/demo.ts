@@ -30,7 +30,7 @@ import { exposureRendering, folderReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
 import { demoBook } from "./demo-book.ts";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
-import { SCENARIOS } from "./scenarios/ftx-2022.ts";
+import { SCENARIOS } from "./scenarios/index.ts";
 import { StreamPoller } from "./stream-poller.ts";
 import { runOnThreads } from "./threads/job-threads.ts";
 import { fileNotificationTopic } from "./topic-sink.ts";

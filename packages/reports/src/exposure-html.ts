@@ -6,7 +6,7 @@ import type { ExposureAsset, ExposureReport } from "@backing/contracts";
  * Figures are printed from the report's decimal strings; only bar lengths go through Number.
  */
 
-const escapeHtml = (text: string) =>
+export const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
@@ -32,7 +32,7 @@ function formatShare(value: string | null | undefined): string {
 const formatMove = (move: string) =>
   `${move.startsWith("-") ? "−" : "+"}${(Math.abs(Number(move)) * 100).toFixed(0)}%`;
 
-function table(headers: string[], rows: string[][], numericFrom = 1): string {
+export function table(headers: string[], rows: string[][], numericFrom = 1): string {
   const head = headers
     .map((h, i) => `<th${i >= numericFrom ? ' class="num"' : ""}>${escapeHtml(h)}</th>`)
     .join("");
@@ -138,7 +138,7 @@ function shareBars(label: string, items: [string, string][]): string {
   return `<svg class="chart bars" role="img" aria-label="${escapeHtml(label)}" viewBox="0 0 ${WIDTH} ${height}" width="100%">${rows}</svg>`;
 }
 
-const STYLE = `
+export const STYLE = `
 :root { color-scheme: light dark; --bg: #ffffff; --fg: #1b1f24; --muted: #5b6570; --line: #d8dde3; --card: #f5f7fa;
   --fall: #c0392b; --rise: #1e8449; --share: #2e6fbd; --warn: #b9770e; }
 @media (prefers-color-scheme: dark) { :root { --bg: #111418; --fg: #e6e9ed; --muted: #9aa4ae; --line: #2e353d; --card: #1a1f25;

@@ -9,12 +9,7 @@
  * an assumption, not observed data. stETH tracks ETH at a 1% discount (no FTX-week fact in the
  * reference; the discount is an assumption).
  */
-export interface PathPoint {
-  timestamp: string;
-  prices: Record<string, string>;
-  /** Implied volatility (annualised) per asset at this point, carried on its price events. */
-  volatility: Record<string, string>;
-}
+import type { PathPoint } from "./path.ts";
 
 type Anchor = [iso: string, btc: number, eth: number, sol: number, usdt: number, btcVol: number];
 
@@ -75,7 +70,3 @@ export function ftx2022Path(): PathPoint[] {
   }
   return points;
 }
-
-export const SCENARIOS: Record<string, { description: string; path: () => PathPoint[] }> = {
-  "ftx-2022": { description: "FTX/Alameda collapse, 2022-11-06 → 11-14, hourly", path: ftx2022Path },
-};

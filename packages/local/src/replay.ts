@@ -1,0 +1,133 @@
+/**
+ * `backing replay` (DESIGN §3.12): a price history through the real stateful engine on DynamoDB
+ * (status machine, guards, trigger index, funding, deadlines), with the venue acting on the calls
+ * (VenueDesk). Each parameter set runs the same path in a table of its own.
+ */
+import type { Account, PriceEvent, ReplayReport, ReplayRun, RiskParamsDocument } from "@backing/contracts";
+import { valueString } from "@backing/core";
+import { connect, createTable, dynamoStore } from "@backing/dynamo";
+import { cachedStore, composeSystem, expireCalls, runFundingOrFanOut, runTick } from "@backing/engine";
+import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
+import type { ReplayStep } from "./replay-input.ts";
+import { VenueDesk } from "./venue-desk.ts";
+
+export interface ReplayInput {
+  /** The path's name as the report shows it (a file, or a shipped path's id). */
+  path: string;
+  steps: readonly ReplayStep[];
+  accounts: readonly Account[];
+  /** The portfolio's prices: the assets the path never prices keep these, re-sent each step. */
+  prices: Record<string, { index: string; mark?: string }>;
+  volatility: Record<string, string>;
+  cumulativeFunding: Record<string, Record<string, string>>;
+  asOf: string;
+  /** One run per parameter set, in order. */
+  params: readonly RiskParamsDocument[];
+  topUp: number;
+  seed: number;
+}
+
+export interface ReplayOptions {
+  /** An existing DynamoDB; otherwise DynamoDB Local is started. */
+  endpoint?: string;
+  progress?: (message: string, done: number, total: number) => void;
+}
+
+/** Price events per request: the engine's batch limit. */
+const EVENT_BATCH = 1000;
+
+const NOTIFICATION_ORDER = [
+  "margin.warning",
+  "margin.call",
+  "margin.liquidation",
+  "margin.cured",
+  "margin.call.expired",
+];
+
+export async function runReplay(input: ReplayInput, options: ReplayOptions = {}): Promise<ReplayReport> {
+  const local: DynamoLocal | undefined = options.endpoint ? undefined : await startDynamoLocal();
+  const endpoint = options.endpoint ?? (local as DynamoLocal).endpoint;
+  try {
+    const runs: ReplayRun[] = [];
+    for (const [i, params] of input.params.entries())
+      runs.push(await runOnce(input, params, endpoint, `${i}`, options));
+    return { path: input.path, steps: input.steps.length, runs };
+  } finally {
+    await local?.stop();
+  }
+}
+
+async function runOnce(
+  input: ReplayInput,
+  params: RiskParamsDocument,
+  endpoint: string,
+  label: string,
+  options: ReplayOptions,
+): Promise<ReplayRun> {
+  const { client, documents } = connect({ endpoint });
+  const tableName = `backing-replay-${Date.now()}-${label}`;
+  await createTable(client, tableName);
+  const desk = new VenueDesk({
+    accounts: input.accounts,
+    params,
+    topUp: input.topUp,
+    seed: input.seed,
+    volatility: input.volatility,
+  });
+  const store = desk.watch(cachedStore(dynamoStore(documents, tableName), { ownsBook: true }));
+  await store.putParams(params);
+  const asOfMs = Date.parse(input.asOf);
+  for (const [venue, assets] of Object.entries(input.cumulativeFunding))
+    for (const [asset, cumulative] of Object.entries(assets))
+      await store.applyFunding(
+        { venue, asset, cumulative, fundingTimeMs: asOfMs, eventId: `portfolio:${venue}:${asset}` },
+        null,
+      );
+  await store.putAccounts([...input.accounts]);
+  let now = input.steps[0]?.timeMs ?? asOfMs;
+  const { engine } = composeSystem({ store, now: () => now, volatility: input.volatility });
+
+  // The assets the path never prices keep the portfolio's price, re-sent each step so they stay fresh.
+  const pathAssets = new Set(input.steps.flatMap((s) => s.prices.map((p) => p.asset)));
+  const constant = Object.entries(input.prices).filter(([asset]) => !pathAssets.has(asset));
+  const latest: Record<string, string> = Object.fromEntries(
+    Object.entries(input.prices).map(([asset, p]) => [asset, p.index]),
+  );
+  const timeline: ReplayRun["timeline"] = [];
+  for (const [n, step] of input.steps.entries()) {
+    now = step.timeMs;
+    await desk.topUp(engine);
+    const events: PriceEvent[] = [
+      ...step.prices,
+      ...constant.map(([asset, p]) => ({
+        eventId: `replay:portfolio:${asset}:${step.timestamp}`,
+        asset,
+        index: p.index,
+        ...(p.mark ? { mark: p.mark } : {}),
+        timestamp: step.timestamp,
+        source: "replay:portfolio",
+      })),
+    ];
+    for (let i = 0; i < events.length; i += EVENT_BATCH)
+      await runTick(events.slice(i, i + EVENT_BATCH), engine);
+    for (const event of step.prices) latest[event.asset] = event.index;
+    if (step.funding.length > 0) await runFundingOrFanOut(step.funding, engine);
+    await expireCalls(engine);
+    await desk.liquidate(engine, now);
+    timeline.push({
+      timestamp: step.timestamp,
+      prices: { ...latest },
+      accountsByStatus: desk.accountsByStatus(),
+      insuranceFund: valueString(desk.fund),
+    });
+    options.progress?.(`replay ${params.version}`, n + 1, input.steps.length);
+  }
+  const notifications = [...desk.notifications].sort(
+    (a, b) =>
+      a.timestamp.localeCompare(b.timestamp) ||
+      (a.account < b.account ? -1 : a.account > b.account ? 1 : 0) ||
+      NOTIFICATION_ORDER.indexOf(a.type) - NOTIFICATION_ORDER.indexOf(b.type),
+  );
+  const accounts = Object.fromEntries([...desk.accounts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { paramsVersion: params.version, totals: desk.totals(), timeline, notifications, accounts };
+}
