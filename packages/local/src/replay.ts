@@ -96,7 +96,6 @@ async function runOnce(
   const timeline: ReplayRun["timeline"] = [];
   for (const [n, step] of input.steps.entries()) {
     now = step.timeMs;
-    await desk.topUp(engine);
     const events: PriceEvent[] = [
       ...step.prices,
       ...constant.map(([asset, p]) => ({
@@ -114,6 +113,7 @@ async function runOnce(
     if (step.funding.length > 0) await runFundingOrFanOut(step.funding, engine);
     await expireCalls(engine);
     await desk.liquidate(engine, now);
+    await desk.topUp(engine, now);
     timeline.push({
       timestamp: step.timestamp,
       prices: { ...latest },

@@ -17,6 +17,7 @@ import {
   type AccountBook,
   type AccountStatus,
   accountAfterTrades,
+  accountRisk,
   type Bankruptcy,
   Decimal,
   liquidateAccount,
@@ -79,8 +80,9 @@ export class VenueDesk {
   private readonly counts = new Map<NotificationType, number>();
   /** Episodes a deposit or a liquidation acted on: their cure is no false alarm. */
   private readonly actedOn = new Set<string>();
-  /** Called accounts drawn to top up, by the episode they top up. */
-  private pendingTopUps = new Map<string, string>();
+  /** Called accounts drawn to top up, by the episode they top up: this step's calls, and earlier ones. */
+  private calledNow = new Map<string, string>();
+  private calledBefore = new Map<string, string>();
   private readonly settings;
 
   constructor(private readonly options: VenueDeskOptions) {
@@ -139,36 +141,38 @@ export class VenueDesk {
     const episode = record.episodeId ?? "";
     if (type === "margin.call" && this.options.topUp > 0) {
       const draw = seededRandom(hash(`${this.options.seed}:${accountId}:${episode}`))();
-      if (draw < this.options.topUp) this.pendingTopUps.set(accountId, episode);
+      if (draw < this.options.topUp) this.calledNow.set(accountId, episode);
     }
     if (type === "margin.cured" && !this.actedOn.has(`${accountId}#${episode}`)) this.falseAlarms++;
   }
 
   /**
-   * The clients drawn at their call deposit, one step later and before the deadline, what clears
-   * the call: IM × (1 + cureBuffer) − equity, in USDC at its index (its stored state's figures).
+   * The clients drawn at an earlier step's call deposit, after this step's prices are in and
+   * while still called, what clears the call then: IM × (1 + cureBuffer) − equity, in USDC at its
+   * index (from the state just evaluated). This step's calls deposit at the next step.
    */
-  async topUp(deps: EngineDeps): Promise<number> {
-    const due = [...this.pendingTopUps].filter(([id]) => this.statuses.get(id) === "MARGIN_CALL");
-    this.pendingTopUps = new Map();
-    if (due.length === 0) return 0;
-    const states = await deps.store.getRiskStates(due.map(([id]) => id));
-    const usdc = (await deps.store.getPrices()).get(STABLE_DEPOSIT_ASSET)?.latest?.index ?? "1";
-    const cure = new Decimal(1).plus(this.options.params.status.cureBuffer);
+  async topUp(deps: EngineDeps, nowMs: number): Promise<number> {
+    const due = new Map([...this.calledBefore].filter(([id]) => this.statuses.get(id) === "MARGIN_CALL"));
+    this.calledBefore = this.calledNow;
+    this.calledNow = new Map();
+    if (due.size === 0) return 0;
+    // Figures at this step's prices: a stored state is only rewritten when its band is left.
+    const { accounts, market, params } = await this.market(deps, nowMs, [...due.keys()]);
+    const usdc = market.quotes.get(STABLE_DEPOSIT_ASSET)?.index ?? new Decimal(1);
+    const cure = new Decimal(1).plus(params.status.cureBuffer);
     const changed: Account[] = [];
-    for (const [id, episode] of due) {
-      const state = states.get(id);
-      const doc = this.docs.get(id);
-      if (!state || !doc || state.episode?.id !== episode) continue;
-      const need = new Decimal(state.initialMargin).times(cure).minus(state.equity);
-      if (!need.isPositive()) continue;
+    for (const book of accounts) {
+      const doc = this.docs.get(book.id);
+      const risk = accountRisk(book, market, params);
+      const need = risk.initialMargin.times(cure).minus(risk.equity);
+      if (!doc || !need.isPositive()) continue;
       const amount = need.div(usdc).toDecimalPlaces(8, Decimal.ROUND_CEIL);
       const held = new Decimal(doc.collateral[STABLE_DEPOSIT_ASSET] ?? "0");
       changed.push({
         ...doc,
         collateral: { ...doc.collateral, [STABLE_DEPOSIT_ASSET]: held.plus(amount).toFixed() },
       });
-      this.actedOn.add(`${id}#${episode}`);
+      this.actedOn.add(`${book.id}#${due.get(book.id)}`);
       this.topUps++;
     }
     await this.write(deps, changed);
