@@ -25,6 +25,13 @@ describe("backing demo", () => {
       summary.notifications["margin.call"] + summary.notifications["margin.liquidation"],
     ).toBeGreaterThan(0);
     expect(stderr).toContain("replaying: 100% (216/216)");
+    // The venues liquidated accounts the engine sent to liquidation (DESIGN §3.12), and the
+    // insurance fund (50,000,000 to start) moved by the fees in and the bad debt out.
+    const { venues } = summary;
+    expect(venues.liquidations).toBeGreaterThan(0);
+    expect(venues.liquidations).toBeLessThanOrEqual(summary.notifications["margin.liquidation"]);
+    const fundMoved = Number(venues.fundAfter) - (50_000_000 + Number(venues.fees) - Number(venues.fundUsed));
+    expect(Math.abs(fundMoved)).toBeLessThan(1e-6);
     // The shipped pack runs over the book at the last prices.
     expect(summary.stress).toHaveLength(12);
     expect(summary.stress[0]).toMatchObject({

@@ -187,6 +187,20 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       expect(await store.unbandedAccountIds([account("a-1"), account("a-2")])).toEqual(new Set());
     });
 
+    it("rewrites an account's exposure as 'no band', except the assets the caller says to keep", async () => {
+      const store = await open();
+      await store.putAccounts([account("a-1")]);
+      const band = { accountId: "a-1", low: "19000", high: "21000" };
+      await store.putBands([
+        { ...band, asset: "BTC" },
+        { ...band, asset: "USDC", low: "0.5", high: "1.5" },
+      ]);
+      // BTC kept: its band still holds 20,000; USDC rewritten: any price triggers it.
+      await store.putAccounts([account("a-1")], new Map([["a-1", ["BTC"]]]));
+      expect(await store.triggeredAccountIds("BTC", "20000", "20000")).toEqual([]);
+      expect(await store.triggeredAccountIds("USDC", "1", "1")).toEqual(["a-1"]);
+    });
+
     it("reads bands back as indexed: edges rounded toward the inside at 20 decimals", async () => {
       const store = await open();
       await store.putAccounts([account("a-1")]);

@@ -1,5 +1,13 @@
 import { Decimal } from "@backing/core";
-import { cachedStore, doubleAtLeast, doubleAtMost, type EngineStore } from "@backing/engine";
+import {
+  cachedStore,
+  doubleAtLeast,
+  doubleAtMost,
+  type EngineStore,
+  exposureAssets,
+  replaceAccounts,
+} from "@backing/engine";
+import { memoryStore } from "@backing/engine/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
@@ -51,5 +59,32 @@ describe("the in-memory trigger index of a process that owns the book", () => {
     expect(await triggered("200")).toEqual(["a", "c"]);
     // An unbounded band holds at any positive price.
     expect(await triggered("0.00000001", "1e15")).toEqual(["a", "c"]);
+  });
+});
+
+describe("a closed position in the trigger index", () => {
+  it("leaves the index: a flat account is no longer read by ticks on the asset it closed", async () => {
+    const store = cachedStore(memoryStore(), { ownsBook: true });
+    const open = {
+      id: "a",
+      venue: "venue-a",
+      marginMode: "standard" as const,
+      collateral: { USDC: "1000" },
+      positions: [
+        { instrument: "BTC-PERP", type: "perp" as const, underlying: "BTC", size: "1", entryPrice: "20000" },
+      ],
+    };
+    await store.putAccounts([open]);
+    await store.putBands([{ accountId: "a", asset: "BTC", low: "19000", high: "21000" }]);
+    // The venue closed it: size 0, the realised PnL in accrued funding. Nothing of it moves with BTC.
+    const closed = {
+      ...open,
+      positions: [{ ...(open.positions[0] as (typeof open.positions)[0]), size: "0", funding: "-900" }],
+    };
+    expect(exposureAssets(closed)).toEqual(["USDC"]);
+    await replaceAccounts(store, [closed], new Map([["a", open]]));
+    expect(await store.triggeredAccountIds("BTC", "15000", "15000")).toEqual([]);
+    expect(await store.exposedAccountIds("BTC")).toEqual([]);
+    expect(await store.exposedAccountIds("USDC")).toEqual(["a"]);
   });
 });

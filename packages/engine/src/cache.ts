@@ -109,12 +109,30 @@ export function cachedStore<S extends EngineStore>(store: S, options: { ownsBook
   const stateless = new Set<string>();
   const missing = <T>(ids: readonly string[], cache: Map<string, T>) => ids.filter((id) => !cache.has(id));
   return Object.assign(Object.create(store) as S, {
-    async putAccounts(list: Account[]) {
-      await store.putAccounts(list);
+    async putAccounts(list: Account[], keepExposure?: ReadonlyMap<string, readonly string[]>) {
+      // Owning the book, bands live here and the table's exposure entries all still say "no
+      // band": an account it already holds needs entries only for assets it did not have.
+      const kept = new Map(keepExposure);
+      if (options.ownsBook)
+        for (const account of list) {
+          const before = accounts.get(account.id)?.account;
+          if (before) kept.set(account.id, exposureAssets(before));
+        }
+      await store.putAccounts(list, kept);
+      let newExposure = false;
       for (const account of list) {
+        const before = new Set(kept.get(account.id) ?? []);
         accounts.set(account.id, { account, version: 1 });
-        for (const asset of exposureAssets(account)) bandsOf(asset).set(account.id, NO_BAND);
+        for (const asset of exposureAssets(account)) {
+          bandsOf(asset).set(account.id, NO_BAND);
+          if (!before.has(asset)) newExposure = true;
+        }
       }
+      if (newExposure) exposures.clear();
+    },
+    async dropExposure(accountId: string, assets: readonly string[]) {
+      await store.dropExposure(accountId, assets);
+      for (const asset of assets) bands.get(asset)?.delete(accountId);
       exposures.clear();
     },
     async putBands(list: readonly StoredBand[]) {

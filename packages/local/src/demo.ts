@@ -10,6 +10,7 @@ import {
   type StressSummaryRow,
   stressReport,
   stressSummaryRow,
+  valueString,
 } from "@backing/core";
 import { connect, createTable, type DynamoEngineStore, dynamoStore, streamEntries } from "@backing/dynamo";
 import {
@@ -34,6 +35,7 @@ import { SCENARIOS } from "./scenarios/index.ts";
 import { StreamPoller } from "./stream-poller.ts";
 import { runOnThreads } from "./threads/job-threads.ts";
 import { fileNotificationTopic } from "./topic-sink.ts";
+import { VenueDesk } from "./venue-desk.ts";
 import { startWebhookReceiver } from "./webhook-receiver.ts";
 
 export interface DemoOptions {
@@ -64,6 +66,22 @@ export interface DemoSummary {
   stress: StressSummaryRow[];
   /** Where the exposure report of the book at the replay's last prices was written. */
   reports: { exposureHtml: string; exposureJson: string };
+  /**
+   * What the venues did after the calls (DESIGN §3.12): accounts liquidated through the model, the
+   * called clients who topped up (a seeded 30%), fees, bad debt, and the insurance fund and ADL
+   * that covered it. The stress pack and the exposure report run on the book left afterwards.
+   */
+  venues: {
+    liquidations: number;
+    topUps: number;
+    falseAlarms: number;
+    liquidatedNotional: string;
+    fees: string;
+    badDebt: string;
+    fundUsed: string;
+    fundAfter: string;
+    adlNotional: string;
+  };
   /** Webhooks to the two venues with endpoints (venue-b's answers 503 once to its first 5 notifications). */
   webhooks: { delivered: number; verified: number; retried: number; parked: number; undelivered: number };
   /** Every margin notification re-run by `explain`: how many, and how many figures differed (0). */
@@ -90,6 +108,9 @@ const REDELIVER_EVERY_MS = 1_000;
  * for the reports' evaluation before the first one and for what the path does not cover.
  */
 const DEMO_VOLATILITY = { BTC: "0.9", ETH: "1.1", SOL: "1.3" };
+
+/** The share of called clients who deposit before the deadline (a seeded draw per call). */
+const DEMO_TOP_UP = 0.3;
 
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const clock = options.clock ?? Date.now;
@@ -124,7 +145,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const tableName = `backing-demo-${started}`;
     await createTable(client, tableName);
     const rawStore = dynamoStore(documents, tableName);
-    const store = cachedStore(rawStore, { ownsBook: true });
+    const params = (await rawStore.getParams()) ?? DEFAULT_RISK_PARAMS;
+    // The venues act on the calls as the replay goes: liquidations, the waterfall, top-ups.
+    const desk = new VenueDesk({
+      accounts: book,
+      params,
+      topUp: DEMO_TOP_UP,
+      seed: 1,
+      volatility: DEMO_VOLATILITY,
+    });
+    const store = desk.watch(cachedStore(rawStore, { ownsBook: true }));
     // The engine runs on the replay's event time (webhooks, in startVenues, on the wall clock).
     let replayNow = Date.parse(first.timestamp);
     const { engine, exposure: exposureDeps } = composeSystem({
@@ -155,6 +185,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       skippedStale: 0,
       invalidAccounts: 0,
       stress: [],
+      venues: {
+        liquidations: 0,
+        topUps: 0,
+        falseAlarms: 0,
+        liquidatedNotional: "0",
+        fees: "0",
+        badDebt: "0",
+        fundUsed: "0",
+        fundAfter: "0",
+        adlNotional: "0",
+      },
       reports: { exposureHtml: "", exposureJson: "" },
       webhooks: { delivered: 0, verified: 0, retried: 0, parked: 0, undelivered: 0 },
       topic: { published: 0, file: "" },
@@ -162,9 +203,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       latencyMs: { p50: 0, p99: 0 },
       phasesMs,
       elapsedMs: 0,
-    };
-    const count = (type: NotificationType, n: number) => {
-      summary.notifications[type] = (summary.notifications[type] ?? 0) + n;
     };
     const tickStarted = new Map<string, number>();
     // Retries are due on the wall clock: the redeliver job runs beside the replay, as its cron would.
@@ -187,12 +225,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       summary.transitions += recompute.written;
       summary.skippedStale += recompute.skippedStale;
       summary.invalidAccounts = Math.max(summary.invalidAccounts, recompute.invalid.length);
-      for (const [type, n] of Object.entries(recompute.notifications)) count(type as NotificationType, n);
-      const expired = await expireCalls(engine);
-      if (expired > 0) count("margin.call.expired", expired);
+      await expireCalls(engine);
+      await desk.liquidate(engine, replayNow);
+      await desk.topUp(engine, replayNow);
       options.progress?.("replaying", tick + 1, path.length);
     }
     await redelivering.stop();
+    // Every notification written, the venues' own writes' (their cures) included.
+    summary.notifications = desk.notificationCounts();
+    const totals = desk.totals();
+    summary.venues = {
+      liquidations: totals.liquidations,
+      topUps: totals.topUps,
+      falseAlarms: totals.falseAlarms,
+      liquidatedNotional: totals.liquidatedNotional,
+      fees: totals.fees,
+      badDebt: totals.badDebt,
+      fundUsed: totals.fundUsed,
+      fundAfter: valueString(desk.fund),
+      adlNotional: totals.adlNotional,
+    };
     phaseDone("replay");
     const last = path[path.length - 1] ?? first;
     options.progress?.("stress", 0, 1);
@@ -201,9 +253,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         asOf: last.timestamp,
         prices: Object.fromEntries(Object.entries(last.prices).map(([asset, index]) => [asset, { index }])),
         volatility: DEMO_VOLATILITY,
-        accounts: book,
+        // The book the venues hold after the replay: liquidated, topped up, deleveraged.
+        accounts: [...desk.docs.values()],
       },
-      (await store.getParams()) ?? DEFAULT_RISK_PARAMS,
+      params,
     );
     const report = stressReport(portfolio, ScenarioPack.parse(DEFAULT_SCENARIO_PACK), { reverse: false });
     summary.stress = report.scenarios.map(stressSummaryRow);

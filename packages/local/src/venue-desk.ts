@@ -44,6 +44,10 @@ import {
 
 const STABLE_DEPOSIT_ASSET = "USDC";
 
+/** A perp or future still open: what the liquidation model closes. */
+const closable = (position: Account["positions"][number]) =>
+  position.type !== "option" && !/^-?0(\.0*)?$/.test(position.size);
+
 /** FNV-1a of the text: the seed of one client's draw, so a draw never depends on the order of events. */
 function hash(text: string): number {
   let h = 0x811c9dc5;
@@ -65,6 +69,8 @@ export interface VenueDeskOptions {
 
 export class VenueDesk {
   readonly statuses = new Map<string, AccountStatus>();
+  /** Each account's open episode, as its last state write left it. */
+  private readonly episodes = new Map<string, string>();
   readonly docs = new Map<string, Account>();
   readonly accounts = new Map<string, ReplayAccount>();
   readonly notifications: ReplayNotification[] = [];
@@ -121,6 +127,8 @@ export class VenueDesk {
     const from = previous?.status ?? "HEALTHY";
     const at = new Date(state.evaluatedAtMs).toISOString();
     this.statuses.set(state.accountId, state.status);
+    if (state.episode) this.episodes.set(state.accountId, state.episode.id);
+    else this.episodes.delete(state.accountId);
     const account = this.accounts.get(state.accountId);
     if (account && from !== state.status) account.transitions.push({ timestamp: at, from, to: state.status });
     for (const record of notifications) this.noteNotification(record, state.accountId);
@@ -184,18 +192,20 @@ export class VenueDesk {
    * fees into the fund, and runs the step's bankruptcies down the waterfall.
    */
   async liquidate(deps: EngineDeps, nowMs: number): Promise<void> {
-    const liquidating = [...this.statuses].filter(([, s]) => s === "LIQUIDATION").map(([id]) => id);
+    // An account left in LIQUIDATION by options alone has nothing the model closes.
+    const liquidating = [...this.statuses]
+      .filter(([id, s]) => s === "LIQUIDATION" && this.docs.get(id)?.positions.some(closable))
+      .map(([id]) => id);
     if (liquidating.length === 0) return;
     const timestamp = new Date(nowMs).toISOString();
     const market = await this.market(deps, nowMs, liquidating);
     const changed = new Map<string, AccountBook>();
     const bankruptcies: Bankruptcy[] = [];
-    const states = await deps.store.getRiskStates(liquidating);
     for (const book of market.accounts) {
       const outcome = liquidateAccount(book, market.market, market.params, this.settings);
       if (outcome.fills.length === 0) continue;
       this.liquidations++;
-      this.actedOn.add(`${book.id}#${states.get(book.id)?.episode?.id ?? ""}`);
+      this.actedOn.add(`${book.id}#${this.episodes.get(book.id) ?? ""}`);
       this.fees = this.fees.plus(outcome.fees);
       this.fund = this.fund.plus(outcome.fees);
       this.liquidatedNotional = this.liquidatedNotional.plus(outcome.closedNotional);
@@ -209,8 +219,12 @@ export class VenueDesk {
       }
     }
     if (bankruptcies.length > 0) {
+      // The venues' other accounts are ranked for ADL only when the fund cannot pay it all.
+      const deficit = bankruptcies.reduce((sum, b) => sum.plus(b.badDebt), ZERO);
       const venues = new Set(bankruptcies.map((b) => b.venue));
-      const others = [...this.docs.values()].filter((d) => venues.has(d.venue) && !changed.has(d.id));
+      const others = deficit.gt(this.fund)
+        ? [...this.docs.values()].filter((d) => venues.has(d.venue) && !changed.has(d.id))
+        : [];
       const counterparties = (
         await this.market(
           deps,
@@ -305,6 +319,11 @@ export class VenueDesk {
       deps,
       { bands: true },
     );
+  }
+
+  /** Margin notifications written so far, by type (the engine's and those the venue's writes caused). */
+  notificationCounts(): Partial<Record<NotificationType, number>> {
+    return Object.fromEntries(this.counts);
   }
 
   accountsByStatus(): Record<AccountStatus, number> {

@@ -9,7 +9,10 @@ import { byteOrder, type Item, type TableClient } from "../table-client.ts";
 export class DynamoAccounts implements AccountRepository {
   constructor(private readonly table: TableClient) {}
 
-  async putAccounts(accounts: Account[]): Promise<void> {
+  async putAccounts(
+    accounts: Account[],
+    keepExposure?: ReadonlyMap<string, readonly string[]>,
+  ): Promise<void> {
     const items: Item[] = [];
     for (const account of accounts) {
       items.push({
@@ -20,7 +23,8 @@ export class DynamoAccounts implements AccountRepository {
         version: 1,
       });
       // No band yet: the first tick on any of its assets evaluates it.
-      for (const asset of exposureAssets(account))
+      const kept = keepExposure?.get(account.id) ?? [];
+      for (const asset of exposureAssets(account).filter((a) => !kept.includes(a)))
         items.push({
           ...keys.exposure(asset, account.id),
           ...keys.band(asset, account.id, null, null),

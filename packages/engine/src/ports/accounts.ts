@@ -13,7 +13,12 @@ export interface BookPage {
 
 /** The venues' account documents: the book every job reads. */
 export interface AccountRepository {
-  putAccounts(accounts: Account[]): Promise<void>;
+  /**
+   * Writes the documents, each with a "no band" exposure entry per asset (the next tick on any of
+   * them evaluates it), except the assets `keepExposure` lists for its account: a caller that owns
+   * the book and keeps the trigger index in memory knows those entries already say "no band".
+   */
+  putAccounts(accounts: Account[], keepExposure?: ReadonlyMap<string, readonly string[]>): Promise<void>;
   getAccounts(ids: readonly string[]): Promise<Map<string, StoredAccount>>;
   /** Removes the account, its risk state and its exposure entries. */
   deleteAccount(account: Account): Promise<void>;

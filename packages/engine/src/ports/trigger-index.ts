@@ -10,7 +10,9 @@ export interface StoredBand {
 
 /** The assets whose price can move an account: its positions' underlyings and its collateral assets. */
 export function exposureAssets(account: Account): string[] {
-  return [...new Set([...account.positions.map((p) => p.underlying), ...Object.keys(account.collateral)])];
+  // A closed position (size 0, its realised PnL kept as accrued funding) moves with no price.
+  const open = account.positions.filter((p) => !/^-?0(\.0*)?$/.test(p.size));
+  return [...new Set([...open.map((p) => p.underlying), ...Object.keys(account.collateral)])];
 }
 
 /** Which accounts a price can move, and the trigger band (DESIGN §3.7) of each on each asset. */

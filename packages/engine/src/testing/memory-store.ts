@@ -110,10 +110,11 @@ export function memoryStore(): Store {
 
   return {
     // --- accounts ------------------------------------------------------------------------------
-    async putAccounts(list: Account[]) {
+    async putAccounts(list: Account[], keepExposure?: ReadonlyMap<string, readonly string[]>) {
       for (const account of list) {
         accounts.set(account.id, { account: copy(account), version: 1 });
-        for (const asset of exposureAssets(account))
+        const kept = keepExposure?.get(account.id) ?? [];
+        for (const asset of exposureAssets(account).filter((a) => !kept.includes(a)))
           exposureOf(asset).set(account.id, { accountId: account.id, asset, low: null, high: null });
       }
     },
