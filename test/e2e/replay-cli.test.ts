@@ -18,6 +18,7 @@ const book = {
     brackets: { BTC: [{ notionalCap: "1000000000", maxLeverage: "10", mmr: "0.05" }] },
     status: { callDeadlineHours: 2 },
     stress: { insuranceFund: "1000" },
+    liquidation: { fee: "0.005" },
   },
   accounts: [
     ["a-call", "1100", "1"],

@@ -60,7 +60,13 @@ describe("the venue's liquidation model (DESIGN §3.12)", () => {
     // Long 1 BTC from 10,000 at mark 9,100 with 1,000 USDC: uPnL −900, equity 100,
     // MM 0.05 × 9,100 = 455 → LIQUIDATION. Fee 0.5% × 9,100 = 45.5; after the close the
     // account holds 1,000 − 900 − 45.5 = 54.5, no MM: not bankrupt.
-    const { accounts, market, params } = book("9100", [{ id: "a", usdc: "1000", size: "1", entry: "10000" }]);
+    const { accounts, market, params } = book(
+      "9100",
+      [{ id: "a", usdc: "1000", size: "1", entry: "10000" }],
+      {
+        fee: "0.005",
+      },
+    );
     const settings = liquidationSettings(params.document);
     const outcome = liquidateAccount(accounts[0] as never, market, params, settings);
     expect(outcome.steps).toBe(1);
@@ -132,7 +138,13 @@ describe("the venue's liquidation model (DESIGN §3.12)", () => {
   it("charges a bankruptcy to the insurance fund, which keeps the fees", () => {
     // Long 1 at 10,000, mark 8,900, 1,000 USDC: equity −100. Fee 0.5% × 8,900 = 44.5:
     // equity after the close −144.5 → bad debt 144.5. The fund: 1,000 + 44.5 fee − 144.5 = 900.
-    const { accounts, market, params } = book("8900", [{ id: "a", usdc: "1000", size: "1", entry: "10000" }]);
+    const { accounts, market, params } = book(
+      "8900",
+      [{ id: "a", usdc: "1000", size: "1", entry: "10000" }],
+      {
+        fee: "0.005",
+      },
+    );
     const outcome = liquidateAccount(
       accounts[0] as never,
       market,

@@ -131,6 +131,12 @@ export const StressReport = z.object({
       }),
       /** Accounts liquidated by the shock itself, before any cascade, largest deficit first (up to 10). */
       breaksFirst: z.array(z.string()),
+      /**
+       * The loss waterfall (DESIGN §3.12): the venue's liquidation fees into the fund, the bad debt
+       * the fund (with the fees) pays, and what it cannot pay, which auto-deleveraging would take.
+       * insuranceFundAfter = insuranceFund + fees − totalBadDebt.
+       */
+      waterfall: z.object({ fees: DecimalText, fundUsed: DecimalText, toAdl: DecimalText }),
       accounts: z.array(StressAccount),
     }),
   ),

@@ -117,9 +117,10 @@ export const DEFAULT_RISK_PARAMS: RiskParamsDocument = {
     // LiquidationEnd health sits between Maint and Init so that liquidating "until init" stops
     // over-liquidating (reference margin-methodology.md §7 item 4, mango-v4 PR #447).
     targetMargin: "1.5",
-    // A design choice, not a sourced figure: venues charge a liquidation fee into their insurance
-    // fund; 0.5% of the closed notional is of the order they publish. Set your venue's own.
-    fee: "0.005",
+    // No fee by default: DESIGN §3.8's cascade charges none, and the stress numbers keep that
+    // contract. Venues charge one into their insurance fund (0.5% of the closed notional is of the
+    // order they publish; the demo's venues charge it): set your venue's own.
+    fee: "0",
   },
   exposure: {
     // One side's depth within 1% of mid, USD (Kaiko's definition, reference §5). BTC: aggregate 1%

@@ -1,3 +1,4 @@
+import { liquidationSettings } from "./venue-liquidation.ts";
 import type { Scenario, ScenarioPack, StressReport } from "@backing/contracts";
 import type { AccountStatus } from "./account.ts";
 import { LST_REFERENCE } from "./asset-classes.ts";
@@ -179,6 +180,8 @@ export interface AccountOutcome {
   status: AccountStatus;
   /** Cascade round in which the account was force-closed (0: not closed). */
   closedInRound: number;
+  /** The venue's liquidation fee, already taken from equity (scale 54; DESIGN §3.12). */
+  fee: bigint;
 }
 
 /** The perps, futures and collateral of a book, compiled once by the kernel across scenarios and rounds. */
@@ -216,7 +219,7 @@ function evaluateAt(
   volShift: (asset: string) => number,
   /** Scale 54, added to equity: the scenario's funding on the book's perps. */
   fundingPnl: bigint,
-): Omit<AccountOutcome, "closedInRound"> {
+): Omit<AccountOutcome, "closedInRound" | "fee"> {
   const models = optionModelsOf(book, base);
   const warning = scaledParameter(params.status.warningBuffer);
   if (book.marginMode === "portfolio" || models.length === 0) {
@@ -356,7 +359,7 @@ export interface CascadeState {
 /** A shard's own memory between passes: its accounts closed by the cascade, and this pass's failures. */
 export interface ShardState {
   /** id → round closed, with the outcome frozen at the prices right after that round. */
-  closed: Record<string, { round: number; equity?: string; maintenance?: string }>;
+  closed: Record<string, { round: number; equity?: string; maintenance?: string; fee?: string }>;
   /** Failed in the last pass: closed in the next round if it goes ahead. */
   pending: string[];
   /** The cascade's round count when `pending` was collected. */
@@ -409,6 +412,7 @@ export class ScenarioCascade {
     this.shocked = shockMarket(market, scenario, k);
     this.prices = this.shocked;
     this.fundingPerUnit = scenarioFunding(scenario, this.shocked);
+    this.feeRate = liquidationSettings(params.document).fee;
     this.cascades = scenario.cascade && settings.impact.size > 0;
     // Without a cascade the shocked prices are final: one pass reports everything.
     this.final = !this.cascades;
@@ -419,6 +423,26 @@ export class ScenarioCascade {
 
   /** Per underlying, the funding a unit long pays over the scenario: shockedMark × rate × intervals. */
   private readonly fundingPerUnit: ReadonlyMap<string, Decimal>;
+
+  /** The venue's liquidation fee rate (params "liquidation", DESIGN §3.12). */
+  private readonly feeRate: Decimal;
+
+  /**
+   * An account in LIQUIDATION is closed by the venue at the current marks (all at once: the
+   * cascade's flow), paying the fee on the closed notional into the insurance fund: its outcome
+   * takes the fee from equity.
+   */
+  liquidated(book: AccountBook, outcome: Omit<AccountOutcome, "closedInRound" | "fee">, round: number) {
+    let fee = 0n;
+    if (!this.feeRate.isZero()) {
+      let notional = ZERO;
+      for (const p of book.positions)
+        if (p.kind === "linear")
+          notional = notional.plus(p.size.abs().times((this.prices.quotes.get(p.underlying) as Quote).mark));
+      fee = toScaled(notional.times(this.feeRate));
+    }
+    return { ...outcome, equity: outcome.equity - fee, fee, status: "LIQUIDATION" as const, closedInRound: round };
+  }
 
   evaluate(book: AccountBook) {
     return evaluateAt(
@@ -533,6 +557,7 @@ export class ScenarioShard {
                   maintenance: BigInt(c.maintenance),
                   status: "LIQUIDATION",
                   closedInRound: c.round,
+                  fee: BigInt(c.fee ?? "0"),
                 },
               }
             : {}),
@@ -559,17 +584,18 @@ export class ScenarioShard {
     for (const book of books) {
       const closed = this.closed.get(book.id);
       if (closed) {
-        if (!closed.frozen)
-          closed.frozen = { ...cascade.evaluate(book), status: "LIQUIDATION", closedInRound: closed.round };
+        closed.frozen ??= cascade.liquidated(book, cascade.evaluate(book), closed.round);
         if (cascade.final) outcomes.push(closed.frozen);
         continue;
       }
-      const outcome: AccountOutcome = { ...cascade.evaluate(book), closedInRound: 0 };
+      const outcome: AccountOutcome = { ...cascade.evaluate(book), closedInRound: 0, fee: 0n };
       if (!cascade.firstPassDone) {
         this.badDebtBeforeCascade += badDebtOf(outcome);
         if (outcome.status === "LIQUIDATION") this.noteFirstBreak(outcome);
       }
-      if (cascade.final) outcomes.push(outcome);
+      // At the final prices the venue liquidates whoever is still in LIQUIDATION.
+      if (cascade.final)
+        outcomes.push(outcome.status === "LIQUIDATION" ? cascade.liquidated(book, outcome, 0) : outcome);
       else if (cascade.cascades && outcome.status === "LIQUIDATION") this.fail(book);
     }
     return outcomes;
@@ -623,7 +649,11 @@ export class ScenarioShard {
           {
             round: c.round,
             ...(c.frozen
-              ? { equity: c.frozen.equity.toString(), maintenance: c.frozen.maintenance.toString() }
+              ? {
+                  equity: c.frozen.equity.toString(),
+                  maintenance: c.frozen.maintenance.toString(),
+                  fee: c.frozen.fee.toString(),
+                }
               : {}),
           },
         ]),
@@ -752,6 +782,7 @@ export interface StressAggregatePartial {
   byStatus: Record<AccountStatus, number>;
   totalBadDebt: string;
   totalDeficit: string;
+  fees: string;
   largest: { id: string; badDebt: string }[];
 }
 
@@ -768,6 +799,7 @@ export class StressAggregator {
   };
   totalBadDebt = 0n;
   totalDeficit = 0n;
+  fees = 0n;
   private readonly largest: { id: string; badDebt: bigint }[] = [];
 
   /** Adds an account and returns its report row. */
@@ -777,6 +809,7 @@ export class StressAggregator {
     this.byStatus[o.status]++;
     this.totalBadDebt += badDebt;
     this.totalDeficit += deficit;
+    this.fees += o.fee;
     if (badDebt > 0n) this.noteLargest(o.id, badDebt);
     return {
       id: o.id,
@@ -794,6 +827,7 @@ export class StressAggregator {
       byStatus: { ...this.byStatus },
       totalBadDebt: this.totalBadDebt.toString(),
       totalDeficit: this.totalDeficit.toString(),
+      fees: this.fees.toString(),
       largest: this.largest.map((l) => ({ id: l.id, badDebt: l.badDebt.toString() })),
     };
   }
@@ -803,6 +837,7 @@ export class StressAggregator {
       this.byStatus[status] += partial.byStatus[status];
     this.totalBadDebt += BigInt(partial.totalBadDebt);
     this.totalDeficit += BigInt(partial.totalDeficit);
+    this.fees += BigInt(partial.fees);
     for (const l of partial.largest) this.noteLargest(l.id, BigInt(l.badDebt));
   }
 
@@ -828,11 +863,15 @@ export class StressAggregator {
     const cover1 = this.largest[0]?.badDebt ?? 0n;
     const cover2 = cover1 + (this.largest[1]?.badDebt ?? 0n);
     const added = this.totalBadDebt - run.badDebtBeforeCascade;
+    // The waterfall (DESIGN §3.12): the fund takes the fees, then pays the bad debt; what it cannot
+    // pay would go to auto-deleveraging.
+    const fund = toScaled(settings.insuranceFund) + this.fees;
+    const fundUsed = this.totalBadDebt < fund ? this.totalBadDebt : fund;
     return {
       accountsByStatus: { ...this.byStatus },
       totalDeficit: formatScaled(this.totalDeficit, "up"),
       totalBadDebt: formatScaled(this.totalBadDebt, "up"),
-      insuranceFundAfter: formatScaled(toScaled(settings.insuranceFund) - this.totalBadDebt, "down"),
+      insuranceFundAfter: formatScaled(fund - this.totalBadDebt, "down"),
       cover1: formatScaled(cover1, "up"),
       cover2: formatScaled(cover2, "up"),
       coverAccounts: this.largest.map((l) => l.id),
@@ -846,6 +885,11 @@ export class StressAggregator {
         addedBadDebt: formatScaled(added > 0n ? added : 0n, "up"),
       },
       breaksFirst: run.breaksFirst,
+      waterfall: {
+        fees: formatScaled(this.fees, "down"),
+        fundUsed: formatScaled(fundUsed, "up"),
+        toAdl: formatScaled(this.totalBadDebt - fundUsed, "up"),
+      },
     };
   }
 }

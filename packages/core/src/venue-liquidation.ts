@@ -26,7 +26,7 @@ export interface LiquidationSettings {
 }
 
 /** DESIGN §3.12's defaults, as the shipped parameter set states them (default-params.ts says why). */
-export const DEFAULT_LIQUIDATION = { stepFraction: "1", targetMargin: "1.5", fee: "0.005" } as const;
+export const DEFAULT_LIQUIDATION = { stepFraction: "1", targetMargin: "1.5", fee: "0" } as const;
 
 export function liquidationSettings(document: RiskParamsDocument): LiquidationSettings {
   const given = { ...DEFAULT_LIQUIDATION, ...document.liquidation };

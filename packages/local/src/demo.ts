@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ScenarioPack } from "@backing/contracts";
 import {
+  DEFAULT_LIQUIDATION,
   DEFAULT_RISK_PARAMS,
   DEFAULT_SCENARIO_PACK,
   type NotificationType,
@@ -109,6 +110,9 @@ const REDELIVER_EVERY_MS = 1_000;
  */
 const DEMO_VOLATILITY = { BTC: "0.9", ETH: "1.1", SOL: "1.3" };
 
+/** The demo venues' liquidation fee on the closed notional (of the order venues publish; an assumption). */
+const DEMO_LIQUIDATION_FEE = "0.005";
+
 /** The share of called clients who deposit before the deadline (a seeded draw per call). */
 const DEMO_TOP_UP = 0.3;
 
@@ -145,7 +149,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const tableName = `backing-demo-${started}`;
     await createTable(client, tableName);
     const rawStore = dynamoStore(documents, tableName);
-    const params = (await rawStore.getParams()) ?? DEFAULT_RISK_PARAMS;
+    // The demo's venues charge a liquidation fee into their insurance fund (the defaults charge none).
+    const params = {
+      ...DEFAULT_RISK_PARAMS,
+      version: `${DEFAULT_RISK_PARAMS.version}+venue-fee`,
+      liquidation: { ...DEFAULT_LIQUIDATION, fee: DEMO_LIQUIDATION_FEE },
+    };
+    await rawStore.putParams(params);
     // The venues act on the calls as the replay goes: liquidations, the waterfall, top-ups.
     const desk = new VenueDesk({
       accounts: book,
