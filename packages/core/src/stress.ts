@@ -1,4 +1,3 @@
-import { liquidationSettings } from "./venue-liquidation.ts";
 import type { Scenario, ScenarioPack, StressReport } from "@backing/contracts";
 import type { AccountStatus } from "./account.ts";
 import { LST_REFERENCE } from "./asset-classes.ts";
@@ -16,6 +15,7 @@ import {
   scaledTotals,
   toScaled,
 } from "./scaled.ts";
+import { liquidationSettings } from "./venue-liquidation.ts";
 
 /** A price never falls below this share of its level, however severe the scenario (k up to 5). */
 const PRICE_FLOOR = new Decimal("0.0001");
@@ -441,7 +441,13 @@ export class ScenarioCascade {
           notional = notional.plus(p.size.abs().times((this.prices.quotes.get(p.underlying) as Quote).mark));
       fee = toScaled(notional.times(this.feeRate));
     }
-    return { ...outcome, equity: outcome.equity - fee, fee, status: "LIQUIDATION" as const, closedInRound: round };
+    return {
+      ...outcome,
+      equity: outcome.equity - fee,
+      fee,
+      status: "LIQUIDATION" as const,
+      closedInRound: round,
+    };
   }
 
   evaluate(book: AccountBook) {
