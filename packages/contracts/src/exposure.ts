@@ -63,6 +63,31 @@ const ExposureAsset = z.object({
   /** The moves at which LDR > 1. */
   cascadeWarnings: z.array(z.string()),
   /**
+   * Auto-deleveraging exposure (DESIGN §3.12): profitable perps and futures by side, the queue
+   * ranked by Binance's score (top 20), and what deleveraging it would close if the largest stress
+   * scenario's bad debt past the insurance fund (`deficit`, from the latest stress report) fell on
+   * this asset alone.
+   */
+  adl: z.object({
+    profitableNotional: z.object({ long: DecimalText, short: DecimalText }),
+    profit: z.object({ long: DecimalText, short: DecimalText }),
+    queue: z.array(
+      z.object({
+        rank: z.number(),
+        id: z.string(),
+        venue: z.string(),
+        instrument: z.string(),
+        side: z.enum(["long", "short"]),
+        score: DecimalText,
+        notional: DecimalText,
+        profit: DecimalText,
+      }),
+    ),
+    deficit: DecimalText.nullable(),
+    deleveragedNotional: DecimalText.nullable(),
+    coveredByQueue: z.boolean().nullable(),
+  }),
+  /**
    * Funding at each venue's latest rate for one interval (DESIGN §3.10), USD: what the longs and
    * the shorts pay (negative: receive), and the net. Present when the report knows rates.
    */

@@ -18,6 +18,7 @@ import { ExactFloatSum } from "./float-sum.ts";
 import { yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
 import type { Portfolio } from "./portfolio-input.ts";
+import { adlScore } from "./venue-liquidation.ts";
 
 /** The moves of CumLiq and LDR (DESIGN §3.9): down for net long accounts, up for net short. */
 export const CUM_LIQ_MOVES: readonly string[] = [
@@ -210,6 +211,13 @@ class AssetAccumulator {
   /** One interval's funding at the latest rates: Σ size × mark × rate over long perps, and short ones. */
   fundingLongsPay = ZERO;
   fundingShortsPay = ZERO;
+  /** Profitable perps and futures: notional and profit by side, and the ADL queue (DESIGN §3.12). */
+  adlNotional = { long: ZERO, short: ZERO };
+  adlProfit = { long: ZERO, short: ZERO };
+  readonly adlQueue = new TopK<AdlRow>(
+    ADL_LISTED,
+    (a, b) => b.score.comparedTo(a.score) || byId(a, b) || (a.instrument < b.instrument ? -1 : 1),
+  );
   /** mark × (1 + Δ) for each move of CumLiq. */
   readonly levels: readonly Decimal[];
   readonly markFloat: number;
@@ -222,6 +230,18 @@ class AssetAccumulator {
     this.markFloat = mark.toNumber();
   }
 }
+
+/** A profitable position in the ADL queue: its account's Binance score, its notional and profit. */
+interface AdlRow {
+  id: string;
+  venue: string;
+  instrument: string;
+  side: "long" | "short";
+  score: Decimal;
+  notional: Decimal;
+  profit: Decimal;
+}
+const ADL_LISTED = 20;
 
 /** The bin holding `price` in ascending `edges` ([from, to) bins), or −1 outside them. */
 function binOf(edges: readonly Decimal[], price: Decimal): number {
@@ -323,6 +343,9 @@ interface AssetPartial {
   cumLiq: string[];
   fundingLongsPay: string;
   fundingShortsPay: string;
+  adlNotional: { long: string; short: string };
+  adlProfit: { long: string; short: string };
+  adlQueue: Record<keyof AdlRow, string>[];
 }
 
 const CALL_STATUSES: ReadonlySet<AccountStatus> = new Set(["MARGIN_CALL", "LIQUIDATION"]);
@@ -485,6 +508,7 @@ export class ExposureAggregator {
       asset.gross.add(x);
       asset.net.add((net.get(name) ?? ZERO).abs());
     }
+    this.addToAdlQueue(book, risk);
     const distance = risk.equity.minus(risk.maintenanceMargin);
     if (fundingPayment.gt(0) && fundingPayment.gt(distance)) {
       this.fundingAtRiskCount++;
@@ -586,6 +610,34 @@ export class ExposureAggregator {
     return row;
   }
 
+  /**
+   * The account's profitable perps and futures join their asset's ADL queue at the account's
+   * Binance score (`adlScore`): they are what auto-deleveraging would close first.
+   */
+  private addToAdlQueue(book: AccountBook, risk: AccountEvaluation["risk"]): void {
+    const score = adlScore(risk);
+    if (!score) return;
+    for (const position of book.positions) {
+      if (position.kind !== "linear" || position.size.isZero()) continue;
+      const asset = this.asset(position.underlying);
+      const profit = position.size.times(asset.mark.minus(position.entryPrice));
+      if (!profit.isPositive() || profit.isZero()) continue;
+      const side = position.size.isPositive() ? "long" : "short";
+      const notional = position.size.abs().times(asset.mark);
+      asset.adlNotional[side] = asset.adlNotional[side].plus(notional);
+      asset.adlProfit[side] = asset.adlProfit[side].plus(profit);
+      asset.adlQueue.offer({
+        id: book.id,
+        venue: book.venue,
+        instrument: position.instrument,
+        side,
+        score,
+        notional,
+        profit,
+      });
+    }
+  }
+
   private addOption(asset: AssetAccumulator, position: OptionPosition): void {
     asset.optionPositions++;
     const forward = asset.markFloat;
@@ -656,6 +708,14 @@ export class ExposureAggregator {
         cumLiq: a.cumLiq.map(text),
         fundingLongsPay: text(a.fundingLongsPay),
         fundingShortsPay: text(a.fundingShortsPay),
+        adlNotional: { long: text(a.adlNotional.long), short: text(a.adlNotional.short) },
+        adlProfit: { long: text(a.adlProfit.long), short: text(a.adlProfit.short) },
+        adlQueue: a.adlQueue.items.map((r) => ({
+          ...r,
+          score: text(r.score),
+          notional: text(r.notional),
+          profit: text(r.profit),
+        })),
       };
     const collateral: ExposurePartial["collateral"] = {};
     for (const [name, c] of this.collateral)
@@ -741,6 +801,18 @@ export class ExposureAggregator {
       for (const [i, x] of p.cumLiq.entries()) a.cumLiq[i] = (a.cumLiq[i] as Decimal).plus(x);
       a.fundingLongsPay = a.fundingLongsPay.plus(p.fundingLongsPay);
       a.fundingShortsPay = a.fundingShortsPay.plus(p.fundingShortsPay);
+      for (const side of ["long", "short"] as const) {
+        a.adlNotional[side] = a.adlNotional[side].plus(p.adlNotional[side]);
+        a.adlProfit[side] = a.adlProfit[side].plus(p.adlProfit[side]);
+      }
+      for (const r of p.adlQueue)
+        a.adlQueue.offer({
+          ...r,
+          side: r.side as AdlRow["side"],
+          score: d(r.score),
+          notional: d(r.notional),
+          profit: d(r.profit),
+        });
     }
     for (const [name, p] of Object.entries(partial.collateral)) {
       let c = this.collateral.get(name);
@@ -780,7 +852,12 @@ export class ExposureAggregator {
     this.fundingAtRiskCount += partial.fundingAtRiskCount;
   }
 
-  report(asOf: string): ExposureReport {
+  /**
+   * `adlDeficit`: the bad debt past the insurance fund in the largest stress scenario (the latest
+   * stress report's); each asset then says how much of its ADL queue would be deleveraged if that
+   * deficit fell on it alone.
+   */
+  report(asOf: string, adlDeficit: Decimal | null = null): ExposureReport {
     const { settings } = this;
     const assets: ExposureReport["assets"] = {};
     for (const name of [...this.assets.keys()].sort()) {
@@ -827,6 +904,7 @@ export class ExposureAggregator {
         depth: depth ? byMove(depth.map(neutralString)) : null,
         ldr: byMove(ldr.map((r) => (r ? neutralString(r) : null))),
         cascadeWarnings: CUM_LIQ_MOVES.filter((_, m) => ldr[m]?.gt(1)),
+        adl: adlSection(a, adlDeficit),
         ...(this.fundingRates
           ? {
               funding: {
@@ -928,6 +1006,43 @@ export class ExposureAggregator {
   }
 }
 
+/**
+ * An asset's ADL exposure: its profitable notional and profit by side, the queue in rank order,
+ * and, given a deficit past the fund, what deleveraging the queue in order would close: each
+ * position gives up its profit until the deficit is covered, the last one pro rata (notional in
+ * proportion to the profit taken). `coveredByQueue` false: the listed 20 were not enough.
+ */
+function adlSection(a: AssetAccumulator, deficit: Decimal | null) {
+  let remaining = deficit ?? ZERO;
+  let deleveraged = ZERO;
+  for (const row of a.adlQueue.items) {
+    if (!remaining.isPositive() || remaining.isZero()) break;
+    const taken = Decimal.min(row.profit, remaining);
+    deleveraged = deleveraged.plus(row.notional.times(taken).div(row.profit));
+    remaining = remaining.minus(taken);
+  }
+  return {
+    profitableNotional: {
+      long: neutralString(a.adlNotional.long),
+      short: neutralString(a.adlNotional.short),
+    },
+    profit: { long: valueString(a.adlProfit.long), short: valueString(a.adlProfit.short) },
+    queue: a.adlQueue.items.map((row, i) => ({
+      rank: i + 1,
+      id: row.id,
+      venue: row.venue,
+      instrument: row.instrument,
+      side: row.side,
+      score: neutralString(row.score),
+      notional: neutralString(row.notional),
+      profit: valueString(row.profit),
+    })),
+    deficit: deficit ? requirementString(deficit) : null,
+    deleveragedNotional: deficit ? neutralString(deleveraged) : null,
+    coveredByQueue: deficit ? remaining.isZero() || !remaining.isPositive() : null,
+  };
+}
+
 function byMove<T>(values: readonly T[]): Record<string, T> {
   return Object.fromEntries(CUM_LIQ_MOVES.map((move, m) => [move, values[m] as T]));
 }
@@ -948,8 +1063,9 @@ function greeksStrings(greeks: FloatGreeks, mark: Decimal) {
 export function exposureReport(
   portfolio: Portfolio,
   previous: PreviousReport | null = null,
+  adlDeficit: Decimal | null = null,
 ): { report: ExposureReport; accounts: ExposureAccountRow[] } {
   const aggregator = new ExposureAggregator(portfolio.market, portfolio.params, previous);
   const accounts = aggregator.add(portfolio.accounts);
-  return { report: aggregator.report(portfolio.asOf), accounts };
+  return { report: aggregator.report(portfolio.asOf, adlDeficit), accounts };
 }

@@ -60,6 +60,8 @@ export interface ExposureJobOptions {
   /** Segments of the book, each a task (one worker's share); the report does not depend on it. */
   segments?: number;
   onProgress?: (accounts: number) => void;
+  /** The bad debt past the fund the ADL exposure assumes; default: from the latest stored stress report. */
+  adlDeficit?: string;
 }
 
 export interface ExposureJobResult {
@@ -88,6 +90,21 @@ export function venueReportFile(venue: string, name: string): string {
 interface ExposureInputs extends PinnedInputs {
   /** The report "changes since" compares with, and how many segments its accounts table was written in. */
   previous: { id: string; asOf: string; segments: number | null } | null;
+  /** The largest bad debt past the insurance fund of the latest stress report's scenarios (ADL exposure). */
+  adlDeficit?: string | null;
+}
+
+/**
+ * From a stress report's summary rows: the largest shortfall of the fund, max(0, −insuranceFundAfter)
+ * over the scenarios (null without a stress report, "0" when the fund covers every scenario).
+ */
+export function adlDeficitOf(summary: Record<string, unknown> | undefined): string | null {
+  const rows = summary?.scenarios;
+  if (!Array.isArray(rows)) return null;
+  let worst = new Decimal(0);
+  for (const row of rows as { insuranceFundAfter?: string }[])
+    if (row.insuranceFundAfter) worst = Decimal.max(worst, new Decimal(row.insuranceFundAfter).negated());
+  return worst.toFixed();
 }
 
 /** A segment's share of the report: the book's aggregates and each venue's. */
@@ -233,7 +250,8 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
       wholeTable(),
       ACCOUNTS_FILE,
     );
-    const report = aggregator.report(asOf);
+    const deficit = inputs.adlDeficit ? new Decimal(inputs.adlDeficit) : null;
+    const report = aggregator.report(asOf, deficit);
     for (const [name, content] of Object.entries(deps.rendering.files(report))) {
       locations[name] = await deps.reports.write("exposure", run.reportId, [content], name);
     }
@@ -246,7 +264,7 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
     );
     const venueReports = new Map<string, { report: ExposureReport; locations: Record<string, string> }>();
     for (const [venue, venueAggregator] of [...byVenue].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const venueReport = venueAggregator.report(asOf);
+      const venueReport = venueAggregator.report(asOf, deficit);
       const venueLocations: Record<string, string> = {};
       for (const [name, content] of Object.entries(deps.rendering.files(venueReport)))
         venueLocations[name] = await deps.reports.write(
@@ -334,7 +352,10 @@ export async function startExposureJob(
   options: ExposureJobOptions = {},
 ): Promise<JobStart> {
   const { reportId, pinned } = await pinInputs(deps, "exposure", options);
-  const latest = await deps.store.latestReportSummary("exposure");
+  const [latest, stress] = await Promise.all([
+    deps.store.latestReportSummary("exposure"),
+    deps.store.latestReportSummary("stress"),
+  ]);
   const segmentsOf = (summary: Record<string, unknown>) =>
     typeof summary.segments === "number" ? summary.segments : null;
   const inputs: ExposureInputs = {
@@ -343,6 +364,7 @@ export async function startExposureJob(
       latest && latest.id !== reportId
         ? { id: latest.id, asOf: latest.asOf, segments: segmentsOf(latest.summary) }
         : null,
+    adlDeficit: options.adlDeficit ?? adlDeficitOf(stress?.summary),
   };
   return startShardedJob(deps, queue, {
     kind: "exposure",

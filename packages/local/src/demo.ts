@@ -15,6 +15,7 @@ import {
 } from "@backing/core";
 import { connect, createTable, type DynamoEngineStore, dynamoStore, streamEntries } from "@backing/dynamo";
 import {
+  adlDeficitOf,
   cachedStore,
   composeSystem,
   consumeNotificationStream,
@@ -278,7 +279,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const deps = exposureDeps();
     const exposure = await runOnThreads<ExposureJobResult>(
       { endpoint, tableName, reportDir: options.outDir ?? "out", volatility: DEMO_VOLATILITY },
-      (queue, segments) => startExposureJob(deps, queue, { segments }),
+      // ADL exposure at the stress pack's largest shortfall of the fund, computed just above.
+      (queue, segments) =>
+        startExposureJob(deps, queue, {
+          segments,
+          adlDeficit: adlDeficitOf({ scenarios: summary.stress }) ?? "0",
+        }),
       { onProgress: (done) => options.progress?.("exposure report", done, book.length) },
     );
     summary.reports = {

@@ -256,6 +256,23 @@ export function exposureCsvTables(report: ExposureReport): Record<string, string
           ),
         }
       : {}),
+    // The ADL queue per asset, in rank order (DESIGN §3.12).
+    "adl-queue.csv": csv(
+      ["asset", "rank", "id", "venue", "instrument", "side", "score", "notional", "profit"],
+      assets.flatMap(([name, a]) =>
+        a.adl.queue.map((r) => [
+          name,
+          r.rank,
+          r.id,
+          r.venue,
+          r.instrument,
+          r.side,
+          r.score,
+          r.notional,
+          r.profit,
+        ]),
+      ),
+    ),
     "changes.csv": csv(
       ["change", "id", "venue", "from", "to", "amount"],
       report.changes

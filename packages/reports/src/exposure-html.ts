@@ -308,6 +308,27 @@ ${table(
   4,
 )}
 
+<h2>Auto-deleveraging exposure</h2>
+<p class="muted">Profitable perps and futures, ranked by Binance's ADL score (max(0, uPnL)/max(1, wallet) × MM/(wallet + uPnL)): the first to be closed if a bankruptcy exhausts the insurance fund. "Deleveraged" is the notional the queue would give up if the largest stress scenario's bad debt past the fund fell on the asset alone.</p>
+${table(
+  ["Asset", "Profitable long", "Profitable short", "Deficit past fund", "Deleveraged", "Top of the queue"],
+  Object.entries(report.assets).map(([name, a]) => [
+    escapeHtml(name),
+    formatAmount(a.adl.profitableNotional.long, 0),
+    formatAmount(a.adl.profitableNotional.short, 0),
+    a.adl.deficit === null ? "no stress report" : formatAmount(a.adl.deficit, 0),
+    a.adl.deleveragedNotional === null
+      ? "–"
+      : `${formatAmount(a.adl.deleveragedNotional, 0)}${a.adl.coveredByQueue === false ? " (past the top 20)" : ""}`,
+    escapeHtml(
+      a.adl.queue
+        .slice(0, 3)
+        .map((r) => `${r.rank}. ${r.id} (${r.side})`)
+        .join(", ") || "none",
+    ),
+  ]),
+)}
+
 ${
   report.fundingAtRisk
     ? `<h2>Funding at the latest rates</h2>
