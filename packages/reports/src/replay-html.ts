@@ -27,6 +27,7 @@ function lineChart(
   timestamps: readonly string[],
   series: readonly { name: string; colour: string; values: readonly number[] }[],
   fromZero: boolean,
+  decimals: number,
 ): string {
   const all = series.flatMap((s) => s.values);
   const high = Math.max(...all, 0);
@@ -40,14 +41,15 @@ function lineChart(
   const ticks = [low, low + span / 2, high]
     .map(
       (v) =>
-        `<line class="grid" x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/><text class="axis" x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${formatAmount(String(Math.round(v * 100) / 100), v >= 100 ? 0 : 2)}</text>`,
+        `<line class="grid" x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/><text class="axis" x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${formatAmount(v.toFixed(decimals), decimals)}</text>`,
     )
     .join("");
   const xTicks = [0, Math.floor((timestamps.length - 1) / 2), timestamps.length - 1]
     .filter((i, n, list) => list.indexOf(i) === n && timestamps[i])
     .map(
-      (i) =>
-        `<text class="axis" x="${x(i).toFixed(1)}" y="${HEIGHT - 10}" text-anchor="middle">${escapeHtml(shortTime(timestamps[i] as string))} UTC</text>`,
+      (i, n) =>
+        // The first label starts at its point and the last ends at its point: none is cut off.
+        `<text class="axis" x="${x(i).toFixed(1)}" y="${HEIGHT - 10}" text-anchor="${n === 0 ? "start" : i === timestamps.length - 1 ? "end" : "middle"}">${escapeHtml(shortTime(timestamps[i] as string))} UTC</text>`,
     )
     .join("");
   const lines = series
@@ -89,9 +91,9 @@ function runSection(run: ReplayRun): string {
     .filter(([, a]) => a.fills.some((f) => f.kind === "liquidation"))
     .slice(0, 50);
   return `<section><h2>Run: parameters ${escapeHtml(run.paramsVersion)}</h2>
-${lineChart("Prices, indexed to 100 at the first step", "first step = 100", times, priceSeries, false)}
-${lineChart("Accounts by status", "accounts", times, statusSeries, true)}
-${lineChart("Insurance fund", "USD", times, [{ name: "fund", colour: "var(--share)", values: run.timeline.map((t) => Number(t.insuranceFund)) }], false)}
+${lineChart("Prices, indexed to 100 at the first step", "first step = 100", times, priceSeries, false, 1)}
+${lineChart("Accounts by status", "accounts", times, statusSeries, true, 0)}
+${lineChart("Insurance fund", "USD", times, [{ name: "fund", colour: "var(--share)", values: run.timeline.map((t) => Number(t.insuranceFund)) }], false, 0)}
 <h3>Liquidated accounts${liquidated.length === 50 ? " (first 50 by id)" : ""}</h3>
 ${
   liquidated.length === 0
