@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { ReplayReport } from "@backing/contracts";
 import { describe, expect, inject, it } from "vitest";
 import { ROOT, runCli } from "../helpers/cli.ts";
+import { startReceiver } from "../helpers/receiver.ts";
 
 // A hand-worked backtest (DESIGN §3.12). One BTC bracket: IM 10%, MM 5% of notional; USDC without
 // haircut; warning at IM × 1.2; a cure must clear its threshold × 1.02; calls expire after 2 h;
@@ -234,6 +235,102 @@ describe("backing replay", () => {
     expect(result.stderr).toMatch(message);
     expect(result.stdout).toBe("");
     await expect(readdir(out)).rejects.toThrow();
+  });
+
+  it("replays NDJSON price and funding events: a funding print calls a long", async () => {
+    // Long 1 BTC-PERP from 10,000 settling against F (fundingIndex 0), 1,020 USDC, BTC at 10,000:
+    // t0 equity 1,020 < 1.2 × IM 1,000 → WARNING. t1 a 0.3% print at 10,000 raises F by 30: the
+    // long owes 1 × 30, equity 990 < IM 1,000 → margin call.
+    const funded = {
+      ...book,
+      cumulativeFunding: { "venue-a": { BTC: "0" } },
+      accounts: [
+        {
+          id: "long",
+          venue: "venue-a",
+          collateral: { USDC: "1020" },
+          positions: [
+            {
+              instrument: "BTC-PERP",
+              type: "perp",
+              underlying: "BTC",
+              size: "1",
+              entryPrice: "10000",
+              fundingIndex: "0",
+            },
+          ],
+        },
+      ],
+    };
+    const price = (hour: number) =>
+      JSON.stringify({
+        eventId: `p${hour}`,
+        asset: "BTC",
+        index: "10000",
+        timestamp: at(hour),
+        source: "feed",
+      });
+    const print = JSON.stringify({
+      eventId: "f1",
+      venue: "venue-a",
+      asset: "BTC",
+      rate: "0.003",
+      fundingTime: at(1),
+      price: "10000",
+      source: "feed",
+    });
+    const dir = await files({
+      "funded.json": JSON.stringify(funded),
+      "events.ndjson": `${price(0)}\n${price(1)}\n${print}\n`,
+    });
+    const result = await replay([join(dir, "funded.json"), join(dir, "events.ndjson"), "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const [run] = ReplayReport.parse(JSON.parse(result.stdout)).runs;
+    expect(run?.notifications.map((n) => [n.timestamp, n.type, n.equity, n.initialMargin])).toEqual([
+      [at(0), "margin.warning", "1020", "1000"],
+      [at(1), "margin.call", "990", "1000"],
+    ]);
+  });
+
+  it("sends every notification of the replay as a signed webhook with --webhook", async () => {
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const receiver = await startReceiver({ secrets: () => [secret] });
+    try {
+      const dir = await files();
+      const result = await replay([
+        join(dir, "book.json"),
+        join(dir, "path.csv"),
+        "--webhook",
+        receiver.url("/venue-a"),
+        "--webhook-secret",
+        secret,
+        "--allow-loopback-webhooks",
+        "--json",
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`webhooks for venue-a to ${receiver.url("/venue-a")}`);
+      const [run] = ReplayReport.parse(JSON.parse(result.stdout)).runs;
+      // The 13 notifications worked out above, each delivered once and verified.
+      expect(run?.webhooks).toEqual({ delivered: 13, parked: 0, pending: 0 });
+      expect(receiver.received).toHaveLength(13);
+      expect(receiver.received.every((r) => r.verified)).toBe(true);
+      const types = receiver.received.map((r) => (JSON.parse(r.body) as { type: string }).type);
+      expect(types.filter((t) => t === "margin.liquidation")).toHaveLength(3);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("refuses a webhook URL that would leave the machine unguarded: exit 2 before anything runs", async () => {
+    const dir = await files();
+    const result = await replay([
+      join(dir, "book.json"),
+      join(dir, "path.csv"),
+      "--webhook",
+      "http://127.0.0.1:9/hook",
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--webhook refused/);
   });
 
   it("lists the shipped paths with their provenance", async () => {

@@ -1,5 +1,6 @@
 import type { Account } from "@backing/contracts";
 import {
+  cachedStore,
   explainNotification,
   FundingEventInputError,
   ingestFunding,
@@ -52,6 +53,10 @@ const deps = () => ({ store, now: () => clock });
 beforeEach(async () => {
   store = memoryStore();
   clock = T0;
+  await seed();
+});
+
+async function seed() {
   await store.putAccounts([account]);
   // F = 0 for venue-a BTC, so the account's fundingIndex has something to settle against.
   await ingestFunding(print("f0", "0", -1, { price: "19200" }), deps());
@@ -65,7 +70,7 @@ beforeEach(async () => {
     })),
     deps(),
   );
-});
+}
 
 const calls = async () => (await store.listNotifications()).map((n) => `${n.accountId}:${n.type}`);
 
@@ -90,6 +95,15 @@ describe("funding prints in the stateful engine", () => {
     expect(await calls()).toEqual(["a-1:margin.call"]);
     const explained = await explainNotification(store, call?.id as string);
     expect(explained.diffs).toEqual([]);
+  });
+
+  it("reaches a book a long-running process parsed before the print (its store returns the same document)", async () => {
+    // `backing serve` and the replay keep documents in memory: the book parsed at F = 0 by the
+    // tick must not be reused at F = 57.6.
+    store = cachedStore(memoryStore(), { ownsBook: true });
+    await seed();
+    await runFundingOrFanOut(print("f1", "0.003", 1), deps());
+    expect(await calls()).toEqual(["a-1:margin.call"]);
   });
 
   it("the exposure report shows one interval's funding at the latest rate, and who one print would take past MM", async () => {

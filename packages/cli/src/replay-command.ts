@@ -38,6 +38,12 @@ Options:
   --format <f>        json (default) or html
   --out <dir>         also write replay.json (and replay.html with --format html) there
   --json              print the JSON report on stdout whatever --format says
+  --webhook <url>     send every venue's margin notifications there as they happen, signed
+                      (Standard Webhooks; https, or loopback with --allow-loopback-webhooks)
+  --webhook-secret <whsec_…>
+                      the signing secret (default: a new one per venue, printed on stderr)
+  --allow-loopback-webhooks
+                      let --webhook point at this machine (a local receiver under test)
   --list              list the shipped paths with their provenance
   -h, --help          show this help
 
@@ -57,6 +63,9 @@ export async function replayCommand(args: string[], io: Io): Promise<number> {
       out: { type: "string" },
       json: { type: "boolean", default: false },
       list: { type: "boolean", default: false },
+      webhook: { type: "string" },
+      "webhook-secret": { type: "string" },
+      "allow-loopback-webhooks": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -78,6 +87,21 @@ export async function replayCommand(args: string[], io: Io): Promise<number> {
   const seed = Number(values.seed);
   if (!Number.isSafeInteger(seed))
     throw new BadInputError(`--seed must be a whole number, not "${values.seed}"`);
+  const secret = values["webhook-secret"];
+  if (secret !== undefined && !values.webhook) throw new BadInputError("--webhook-secret needs --webhook");
+  if (secret !== undefined && !/^whsec_[A-Za-z0-9+/=]{20,}$/.test(secret))
+    throw new BadInputError("--webhook-secret must be a Standard Webhooks secret: whsec_ and base64");
+  if (values.webhook) {
+    const { checkEndpointUrl } = await import("@backing/webhooks");
+    try {
+      checkEndpointUrl(values.webhook, {
+        requireHttps: true,
+        allowLoopback: values["allow-loopback-webhooks"],
+      });
+    } catch (error) {
+      throw new BadInputError(`--webhook refused: ${(error as Error).message}`);
+    }
+  }
   const [portfolioFile, eventsSource, ...extra] = positionals;
   if (!portfolioFile || !eventsSource)
     throw new BadInputError("expected <portfolio-file> <events-file|path-id> (see --help)");
@@ -118,6 +142,17 @@ export async function replayCommand(args: string[], io: Io): Promise<number> {
     {
       ...(configuredDynamoEndpoint() ? { endpoint: configuredDynamoEndpoint() as string } : {}),
       progress: () => bar.tick(++done),
+      ...(values.webhook
+        ? {
+            webhook: {
+              url: values.webhook,
+              allowLoopback: values["allow-loopback-webhooks"],
+              ...(secret ? { secret } : {}),
+              onEndpoint: (venue: string, signing: string) =>
+                io.stderr.write(`webhooks for ${venue} to ${values.webhook}, signed with ${signing}\n`),
+            },
+          }
+        : {}),
     },
   );
   bar.done();

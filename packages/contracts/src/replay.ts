@@ -74,6 +74,8 @@ export const ReplayRun = z.strictObject({
   ),
   notifications: z.array(ReplayNotification),
   accounts: z.record(z.string(), ReplayAccount),
+  /** With --webhook: deliveries that got a 2xx, parked as failed, and still waiting for a retry. */
+  webhooks: z.strictObject({ delivered: z.number(), parked: z.number(), pending: z.number() }).optional(),
 });
 export type ReplayRun = z.infer<typeof ReplayRun>;
 

@@ -5,10 +5,22 @@
  */
 import type { Account, PriceEvent, ReplayReport, ReplayRun, RiskParamsDocument } from "@backing/contracts";
 import { valueString } from "@backing/core";
-import { connect, createTable, dynamoStore } from "@backing/dynamo";
-import { cachedStore, composeSystem, expireCalls, runFundingOrFanOut, runTick } from "@backing/engine";
+import { connect, createTable, type DynamoEngineStore, dynamoStore, streamEntries } from "@backing/dynamo";
+import {
+  cachedStore,
+  composeSystem,
+  consumeNotificationStream,
+  expireCalls,
+  redeliverDue,
+  registerEndpoint,
+  runFundingOrFanOut,
+  runTick,
+  WEBHOOK_TYPES,
+} from "@backing/engine";
+import { deliveryEnvironment } from "@backing/webhooks";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
 import type { ReplayStep } from "./replay-input.ts";
+import { StreamPoller } from "./stream-poller.ts";
 import { VenueDesk } from "./venue-desk.ts";
 
 export interface ReplayInput {
@@ -30,6 +42,17 @@ export interface ReplayInput {
 export interface ReplayOptions {
   /** An existing DynamoDB; otherwise DynamoDB Local is started. */
   endpoint?: string;
+  /**
+   * Every venue's margin notifications, signed (Standard Webhooks), to this URL as the replay
+   * makes them: the venue's webhook integration tested against a real crash.
+   */
+  webhook?: {
+    url: string;
+    secret?: string;
+    allowLoopback: boolean;
+    /** Told each venue's endpoint and the secret it signs with. */
+    onEndpoint?: (venue: string, secret: string) => void;
+  };
   progress?: (message: string, done: number, total: number) => void;
 }
 
@@ -84,6 +107,15 @@ async function runOnce(
         null,
       );
   await store.putAccounts([...input.accounts]);
+  const webhooks = options.webhook
+    ? await startWebhooks(
+        dynamoStore(documents, tableName),
+        endpoint,
+        tableName,
+        input.accounts,
+        options.webhook,
+      )
+    : null;
   let now = input.steps[0]?.timeMs ?? asOfMs;
   const { engine } = composeSystem({ store, now: () => now, volatility: input.volatility });
 
@@ -122,6 +154,7 @@ async function runOnce(
     });
     options.progress?.(`replay ${params.version}`, n + 1, input.steps.length);
   }
+  const delivered = await webhooks?.finish();
   const notifications = [...desk.notifications].sort(
     (a, b) =>
       a.timestamp.localeCompare(b.timestamp) ||
@@ -129,5 +162,71 @@ async function runOnce(
       NOTIFICATION_ORDER.indexOf(a.type) - NOTIFICATION_ORDER.indexOf(b.type),
   );
   const accounts = Object.fromEntries([...desk.accounts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { paramsVersion: params.version, totals: desk.totals(), timeline, notifications, accounts };
+  return {
+    paramsVersion: params.version,
+    totals: desk.totals(),
+    timeline,
+    notifications,
+    accounts,
+    ...(delivered ? { webhooks: delivered } : {}),
+  };
 }
+
+const MARGIN_TYPES = WEBHOOK_TYPES.filter((type) => type.startsWith("margin."));
+
+/**
+ * An endpoint per venue of the book at `url`, the table's stream polled into the notify
+ * handler's code (as `backing serve` and the demo do), and the retries due run at the end.
+ */
+async function startWebhooks(
+  store: DynamoEngineStore,
+  endpoint: string,
+  tableName: string,
+  accounts: readonly Account[],
+  target: NonNullable<ReplayOptions["webhook"]>,
+) {
+  let delivered = 0;
+  const deps = composeSystem({
+    store,
+    now: Date.now,
+    delivery: deliveryEnvironment({ allowLoopback: target.allowLoopback }),
+    onAttempt: (_, outcome) => {
+      if (outcome.result === "delivered") delivered++;
+    },
+  }).webhooks();
+  for (const venue of [...new Set(accounts.map((a) => a.venue))].sort()) {
+    const registered = await registerEndpoint(deps, { venue, url: target.url, types: [...MARGIN_TYPES] });
+    if (target.secret)
+      await store.putEndpoint({ ...registered, secrets: [{ secret: target.secret, expiresAtMs: null }] });
+    target.onEndpoint?.(venue, target.secret ?? (registered.secrets[0]?.secret as string));
+  }
+  const poller = new StreamPoller({
+    endpoint,
+    tableName,
+    idleMs: 50,
+    batchSize: 1000,
+    handler: (event) => consumeNotificationStream(deps, streamEntries(event.Records), () => {}),
+  });
+  await poller.skipToLatest();
+  poller.start();
+  return {
+    /** Drains the stream, runs the retries due within the first minute, and counts. */
+    async finish() {
+      await poller.stop({ drain: true });
+      const deadline = Date.now() + FIRST_RETRIES_MS;
+      for (;;) {
+        const due = await store.dueDeliveries(deadline, 1);
+        const next = due[0]?.nextAttemptAtMs;
+        if (next === undefined || next === null) break;
+        if (next > Date.now()) await new Promise((resolve) => setTimeout(resolve, next - Date.now()));
+        await redeliverDue(deps);
+      }
+      const parked = (await store.failedDeliveries()).length;
+      const pending = (await store.dueDeliveries(Number.MAX_SAFE_INTEGER, 1000)).length;
+      return { delivered, parked, pending };
+    },
+  };
+}
+
+/** The retry schedule's first steps (immediately, 5 s): later retries are left pending, and counted. */
+const FIRST_RETRIES_MS = 10_000;

@@ -4,8 +4,15 @@ import { type AccountBook, type PortfolioInputError, parsePortfolio, type RiskPa
 import type { PriceSnapshot } from "../ports/index.ts";
 import { evaluationPrices, snapshotPrices, volatilityOf } from "./snapshot.ts";
 
-/** Domain books by stored account document: a book does not depend on prices, so parse it once. */
-const parsedBooks = new WeakMap<Account, AccountBook>();
+/**
+ * Domain books by stored account document: a book does not depend on prices, so it is parsed once.
+ * A perp that settles against cumulative funding carries its venue's F, so such a book is parsed
+ * again when its venue's F moved (`funding`: the F it was parsed at).
+ */
+const parsedBooks = new WeakMap<Account, { book: AccountBook; funding: string }>();
+
+const settlesAgainstFunding = (account: Account) =>
+  account.positions.some((p) => p.type === "perp" && p.fundingIndex !== undefined);
 
 /**
  * The market of the snapshot and the domain books of the stored accounts. A stored account that no
@@ -31,13 +38,19 @@ export function parseBooks(
       params.document,
     );
   const { market } = parseWith([]);
+  const fundingOf = (account: Account) =>
+    settlesAgainstFunding(account) ? JSON.stringify(snapshot.funding?.[account.venue] ?? {}) : "";
+  const cachedBook = (account: Account) => {
+    const cached = parsedBooks.get(account);
+    return cached && cached.funding === fundingOf(account) ? cached.book : undefined;
+  };
   const invalid: { accountId: string; venue: string; message: string }[] = [];
   const books: AccountBook[] = [];
-  const unparsed = accounts.filter((account) => !parsedBooks.has(account));
+  const unparsed = accounts.filter((account) => !cachedBook(account));
   const parseOne = (account: Account) => {
     try {
       const [book] = parseWith([account]).accounts;
-      if (book) parsedBooks.set(account, book);
+      if (book) parsedBooks.set(account, { book, funding: fundingOf(account) });
     } catch (error) {
       const issues = (error as PortfolioInputError).issues ?? [];
       invalid.push({
@@ -50,13 +63,14 @@ export function parseBooks(
   };
   try {
     parseWith(unparsed).accounts.forEach((book, i) => {
-      parsedBooks.set(unparsed[i] as Account, book);
+      const account = unparsed[i] as Account;
+      parsedBooks.set(account, { book, funding: fundingOf(account) });
     });
   } catch {
     unparsed.forEach(parseOne);
   }
   for (const account of accounts) {
-    const book = parsedBooks.get(account);
+    const book = cachedBook(account);
     if (!book) continue;
     const expired = book.positions.find(
       (p) => (p.kind === "option" ? p.expiryMs : (p.expiryMs ?? Infinity)) <= nowMs,
