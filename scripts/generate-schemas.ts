@@ -12,6 +12,7 @@ import {
   MarginNotificationPayload,
   PortfolioDocument,
   PriceEventBatch,
+  ReplayReport,
   RiskParamsDocument,
   ScenarioPack,
   StressReport,
@@ -29,6 +30,7 @@ const SCHEMAS: Record<string, { schema: z.ZodType; io: "input" | "output" }> = {
   "scenario-pack": { schema: ScenarioPack, io: "input" },
   "stress-report": { schema: StressReport, io: "output" },
   "exposure-report": { schema: ExposureReport, io: "output" },
+  "replay-report": { schema: ReplayReport, io: "output" },
   "webhook-payload": { schema: WebhookPayload, io: "output" },
 };
 
