@@ -1,17 +1,12 @@
-import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DEFAULT_RISK_PARAMS, exposureReport, parsePortfolio } from "@backing/core";
 import { demoBook, SCENARIOS } from "@backing/local";
 import { exposureHtml } from "@backing/reports/exposure";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/cli.ts";
-
-/** Debian's chromium (installed by .ci/run); Playwright's own browser download cannot run here. */
-const CHROMIUM = process.env.BACKING_CHROMIUM ?? "/usr/bin/chromium";
-const ARTIFACTS = join(ROOT, "test", "artifacts");
+import { ARTIFACTS, launchChromium } from "../helpers/browser.ts";
 
 describe("the exposure report in headless Chromium", () => {
   let browser: Browser;
@@ -19,8 +14,6 @@ describe("the exposure report in headless Chromium", () => {
   let assets: string[];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
     const start = SCENARIOS["ftx-2022"]?.path()[0];
     if (!start) throw new Error("no FTX path");
     const book = demoBook({
@@ -44,19 +37,7 @@ describe("the exposure report in headless Chromium", () => {
     const path = join(ARTIFACTS, "exposure.html");
     await writeFile(path, exposureHtml(report));
     url = pathToFileURL(path).href;
-    // The flags keep Chromium off the network: this machine refuses everything but loopback.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

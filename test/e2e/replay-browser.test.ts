@@ -1,15 +1,12 @@
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { ARTIFACTS, launchChromium } from "../helpers/browser.ts";
 import { ROOT, runCli } from "../helpers/cli.ts";
 
-/** Debian's chromium (installed by .ci/run); Playwright's own browser download cannot run here. */
-const CHROMIUM = process.env.BACKING_CHROMIUM ?? "/usr/bin/chromium";
-const ARTIFACTS = join(ROOT, "test", "artifacts");
 const EXAMPLE = join(ROOT, "examples", "replay");
 
 describe("the replay report in headless Chromium", () => {
@@ -17,8 +14,6 @@ describe("the replay report in headless Chromium", () => {
   let url: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
     // The README's worked example: two parameter sets over the same path.
     const out = await mkdtemp(join(tmpdir(), "backing-replay-html-"));
     const result = await runCli(
@@ -42,19 +37,7 @@ describe("the replay report in headless Chromium", () => {
     expect(result.code, result.stderr).toBe(0);
     url = pathToFileURL(join(out, "replay.html")).href;
     await mkdir(ARTIFACTS, { recursive: true });
-    // The flags keep Chromium off the network: this machine refuses everything but loopback.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

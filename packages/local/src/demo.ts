@@ -13,12 +13,11 @@ import {
   stressSummaryRow,
   valueString,
 } from "@backing/core";
-import { connect, createTable, type DynamoEngineStore, dynamoStore, streamEntries } from "@backing/dynamo";
+import { connect, createTable, type DynamoEngineStore, dynamoStore } from "@backing/dynamo";
 import {
   adlDeficitOf,
   cachedStore,
   composeSystem,
-  consumeNotificationStream,
   type ExposureJobResult,
   expireCalls,
   explainNotifications,
@@ -34,7 +33,7 @@ import { deliveryEnvironment } from "@backing/webhooks";
 import { demoBook } from "./demo-book.ts";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
 import { SCENARIOS } from "./scenarios/index.ts";
-import { StreamPoller } from "./stream-poller.ts";
+import { notificationPoller } from "./stream-poller.ts";
 import { runOnThreads } from "./threads/job-threads.ts";
 import { fileNotificationTopic } from "./topic-sink.ts";
 import { VenueDesk } from "./venue-desk.ts";
@@ -361,13 +360,7 @@ async function startVenues(store: DynamoEngineStore, endpoint: string, tableName
       registered.secrets.map((s) => s.secret),
     );
   }
-  const poller = new StreamPoller({
-    endpoint,
-    tableName,
-    idleMs: 50,
-    batchSize: 1000,
-    handler: (event) => consumeNotificationStream(deps, streamEntries(event.Records), () => {}),
-  });
+  const poller = notificationPoller(endpoint, tableName, deps);
   return {
     /** Starts delivering what is written from now on (the seeded book's records are skipped). */
     async listen() {

@@ -5,11 +5,10 @@
  */
 import type { Account, PriceEvent, ReplayReport, ReplayRun, RiskParamsDocument } from "@backing/contracts";
 import { valueString } from "@backing/core";
-import { connect, createTable, type DynamoEngineStore, dynamoStore, streamEntries } from "@backing/dynamo";
+import { connect, createTable, type DynamoEngineStore, dynamoStore } from "@backing/dynamo";
 import {
   cachedStore,
   composeSystem,
-  consumeNotificationStream,
   expireCalls,
   redeliverDue,
   registerEndpoint,
@@ -20,7 +19,7 @@ import {
 import { deliveryEnvironment } from "@backing/webhooks";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
 import type { ReplayStep } from "./replay-input.ts";
-import { StreamPoller } from "./stream-poller.ts";
+import { notificationPoller } from "./stream-poller.ts";
 import { VenueDesk } from "./venue-desk.ts";
 
 export interface ReplayInput {
@@ -200,13 +199,7 @@ async function startWebhooks(
       await store.putEndpoint({ ...registered, secrets: [{ secret: target.secret, expiresAtMs: null }] });
     target.onEndpoint?.(venue, target.secret ?? (registered.secrets[0]?.secret as string));
   }
-  const poller = new StreamPoller({
-    endpoint,
-    tableName,
-    idleMs: 50,
-    batchSize: 1000,
-    handler: (event) => consumeNotificationStream(deps, streamEntries(event.Records), () => {}),
-  });
+  const poller = notificationPoller(endpoint, tableName, deps);
   await poller.skipToLatest();
   poller.start();
   return {

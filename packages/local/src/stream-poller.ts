@@ -10,7 +10,8 @@ import {
   type Shard,
   type _Record as StreamRecord,
 } from "@aws-sdk/client-dynamodb-streams";
-import { withoutLogFiltering } from "@backing/dynamo";
+import { streamEntries, withoutLogFiltering } from "@backing/dynamo";
+import { consumeNotificationStream, type WebhookDeps } from "@backing/engine";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 
 /** Where each shard was read up to: the last sequence number handled, or "done" for a closed shard. */
@@ -330,4 +331,18 @@ function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord
       ...(created ? { ApproximateCreationDateTime: Math.floor(new Date(created).getTime() / 1000) } : {}),
     },
   } as DynamoDBRecord;
+}
+
+/**
+ * The table's stream polled into the notify handler's code, as in AWS: every notification written
+ * goes out as webhooks (the demo's and the replay's short-lived tables: no checkpoint file).
+ */
+export function notificationPoller(endpoint: string, tableName: string, deps: WebhookDeps): StreamPoller {
+  return new StreamPoller({
+    endpoint,
+    tableName,
+    idleMs: 50,
+    batchSize: 1000,
+    handler: (event) => consumeNotificationStream(deps, streamEntries(event.Records), () => {}),
+  });
 }
