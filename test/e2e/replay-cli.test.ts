@@ -131,6 +131,30 @@ describe("backing replay", () => {
     expect(again.stdout).toBe(result.stdout);
   });
 
+  it("deleverages the profitable short when the fund cannot pay a bankruptcy", async () => {
+    // The same book and path with a fund of 100: at t7 it holds 100 + 49 + 46 + 40 = 235 against
+    // a-bankrupt's 540. The 305 left goes to ADL: a-short (short 1 from 10,000, profit 2,000 at
+    // 8,000) is the only profitable opposite position; it closes 1 BTC at 8,000 and gives up 305.
+    const small = { ...book, params: { ...book.params, stress: { insuranceFund: "100" } } };
+    const dir = await files({ "small.json": JSON.stringify(small) });
+    const result = await replay([join(dir, "small.json"), join(dir, "path.csv"), "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const [run] = ReplayReport.parse(JSON.parse(result.stdout)).runs;
+    expect(run?.totals).toMatchObject({ badDebt: "540", fundUsed: "235", adlNotional: "8000" });
+    expect(run?.timeline[7]?.insuranceFund).toBe("0");
+    expect(run?.accounts["a-short"]?.fills).toEqual([
+      {
+        timestamp: at(7),
+        instrument: "BTC-PERP",
+        size: "1",
+        price: "8000",
+        fee: "0",
+        kind: "adl",
+        charge: "305",
+      },
+    ]);
+  });
+
   it("runs two parameter sets side by side: the tighter IM calls earlier, clients top up, and fewer are liquidated", async () => {
     // One account, long 1 BTC from 10,000 with 1,500 USDC; path 10,000 → 9,300 → 8,600. With
     // --top-up 1 every called client deposits at the next step, after its prices, what clears the

@@ -35,6 +35,7 @@ import {
 } from "@backing/core";
 import {
   type EngineDeps,
+  isOpenPosition,
   type NotificationRecord,
   recomputeAccounts,
   replaceAccounts,
@@ -46,7 +47,7 @@ const STABLE_DEPOSIT_ASSET = "USDC";
 
 /** A perp or future still open: what the liquidation model closes. */
 const closable = (position: Account["positions"][number]) =>
-  position.type !== "option" && !/^-?0(\.0*)?$/.test(position.size);
+  position.type !== "option" && isOpenPosition(position);
 
 /** FNV-1a of the text: the seed of one client's draw, so a draw never depends on the order of events. */
 function hash(text: string): number {
@@ -58,8 +59,6 @@ function hash(text: string): number {
 export interface VenueDeskOptions {
   accounts: readonly Account[];
   params: RiskParamsDocument;
-  /** The insurance fund at the start (default: the params' stress.insuranceFund). */
-  fund?: Decimal;
   /** Share of called clients that deposit before the deadline, 0–1. */
   topUp: number;
   seed: number;
@@ -92,7 +91,7 @@ export class VenueDesk {
   private readonly settings;
 
   constructor(private readonly options: VenueDeskOptions) {
-    this.fund = options.fund ?? new Decimal(options.params.stress?.insuranceFund ?? "0");
+    this.fund = new Decimal(options.params.stress?.insuranceFund ?? "0");
     this.settings = liquidationSettings(options.params);
     for (const account of options.accounts) {
       this.docs.set(account.id, account);
@@ -225,13 +224,16 @@ export class VenueDesk {
       const others = deficit.gt(this.fund)
         ? [...this.docs.values()].filter((d) => venues.has(d.venue) && !changed.has(d.id))
         : [];
-      const counterparties = (
-        await this.market(
-          deps,
-          nowMs,
-          others.map((d) => d.id),
-        )
-      ).accounts;
+      const counterparties =
+        others.length > 0
+          ? (
+              await this.market(
+                deps,
+                nowMs,
+                others.map((d) => d.id),
+              )
+            ).accounts
+          : [];
       const waterfall = runWaterfall(bankruptcies, counterparties, market.market, market.params, this.fund);
       this.fund = waterfall.fundAfter;
       this.fundUsed = this.fundUsed.plus(waterfall.fundUsed);

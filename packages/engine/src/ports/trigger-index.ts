@@ -8,10 +8,12 @@ export interface StoredBand {
   high: string | null;
 }
 
-/** The assets whose price can move an account: its positions' underlyings and its collateral assets. */
+/** A position with a size: a closed one (size 0, its realised PnL kept as accrued funding) moves with no price. */
+export const isOpenPosition = (position: Account["positions"][number]) => !/^-?0(\.0*)?$/.test(position.size);
+
+/** The assets whose price can move an account: its open positions' underlyings and its collateral assets. */
 export function exposureAssets(account: Account): string[] {
-  // A closed position (size 0, its realised PnL kept as accrued funding) moves with no price.
-  const open = account.positions.filter((p) => !/^-?0(\.0*)?$/.test(p.size));
+  const open = account.positions.filter(isOpenPosition);
   return [...new Set([...open.map((p) => p.underlying), ...Object.keys(account.collateral)])];
 }
 
