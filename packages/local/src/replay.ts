@@ -5,7 +5,7 @@
  */
 import type { Account, PriceEvent, ReplayReport, ReplayRun, RiskParamsDocument } from "@backing/contracts";
 import { valueString } from "@backing/core";
-import { connect, createTable, type DynamoEngineStore, dynamoStore } from "@backing/dynamo";
+import { connect, createTable, type DynamoEngineStore, deleteTable, dynamoStore } from "@backing/dynamo";
 import {
   cachedStore,
   composeSystem,
@@ -71,8 +71,17 @@ export async function runReplay(input: ReplayInput, options: ReplayOptions = {})
   const endpoint = options.endpoint ?? (local as DynamoLocal).endpoint;
   try {
     const runs: ReplayRun[] = [];
-    for (const [i, params] of input.params.entries())
-      runs.push(await runOnce(input, params, endpoint, `${i}`, options));
+    const { client, documents } = connect({ endpoint });
+    for (const [i, params] of input.params.entries()) {
+      // A table per run, dropped after it: nothing of one parameter set leaks into the next.
+      const tableName = `backing-replay-${Date.now()}-${i}`;
+      await createTable(client, tableName);
+      try {
+        runs.push(await runOnce(input, params, { endpoint, documents, tableName }, options));
+      } finally {
+        await deleteTable(client, tableName);
+      }
+    }
     return { path: input.path, steps: input.steps.length, runs };
   } finally {
     await local?.stop();
@@ -82,13 +91,10 @@ export async function runReplay(input: ReplayInput, options: ReplayOptions = {})
 async function runOnce(
   input: ReplayInput,
   params: RiskParamsDocument,
-  endpoint: string,
-  label: string,
+  table: { endpoint: string; documents: ReturnType<typeof connect>["documents"]; tableName: string },
   options: ReplayOptions,
 ): Promise<ReplayRun> {
-  const { client, documents } = connect({ endpoint });
-  const tableName = `backing-replay-${Date.now()}-${label}`;
-  await createTable(client, tableName);
+  const { endpoint, documents, tableName } = table;
   const desk = new VenueDesk({
     accounts: input.accounts,
     params,
