@@ -9,7 +9,10 @@ import { TABLE } from "./table-definition.ts";
 
 export { TABLE };
 
-export function createTableInput(tableName: string): CreateTableCommandInput {
+export function createTableInput(
+  tableName: string,
+  options: { stream?: boolean } = {},
+): CreateTableCommandInput {
   const { gsi1, gsi2 } = TABLE.indexes;
   return {
     TableName: tableName,
@@ -34,12 +37,22 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
       ],
       Projection: { ProjectionType: "ALL" as const },
     })),
-    StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE.stream },
+    ...(options.stream === false
+      ? {}
+      : { StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE.stream } }),
   };
 }
 
-export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(new CreateTableCommand(createTableInput(tableName)));
+/**
+ * `stream: false` for a table nothing reads the stream of (a replay without webhooks): DynamoDB
+ * Local writes every stream record into its SQLite file, and a long run slows down on them.
+ */
+export async function createTable(
+  client: DynamoDBClient,
+  tableName: string,
+  options: { stream?: boolean } = {},
+): Promise<void> {
+  await client.send(new CreateTableCommand(createTableInput(tableName, options)));
 }
 
 export async function deleteTable(client: DynamoDBClient, tableName: string): Promise<void> {

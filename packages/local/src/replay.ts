@@ -75,7 +75,8 @@ export async function runReplay(input: ReplayInput, options: ReplayOptions = {})
     for (const [i, params] of input.params.entries()) {
       // A table per run, dropped after it: nothing of one parameter set leaks into the next.
       const tableName = `backing-replay-${Date.now()}-${i}`;
-      await createTable(client, tableName);
+      // The stream is read only to send webhooks.
+      await createTable(client, tableName, { stream: options.webhook !== undefined });
       try {
         runs.push(await runOnce(input, params, { endpoint, documents, tableName }, options));
       } finally {
