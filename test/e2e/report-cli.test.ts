@@ -61,6 +61,7 @@ describe("backing report exposure", () => {
     expect(csv.code, csv.stderr).toBe(0);
     expect((await readdir(first)).sort()).toEqual([
       "accounts.csv",
+      "adl-queue.csv",
       "assets.csv",
       "changes.csv",
       "closest.csv",
