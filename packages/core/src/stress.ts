@@ -788,7 +788,7 @@ export interface StressAggregatePartial {
   byStatus: Record<AccountStatus, number>;
   totalBadDebt: string;
   totalDeficit: string;
-  fees: string;
+  fees?: string;
   largest: { id: string; badDebt: string }[];
 }
 
@@ -843,7 +843,8 @@ export class StressAggregator {
       this.byStatus[status] += partial.byStatus[status];
     this.totalBadDebt += BigInt(partial.totalBadDebt);
     this.totalDeficit += BigInt(partial.totalDeficit);
-    this.fees += BigInt(partial.fees);
+    // A partial stored by a job started before fees existed has none.
+    this.fees += BigInt(partial.fees ?? "0");
     for (const l of partial.largest) this.noteLargest(l.id, BigInt(l.badDebt));
   }
 

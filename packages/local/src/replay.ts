@@ -132,33 +132,39 @@ async function runOnce(
     Object.entries(input.prices).map(([asset, p]) => [asset, p.index]),
   );
   const timeline: ReplayRun["timeline"] = [];
-  for (const [n, step] of input.steps.entries()) {
-    now = step.timeMs;
-    const events: PriceEvent[] = [
-      ...step.prices,
-      ...constant.map(([asset, p]) => ({
-        eventId: `replay:portfolio:${asset}:${step.timestamp}`,
-        asset,
-        index: p.index,
-        ...(p.mark ? { mark: p.mark } : {}),
+  try {
+    for (const [n, step] of input.steps.entries()) {
+      now = step.timeMs;
+      const events: PriceEvent[] = [
+        ...step.prices,
+        ...constant.map(([asset, p]) => ({
+          eventId: `replay:portfolio:${asset}:${step.timestamp}`,
+          asset,
+          index: p.index,
+          ...(p.mark ? { mark: p.mark } : {}),
+          timestamp: step.timestamp,
+          source: "replay:portfolio",
+        })),
+      ];
+      for (let i = 0; i < events.length; i += EVENT_BATCH)
+        await runTick(events.slice(i, i + EVENT_BATCH), engine);
+      for (const event of step.prices) latest[event.asset] = event.index;
+      if (step.funding.length > 0) await runFundingOrFanOut(step.funding, engine);
+      await expireCalls(engine);
+      await desk.liquidate(engine, now);
+      await desk.topUp(engine, now);
+      timeline.push({
         timestamp: step.timestamp,
-        source: "replay:portfolio",
-      })),
-    ];
-    for (let i = 0; i < events.length; i += EVENT_BATCH)
-      await runTick(events.slice(i, i + EVENT_BATCH), engine);
-    for (const event of step.prices) latest[event.asset] = event.index;
-    if (step.funding.length > 0) await runFundingOrFanOut(step.funding, engine);
-    await expireCalls(engine);
-    await desk.liquidate(engine, now);
-    await desk.topUp(engine, now);
-    timeline.push({
-      timestamp: step.timestamp,
-      prices: { ...latest },
-      accountsByStatus: desk.accountsByStatus(),
-      insuranceFund: valueString(desk.fund),
-    });
-    options.progress?.(`replay ${params.version}`, n + 1, input.steps.length);
+        prices: { ...latest },
+        accountsByStatus: desk.accountsByStatus(),
+        insuranceFund: valueString(desk.fund),
+      });
+      options.progress?.(`replay ${params.version}`, n + 1, input.steps.length);
+    }
+  } catch (error) {
+    // The poller must not outlive a failed run (it would keep the process alive).
+    await webhooks?.abort();
+    throw error;
   }
   const delivered = await webhooks?.finish();
   const notifications = [...desk.notifications].sort(
@@ -210,7 +216,10 @@ async function startWebhooks(
   await poller.skipToLatest();
   poller.start();
   return {
-    /** Drains the stream, runs the retries due within the first minute, and counts. */
+    async abort() {
+      await poller.stop({ drain: false });
+    },
+    /** Drains the stream, runs the retries due within FIRST_RETRIES_MS, and counts. */
     async finish() {
       await poller.stop({ drain: true });
       const deadline = Date.now() + FIRST_RETRIES_MS;
