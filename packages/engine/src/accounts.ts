@@ -1,6 +1,7 @@
 /** A venue's account documents in: one by one (evaluated at once) or as an NDJSON import. */
 import { Account, type InputIssue, issuesFromZod } from "@backing/contracts";
 import { PortfolioInputError, parsePortfolio, type RiskParams } from "@backing/core";
+import { forEachConcurrently } from "./concurrency.ts";
 import { currentParams } from "./current-params.ts";
 import type { EngineDeps } from "./deps.ts";
 import { AccountIdTakenError, AccountInputError } from "./errors.ts";
@@ -14,14 +15,20 @@ export async function replaceAccounts(
   previous: ReadonlyMap<string, Account>,
 ): Promise<void> {
   await store.putAccounts(accounts);
-  for (const account of accounts) {
+  const drops = accounts.flatMap((account) => {
     const before = previous.get(account.id);
-    if (!before) continue;
+    if (!before) return [];
     const now = new Set(exposureAssets(account));
     const left = exposureAssets(before).filter((asset) => !now.has(asset));
-    if (left.length > 0) await store.dropExposure(account.id, left);
-  }
+    return left.length > 0 ? [{ accountId: account.id, left }] : [];
+  });
+  // A venue's liquidations drop many accounts' exposure at once: the requests go out together.
+  await forEachConcurrently(drops, DROPS_IN_FLIGHT, ({ accountId, left }) =>
+    store.dropExposure(accountId, left),
+  );
 }
+
+const DROPS_IN_FLIGHT = 8;
 
 /**
  * What no price can ever cure in an account: an asset the parameters do not know, an instrument
