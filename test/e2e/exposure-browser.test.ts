@@ -6,7 +6,7 @@ import { demoBook, SCENARIOS } from "@backing/local";
 import { exposureHtml } from "@backing/reports/exposure";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, launchChromium } from "../helpers/browser.ts";
+import { ARTIFACTS, launchChromium, watchedPage } from "../helpers/browser.ts";
 
 describe("the exposure report in headless Chromium", () => {
   let browser: Browser;
@@ -46,15 +46,9 @@ describe("the exposure report in headless Chromium", () => {
 
   for (const scheme of ["light", "dark"] as const) {
     it(`renders every chart with non-zero size and no console error (${scheme})`, async () => {
-      const page = await browser.newPage({ colorScheme: scheme, viewport: { width: 1200, height: 900 } });
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on("console", (message) => {
-        if (message.type() === "error") errors.push(message.text());
-      });
-      page.on("pageerror", (error) => errors.push(error.message));
-      page.on("request", (request) => {
-        if (!request.url().startsWith("file:")) requests.push(request.url());
+      const { page, errors, requests } = await watchedPage(browser, {
+        colorScheme: scheme,
+        viewport: { width: 1200, height: 900 },
       });
       await page.goto(url);
       const charts = await page.$$eval("svg.chart", (svgs) =>

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ARTIFACTS, launchChromium } from "../helpers/browser.ts";
+import { ARTIFACTS, launchChromium, watchedPage } from "../helpers/browser.ts";
 import { ROOT, runCli } from "../helpers/cli.ts";
 
 const EXAMPLE = join(ROOT, "examples", "replay");
@@ -46,16 +46,7 @@ describe("the replay report in headless Chromium", () => {
 
   for (const width of [1400, 800]) {
     it(`draws prices, statuses and the fund per run, labelled, with no horizontal scroll (${width} px)`, async () => {
-      const page = await browser.newPage({ viewport: { width, height: 900 } });
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on("console", (message) => {
-        if (message.type() === "error") errors.push(message.text());
-      });
-      page.on("pageerror", (error) => errors.push(error.message));
-      page.on("request", (request) => {
-        if (!request.url().startsWith("file:")) requests.push(request.url());
-      });
+      const { page, errors, requests } = await watchedPage(browser, { viewport: { width, height: 900 } });
       await page.goto(url);
       const charts = await page.$$eval("svg.chart", (svgs) =>
         svgs.map((svg) => {

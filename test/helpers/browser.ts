@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import { ROOT } from "./cli.ts";
 
 /** Debian's chromium (installed by .ci/run); Playwright's own browser download cannot run here. */
@@ -23,4 +23,19 @@ export function launchChromium() {
       "--disable-sync",
     ],
   });
+}
+
+/** A page that records console errors, page errors and every request that is not to a file. */
+export async function watchedPage(browser: Browser, options: Parameters<Browser["newPage"]>[0]) {
+  const page = await browser.newPage(options);
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("request", (request) => {
+    if (!request.url().startsWith("file:")) requests.push(request.url());
+  });
+  return { page, errors, requests };
 }
