@@ -251,6 +251,11 @@ describe("backing replay", () => {
       `timestamp,asset,index\n${at(0)},BTC,12k\n`,
       /path\.csv:2: index: expected a positive decimal price, got "12k"/,
     ],
+    [
+      "a funding print before the portfolio's asOf",
+      `{"eventId":"f0","venue":"venue-a","asset":"BTC","rate":"0.001","fundingTime":"2026-01-14T16:00:00Z","source":"feed"}\n`,
+      /path\.csv:1: fundingTime: 2026-01-14T16:00:00Z is before the portfolio's asOf/,
+    ],
   ])("refuses %s: exit 2, the line named, nothing written", async (_, text, message) => {
     const dir = await files({ "path.csv": text });
     const out = join(dir, "out");

@@ -120,7 +120,9 @@ export async function replayCommand(args: string[], io: Io): Promise<number> {
     throw new BadInputError(`two --params files name the run "${repeated}": give each its own version`);
   const known = new Set(portfolio.market.quotes.keys());
   const shipped = SCENARIOS[eventsSource];
-  const steps = shipped ? shippedSteps(eventsSource, shipped, known) : await eventsFile(eventsSource, known);
+  const steps = shipped
+    ? shippedSteps(eventsSource, shipped, known)
+    : await eventsFile(eventsSource, known, portfolio.asOf);
 
   const { runReplay } = await import("@backing/local");
   const bar = progress(io, "replay", steps.length * paramSets.length, { always: true });
@@ -187,7 +189,7 @@ async function paramsFile(file: string, base: RiskParamsDocument, io: Io): Promi
   return named ? merged.data : { ...merged.data, version: basename(file).replace(/\.json$/, "") };
 }
 
-async function eventsFile(file: string, known: ReadonlySet<string>): Promise<ReplayStep[]> {
+async function eventsFile(file: string, known: ReadonlySet<string>, asOf: string): Promise<ReplayStep[]> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -198,7 +200,7 @@ async function eventsFile(file: string, known: ReadonlySet<string>): Promise<Rep
   }
   const { parseReplayEvents, ReplayInputError } = await import("@backing/local");
   try {
-    return parseReplayEvents(text, file, known);
+    return parseReplayEvents(text, file, known, asOf);
   } catch (error) {
     if (error instanceof ReplayInputError) throw new BadInputError(error.message);
     throw error;

@@ -30,19 +30,22 @@ const CSV_COLUMNS = ["timestamp", "asset", "index", "mark"] as const;
 /**
  * Parses an events file into steps: the events of one timestamp form one step, in file order.
  * `knownAssets`: the assets the portfolio prices; an event on any other asset is refused.
+ * `asOf`: the portfolio's time, at which its cumulative funding stands; a funding event before it
+ * would be refused by the engine halfway through the run, so it is refused here.
  */
 export function parseReplayEvents(
   text: string,
   file: string,
   knownAssets: ReadonlySet<string>,
+  asOf?: string,
 ): ReplayStep[] {
+  const asOfMs = asOf ? Date.parse(asOf) : Number.NEGATIVE_INFINITY;
   const lines = text.split(/\r?\n/);
-  const csv =
-    file.toLowerCase().endsWith(".csv") ||
-    !lines
-      .find((l) => l.trim() !== "")
-      ?.trim()
-      .startsWith("{");
+  // A CSV line never starts with "{": the content decides, whatever the file is called.
+  const csv = !lines
+    .find((l) => l.trim() !== "")
+    ?.trim()
+    .startsWith("{");
   const events: { timeMs: number; timestamp: string; price?: PriceEvent; funding?: FundingEvent }[] = [];
   let lastMs = Number.NEGATIVE_INFINITY;
   for (const [i, raw] of lines.entries()) {
@@ -66,6 +69,13 @@ export function parseReplayEvents(
         line,
         csv ? "timestamp" : event.price ? "timestamp" : "fundingTime",
         `${timestamp} is before the previous event's ${new Date(lastMs).toISOString()}: events must be in time order`,
+      );
+    if (event.funding && timeMs < asOfMs)
+      throw new ReplayInputError(
+        file,
+        line,
+        "fundingTime",
+        `${timestamp} is before the portfolio's asOf ${asOf}, where its cumulative funding stands`,
       );
     lastMs = timeMs;
     events.push({ timeMs, timestamp: new Date(timeMs).toISOString(), ...event });
