@@ -621,7 +621,7 @@ export class ExposureAggregator {
       if (position.kind !== "linear" || position.size.isZero()) continue;
       const asset = this.asset(position.underlying);
       const profit = position.size.times(asset.mark.minus(position.entryPrice));
-      if (!profit.isPositive() || profit.isZero()) continue;
+      if (profit.lte(0)) continue;
       const side = position.size.isPositive() ? "long" : "short";
       const notional = position.size.abs().times(asset.mark);
       asset.adlNotional[side] = asset.adlNotional[side].plus(notional);
@@ -1016,7 +1016,7 @@ function adlSection(a: AssetAccumulator, deficit: Decimal | null) {
   let remaining = deficit ?? ZERO;
   let deleveraged = ZERO;
   for (const row of a.adlQueue.items) {
-    if (!remaining.isPositive() || remaining.isZero()) break;
+    if (remaining.lte(0)) break;
     const taken = Decimal.min(row.profit, remaining);
     deleveraged = deleveraged.plus(row.notional.times(taken).div(row.profit));
     remaining = remaining.minus(taken);
@@ -1039,7 +1039,7 @@ function adlSection(a: AssetAccumulator, deficit: Decimal | null) {
     })),
     deficit: deficit ? requirementString(deficit) : null,
     deleveragedNotional: deficit ? neutralString(deleveraged) : null,
-    coveredByQueue: deficit ? remaining.isZero() || !remaining.isPositive() : null,
+    coveredByQueue: deficit ? remaining.lte(0) : null,
   };
 }
 

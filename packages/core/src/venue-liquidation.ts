@@ -154,13 +154,7 @@ export function liquidateAccount(
  */
 export function adlScore(risk: AccountRisk): Decimal | null {
   const total = risk.collateralValue.plus(risk.unrealizedPnl);
-  if (
-    !risk.unrealizedPnl.isPositive() ||
-    risk.unrealizedPnl.isZero() ||
-    !total.isPositive() ||
-    total.isZero()
-  )
-    return null;
+  if (risk.unrealizedPnl.lte(0) || total.lte(0)) return null;
   return risk.unrealizedPnl
     .div(Decimal.max(1, risk.collateralValue))
     .times(risk.maintenanceMargin)
@@ -240,7 +234,7 @@ export function runWaterfall(
         const quantity = dmin(position.size.abs(), held.abs());
         const closed = position.size.isNegative() ? quantity.negated() : quantity;
         const profit = closed.times(price.minus(position.entryPrice));
-        if (!profit.isPositive() || profit.isZero()) return position;
+        if (profit.lte(0)) return position;
         const charge = dmin(profit, remaining);
         remaining = remaining.minus(charge);
         result.adlCovered = result.adlCovered.plus(charge);

@@ -236,8 +236,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       summary.skippedStale += recompute.skippedStale;
       summary.invalidAccounts = Math.max(summary.invalidAccounts, recompute.invalid.length);
       await expireCalls(engine);
-      await desk.liquidate(engine, replayNow);
-      await desk.topUp(engine, replayNow);
+      await desk.afterStep(engine, replayNow);
       options.progress?.("replaying", tick + 1, path.length);
     }
     await redelivering.stop();

@@ -3,7 +3,14 @@
  * (status machine, guards, trigger index, funding, deadlines), with the venue acting on the calls
  * (VenueDesk). Each parameter set runs the same path in a table of its own.
  */
-import type { Account, PriceEvent, ReplayReport, ReplayRun, RiskParamsDocument } from "@backing/contracts";
+import {
+  type Account,
+  type PriceEvent,
+  ReplayNotification,
+  type ReplayReport,
+  type ReplayRun,
+  type RiskParamsDocument,
+} from "@backing/contracts";
 import { valueString } from "@backing/core";
 import { connect, createTable, type DynamoEngineStore, deleteTable, dynamoStore } from "@backing/dynamo";
 import {
@@ -58,13 +65,8 @@ export interface ReplayOptions {
 /** Price events per request: the engine's batch limit. */
 const EVENT_BATCH = 1000;
 
-const NOTIFICATION_ORDER = [
-  "margin.warning",
-  "margin.call",
-  "margin.liquidation",
-  "margin.cured",
-  "margin.call.expired",
-];
+/** Notifications of one account and time, in the order the contract lists their types. */
+const NOTIFICATION_ORDER: readonly string[] = ReplayNotification.shape.type.options;
 
 export async function runReplay(input: ReplayInput, options: ReplayOptions = {}): Promise<ReplayReport> {
   const local: DynamoLocal | undefined = options.endpoint ? undefined : await startDynamoLocal();
@@ -151,8 +153,7 @@ async function runOnce(
       for (const event of step.prices) latest[event.asset] = event.index;
       if (step.funding.length > 0) await runFundingOrFanOut(step.funding, engine);
       await expireCalls(engine);
-      await desk.liquidate(engine, now);
-      await desk.topUp(engine, now);
+      await desk.afterStep(engine, now);
       timeline.push({
         timestamp: step.timestamp,
         prices: { ...latest },

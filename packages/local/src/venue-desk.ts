@@ -19,12 +19,12 @@ import {
   accountAfterTrades,
   accountRisk,
   type Bankruptcy,
+  buildRiskParams,
   Decimal,
   liquidateAccount,
   liquidationSettings,
   type NotificationType,
-  type Portfolio,
-  parsePortfolio,
+  type RiskParams,
   requirementString,
   runWaterfall,
   seededRandom,
@@ -36,7 +36,10 @@ import {
 import {
   type EngineDeps,
   isOpenPosition,
+  latestSnapshot,
   type NotificationRecord,
+  type PriceSnapshot,
+  parseBooks,
   recomputeAccounts,
   replaceAccounts,
   type StateWrite,
@@ -89,10 +92,12 @@ export class VenueDesk {
   private calledNow = new Map<string, string>();
   private calledBefore = new Map<string, string>();
   private readonly settings;
+  private readonly params: RiskParams;
 
   constructor(private readonly options: VenueDeskOptions) {
     this.fund = new Decimal(options.params.stress?.insuranceFund ?? "0");
     this.settings = liquidationSettings(options.params);
+    this.params = buildRiskParams(options.params);
     for (const account of options.accounts) {
       this.docs.set(account.id, account);
       this.statuses.set(account.id, "HEALTHY");
@@ -153,26 +158,32 @@ export class VenueDesk {
     if (type === "margin.cured" && !this.actedOn.has(`${accountId}#${episode}`)) this.falseAlarms++;
   }
 
+  /** What the venue does once a step's prices, funding and deadlines are in: liquidations, then top-ups. */
+  async afterStep(deps: EngineDeps, nowMs: number): Promise<void> {
+    await this.liquidate(deps, nowMs);
+    await this.topUp(deps, nowMs);
+  }
+
   /**
    * The clients drawn at an earlier step's call deposit, after this step's prices are in and
    * while still called, what clears the call then: IM × (1 + cureBuffer) − equity, in USDC at its
    * index (from the state just evaluated). This step's calls deposit at the next step.
    */
-  async topUp(deps: EngineDeps, nowMs: number): Promise<number> {
+  private async topUp(deps: EngineDeps, nowMs: number): Promise<void> {
     const due = new Map([...this.calledBefore].filter(([id]) => this.statuses.get(id) === "MARGIN_CALL"));
     this.calledBefore = this.calledNow;
     this.calledNow = new Map();
-    if (due.size === 0) return 0;
+    if (due.size === 0) return;
     // Figures at this step's prices: a stored state is only rewritten when its band is left.
-    const { accounts, market, params } = await this.market(deps, nowMs, [...due.keys()]);
+    const { market, books } = this.books(await latestSnapshot(deps.store), nowMs, due.keys());
     const usdc = market.quotes.get(STABLE_DEPOSIT_ASSET)?.index ?? new Decimal(1);
-    const cure = new Decimal(1).plus(params.status.cureBuffer);
+    const cure = new Decimal(1).plus(this.params.status.cureBuffer);
     const changed: Account[] = [];
-    for (const book of accounts) {
+    for (const book of books) {
       const doc = this.docs.get(book.id);
-      const risk = accountRisk(book, market, params);
+      const risk = accountRisk(book, market, this.params);
       const need = risk.initialMargin.times(cure).minus(risk.equity);
-      if (!doc || !need.isPositive()) continue;
+      if (!doc || need.lte(0)) continue;
       const amount = need.div(usdc).toDecimalPlaces(8, Decimal.ROUND_CEIL);
       const held = new Decimal(doc.collateral[STABLE_DEPOSIT_ASSET] ?? "0");
       changed.push({
@@ -183,25 +194,25 @@ export class VenueDesk {
       this.topUps++;
     }
     await this.write(deps, changed);
-    return changed.length;
   }
 
   /**
    * The venue liquidates every account in LIQUIDATION at the latest accepted prices, takes the
    * fees into the fund, and runs the step's bankruptcies down the waterfall.
    */
-  async liquidate(deps: EngineDeps, nowMs: number): Promise<void> {
+  private async liquidate(deps: EngineDeps, nowMs: number): Promise<void> {
     // An account left in LIQUIDATION by options alone has nothing the model closes.
     const liquidating = [...this.statuses]
       .filter(([id, s]) => s === "LIQUIDATION" && this.docs.get(id)?.positions.some(closable))
       .map(([id]) => id);
     if (liquidating.length === 0) return;
     const timestamp = new Date(nowMs).toISOString();
-    const market = await this.market(deps, nowMs, liquidating);
+    const snapshot = await latestSnapshot(deps.store);
+    const { market, books } = this.books(snapshot, nowMs, liquidating);
     const changed = new Map<string, AccountBook>();
     const bankruptcies: Bankruptcy[] = [];
-    for (const book of market.accounts) {
-      const outcome = liquidateAccount(book, market.market, market.params, this.settings);
+    for (const book of books) {
+      const outcome = liquidateAccount(book, market, this.params, this.settings);
       if (outcome.fills.length === 0) continue;
       this.liquidations++;
       this.actedOn.add(`${book.id}#${this.episodes.get(book.id) ?? ""}`);
@@ -210,7 +221,7 @@ export class VenueDesk {
       this.liquidatedNotional = this.liquidatedNotional.plus(outcome.closedNotional);
       this.recordFills(outcome.fills, timestamp);
       changed.set(book.id, outcome.book);
-      if (outcome.badDebt.isPositive() && !outcome.badDebt.isZero()) {
+      if (outcome.badDebt.gt(0)) {
         const closed = new Map<string, Decimal>();
         for (const fill of outcome.fills)
           closed.set(fill.underlying, (closed.get(fill.underlying) ?? ZERO).minus(fill.size));
@@ -222,19 +233,10 @@ export class VenueDesk {
       const deficit = bankruptcies.reduce((sum, b) => sum.plus(b.badDebt), ZERO);
       const venues = new Set(bankruptcies.map((b) => b.venue));
       const others = deficit.gt(this.fund)
-        ? [...this.docs.values()].filter((d) => venues.has(d.venue) && !changed.has(d.id))
+        ? [...this.docs.values()].filter((d) => venues.has(d.venue) && !changed.has(d.id)).map((d) => d.id)
         : [];
-      const counterparties =
-        others.length > 0
-          ? (
-              await this.market(
-                deps,
-                nowMs,
-                others.map((d) => d.id),
-              )
-            ).accounts
-          : [];
-      const waterfall = runWaterfall(bankruptcies, counterparties, market.market, market.params, this.fund);
+      const counterparties = this.books(snapshot, nowMs, others).books;
+      const waterfall = runWaterfall(bankruptcies, counterparties, market, this.params, this.fund);
       this.fund = waterfall.fundAfter;
       this.fundUsed = this.fundUsed.plus(waterfall.fundUsed);
       this.adlNotional = this.adlNotional.plus(waterfall.adlNotional);
@@ -271,43 +273,11 @@ export class VenueDesk {
       });
   }
 
-  /** The accounts' books at the latest accepted prices and the venues' cumulative funding. */
-  private async market(deps: EngineDeps, nowMs: number, ids: readonly string[]): Promise<Portfolio> {
-    const [prices, funding] = await Promise.all([deps.store.getPrices(), deps.store.getFunding()]);
-    const latest: Record<string, { index: string; mark: string }> = {};
-    const volatility = { ...this.options.volatility };
-    for (const [asset, record] of prices) {
-      if (!record.latest) continue;
-      latest[asset] = { index: record.latest.index, mark: record.latest.mark };
-      if (record.latest.volatility) volatility[asset] = record.latest.volatility;
-    }
-    const cumulativeFunding: Record<string, Record<string, string>> = {};
-    for (const f of funding) {
-      const venue = cumulativeFunding[f.venue] ?? {};
-      venue[f.asset] = f.cumulative;
-      cumulativeFunding[f.venue] = venue;
-    }
-    const document = (accounts: Account[]) => ({
-      asOf: new Date(nowMs).toISOString(),
-      prices: latest,
-      volatility,
-      cumulativeFunding,
-      accounts,
-    });
-    const docs = ids.map((id) => this.docs.get(id)).filter((d): d is Account => d !== undefined);
-    try {
-      return parsePortfolio(document(docs), this.options.params);
-    } catch {
-      // One account the engine cannot evaluate either (an instrument expired): the others go on.
-      const books = docs.flatMap((doc) => {
-        try {
-          return parsePortfolio(document([doc]), this.options.params).accounts;
-        } catch {
-          return [];
-        }
-      });
-      return { ...parsePortfolio(document([]), this.options.params), accounts: books };
-    }
+  /** The accounts' books as the engine evaluates them at `snapshot` (mark guard, implied vols, funding). */
+  private books(snapshot: PriceSnapshot, nowMs: number, ids: Iterable<string>) {
+    const docs = [...ids].map((id) => this.docs.get(id)).filter((d): d is Account => d !== undefined);
+    // An account the engine cannot evaluate either (an instrument expired) is left out.
+    return parseBooks(docs, snapshot, nowMs, this.params, this.options.volatility);
   }
 
   /** The venue's changes in, and evaluated at once (as an API write is): their calls and cures follow. */

@@ -257,3 +257,5 @@ export async function recomputeAccounts(
 const RETRY_CONCURRENCY = 16;
 
 export { type Decision, type EvaluationContext, evaluateAccount } from "./evaluate.ts";
+export { parseBooks } from "./load.ts";
+export { latestSnapshot } from "./snapshot.ts";

@@ -1,7 +1,19 @@
 /** The price snapshot a recompute evaluates at. */
 import { createHash } from "node:crypto";
 import { boundedMark, Decimal, maxMarkDeviationOf, type RiskParams } from "@backing/core";
-import type { FundingRecord, PriceRecord, PriceSnapshot } from "../ports/index.ts";
+import type {
+  FundingRecord,
+  FundingRepository,
+  PriceRecord,
+  PriceRepository,
+  PriceSnapshot,
+} from "../ports/index.ts";
+
+/** The store's latest prices and cumulative funding as one snapshot (two reads, together). */
+export async function latestSnapshot(store: PriceRepository & FundingRepository): Promise<PriceSnapshot> {
+  const [records, funding] = await Promise.all([store.getPrices(), store.getFunding()]);
+  return snapshotOf(records, funding);
+}
 
 /**
  * The latest accepted price of every asset, and the cumulative funding of every venue and asset,
