@@ -1,15 +1,18 @@
 /**
  * Kernel benchmark (npm run bench:kernel): accounts per second on one core for
  *   1. exact standard evaluation (3 collateral assets, 5 perps): equity, IM, MM, status;
- *   2. the same with per-position liquidation prices (what `backing evaluate` prints);
+ *   2. the same with per-position figures and liquidation prices (`backing evaluate`), on the
+ *      fixed-point path, then also printed as its JSON, and on the Decimal path it replaced;
  *   3. exact portfolio-margin evaluation (2 perps, 4 Black-76 options);
  * against a plain float64 implementation of the standard formula measured in the same run.
  * The ratio is the figure to compare across machines; DESIGN §8 targets ≥ 100,000/s for (1).
  */
 import {
   type AccountBook,
+  accountResult,
   accountRisk,
   DEFAULT_RISK_PARAMS,
+  decimalEvaluation,
   evaluateAccount,
   type Market,
   marginTotals,
@@ -166,7 +169,19 @@ const withLiquidation = measurePasses(
   standard.accounts.length,
   () => {
     const m = markets[pass++ % markets.length] as Market;
-    for (const book of standard.accounts.slice(0, 2000)) evaluateAccount(book, m, params);
+    for (const book of standard.accounts) evaluateAccount(book, m, params);
+  },
+);
+const printed = measurePasses("  … and its JSON document (accountResult)", standard.accounts.length, () => {
+  const m = markets[pass++ % markets.length] as Market;
+  for (const book of standard.accounts) accountResult(evaluateAccount(book, m, params), params);
+});
+const decimalLiquidation = measurePasses(
+  "  … on the Decimal path (the explain path's figures)",
+  standard.accounts.length,
+  () => {
+    const m = markets[pass++ % markets.length] as Market;
+    for (const book of standard.accounts.slice(0, 2000)) decimalEvaluation(book, m, params);
   },
   2000,
 );
@@ -182,4 +197,10 @@ console.log(
 console.log(`exact standard vs DESIGN §8 target of 100,000/s: ${(exactRate / 100000).toFixed(2)}×`);
 console.log(`per-position detail / float64 baseline: ${(detailedRate / floatRate).toFixed(4)}`);
 console.log(`with liquidation prices / float64 baseline: ${(withLiquidation / floatRate).toFixed(5)}`);
+console.log(
+  `with liquidation prices, fixed-point / Decimal path: ${(withLiquidation / decimalLiquidation).toFixed(2)}×; with its JSON: ${(printed / decimalLiquidation).toFixed(2)}×`,
+);
+console.log(
+  `with liquidation prices vs the issue's target of 50,000/s: ${(withLiquidation / 50000).toFixed(2)}×`,
+);
 console.log(`portfolio margin / float64 baseline: ${(pmRate / floatRate).toFixed(5)}`);

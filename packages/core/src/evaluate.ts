@@ -9,6 +9,12 @@ import {
 } from "./account.ts";
 import type { AccountBook, Market } from "./book.ts";
 import { Decimal, neutralString, requirementString, valueString, ZERO } from "./decimal.ts";
+import {
+  ClosedFormSolution,
+  FixedAccountEvaluation,
+  FixedLinearFigures,
+  fixedEvaluation,
+} from "./fixed-evaluation.ts";
 import { type LiquidationSolution, liquidationPrice } from "./liquidation.ts";
 import type { RiskParams } from "./params.ts";
 import type { Portfolio } from "./portfolio-input.ts";
@@ -27,7 +33,25 @@ export interface EvaluateOptions {
   explain?: boolean;
 }
 
+/**
+ * An account's status, figures and liquidation prices. On the kernel's fixed-point book
+ * (`fixedEvaluation`) unless the trace is wanted or the book needs the Decimal path.
+ */
 export function evaluateAccount(
+  book: AccountBook,
+  market: Market,
+  params: RiskParams,
+  options: EvaluateOptions = {},
+): AccountEvaluation {
+  if (!options.explain) {
+    const fixed = fixedEvaluation(book, market, params);
+    if (fixed) return fixed;
+  }
+  return decimalEvaluation(book, market, params, options);
+}
+
+/** The Decimal path of `evaluateAccount`: every figure a Decimal, and the explain trace. */
+export function decimalEvaluation(
   book: AccountBook,
   market: Market,
   params: RiskParams,
@@ -76,6 +100,7 @@ export function evaluateAccount(
  * falls, down when it rises, so the printed level is never past the true one.
  */
 export function liquidationString(solution: LiquidationSolution | undefined): string | null {
+  if (solution instanceof ClosedFormSolution) return solution.text();
   if (!solution?.price) return null;
   const mode = solution.direction === -1 ? Decimal.ROUND_FLOOR : Decimal.ROUND_CEIL;
   return solution.price.toDecimalPlaces(8, mode).toFixed();
@@ -98,33 +123,53 @@ export function accountResult(
   explain = false,
 ): AccountResult {
   const { book, risk } = evaluation;
+  const totals =
+    evaluation instanceof FixedAccountEvaluation
+      ? evaluation.text()
+      : {
+          collateralValue: valueString(risk.collateralValue),
+          unrealizedPnl: valueString(risk.unrealizedPnl),
+          optionValue: valueString(risk.optionValue),
+          equity: valueString(risk.equity),
+          initialMargin: requirementString(risk.initialMargin),
+          maintenanceMargin: requirementString(risk.maintenanceMargin),
+          marginRatio: evaluation.marginRatio ? requirementString(evaluation.marginRatio) : null,
+          callAmount: requirementString(evaluation.callAmount),
+        };
+  const liquidationPrices = new Map<string, string | null>();
+  const liquidationText = (underlying: string) => {
+    let text = liquidationPrices.get(underlying);
+    if (text === undefined) {
+      text = liquidationString(evaluation.liquidation.get(underlying));
+      liquidationPrices.set(underlying, text);
+    }
+    return text;
+  };
   const result: AccountResult = {
     id: book.id,
     venue: book.venue,
     status: evaluation.status,
-    collateralValue: valueString(risk.collateralValue),
-    unrealizedPnl: valueString(risk.unrealizedPnl),
-    optionValue: valueString(risk.optionValue),
-    equity: valueString(risk.equity),
-    initialMargin: requirementString(risk.initialMargin),
-    maintenanceMargin: requirementString(risk.maintenanceMargin),
-    marginRatio: evaluation.marginRatio ? requirementString(evaluation.marginRatio) : null,
-    callAmount: requirementString(evaluation.callAmount),
+    ...totals,
     positions: risk.positions.map((figures, i) => {
       const position = book.positions[i];
+      const text =
+        figures instanceof FixedLinearFigures
+          ? figures.text()
+          : {
+              notional: neutralString(figures.notional),
+              unrealizedPnl: valueString(figures.unrealizedPnl),
+              funding: position?.kind === "linear" ? valueString(position.funding) : "",
+              initialMargin: requirementString(figures.initialMargin),
+              maintenanceMargin: requirementString(figures.maintenanceMargin),
+            };
       return {
         instrument: figures.instrument,
-        notional: neutralString(figures.notional),
-        unrealizedPnl: valueString(figures.unrealizedPnl),
-        ...(position?.kind === "linear" && position.type === "perp"
-          ? { funding: valueString(position.funding) }
-          : {}),
-        initialMargin: requirementString(figures.initialMargin),
-        maintenanceMargin: requirementString(figures.maintenanceMargin),
-        liquidationPrice:
-          position?.kind === "linear"
-            ? liquidationString(evaluation.liquidation.get(position.underlying))
-            : null,
+        notional: text.notional,
+        unrealizedPnl: text.unrealizedPnl,
+        ...(position?.kind === "linear" && position.type === "perp" ? { funding: text.funding } : {}),
+        initialMargin: text.initialMargin,
+        maintenanceMargin: text.maintenanceMargin,
+        liquidationPrice: position?.kind === "linear" ? liquidationText(position.underlying) : null,
         ...(position?.kind === "option" ? { value: valueString(figures.value) } : {}),
       };
     }),

@@ -7,6 +7,7 @@ export * from "./default-pack.ts";
 export * from "./default-params.ts";
 export * from "./evaluate.ts";
 export * from "./exposure.ts";
+export * from "./fixed-evaluation.ts";
 export * from "./float-sum.ts";
 export * from "./kernel.ts";
 export * from "./liquidation.ts";

@@ -33,7 +33,7 @@ import { portfolioMargin } from "./portfolio-margin.ts";
 
 const SCALE = 18;
 const TEN = 10n;
-const SCALE_UNIT = TEN ** BigInt(SCALE);
+export const SCALE_UNIT = TEN ** BigInt(SCALE);
 const GUARD = 1e-9;
 
 /** Powers of ten as BigInt, by exponent. */
@@ -90,7 +90,7 @@ export function toFixed18(value: Decimal): bigint | null {
 
 /** toFixed18 for parameters read on every evaluation (the same Decimal objects each time). */
 const fixedParameters = new WeakMap<Decimal, bigint | null>();
-function fixedParameter(value: Decimal): bigint | null {
+export function fixedParameter(value: Decimal): bigint | null {
   let fixed = fixedParameters.get(value);
   if (fixed === undefined) {
     fixed = toFixed18(value);
@@ -145,14 +145,19 @@ interface CompiledTiers {
   prefix: bigint[];
 }
 
-interface Leg {
+export interface Leg {
+  /** Kept for brackets whose 1/maxLeverage does not terminate, and for the Decimal fallbacks. */
+  position: LinearPosition;
+  /** Signed size, entry price and funding, scale 18. */
+  size: bigint;
+  entry: bigint;
+  funding: bigint;
   absSize: bigint;
+  sizeFloat: number;
   absSizeFloat: number;
-  /** Kept for brackets whose 1/maxLeverage does not terminate. */
-  size: Decimal;
 }
 
-interface BracketSums {
+export interface BracketSums {
   /** Σ |size| × (1/maxLeverage), scale 36, over legs whose bracket has a terminating reciprocal. */
   imCoefficient: bigint;
   /** Legs whose IM, |size| × mark / maxLeverage, does not terminate: kept as an exact fraction. */
@@ -171,11 +176,14 @@ interface DividedLeg {
   leverage: bigint;
 }
 
-interface LinearGroup {
+export interface LinearGroup {
   underlying: string;
   legs: Leg[];
   brackets: readonly Bracket[];
+  /** Caps of every bracket but the last, as floats (past the last cap the last bracket applies). */
   capEdges: number[];
+  /** Each bracket's mmr as a float, to guess a liquidation price's brackets. */
+  mmrs: number[];
   /** Caps at scale 36, comparable with |size| × mark. */
   exactCaps: bigint[];
   /** Σ size, scale 18 */
@@ -185,7 +193,7 @@ interface LinearGroup {
   byAssignment: Map<string, BracketSums>;
 }
 
-interface CompiledBook {
+export interface CompiledBook {
   params: RiskParams;
   /** False when some input has more than 18 decimals: evaluate with Decimal instead. */
   fixedPoint: boolean;
@@ -198,6 +206,8 @@ interface CompiledBook {
   }[];
   linear: LinearGroup[];
   options: OptionPosition[];
+  /** Per position of the book, in the book's order: its leg and group (perps and futures). */
+  legs: ({ leg: Leg; group: LinearGroup } | undefined)[];
 }
 
 const compiledTiersCache = new WeakMap<readonly HaircutTier[], CompiledTiers | null>();
@@ -229,7 +239,7 @@ function compileTiers(tiers: readonly HaircutTier[]): CompiledTiers | null {
 
 /** 1/maxLeverage at scale 18 when it terminates within 18 decimals (125 → 0.008), else null. */
 const reciprocalCache = new WeakMap<Decimal, bigint | null>();
-function exactReciprocal(maxLeverage: Decimal): bigint | null {
+export function exactReciprocal(maxLeverage: Decimal): bigint | null {
   let reciprocal = reciprocalCache.get(maxLeverage);
   if (reciprocal === undefined) {
     const candidate = ONE.div(maxLeverage);
@@ -269,6 +279,7 @@ export function compileBook(book: AccountBook, params: RiskParams): CompiledBook
     });
   const linear = new Map<string, LinearGroup>();
   const options: OptionPosition[] = [];
+  const legOf = new Map<AccountBook["positions"][number], { leg: Leg; group: LinearGroup }>();
   // Legs in instrument order: the IM of legs with a non-terminating leverage is a sum of rounded
   // quotients, which must not depend on how the positions were listed.
   for (const position of inInstrumentOrder(book.positions)) {
@@ -286,6 +297,7 @@ export function compileBook(book: AccountBook, params: RiskParams): CompiledBook
         legs: [],
         brackets,
         capEdges: caps.edges,
+        mmrs: caps.mmrs,
         exactCaps: caps.exact,
         netSize: 0n,
         cost: 0n,
@@ -293,9 +305,16 @@ export function compileBook(book: AccountBook, params: RiskParams): CompiledBook
       };
       linear.set(position.underlying, group);
     }
-    addLeg(group, position, fixed);
+    legOf.set(position, { leg: addLeg(group, position, fixed), group });
   }
-  const compiled: CompiledBook = { params, fixedPoint, collateral, linear: [...linear.values()], options };
+  const compiled: CompiledBook = {
+    params,
+    fixedPoint,
+    collateral,
+    linear: [...linear.values()],
+    options,
+    legs: book.positions.map((p) => legOf.get(p)),
+  };
   compiledBooks.set(book, compiled);
   return compiled;
 }
@@ -303,7 +322,7 @@ export function compileBook(book: AccountBook, params: RiskParams): CompiledBook
 /** A bracket table's caps as floats and exact scaled integers, once per table (params, not books). */
 const compiledCapsCache = new WeakMap<
   readonly Bracket[],
-  { edges: number[]; exact: bigint[]; fixedPoint: boolean }
+  { edges: number[]; exact: bigint[]; mmrs: number[]; fixedPoint: boolean }
 >();
 function compiledCaps(brackets: readonly Bracket[]) {
   let compiled = compiledCapsCache.get(brackets);
@@ -313,6 +332,7 @@ function compiledCaps(brackets: readonly Bracket[]) {
     compiled = {
       edges: caps.map((c) => c.toNumber()),
       exact: fixed.map((c) => (c ?? 0n) * SCALE_UNIT),
+      mmrs: brackets.map((b) => b.mmr.toNumber()),
       fixedPoint: fixed.every((c) => c !== null),
     };
     compiledCapsCache.set(brackets, compiled);
@@ -320,29 +340,43 @@ function compiledCaps(brackets: readonly Bracket[]) {
   return compiled;
 }
 
-function addLeg(group: LinearGroup, position: LinearPosition, fixed: (value: Decimal) => bigint): void {
+function addLeg(group: LinearGroup, position: LinearPosition, fixed: (value: Decimal) => bigint): Leg {
   const size = fixed(position.size);
   const absSize = size < 0n ? -size : size;
-  group.legs.push({ absSize, absSizeFloat: toFloat(absSize), size: position.size });
+  const leg: Leg = {
+    position,
+    size,
+    entry: fixed(position.entryPrice),
+    funding: fixed(position.funding),
+    absSize,
+    // As the Decimal path's float guesses read it (a float only guides, it never decides).
+    sizeFloat: position.size.toNumber(),
+    absSizeFloat: Math.abs(position.size.toNumber()),
+  };
+  group.legs.push(leg);
   group.netSize += size;
-  group.cost += size * fixed(position.entryPrice) - fixed(position.funding) * SCALE_UNIT;
+  group.cost += size * leg.entry - leg.funding * SCALE_UNIT;
+  return leg;
+}
+
+/** The bracket number of a leg at this mark, decided exactly. */
+export function legBracket(group: LinearGroup, leg: Leg, mark: bigint, markFloat: number): number {
+  return countEdgesBelow(
+    leg.absSizeFloat * markFloat,
+    () => leg.absSize * mark,
+    group.capEdges,
+    group.exactCaps,
+  );
 }
 
 /** The legs' bracket numbers at this mark as a cache key, one base-36 digit per leg. */
-function bracketKey(group: LinearGroup, mark: bigint, markFloat: number): string {
+export function bracketKey(group: LinearGroup, mark: bigint, markFloat: number): string {
   let key = "";
-  for (const leg of group.legs) {
-    key += countEdgesBelow(
-      leg.absSizeFloat * markFloat,
-      () => leg.absSize * mark,
-      group.capEdges,
-      group.exactCaps,
-    ).toString(36);
-  }
+  for (const leg of group.legs) key += legBracket(group, leg, mark, markFloat).toString(36);
   return key;
 }
 
-function bracketSums(group: LinearGroup, key: string): BracketSums {
+export function bracketSums(group: LinearGroup, key: string): BracketSums {
   let sums = group.byAssignment.get(key);
   if (!sums) {
     const computed: BracketSums = { imCoefficient: 0n, divided: [], mmCoefficient: 0n, cum: 0n };
@@ -353,7 +387,7 @@ function bracketSums(group: LinearGroup, key: string): BracketSums {
       else {
         computed.divided.push({
           absSize: leg.absSize,
-          absSizeDecimal: leg.size.abs(),
+          absSizeDecimal: leg.position.size.abs(),
           maxLeverage: bracket.maxLeverage,
           leverage: fixedParameter(bracket.maxLeverage) ?? 1n,
         });
@@ -367,7 +401,7 @@ function bracketSums(group: LinearGroup, key: string): BracketSums {
   return sums;
 }
 
-interface FixedQuote {
+export interface FixedQuote {
   index: bigint;
   mark: bigint;
   indexFloat: number;
@@ -376,7 +410,7 @@ interface FixedQuote {
 
 /** Fixed-point and float copies of a market's prices, once per market object (null: > 18 decimals). */
 const fixedMarkets = new WeakMap<Market, Map<string, FixedQuote> | null>();
-function fixedMarket(market: Market): Map<string, FixedQuote> | null {
+export function fixedMarket(market: Market): Map<string, FixedQuote> | null {
   if (fixedMarkets.has(market)) return fixedMarkets.get(market) ?? null;
   let quotes: Map<string, FixedQuote> | null = new Map();
   for (const [asset, q] of market.quotes) {
@@ -471,14 +505,17 @@ function totalsOf(risk: AccountRisk): MarginTotals {
   return { collateralValue, unrealizedPnl, optionValue, equity, initialMargin, maintenanceMargin };
 }
 
-/** Exact equity, IM and MM of an account (standard or portfolio model), without per-position detail. */
-export function marginTotals(book: AccountBook, market: Market, params: RiskParams): MarginTotals {
-  const compiled = compileBook(book, params);
-  const quotes = compiled.fixedPoint ? fixedMarket(market) : null;
-  if (!quotes) return totalsOf(accountRisk(book, market, params));
-  const portfolioMode = book.marginMode === "portfolio";
-  const surcharge = (fixedParameter(params.liabilitySurcharge) ?? 0n) + SCALE_UNIT;
-
+/**
+ * The fixed-point part of an account's totals: collateral, and the perps and futures (uPnL, and
+ * in the standard model their IM and MM). Options and the portfolio grid are not in it.
+ */
+export function fixedLinearTotals(
+  compiled: CompiledBook,
+  quotes: ReadonlyMap<string, FixedQuote>,
+  market: Market,
+  portfolioMode: boolean,
+): FixedTotals {
+  const surcharge = (fixedParameter(compiled.params.liabilitySurcharge) ?? 0n) + SCALE_UNIT;
   let collateral54 = 0n;
   for (const balance of compiled.collateral) {
     const quote = quotes.get(balance.asset);
@@ -514,8 +551,16 @@ export function marginTotals(book: AccountBook, market: Market, params: RiskPara
       divided.legs.push({ absSize: leg.absSizeDecimal, mark, maxLeverage: leg.maxLeverage });
     }
   }
+  return new FixedTotals(collateral54, pnl36 * SCALE_UNIT, initial54, maintenance54, divided);
+}
 
-  const fixedTotals = new FixedTotals(collateral54, pnl36 * SCALE_UNIT, initial54, maintenance54, divided);
+/** Exact equity, IM and MM of an account (standard or portfolio model), without per-position detail. */
+export function marginTotals(book: AccountBook, market: Market, params: RiskParams): MarginTotals {
+  const compiled = compileBook(book, params);
+  const quotes = compiled.fixedPoint ? fixedMarket(market) : null;
+  if (!quotes) return totalsOf(accountRisk(book, market, params));
+  const portfolioMode = book.marginMode === "portfolio";
+  const fixedTotals = fixedLinearTotals(compiled, quotes, market, portfolioMode);
   if (compiled.options.length === 0 && !portfolioMode) return fixedTotals;
   const { collateralValue, unrealizedPnl } = fixedTotals;
   let initialMargin = fixedTotals.initialMargin;

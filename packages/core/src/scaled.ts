@@ -1,5 +1,5 @@
 import type { AccountStatus, MarginTotals } from "./account.ts";
-import type { Decimal } from "./decimal.ts";
+import { type Decimal, OUTPUT_DECIMALS, ZERO } from "./decimal.ts";
 import { type DividedInitial, FixedTotals, fromFixed } from "./kernel.ts";
 
 /**
@@ -72,18 +72,116 @@ export function scaledToDecimal(value: bigint): Decimal {
   return fromFixed(value, 3);
 }
 
-const OUTPUT_UNIT = 10n ** 46n; // scale 54 → 8 decimals
+const POWERS = Array.from({ length: 120 }, (_, k) => 10n ** BigInt(k));
+const power = (k: number) => POWERS[k] ?? 10n ** BigInt(k);
+
+/**
+ * An integer count of 10^-scale as the 8-decimal string the Decimal path prints: "ceil" like
+ * requirementString, "floor" like valueString, "half-even" like neutralString.
+ */
+export function formatFixed(value: bigint, scale: number, rounding: "ceil" | "floor" | "half-even"): string {
+  // On the digit string: cheaper than dividing a 60-digit integer.
+  const negative = value < 0n;
+  let digits = (negative ? -value : value).toString();
+  const cut = scale - OUTPUT_DECIMALS;
+  if (cut < 0) digits += "0".repeat(-cut);
+  const dropped = cut > 0 ? Math.min(cut, digits.length) : 0;
+  let units = digits.slice(0, digits.length - dropped) || "0";
+  if (cut > 0) {
+    const tail = digits.slice(digits.length - dropped).padStart(cut, "0");
+    let up = false;
+    if (rounding === "half-even") {
+      const half = `5${zeros(cut - 1)}`;
+      up = tail > half || (tail === half && (units.charCodeAt(units.length - 1) & 1) === 1);
+    } else if (rounding === "ceil" ? !negative : negative) up = tail !== zeros(cut);
+    if (up) units = (BigInt(units) + 1n).toString();
+  }
+  if (units.length <= OUTPUT_DECIMALS) units = units.padStart(OUTPUT_DECIMALS + 1, "0");
+  const whole = units.slice(0, -OUTPUT_DECIMALS);
+  let end = units.length;
+  while (end > whole.length && units.charCodeAt(end - 1) === 48) end--;
+  const text = end > whole.length ? `${whole}.${units.slice(whole.length, end)}` : whole;
+  return negative && text !== "0" ? `-${text}` : text;
+}
+
+const zeroStrings: string[] = [];
+const zeros = (count: number) => {
+  let text = zeroStrings[count];
+  if (text === undefined) {
+    text = "0".repeat(count);
+    zeroStrings[count] = text;
+  }
+  return text;
+};
 
 /** An 8-decimal string straight from scale 54, rounded like requirementString / valueString. */
 export function formatScaled(value: bigint, rounding: "up" | "down"): string {
-  let units = value / OUTPUT_UNIT; // truncates toward zero
-  const remainder = value - units * OUTPUT_UNIT;
-  if (remainder !== 0n && rounding === "up" && value > 0n) units += 1n;
-  if (remainder !== 0n && rounding === "down" && value < 0n) units -= 1n;
-  const negative = units < 0n;
-  const digits = (negative ? -units : units).toString().padStart(9, "0");
-  const whole = digits.slice(0, -8);
-  const fraction = digits.slice(-8).replace(/0+$/, "");
-  const text = fraction ? `${whole}.${fraction}` : whole;
-  return negative && text !== "0" ? `-${text}` : text;
+  return formatFixed(value, 54, rounding === "up" ? "ceil" : "floor");
+}
+
+const SIGNIFICANT = 50;
+
+/**
+ * numerator / denominator × 10^-scale (denominator > 0) at the Decimal path's 50 significant
+ * digits, "half-up" like a Decimal division or "down" like `divideDown`: as coefficient × 10^exponent.
+ */
+export function quotientDigits(
+  numerator: bigint,
+  denominator: bigint,
+  scale: number,
+  rounding: "half-up" | "down",
+): { coefficient: bigint; exponent: number } {
+  if (numerator === 0n) return { coefficient: 0n, exponent: 0 };
+  const negative = numerator < 0n;
+  const magnitude = negative ? -numerator : numerator;
+  // Enough extra digits that the integer quotient carries at least 51 significant digits.
+  const shift = Math.max(0, SIGNIFICANT + 2 - (magnitude.toString().length - denominator.toString().length));
+  let quotient = (magnitude * power(shift)) / denominator;
+  const extra = quotient.toString().length - SIGNIFICANT;
+  let exponent = -shift - scale;
+  if (extra > 0) {
+    const divisor = power(extra);
+    const rest = quotient % divisor;
+    quotient /= divisor;
+    exponent += extra;
+    // Half-up: the floored quotient's dropped digits decide; a tie or more rounds away from zero.
+    if (rounding === "half-up" && rest * 2n >= divisor) quotient += 1n;
+  }
+  return { coefficient: negative ? -quotient : quotient, exponent };
+}
+
+/** coefficient × 10^exponent as an 8-decimal string, rounded like formatFixed. */
+export function formatDigits(
+  coefficient: bigint,
+  exponent: number,
+  rounding: "ceil" | "floor" | "half-even",
+): string {
+  return exponent <= 0
+    ? formatFixed(coefficient, -exponent, rounding)
+    : formatFixed(coefficient * power(exponent), 0, rounding);
+}
+
+/** An exact amount: value × 10^-scale. */
+export interface ScaledAmount {
+  value: bigint;
+  scale: number;
+}
+
+/**
+ * a + b as decimal.js adds two Decimals of the engine: exact, then rounded half-up to 50
+ * significant digits. Lets a sum of integers and 50-digit quotients print as the Decimal path's.
+ */
+export function addAsDecimal(a: ScaledAmount, b: ScaledAmount): ScaledAmount {
+  const scale = Math.max(a.scale, b.scale);
+  let value = a.value * power(scale - a.scale) + b.value * power(scale - b.scale);
+  const negative = value < 0n;
+  const magnitude = negative ? -value : value;
+  const extra = magnitude.toString().length - SIGNIFICANT;
+  if (extra > 0) {
+    const divisor = power(extra);
+    let kept = magnitude / divisor;
+    if ((magnitude % divisor) * 2n >= divisor) kept += 1n;
+    value = (negative ? -kept : kept) * divisor;
+  }
+  return { value, scale };
 }

@@ -1,0 +1,426 @@
+import { type AccountRisk, type AccountStatus, callAmount, marginRatio, statusOf } from "./account.ts";
+import type { AccountBook, Market } from "./book.ts";
+import { Decimal, divideDown, requirementString, valueString, ZERO } from "./decimal.ts";
+import {
+  bracketKey,
+  bracketSums,
+  type CompiledBook,
+  compileBook,
+  exactReciprocal,
+  type FixedQuote,
+  type FixedTotals,
+  fixedLinearTotals,
+  fixedMarket,
+  fixedParameter,
+  fromFixed,
+  type Leg,
+  type LinearGroup,
+  legBracket,
+  SCALE_UNIT,
+} from "./kernel.ts";
+import { type LiquidationSolution, liquidationPrice } from "./liquidation.ts";
+import { optionFigures, type PositionFigures } from "./margin.ts";
+import type { Bracket, RiskParams } from "./params.ts";
+import { addAsDecimal, formatDigits, formatFixed, quotientDigits, type ScaledAmount } from "./scaled.ts";
+
+/**
+ * `backing evaluate`'s evaluation (DESIGN §3.3) on the kernel's fixed-point book: per-position
+ * figures, totals and, for every underlying whose positions are all perps and futures, the
+ * liquidation price in closed form, all in the kernel's BigInt scale. Amounts stay integers until
+ * read: a Decimal is built only when a caller asks for one, and `text()` prints the output strings
+ * straight from the integers. Options keep their Decimal/float figures, and an underlying with
+ * options keeps the certified search of `liquidationPrice`.
+ *
+ * Equal to the Decimal path (`accountRisk` + `liquidationPrice`) to the last printed digit,
+ * property-tested. Undefined when the book or market has more than 18 decimals somewhere, or an
+ * underlying without a price: the Decimal path then decides.
+ */
+export function fixedEvaluation(
+  book: AccountBook,
+  market: Market,
+  params: RiskParams,
+): FixedAccountEvaluation | undefined {
+  if (book.marginMode !== "standard") return undefined;
+  const compiled = compileBook(book, params);
+  const quotes = compiled.fixedPoint ? fixedMarket(market) : null;
+  if (!quotes || !book.positions.every((p) => quotes.has(p.underlying))) return undefined;
+  return new FixedAccountEvaluation(book, market, params, compiled, quotes);
+}
+
+/** A perp's or future's figures from its compiled leg: scale 36 (notional, uPnL) and 54 (IM, MM). */
+export class FixedLinearFigures implements PositionFigures {
+  readonly instrument: string;
+  readonly value = ZERO;
+  readonly notional36: bigint;
+  readonly pnl36: bigint;
+  /** Null when 1/maxLeverage does not terminate: IM is then the Decimal path's truncated quotient. */
+  readonly initial54: bigint | null;
+  readonly maintenance54: bigint;
+  private readonly bracket: Bracket;
+  constructor(
+    readonly leg: Leg,
+    group: LinearGroup,
+    quote: FixedQuote,
+  ) {
+    this.instrument = leg.position.instrument;
+    this.bracket = group.brackets[legBracket(group, leg, quote.mark, quote.markFloat)] as Bracket;
+    this.notional36 = leg.absSize * quote.mark;
+    this.pnl36 = leg.size * (quote.mark - leg.entry) + leg.funding * SCALE_UNIT;
+    const reciprocal = exactReciprocal(this.bracket.maxLeverage);
+    this.initial54 = reciprocal === null ? null : this.notional36 * reciprocal;
+    this.maintenance54 =
+      this.notional36 * (fixedParameter(this.bracket.mmr) ?? 0n) -
+      (fixedParameter(this.bracket.cum) ?? 0n) * SCALE_UNIT * SCALE_UNIT;
+  }
+  get notional(): Decimal {
+    return fromFixed(this.notional36, 2);
+  }
+  get unrealizedPnl(): Decimal {
+    return fromFixed(this.pnl36, 2);
+  }
+  get initialMargin(): Decimal {
+    return this.initial54 === null
+      ? divideDown(this.notional, this.bracket.maxLeverage)
+      : fromFixed(this.initial54, 3);
+  }
+  get maintenanceMargin(): Decimal {
+    return fromFixed(this.maintenance54, 3);
+  }
+  /** IM as the Decimal path has it: exact, or notional / maxLeverage truncated at 50 digits. */
+  initialAmount(): ScaledAmount {
+    if (this.initial54 !== null) return { value: this.initial54, scale: 54 };
+    const leverage = fixedParameter(this.bracket.maxLeverage) ?? 1n;
+    const { coefficient, exponent } = quotientDigits(this.notional36, leverage, 18, "down");
+    return exponent <= 0
+      ? { value: coefficient, scale: -exponent }
+      : { value: coefficient * 10n ** BigInt(exponent), scale: 0 };
+  }
+  /** The position's output strings (DESIGN §4's account document). */
+  text() {
+    const initial = this.initialAmount();
+    return {
+      notional: formatFixed(this.notional36, 36, "half-even"),
+      unrealizedPnl: formatFixed(this.pnl36, 36, "floor"),
+      funding: formatFixed(this.leg.funding, 18, "floor"),
+      initialMargin: formatFixed(initial.value, initial.scale, "ceil"),
+      maintenanceMargin: formatFixed(this.maintenance54, 54, "ceil"),
+    };
+  }
+}
+
+const UNIT54 = new Decimal(10).pow(54);
+
+/** A Decimal at scale 54 when it has at most 54 decimals, else null. */
+function exactScaled(value: Decimal): bigint | null {
+  const scaled = value.times(UNIT54);
+  return scaled.isInteger() ? BigInt(scaled.toFixed(0)) : null;
+}
+
+/** The account totals: the kernel's integers, plus the options' Decimal figures when it holds any. */
+class FixedAccountRisk implements AccountRisk {
+  #equity?: Decimal;
+  #initial?: Decimal;
+  #maintenance?: Decimal;
+  constructor(
+    readonly linear: FixedTotals,
+    readonly positions: PositionFigures[],
+    private readonly options: { value: Decimal; initial: Decimal; maintenance: Decimal } | null,
+  ) {}
+  get collateralValue() {
+    return this.linear.collateralValue;
+  }
+  get unrealizedPnl() {
+    return this.linear.unrealizedPnl;
+  }
+  get optionValue() {
+    return this.options?.value ?? ZERO;
+  }
+  get equity() {
+    this.#equity ??= this.options ? this.linear.equity.plus(this.options.value) : this.linear.equity;
+    return this.#equity;
+  }
+  get initialMargin() {
+    this.#initial ??= this.options
+      ? this.linear.initialMargin.plus(this.options.initial)
+      : this.linear.initialMargin;
+    return this.#initial;
+  }
+  get maintenanceMargin() {
+    this.#maintenance ??= this.options
+      ? this.linear.maintenanceMargin.plus(this.options.maintenance)
+      : this.linear.maintenanceMargin;
+    return this.#maintenance;
+  }
+  /** Without options: every total is an integer, or (IM) the Decimal path's sum of quotients. */
+  get integral(): boolean {
+    return this.options === null;
+  }
+  /** equity − MM at scale 54, when exact. */
+  excess54(): bigint | null {
+    const linear = this.linear.collateral54 + this.linear.pnl54 - this.linear.maintenance54;
+    if (!this.options) return linear;
+    const options = exactScaled(this.options.value.minus(this.options.maintenance));
+    return options === null ? null : linear + options;
+  }
+}
+
+export class FixedAccountEvaluation {
+  readonly risk: FixedAccountRisk;
+  readonly status: AccountStatus;
+  readonly liquidation = new Map<string, LiquidationSolution>();
+  #marginRatio?: Decimal | null;
+  #callAmount?: Decimal;
+
+  constructor(
+    readonly book: AccountBook,
+    market: Market,
+    params: RiskParams,
+    compiled: CompiledBook,
+    quotes: ReadonlyMap<string, FixedQuote>,
+  ) {
+    const linear = fixedLinearTotals(compiled, quotes, market, false);
+    let options: { value: Decimal; initial: Decimal; maintenance: Decimal } | null = null;
+    const positions = book.positions.map((position, i): PositionFigures => {
+      const compiledLeg = compiled.legs[i];
+      if (compiledLeg)
+        return new FixedLinearFigures(
+          compiledLeg.leg,
+          compiledLeg.group,
+          quotes.get(position.underlying) as FixedQuote,
+        );
+      if (position.kind !== "option") throw new Error(`uncompiled position ${position.instrument}`);
+      const mark = (market.quotes.get(position.underlying) as { mark: Decimal }).mark;
+      return optionFigures(position, mark, market, params, false);
+    });
+    if (compiled.options.length > 0) {
+      // Summed in instrument order, as the Decimal path and the kernel sum them.
+      let value = ZERO;
+      let initial = ZERO;
+      let maintenance = ZERO;
+      for (const option of compiled.options) {
+        const figures = positions[book.positions.indexOf(option)] as PositionFigures;
+        value = value.plus(figures.value);
+        initial = initial.plus(figures.initialMargin);
+        maintenance = maintenance.plus(figures.maintenanceMargin);
+      }
+      options = { value, initial, maintenance };
+    }
+    this.risk = new FixedAccountRisk(linear, positions, options);
+    const { warningBuffer } = params.status;
+    this.status = options
+      ? statusOf(this.risk.equity, this.risk.initialMargin, this.risk.maintenanceMargin, warningBuffer)
+      : linear.status(warningBuffer);
+
+    const excess54 = this.risk.excess54();
+    for (const position of book.positions) {
+      const { underlying } = position;
+      if (position.kind !== "linear" || position.size.isZero() || this.liquidation.has(underlying)) continue;
+      const group = compiled.linear.find((g) => g.underlying === underlying) as LinearGroup;
+      const linearOnly = !compiled.options.some((o) => o.underlying === underlying);
+      const solution =
+        (linearOnly && excess54 !== null
+          ? closedFormLiquidation(group, quotes.get(underlying) as FixedQuote, excess54)
+          : undefined) ??
+        liquidationPrice(
+          book,
+          market,
+          params,
+          underlying,
+          false,
+          this.risk.equity.minus(this.risk.maintenanceMargin),
+          this.sliceAtMark(underlying),
+        );
+      this.liquidation.set(underlying, solution);
+    }
+  }
+
+  /** equity − MM of the positions on one underlying (Σ uPnL + value − MM), for the certified search. */
+  private sliceAtMark(underlying: string): Decimal {
+    let slice = ZERO;
+    this.book.positions.forEach((position, i) => {
+      const figures = this.risk.positions[i] as PositionFigures;
+      if (position.underlying === underlying)
+        slice = slice.plus(figures.unrealizedPnl).plus(figures.value).minus(figures.maintenanceMargin);
+    });
+    return slice;
+  }
+
+  get marginRatio(): Decimal | null {
+    if (this.#marginRatio === undefined)
+      this.#marginRatio = marginRatio(this.risk.equity, this.risk.maintenanceMargin);
+    return this.#marginRatio;
+  }
+
+  get callAmount(): Decimal {
+    this.#callAmount ??= callAmount(this.risk.equity, this.risk.initialMargin);
+    return this.#callAmount;
+  }
+
+  /** The totals' output strings, printed from the integers when the account is purely fixed-point. */
+  text() {
+    const { risk } = this;
+    if (!risk.integral) {
+      return {
+        collateralValue: valueString(risk.collateralValue),
+        unrealizedPnl: valueString(risk.unrealizedPnl),
+        optionValue: valueString(risk.optionValue),
+        equity: valueString(risk.equity),
+        initialMargin: requirementString(risk.initialMargin),
+        maintenanceMargin: requirementString(risk.maintenanceMargin),
+        marginRatio: this.marginRatio ? requirementString(this.marginRatio) : null,
+        callAmount: requirementString(this.callAmount),
+      };
+    }
+    const { collateral54, pnl54, initial54, maintenance54, divided } = risk.linear;
+    const equity54 = collateral54 + pnl54;
+    // IM: the integer part, plus each leg whose 1/maxLeverage does not terminate, added as
+    // FixedTotals adds them (Decimal quotients, in instrument order).
+    let initial: ScaledAmount = { value: initial54, scale: 54 };
+    if (divided.legs.length > 0)
+      for (const figures of this.dividedFigures()) initial = addAsDecimal(initial, figures.initialAmount());
+    const call = addAsDecimal(initial, { value: -equity54, scale: 54 });
+    let ratio: string | null = null;
+    if (equity54 > 0n) {
+      // MM / equity truncated at 50 significant digits, as divideDown, then rounded up.
+      const { coefficient, exponent } = quotientDigits(maintenance54, equity54, 0, "down");
+      ratio = formatDigits(coefficient, exponent, "ceil");
+    }
+    return {
+      collateralValue: formatFixed(collateral54, 54, "floor"),
+      unrealizedPnl: formatFixed(pnl54, 54, "floor"),
+      optionValue: "0",
+      equity: formatFixed(equity54, 54, "floor"),
+      initialMargin: formatFixed(initial.value, initial.scale, "ceil"),
+      maintenanceMargin: formatFixed(maintenance54, 54, "ceil"),
+      marginRatio: ratio,
+      callAmount: call.value > 0n ? formatFixed(call.value, call.scale, "ceil") : "0",
+    };
+  }
+
+  /** The perps and futures whose IM is a non-terminating quotient, in instrument order. */
+  private dividedFigures(): FixedLinearFigures[] {
+    return this.risk.positions
+      .filter((f): f is FixedLinearFigures => f instanceof FixedLinearFigures && f.initial54 === null)
+      .sort((x, y) => (x.instrument < y.instrument ? -1 : x.instrument > y.instrument ? 1 : 0));
+  }
+}
+
+/**
+ * Which bracket a notional falls in just above it (side +1) or just below it (−1). A walk that
+ * stepped onto an edge P = cap / |size| has |size| × P within a rounding of the cap: within 1e-12
+ * it counts as on the cap, so the next step leaves the bracket instead of finding it again.
+ */
+function bracketIndex(caps: readonly number[], notional: number, side: number): number {
+  for (let i = 0; i < caps.length; i++) {
+    const cap = caps[i] as number;
+    if (side === 1 ? cap > notional * (1 + 1e-12) : cap >= notional * (1 - 1e-12)) return i;
+  }
+  return caps.length;
+}
+
+/**
+ * The liquidation price of an underlying whose positions are all perps and futures (DESIGN §3.3),
+ * in closed form on the compiled book. With the legs' brackets fixed, f(P) = equity − MM is linear:
+ *   f(P) = excess + Σsize·(P − mark) − MM_slice(P) + MM_slice(mark),  MM_slice(P) = P·Σ|size|·mmr − Σcum,
+ * so P = −K / s with s = Σsize − Σ|size|·mmr and K = excess − Σsize·mark + MM_slice(mark) + Σcum.
+ * Which brackets hold at the root is guessed by the same float64 segment walk as the Decimal
+ * path's, then the root is solved exactly for them (a fraction of integers) and kept only if every
+ * leg's bracket holds exactly at it. Undefined when the guess is not conclusive: the Decimal
+ * path's exact walk then decides. The price is the fraction at the Decimal path's 50 significant
+ * digits, so it prints the same.
+ */
+function closedFormLiquidation(
+  group: LinearGroup,
+  quote: FixedQuote,
+  excess54: bigint,
+): LiquidationSolution | undefined {
+  const { underlying, capEdges: caps, mmrs, legs } = group;
+  if (quote.mark <= 0n) return { underlying, price: null, method: "closed-form", direction: 0 };
+  let point = quote.markFloat;
+  let value = Number(excess54) / 1e54;
+  let side = 1;
+  let moved = 0;
+  let root = Number.NaN;
+  const open = legs.filter((leg) => leg.absSize !== 0n).length;
+  for (let step = 0; step < 2 + open * (caps.length + 2); step++) {
+    let from = 0;
+    let to = Number.POSITIVE_INFINITY;
+    let slope = 0;
+    for (const leg of legs) {
+      if (leg.absSize === 0n) continue;
+      const i = bracketIndex(caps, leg.absSizeFloat * point, side);
+      if (i > 0) from = Math.max(from, (caps[i - 1] as number) / leg.absSizeFloat);
+      if (i < caps.length) to = Math.min(to, (caps[i] as number) / leg.absSizeFloat);
+      slope += leg.sizeFloat - leg.absSizeFloat * (mmrs[i] as number);
+    }
+    if (slope === 0) return undefined;
+    root = point - value / slope;
+    const direction = root < from ? -1 : root > to ? 1 : 0;
+    if (direction === 0) break;
+    const edge = direction === -1 ? from : to;
+    if ((direction === -1 && from === 0) || direction === -moved) {
+      // No root on this side; trusted only when the float root is far from the edge it fails at.
+      return Math.abs(root - edge) > 1e-6 * Math.max(point, 1)
+        ? { underlying, price: null, method: "closed-form", direction: 0 }
+        : undefined;
+    }
+    value += slope * (edge - point);
+    point = edge;
+    side = direction;
+    moved = direction;
+  }
+  if (!(root > 0)) return undefined;
+
+  let key = "";
+  for (const leg of legs)
+    key += (leg.absSize === 0n ? 0 : bracketIndex(caps, leg.absSizeFloat * root, 1)).toString(36);
+  const atRoot = bracketSums(group, key);
+  const atMark = bracketSums(group, bracketKey(group, quote.mark, quote.markFloat));
+  const maintenanceAtMark = quote.mark * atMark.mmCoefficient - atMark.cum;
+  const constant = excess54 - group.netSize * quote.mark * SCALE_UNIT + maintenanceAtMark + atRoot.cum;
+  const slope = group.netSize * SCALE_UNIT - atRoot.mmCoefficient;
+  if (slope === 0n) return undefined;
+  // P at scale 18 = numerator / denominator, denominator > 0.
+  const numerator = slope > 0n ? -constant : constant;
+  const denominator = slope > 0n ? slope : -slope;
+  if (numerator <= 0n) return undefined;
+  for (let l = 0; l < legs.length; l++) {
+    const leg = legs[l] as Leg;
+    if (leg.absSize === 0n) continue;
+    const b = Number.parseInt(key[l] as string, 36);
+    const notional = leg.absSize * numerator; // × 10^36 / denominator
+    if (b > 0 && notional < (group.exactCaps[b - 1] as bigint) * denominator) return undefined;
+    if (b < caps.length && notional > (group.exactCaps[b] as bigint) * denominator) return undefined;
+  }
+  return new ClosedFormSolution(underlying, numerator, denominator * SCALE_UNIT, slope > 0n ? 1 : -1);
+}
+
+/**
+ * A closed-form liquidation price: numerator / denominator at the Decimal path's 50 significant
+ * digits, built as a Decimal only when read; `text` prints it as `liquidationString` does.
+ */
+export class ClosedFormSolution implements LiquidationSolution {
+  readonly method = "closed-form" as const;
+  #price?: Decimal;
+  private readonly digits: { coefficient: bigint; exponent: number };
+  constructor(
+    readonly underlying: string,
+    numerator: bigint,
+    denominator: bigint,
+    readonly direction: 1 | -1,
+  ) {
+    this.digits = quotientDigits(numerator, denominator, 0, "half-up");
+  }
+  get price(): Decimal {
+    this.#price ??= new Decimal(`${this.digits.coefficient}e${this.digits.exponent}`);
+    return this.#price;
+  }
+  /** Rounded toward the mark, as `liquidationString`. */
+  text(): string {
+    return formatDigits(
+      this.digits.coefficient,
+      this.digits.exponent,
+      this.direction === -1 ? "floor" : "ceil",
+    );
+  }
+}
