@@ -2,7 +2,9 @@ import { type AccountRisk, type AccountStatus, callAmount, marginRatio, statusOf
 import type { AccountBook, Market } from "./book.ts";
 import { Decimal, divideDown, requirementString, valueString, ZERO } from "./decimal.ts";
 import {
+  assignmentKey,
   bracketKey,
+  bracketOfLeg,
   bracketSums,
   type CompiledBook,
   compileBook,
@@ -371,9 +373,9 @@ function closedFormLiquidation(
   }
   if (!(root > 0)) return undefined;
 
-  let key = "";
-  for (const leg of legs)
-    key += (leg.absSize === 0n ? 0 : bracketIndex(caps, leg.absSizeFloat * root, 1)).toString(36);
+  const key = assignmentKey(group, (leg) =>
+    leg.absSize === 0n ? 0 : bracketIndex(caps, leg.absSizeFloat * root, 1),
+  );
   const atRoot = bracketSums(group, key);
   const atMark = bracketSums(group, bracketKey(group, quote.mark, quote.markFloat));
   const maintenanceAtMark = quote.mark * atMark.mmCoefficient - atMark.cum;
@@ -387,7 +389,7 @@ function closedFormLiquidation(
   for (let l = 0; l < legs.length; l++) {
     const leg = legs[l] as Leg;
     if (leg.absSize === 0n) continue;
-    const b = Number.parseInt(key[l] as string, 36);
+    const b = bracketOfLeg(key, l);
     const notional = leg.absSize * numerator; // × 10^36 / denominator
     if (b > 0 && notional < (group.exactCaps[b - 1] as bigint) * denominator) return undefined;
     if (b < caps.length && notional > (group.exactCaps[b] as bigint) * denominator) return undefined;

@@ -1,5 +1,5 @@
 import type { AccountStatus, MarginTotals } from "./account.ts";
-import { type Decimal, OUTPUT_DECIMALS, ZERO } from "./decimal.ts";
+import { type Decimal, OUTPUT_DECIMALS } from "./decimal.ts";
 import { type DividedInitial, FixedTotals, fromFixed } from "./kernel.ts";
 
 /**
@@ -46,12 +46,14 @@ export function scaledTotals(totals: MarginTotals): ScaledTotals {
 export function scaledFromFloat(value: number): bigint {
   if (!Number.isFinite(value)) throw new RangeError(`model value is not finite: ${value}`);
   if (value === 0) return 0n;
-  const [mantissa = "0", exponentText = "0"] = value.toExponential(14).split("e");
-  const negative = mantissa.startsWith("-");
-  const digits = mantissa.replace("-", "").replace(".", "");
-  const shift = Number(exponentText) - 14 + 54;
-  const magnitude =
-    shift >= 0 ? BigInt(digits) * 10n ** BigInt(shift) : BigInt(digits) / 10n ** BigInt(-shift);
+  // "-d.dddddddddddddde±x": the 15 digits fit a float exactly, so they go to BigInt as one number.
+  const text = value.toExponential(14);
+  const negative = value < 0;
+  const start = negative ? 1 : 0;
+  const e = text.indexOf("e", start);
+  const digits = Number(text[start] + text.slice(start + 2, e));
+  const shift = Number(text.slice(e + 1)) - 14 + 54;
+  const magnitude = shift >= 0 ? BigInt(digits) * power(shift) : BigInt(digits) / power(-shift);
   return negative ? -magnitude : magnitude;
 }
 

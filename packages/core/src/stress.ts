@@ -142,13 +142,13 @@ function optionsUnderStress(
   params: RiskParams,
   volShift: (asset: string) => number,
 ) {
-  const { shortInitialBase: base, shortInitialFloor: floor, shortMaintenance: maint } = params.options;
-  const [b, f, m] = [base.toNumber(), floor.toNumber(), maint.toNumber()];
+  const { base: b, floor: f, maintenance: m } = optionParameters(params);
+  const marks = floatMarks(market);
   let value = 0;
   let initial = 0;
   let maintenance = 0;
   for (const o of models) {
-    const S = (market.quotes.get(o.underlying) as Quote).mark.toNumber();
+    const S = marks.get(o.underlying) as number;
     const mark = black76Price(
       o.type,
       S,
@@ -170,6 +170,33 @@ function optionsUnderStress(
     initial: scaledFromFloat(initial),
     maintenance: scaledFromFloat(maintenance),
   };
+}
+
+/** A stressed market's marks as floats, once per market (every account's options read them). */
+const floatMarksOf = new WeakMap<Market, Map<string, number>>();
+function floatMarks(market: Market): Map<string, number> {
+  let marks = floatMarksOf.get(market);
+  if (!marks) {
+    marks = new Map([...market.quotes].map(([asset, q]) => [asset, q.mark.toNumber()]));
+    floatMarksOf.set(market, marks);
+  }
+  return marks;
+}
+
+/** The short-option margin rates of §3.3 as floats, once per params. */
+const optionParametersOf = new WeakMap<RiskParams, { base: number; floor: number; maintenance: number }>();
+function optionParameters(params: RiskParams) {
+  let rates = optionParametersOf.get(params);
+  if (!rates) {
+    const { shortInitialBase, shortInitialFloor, shortMaintenance } = params.options;
+    rates = {
+      base: shortInitialBase.toNumber(),
+      floor: shortInitialFloor.toNumber(),
+      maintenance: shortMaintenance.toNumber(),
+    };
+    optionParametersOf.set(params, rates);
+  }
+  return rates;
 }
 
 /** One account after a scenario; amounts are exact integers at scale 54 (see scaled.ts). */
@@ -219,34 +246,29 @@ function evaluateAt(
   volShift: (asset: string) => number,
   /** Scale 54, added to equity: the scenario's funding on the book's perps. */
   fundingPnl: bigint,
-): Omit<AccountOutcome, "closedInRound" | "fee"> {
+): AccountOutcome {
   const models = optionModelsOf(book, base);
   const warning = scaledParameter(params.status.warningBuffer);
+  let totals: ScaledTotals;
   if (book.marginMode === "portfolio" || models.length === 0) {
     const target =
       book.marginMode === "portfolio" ? remarkForPortfolio(book, base, market, volShift) : linearPart(book);
-    const kernel = scaledTotals(marginTotals(target, market, params));
-    const totals = { ...kernel, equity: kernel.equity + fundingPnl };
-    return {
-      id: book.id,
-      equity: totals.equity,
-      maintenance: totals.maintenance,
-      status: scaledStatus(totals, warning),
-    };
+    totals = scaledTotals(marginTotals(target, market, params));
+    totals.equity += fundingPnl;
+  } else {
+    totals = scaledTotals(marginTotals(linearPart(book), market, params));
+    const options = optionsUnderStress(models, market, params, volShift);
+    totals.equity += options.value + fundingPnl;
+    totals.initial += options.initial;
+    totals.maintenance += options.maintenance;
   }
-  const linear = scaledTotals(marginTotals(linearPart(book), market, params));
-  const options = optionsUnderStress(models, market, params, volShift);
-  const totals: ScaledTotals = {
-    equity: linear.equity + options.value + fundingPnl,
-    initial: linear.initial + options.initial,
-    initialFraction: linear.initialFraction,
-    maintenance: linear.maintenance + options.maintenance,
-  };
   return {
     id: book.id,
     equity: totals.equity,
     maintenance: totals.maintenance,
     status: scaledStatus(totals, warning),
+    closedInRound: 0,
+    fee: 0n,
   };
 }
 
@@ -419,7 +441,15 @@ export class ScenarioCascade {
     if (state) this.restore(state);
   }
 
-  readonly volShift = (asset: string) => Number(this.scenario.shocks[asset]?.vol ?? "0") * this.k.toNumber();
+  private readonly volShifts = new Map<string, number>();
+  readonly volShift = (asset: string) => {
+    let shift = this.volShifts.get(asset);
+    if (shift === undefined) {
+      shift = Number(this.scenario.shocks[asset]?.vol ?? "0") * this.k.toNumber();
+      this.volShifts.set(asset, shift);
+    }
+    return shift;
+  };
 
   /** Per underlying, the funding a unit long pays over the scenario: shockedMark × rate × intervals. */
   private readonly fundingPerUnit: ReadonlyMap<string, Decimal>;
@@ -432,7 +462,7 @@ export class ScenarioCascade {
    * cascade's flow), paying the fee on the closed notional into the insurance fund: its outcome
    * takes the fee from equity.
    */
-  liquidated(book: AccountBook, outcome: Omit<AccountOutcome, "closedInRound" | "fee">, round: number) {
+  liquidated(book: AccountBook, outcome: AccountOutcome, round: number): AccountOutcome {
     let fee = 0n;
     if (!this.feeRate.isZero()) {
       let notional = ZERO;
@@ -594,7 +624,7 @@ export class ScenarioShard {
         if (cascade.final) outcomes.push(closed.frozen);
         continue;
       }
-      const outcome: AccountOutcome = { ...cascade.evaluate(book), closedInRound: 0, fee: 0n };
+      const outcome = cascade.evaluate(book);
       if (!cascade.firstPassDone) {
         this.badDebtBeforeCascade += badDebtOf(outcome);
         if (outcome.status === "LIQUIDATION") this.noteFirstBreak(outcome);
