@@ -44,6 +44,36 @@ const withImpact = (document: ReturnType<typeof documentOf>) => ({
   params: { stress: { insuranceFund: "0", impact: IMPACT, maxCascadeRounds: 20 } },
 });
 
+/** Accounts with 2–30× leverage on BTC and ETH, long and short: a shock fails some of them each round. */
+function syntheticAccounts(count: number) {
+  return Array.from({ length: count }, (_, i) => {
+    const leverage = 2 + (i % 29);
+    const side = i % 3 === 0 ? -1 : 1;
+    const usdc = 10_000 + ((i * 7919) % 50_000);
+    return {
+      id: `s-${i}`,
+      venue: "v",
+      collateral: { USDC: String(usdc), ...(i % 4 === 0 ? { BTC: "0.1" } : {}) },
+      positions: [
+        {
+          instrument: "BTC-PERP",
+          type: "perp",
+          underlying: "BTC",
+          size: ((side * usdc * leverage * 0.7) / 100_000).toFixed(4),
+          entryPrice: "100000",
+        },
+        {
+          instrument: "ETH-PERP",
+          type: "perp",
+          underlying: "ETH",
+          size: ((side * usdc * leverage * 0.3) / 3000).toFixed(3),
+          entryPrice: "3000",
+        },
+      ],
+    };
+  });
+}
+
 const totalBadDebt = (run: ReturnType<typeof runScenario>) =>
   run.accounts.reduce((sum, a) => (a.equity < 0n ? sum - a.equity : sum), 0n);
 
@@ -156,6 +186,51 @@ describe("stress properties", () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it("a cascade round that skips accounts too far from their MM to fail finds the same failures as one that evaluates all", () => {
+    // A shard restored from JSON each pass remembers no distances, so it evaluates every account in
+    // every round; the in-memory run skips those whose distance exceeds the bound on the round's move.
+    const document = withImpact(
+      documentOf({ BTC: "100000", ETH: "3000", SOL: "150", stETH: "2900" }, syntheticAccounts(400)),
+    );
+    const portfolio = parse(document);
+    const settings = stressSettings(portfolio.params);
+    for (const move of ["-0.12", "-0.2", "0.15"]) {
+      const scenario = scenarioOf(move, move, true);
+      const inMemory = runScenario(
+        portfolio.accounts,
+        portfolio.market,
+        portfolio.params,
+        scenario,
+        new Decimal(1),
+        settings,
+      );
+      let cascadeState: CascadeState | undefined;
+      let shardState: ShardState | undefined;
+      let outcomes: ReturnType<ScenarioShard["pass"]> = [];
+      for (;;) {
+        const cascade = new ScenarioCascade(
+          portfolio.market,
+          portfolio.params,
+          scenario,
+          new Decimal(1),
+          settings,
+          cascadeState,
+        );
+        const final = cascade.final;
+        const shard = new ScenarioShard(cascade, shardState);
+        outcomes = shard.pass(portfolio.accounts);
+        const report = shard.endPass();
+        shardState = JSON.parse(JSON.stringify(shard.state()));
+        cascade.endPass([report]);
+        cascadeState = JSON.parse(JSON.stringify(cascade.state()));
+        if (final) break;
+      }
+      expect(inMemory.rounds, move).toBeGreaterThan(1);
+      expect(cascadeState?.rounds).toBe(inMemory.rounds);
+      expect(outcomes).toEqual(inMemory.accounts);
+    }
   });
 
   it("a cascade split over shards that meet once per round (state passed as JSON) reports what one process reports", () => {

@@ -199,6 +199,52 @@ function optionParameters(params: RiskParams) {
   return rates;
 }
 
+type FloatQuotes = ReadonlyMap<string, { index: number; mark: number }>;
+
+/** A market's index and mark prices as floats, once per market. */
+const floatQuotesOf = new WeakMap<Market, FloatQuotes>();
+function floatQuotes(market: Market): FloatQuotes {
+  let quotes = floatQuotesOf.get(market);
+  if (!quotes) {
+    quotes = new Map(
+      [...market.quotes].map(([asset, q]) => [asset, { index: q.index.toNumber(), mark: q.mark.toNumber() }]),
+    );
+    floatQuotesOf.set(market, quotes);
+  }
+  return quotes;
+}
+
+/**
+ * An upper bound on how much a standard-model account's equity − MM changes per unit move of
+ * each asset's index (collateral) and mark (positions), everything else fixed (float, 1 % padded):
+ * - a balance counts at most its USD value (haircut weights ≤ 1), a loan × (1 + surcharge);
+ * - a perp or future: uPnL moves |size| per unit, MM at most |size| × the largest mmr;
+ * - an option: its Black-76 value at most |size| (|delta| ≤ 1 at r = 0), a short's MM
+ *   (maint × S + mark, or max(maint × S, maint × mark) + mark) at most |size| × (maint + 1).
+ */
+const sensitivities = new WeakMap<AccountBook, Map<string, { index: number; mark: number }>>();
+function sensitivityOf(book: AccountBook, params: RiskParams): Map<string, { index: number; mark: number }> {
+  let sensitivity = sensitivities.get(book);
+  if (sensitivity) return sensitivity;
+  sensitivity = new Map();
+  const add = (asset: string, index: number, mark: number) => {
+    const entry = sensitivity?.get(asset) ?? { index: 0, mark: 0 };
+    sensitivity?.set(asset, { index: entry.index + index * 1.01, mark: entry.mark + mark * 1.01 });
+  };
+  const surcharge = 1 + Math.max(0, params.liabilitySurcharge.toNumber());
+  for (const c of book.collateral) add(c.asset, Math.abs(c.amount.toNumber()) * surcharge, 0);
+  const maintenance = params.options.shortMaintenance.toNumber();
+  for (const p of book.positions) {
+    const units = Math.abs(p.size.toNumber());
+    if (p.kind === "linear") {
+      const mmr = Math.max(0, ...(params.brackets.get(p.underlying) ?? []).map((b) => b.mmr.toNumber()));
+      add(p.underlying, 0, units * (1 + mmr));
+    } else add(p.underlying, 0, units * (p.size.isNegative() ? 2 + maintenance : 1));
+  }
+  sensitivities.set(book, sensitivity);
+  return sensitivity;
+}
+
 /** One account after a scenario; amounts are exact integers at scale 54 (see scaled.ts). */
 export interface AccountOutcome {
   id: string;
@@ -624,7 +670,11 @@ export class ScenarioShard {
         if (cascade.final) outcomes.push(closed.frozen);
         continue;
       }
+      // A cascade round only looks for new failures: an account too far from its MM to fail at
+      // this round's prices is not evaluated again (the final pass evaluates everyone).
+      if (!cascade.final && cascade.firstPassDone && this.cannotFail(book)) continue;
       const outcome = cascade.evaluate(book);
+      if (cascade.cascades && !cascade.final) this.noteDistance(book, outcome);
       if (!cascade.firstPassDone) {
         this.badDebtBeforeCascade += badDebtOf(outcome);
         if (outcome.status === "LIQUIDATION") this.noteFirstBreak(outcome);
@@ -635,6 +685,36 @@ export class ScenarioShard {
       else if (cascade.cascades && outcome.status === "LIQUIDATION") this.fail(book);
     }
     return outcomes;
+  }
+
+  /**
+   * Each open account's equity − MM (float) when last evaluated, and the prices then: a cascade
+   * round's prices move equity − MM by at most Σ sensitivity × |price move| (`sensitivityOf`).
+   * In memory only: a shard restored from its state evaluates everyone, as before.
+   */
+  private readonly lastDistance = new Map<string, { distance: number; quotes: FloatQuotes }>();
+
+  private noteDistance(book: AccountBook, outcome: AccountOutcome): void {
+    if (book.marginMode !== "standard") return;
+    const distance = Number(outcome.equity - outcome.maintenance) / 1e54;
+    this.lastDistance.set(book.id, { distance, quotes: floatQuotes(this.cascade.prices) });
+  }
+
+  private cannotFail(book: AccountBook): boolean {
+    const last = this.lastDistance.get(book.id);
+    if (!last || !(last.distance > 0)) return false;
+    const now = floatQuotes(this.cascade.prices);
+    if (now === last.quotes) return true;
+    const sensitivity = sensitivityOf(book, this.cascade.params);
+    let bound = 0;
+    for (const [asset, { index, mark }] of sensitivity) {
+      const before = last.quotes.get(asset);
+      const after = now.get(asset);
+      if (!before || !after) return false;
+      bound += index * Math.abs(after.index - before.index) + mark * Math.abs(after.mark - before.mark);
+    }
+    // Float rounding in the distance and the bound is ~1e-15 relative: a 1e-6 margin covers it.
+    return last.distance - bound > 1e-6 * (last.distance + bound);
   }
 
   private noteFirstBreak(outcome: AccountOutcome): void {
