@@ -14,6 +14,7 @@ import {
   FixedAccountEvaluation,
   FixedLinearFigures,
   fixedEvaluation,
+  totalsText,
 } from "./fixed-evaluation.ts";
 import { type LiquidationSolution, liquidationPrice } from "./liquidation.ts";
 import type { RiskParams } from "./params.ts";
@@ -123,19 +124,7 @@ export function accountResult(
   explain = false,
 ): AccountResult {
   const { book, risk } = evaluation;
-  const totals =
-    evaluation instanceof FixedAccountEvaluation
-      ? evaluation.text()
-      : {
-          collateralValue: valueString(risk.collateralValue),
-          unrealizedPnl: valueString(risk.unrealizedPnl),
-          optionValue: valueString(risk.optionValue),
-          equity: valueString(risk.equity),
-          initialMargin: requirementString(risk.initialMargin),
-          maintenanceMargin: requirementString(risk.maintenanceMargin),
-          marginRatio: evaluation.marginRatio ? requirementString(evaluation.marginRatio) : null,
-          callAmount: requirementString(evaluation.callAmount),
-        };
+  const totals = evaluation instanceof FixedAccountEvaluation ? evaluation.text() : totalsText(evaluation);
   const liquidationPrices = new Map<string, string | null>();
   const liquidationText = (underlying: string) => {
     let text = liquidationPrices.get(underlying);

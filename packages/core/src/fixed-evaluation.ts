@@ -261,18 +261,7 @@ export class FixedAccountEvaluation {
   /** The totals' output strings, printed from the integers when the account is purely fixed-point. */
   text() {
     const { risk } = this;
-    if (!risk.integral) {
-      return {
-        collateralValue: valueString(risk.collateralValue),
-        unrealizedPnl: valueString(risk.unrealizedPnl),
-        optionValue: valueString(risk.optionValue),
-        equity: valueString(risk.equity),
-        initialMargin: requirementString(risk.initialMargin),
-        maintenanceMargin: requirementString(risk.maintenanceMargin),
-        marginRatio: this.marginRatio ? requirementString(this.marginRatio) : null,
-        callAmount: requirementString(this.callAmount),
-      };
-    }
+    if (!risk.integral) return totalsText(this);
     const { collateral54, pnl54, initial54, maintenance54, divided } = risk.linear;
     const equity54 = collateral54 + pnl54;
     // IM: the integer part, plus each leg whose 1/maxLeverage does not terminate, added as
@@ -305,6 +294,25 @@ export class FixedAccountEvaluation {
       .filter((f): f is FixedLinearFigures => f instanceof FixedLinearFigures && f.initial54 === null)
       .sort((x, y) => (x.instrument < y.instrument ? -1 : x.instrument > y.instrument ? 1 : 0));
   }
+}
+
+/** An evaluation's totals as the account document prints them, from its Decimals. */
+export function totalsText(evaluation: {
+  risk: AccountRisk;
+  marginRatio: Decimal | null;
+  callAmount: Decimal;
+}) {
+  const { risk, marginRatio: ratio } = evaluation;
+  return {
+    collateralValue: valueString(risk.collateralValue),
+    unrealizedPnl: valueString(risk.unrealizedPnl),
+    optionValue: valueString(risk.optionValue),
+    equity: valueString(risk.equity),
+    initialMargin: requirementString(risk.initialMargin),
+    maintenanceMargin: requirementString(risk.maintenanceMargin),
+    marginRatio: ratio ? requirementString(ratio) : null,
+    callAmount: requirementString(evaluation.callAmount),
+  };
 }
 
 /**
