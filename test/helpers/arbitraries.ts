@@ -115,6 +115,31 @@ export function documentOf(prices: Record<string, string>, accounts: unknown[]) 
   };
 }
 
+/** Cumulative funding the perps settle against (DESIGN §3.10), or none. */
+export const cumulativeFundingArbitrary = fc.option(
+  fc.integer({ min: -50_000, max: 50_000 }).map((n) => (n / 7).toFixed(6)),
+  { nil: undefined },
+);
+
+/** A one-account document whose perps settle (fundingIndex 1.5) against `cumulative`, when given. */
+export function settledDocument(
+  prices: Record<string, string>,
+  account: { venue: string; positions: { type: string }[] } & Record<string, unknown>,
+  cumulative: string | undefined,
+) {
+  if (cumulative === undefined) return documentOf(prices, [account]);
+  const settling = {
+    ...account,
+    positions: account.positions.map((p) => (p.type === "perp" ? { ...p, fundingIndex: "1.5" } : p)),
+  };
+  return {
+    ...documentOf(prices, [settling]),
+    cumulativeFunding: {
+      [account.venue]: { BTC: cumulative, ETH: cumulative, SOL: cumulative, stETH: cumulative },
+    },
+  };
+}
+
 type DrawnAccount = { id: string; collateral: Record<string, string> } & Record<string, unknown>;
 
 /**

@@ -18,7 +18,13 @@ import {
 } from "@backing/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { accountArbitrary, documentOf, pricesArbitrary } from "../helpers/arbitraries.ts";
+import {
+  accountArbitrary,
+  cumulativeFundingArbitrary,
+  documentOf,
+  pricesArbitrary,
+  settledDocument,
+} from "../helpers/arbitraries.ts";
 import { parse } from "../helpers/portfolio.ts";
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -31,32 +37,9 @@ describe("the fixed-point evaluation (backing evaluate without --explain)", () =
         accountArbitrary("a"),
         fc.constantFrom("BTC", "ETH", "SOL"),
         fc.constantFrom(0.3, 0.9, 0.999999999999, 1, 1.000000000001, 1.1, 3),
-        // Cumulative funding the perps settle against (DESIGN §3.10), or none.
-        fc.option(
-          fc.integer({ min: -50_000, max: 50_000 }).map((n) => (n / 7).toFixed(6)),
-          { nil: undefined },
-        ),
+        cumulativeFundingArbitrary,
         (prices, account, asset, factor, cumulative) => {
-          const settled =
-            cumulative === undefined
-              ? account
-              : {
-                  ...account,
-                  positions: account.positions.map((p) =>
-                    p.type === "perp" ? { ...p, fundingIndex: "1.5" } : p,
-                  ),
-                };
-          const document = documentOf(prices, [settled]);
-          const portfolio = parse(
-            cumulative === undefined
-              ? document
-              : {
-                  ...document,
-                  cumulativeFunding: {
-                    [account.venue]: { BTC: cumulative, ETH: cumulative, SOL: cumulative },
-                  },
-                },
-          );
+          const portfolio = parse(settledDocument(prices, account, cumulative));
           const book = portfolio.accounts[0];
           if (!book) return;
           const { params } = portfolio;

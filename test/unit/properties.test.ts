@@ -10,7 +10,14 @@ import {
 } from "@backing/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { accountArbitrary, decimalString, documentOf, pricesArbitrary } from "../helpers/arbitraries.ts";
+import {
+  accountArbitrary,
+  cumulativeFundingArbitrary,
+  decimalString,
+  documentOf,
+  pricesArbitrary,
+  settledDocument,
+} from "../helpers/arbitraries.ts";
 import { parse } from "../helpers/portfolio.ts";
 
 const RUNS = { numRuns: 150 };
@@ -47,33 +54,9 @@ describe("risk core properties", () => {
         accountArbitrary("a"),
         fc.constantFrom("BTC", "ETH", "SOL"),
         fc.constantFrom(0.5, 0.9, 0.999999999999, 1, 1.000000000001, 1.1, 3),
-        // Cumulative funding the perps settle against (DESIGN §3.10), or none.
-        fc.option(
-          fc.integer({ min: -50_000, max: 50_000 }).map((n) => (n / 7).toFixed(6)),
-          { nil: undefined },
-        ),
+        cumulativeFundingArbitrary,
         (prices, marginMode, account, asset, factor, cumulative) => {
-          const settling =
-            cumulative === undefined
-              ? { ...account, marginMode }
-              : {
-                  ...account,
-                  marginMode,
-                  positions: account.positions.map((p) =>
-                    p.type === "perp" ? { ...p, fundingIndex: "1.5" } : p,
-                  ),
-                };
-          const document = documentOf(prices, [settling]);
-          const portfolio = parse(
-            cumulative === undefined
-              ? document
-              : {
-                  ...document,
-                  cumulativeFunding: {
-                    [account.venue]: { BTC: cumulative, ETH: cumulative, SOL: cumulative, stETH: cumulative },
-                  },
-                },
-          );
+          const portfolio = parse(settledDocument(prices, { ...account, marginMode }, cumulative));
           const book = portfolio.accounts[0];
           if (!book) return;
           for (const market of [

@@ -147,7 +147,10 @@ export function accountResult(
           : {
               notional: neutralString(figures.notional),
               unrealizedPnl: valueString(figures.unrealizedPnl),
-              funding: position?.kind === "linear" ? valueString(position.funding) : "",
+              funding:
+                position?.kind === "linear" && position.type === "perp"
+                  ? valueString(position.funding)
+                  : undefined,
               initialMargin: requirementString(figures.initialMargin),
               maintenanceMargin: requirementString(figures.maintenanceMargin),
             };
@@ -155,7 +158,7 @@ export function accountResult(
         instrument: figures.instrument,
         notional: text.notional,
         unrealizedPnl: text.unrealizedPnl,
-        ...(position?.kind === "linear" && position.type === "perp" ? { funding: text.funding } : {}),
+        ...(text.funding === undefined ? {} : { funding: text.funding }),
         initialMargin: text.initialMargin,
         maintenanceMargin: text.maintenanceMargin,
         liquidationPrice: position?.kind === "linear" ? liquidationText(position.underlying) : null,

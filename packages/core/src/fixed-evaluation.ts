@@ -23,7 +23,7 @@ import {
 import { type LiquidationSolution, liquidationPrice } from "./liquidation.ts";
 import { optionFigures, type PositionFigures } from "./margin.ts";
 import type { Bracket, RiskParams } from "./params.ts";
-import { addAsDecimal, formatDigits, formatFixed, quotientDigits, type ScaledAmount } from "./scaled.ts";
+import { addAsDecimal, digitsAmount, formatFixed, quotientDigits, type ScaledAmount } from "./scaled.ts";
 
 /**
  * `backing evaluate`'s evaluation (DESIGN §3.3) on the kernel's fixed-point book: per-position
@@ -92,10 +92,7 @@ export class FixedLinearFigures implements PositionFigures {
   initialAmount(): ScaledAmount {
     if (this.initial54 !== null) return { value: this.initial54, scale: 54 };
     const leverage = fixedParameter(this.bracket.maxLeverage) ?? 1n;
-    const { coefficient, exponent } = quotientDigits(this.notional36, leverage, 18, "down");
-    return exponent <= 0
-      ? { value: coefficient, scale: -exponent }
-      : { value: coefficient * 10n ** BigInt(exponent), scale: 0 };
+    return digitsAmount(quotientDigits(this.notional36, leverage, 18, "down"));
   }
   /** The position's output strings (DESIGN §4's account document). */
   text() {
@@ -103,7 +100,7 @@ export class FixedLinearFigures implements PositionFigures {
     return {
       notional: formatFixed(this.notional36, 36, "half-even"),
       unrealizedPnl: formatFixed(this.pnl36, 36, "floor"),
-      funding: formatFixed(this.leg.funding, 18, "floor"),
+      funding: this.leg.position.type === "perp" ? formatFixed(this.leg.funding, 18, "floor") : undefined,
       initialMargin: formatFixed(initial.value, initial.scale, "ceil"),
       maintenanceMargin: formatFixed(this.maintenance54, 54, "ceil"),
     };
@@ -273,8 +270,8 @@ export class FixedAccountEvaluation {
     let ratio: string | null = null;
     if (equity54 > 0n) {
       // MM / equity truncated at 50 significant digits, as divideDown, then rounded up.
-      const { coefficient, exponent } = quotientDigits(maintenance54, equity54, 0, "down");
-      ratio = formatDigits(coefficient, exponent, "ceil");
+      const amount = digitsAmount(quotientDigits(maintenance54, equity54, 0, "down"));
+      ratio = formatFixed(amount.value, amount.scale, "ceil");
     }
     return {
       collateralValue: formatFixed(collateral54, 54, "floor"),
@@ -427,10 +424,7 @@ export class ClosedFormSolution implements LiquidationSolution {
   }
   /** Rounded toward the mark, as `liquidationString`. */
   text(): string {
-    return formatDigits(
-      this.digits.coefficient,
-      this.digits.exponent,
-      this.direction === -1 ? "floor" : "ceil",
-    );
+    const amount = digitsAmount(this.digits);
+    return formatFixed(amount.value, amount.scale, this.direction === -1 ? "floor" : "ceil");
   }
 }

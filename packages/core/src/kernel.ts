@@ -37,7 +37,8 @@ export const SCALE_UNIT = TEN ** BigInt(SCALE);
 const GUARD = 1e-9;
 
 /** Powers of ten as BigInt, by exponent. */
-const POWERS_OF_TEN = Array.from({ length: 80 }, (_, k) => TEN ** BigInt(k));
+const POWERS_OF_TEN = Array.from({ length: 120 }, (_, k) => TEN ** BigInt(k));
+export const powerOfTen = (k: number): bigint => POWERS_OF_TEN[k] ?? TEN ** BigInt(k);
 const WORD_DIGITS = 7;
 const WORD = 1e7;
 
@@ -84,7 +85,7 @@ export function toFixed18(value: Decimal): bigint | null {
     coefficient = coefficient * BigInt(lastScale) + BigInt(lastWord);
   }
   shift += trailing;
-  const magnitude = (big ? coefficient : BigInt(small)) * (POWERS_OF_TEN[shift] ?? TEN ** BigInt(shift));
+  const magnitude = (big ? coefficient : BigInt(small)) * powerOfTen(shift);
   return value.s < 0 ? -magnitude : magnitude;
 }
 

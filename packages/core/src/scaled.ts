@@ -1,6 +1,6 @@
 import type { AccountStatus, MarginTotals } from "./account.ts";
 import { type Decimal, OUTPUT_DECIMALS } from "./decimal.ts";
-import { type DividedInitial, FixedTotals, fromFixed } from "./kernel.ts";
+import { type DividedInitial, FixedTotals, fromFixed, powerOfTen } from "./kernel.ts";
 
 /**
  * Account totals as exact integers at scale 54 (units of 10^-54 USD), the kernel's own
@@ -53,7 +53,7 @@ export function scaledFromFloat(value: number): bigint {
   const e = text.indexOf("e", start);
   const digits = Number(text[start] + text.slice(start + 2, e));
   const shift = Number(text.slice(e + 1)) - 14 + 54;
-  const magnitude = shift >= 0 ? BigInt(digits) * power(shift) : BigInt(digits) / power(-shift);
+  const magnitude = shift >= 0 ? BigInt(digits) * powerOfTen(shift) : BigInt(digits) / powerOfTen(-shift);
   return negative ? -magnitude : magnitude;
 }
 
@@ -73,9 +73,6 @@ export function toScaled(value: Decimal): bigint {
 export function scaledToDecimal(value: bigint): Decimal {
   return fromFixed(value, 3);
 }
-
-const POWERS = Array.from({ length: 120 }, (_, k) => 10n ** BigInt(k));
-const power = (k: number) => POWERS[k] ?? 10n ** BigInt(k);
 
 /**
  * An integer count of 10^-scale as the 8-decimal string the Decimal path prints: "ceil" like
@@ -138,11 +135,11 @@ export function quotientDigits(
   const magnitude = negative ? -numerator : numerator;
   // Enough extra digits that the integer quotient carries at least 51 significant digits.
   const shift = Math.max(0, SIGNIFICANT + 2 - (magnitude.toString().length - denominator.toString().length));
-  let quotient = (magnitude * power(shift)) / denominator;
+  let quotient = (magnitude * powerOfTen(shift)) / denominator;
   const extra = quotient.toString().length - SIGNIFICANT;
   let exponent = -shift - scale;
   if (extra > 0) {
-    const divisor = power(extra);
+    const divisor = powerOfTen(extra);
     const rest = quotient % divisor;
     quotient /= divisor;
     exponent += extra;
@@ -152,21 +149,23 @@ export function quotientDigits(
   return { coefficient: negative ? -quotient : quotient, exponent };
 }
 
-/** coefficient × 10^exponent as an 8-decimal string, rounded like formatFixed. */
-export function formatDigits(
-  coefficient: bigint,
-  exponent: number,
-  rounding: "ceil" | "floor" | "half-even",
-): string {
-  return exponent <= 0
-    ? formatFixed(coefficient, -exponent, rounding)
-    : formatFixed(coefficient * power(exponent), 0, rounding);
-}
-
 /** An exact amount: value × 10^-scale. */
 export interface ScaledAmount {
   value: bigint;
   scale: number;
+}
+
+/** coefficient × 10^exponent (quotientDigits) as an amount with a non-negative scale. */
+export function digitsAmount({
+  coefficient,
+  exponent,
+}: {
+  coefficient: bigint;
+  exponent: number;
+}): ScaledAmount {
+  return exponent <= 0
+    ? { value: coefficient, scale: -exponent }
+    : { value: coefficient * powerOfTen(exponent), scale: 0 };
 }
 
 /**
@@ -175,12 +174,12 @@ export interface ScaledAmount {
  */
 export function addAsDecimal(a: ScaledAmount, b: ScaledAmount): ScaledAmount {
   const scale = Math.max(a.scale, b.scale);
-  let value = a.value * power(scale - a.scale) + b.value * power(scale - b.scale);
+  let value = a.value * powerOfTen(scale - a.scale) + b.value * powerOfTen(scale - b.scale);
   const negative = value < 0n;
   const magnitude = negative ? -value : value;
   const extra = magnitude.toString().length - SIGNIFICANT;
   if (extra > 0) {
-    const divisor = power(extra);
+    const divisor = powerOfTen(extra);
     let kept = magnitude / divisor;
     if ((magnitude % divisor) * 2n >= divisor) kept += 1n;
     value = (negative ? -kept : kept) * divisor;

@@ -143,12 +143,12 @@ function optionsUnderStress(
   volShift: (asset: string) => number,
 ) {
   const { base: b, floor: f, maintenance: m } = optionParameters(params);
-  const marks = floatMarks(market);
+  const quotes = floatQuotes(market);
   let value = 0;
   let initial = 0;
   let maintenance = 0;
   for (const o of models) {
-    const S = marks.get(o.underlying) as number;
+    const S = (quotes.get(o.underlying) as { mark: number }).mark;
     const mark = black76Price(
       o.type,
       S,
@@ -170,17 +170,6 @@ function optionsUnderStress(
     initial: scaledFromFloat(initial),
     maintenance: scaledFromFloat(maintenance),
   };
-}
-
-/** A stressed market's marks as floats, once per market (every account's options read them). */
-const floatMarksOf = new WeakMap<Market, Map<string, number>>();
-function floatMarks(market: Market): Map<string, number> {
-  let marks = floatMarksOf.get(market);
-  if (!marks) {
-    marks = new Map([...market.quotes].map(([asset, q]) => [asset, q.mark.toNumber()]));
-    floatMarksOf.set(market, marks);
-  }
-  return marks;
 }
 
 /** The short-option margin rates of §3.3 as floats, once per params. */
