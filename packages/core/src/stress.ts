@@ -615,6 +615,13 @@ export class ScenarioShard {
   constructor(
     private readonly cascade: ScenarioCascade,
     state?: ShardState,
+    /**
+     * Keep every account's last outcome between passes (memory grows with the shard's accounts),
+     * so that a round skips the accounts that cannot fail and the final pass reuses outcomes at
+     * unchanged prices. For a book held in memory anyway (`ScenarioRunner`); the streamed job's
+     * shards, whose memory is one page plus their failures, leave it off.
+     */
+    private readonly remember = false,
   ) {
     if (state) {
       for (const [id, c] of Object.entries(state.closed))
@@ -660,10 +667,12 @@ export class ScenarioShard {
         continue;
       }
       // A cascade round only looks for new failures: an account too far from its MM to fail at
-      // this round's prices is not evaluated again (the final pass evaluates everyone).
-      if (!cascade.final && cascade.firstPassDone && this.cannotFail(book)) continue;
-      const outcome = cascade.evaluate(book);
-      if (cascade.cascades && !cascade.final) this.noteDistance(book, outcome);
+      // this round's prices is not evaluated again. The final pass reports everyone, reusing an
+      // outcome evaluated at its very prices.
+      const last = this.lastSeen.get(book.id);
+      if (!cascade.final && last && this.cannotFail(book, last)) continue;
+      const outcome = last?.prices === cascade.prices ? last.outcome : cascade.evaluate(book);
+      if (this.remember && cascade.cascades && !cascade.final) this.noteOutcome(book, outcome);
       if (!cascade.firstPassDone) {
         this.badDebtBeforeCascade += badDebtOf(outcome);
         if (outcome.status === "LIQUIDATION") this.noteFirstBreak(outcome);
@@ -677,30 +686,29 @@ export class ScenarioShard {
   }
 
   /**
-   * Each open account's equity − MM (float) when last evaluated, and the prices then: a cascade
-   * round's prices move equity − MM by at most Σ sensitivity × |price move| (`sensitivityOf`).
-   * In memory only: a shard restored from its state evaluates everyone, as before.
+   * Each open account's outcome when last evaluated, the prices then, and (standard model) its
+   * equity − MM as a float: a cascade round's prices move equity − MM by at most
+   * Σ sensitivity × |price move| (`sensitivityOf`). Only with `remember`.
    */
-  private readonly lastDistance = new Map<string, { distance: number; quotes: FloatQuotes }>();
+  private readonly lastSeen = new Map<string, LastSeen>();
 
-  private noteDistance(book: AccountBook, outcome: AccountOutcome): void {
-    if (book.marginMode !== "standard") return;
-    const distance = Number(outcome.equity - outcome.maintenance) / 1e54;
-    this.lastDistance.set(book.id, { distance, quotes: floatQuotes(this.cascade.prices) });
+  private noteOutcome(book: AccountBook, outcome: AccountOutcome): void {
+    const distance =
+      book.marginMode === "standard" ? Number(outcome.equity - outcome.maintenance) / 1e54 : null;
+    this.lastSeen.set(book.id, { outcome, prices: this.cascade.prices, distance });
   }
 
-  private cannotFail(book: AccountBook): boolean {
-    const last = this.lastDistance.get(book.id);
-    if (!last || !(last.distance > 0)) return false;
+  private cannotFail(book: AccountBook, last: LastSeen): boolean {
+    if (last.distance === null || !(last.distance > 0)) return false;
+    if (last.prices === this.cascade.prices) return true;
+    const before = floatQuotes(last.prices);
     const now = floatQuotes(this.cascade.prices);
-    if (now === last.quotes) return true;
-    const sensitivity = sensitivityOf(book, this.cascade.params);
     let bound = 0;
-    for (const [asset, { index, mark }] of sensitivity) {
-      const before = last.quotes.get(asset);
-      const after = now.get(asset);
-      if (!before || !after) return false;
-      bound += index * Math.abs(after.index - before.index) + mark * Math.abs(after.mark - before.mark);
+    for (const [asset, { index, mark }] of sensitivityOf(book, this.cascade.params)) {
+      const from = before.get(asset);
+      const to = now.get(asset);
+      if (!from || !to) return false;
+      bound += index * Math.abs(to.index - from.index) + mark * Math.abs(to.mark - from.mark);
     }
     // Float rounding in the distance and the bound is ~1e-15 relative: a 1e-6 margin covers it.
     return last.distance - bound > 1e-6 * (last.distance + bound);
@@ -769,13 +777,19 @@ export class ScenarioShard {
   }
 }
 
+interface LastSeen {
+  outcome: AccountOutcome;
+  prices: Market;
+  distance: number | null;
+}
+
 /** A scenario over the whole book in one process: the cascade with a single shard. */
 export class ScenarioRunner {
   readonly cascade: ScenarioCascade;
   private readonly shard: ScenarioShard;
   constructor(market: Market, params: RiskParams, scenario: Scenario, k: Decimal, settings: StressSettings) {
     this.cascade = new ScenarioCascade(market, params, scenario, k, settings);
-    this.shard = new ScenarioShard(this.cascade);
+    this.shard = new ScenarioShard(this.cascade, undefined, true);
   }
   get final(): boolean {
     return this.cascade.final;
