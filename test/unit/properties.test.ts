@@ -134,6 +134,36 @@ describe("risk core properties", () => {
     );
   });
 
+  it("a Black-76 liquidation price is certified: the exact excess changes sign within ±1e-12 of it", () => {
+    // The certificate reads the excess's sign from float64 when it is clear of the rounding bound;
+    // here the signs are recomputed exactly (the kernel at the two marks) and must agree.
+    fc.assert(
+      fc.property(pricesArbitrary, accountArbitrary("a"), (prices, account) => {
+        const portfolio = parse(documentOf(prices, [account]));
+        const book = portfolio.accounts[0];
+        if (!book) return;
+        const { market, params } = portfolio;
+        for (const underlying of new Set(book.positions.map((p) => p.underlying))) {
+          const solution = liquidationPrice(book, market, params, underlying, false);
+          if (solution.method !== "bracketed-search" || !solution.price) continue;
+          const excessAt = (factor: string) => {
+            const totals = marginTotals(
+              book,
+              withMark(market, underlying, solution.price?.times(factor) as Decimal),
+              params,
+            );
+            return totals.equity.minus(totals.maintenanceMargin);
+          };
+          const below = excessAt("0.999999999999");
+          const above = excessAt("1.000000000001");
+          if (solution.direction === 1) expect(below.lt(0) && above.gte(0)).toBe(true);
+          else expect(below.gte(0) && above.lt(0)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("more collateral never worsens the status", () => {
     fc.assert(
       fc.property(

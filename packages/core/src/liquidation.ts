@@ -427,15 +427,24 @@ function solveOptionsFromFloat(
   );
   if (options.some((o) => o.given === undefined) && vol === undefined) return undefined;
   /** equity − MM of the slice at price P, in float64. */
+  // What the last `slice` summed, in absolute terms, and its options' |size| × mark: the error bound.
+  let absoluteTerms = 0;
+  let optionMarks = 0;
   const slice = (P: number) => {
     let g = 0;
+    absoluteTerms = 0;
+    optionMarks = 0;
     for (const leg of linear) {
       const notional = Math.abs(leg.size) * P;
       const bracket = brackets.find((b) => notional <= b.cap) ?? brackets[brackets.length - 1];
       g += leg.size * (P - leg.entry) + leg.funding - (notional * (bracket?.mmr ?? 0) - (bracket?.cum ?? 0));
+      absoluteTerms +=
+        notional * 2 + Math.abs(leg.size * leg.entry) + Math.abs(leg.funding) + (bracket?.cum ?? 0);
     }
     for (const o of options) {
       const mark = o.given ?? black76Price(o.type, P, o.strike, o.years, vol as number);
+      optionMarks += Math.abs(o.size) * mark;
+      absoluteTerms += Math.abs(o.size) * (3 * mark + maintenance * P);
       g += o.size * mark;
       if (o.size < 0) {
         const perUnit = o.type === "call" ? maintenance * P : Math.max(maintenance * P, maintenance * mark);
@@ -481,10 +490,23 @@ function solveOptionsFromFloat(
   const root = 0.5 * (a + b);
   if (!(root > 0)) return undefined;
   const price = new Decimal(root.toPrecision(15));
-  const below = exact(price.times(CERTIFY_BELOW));
-  const above = exact(price.times(CERTIFY_ABOVE));
-  const rising = below.lt(0) && above.gte(0);
-  const falling = below.gte(0) && above.lt(0);
+  // The exact excess's sign at a point, from the float one when that is farther from zero than
+  // the float can be off. The two differ by the float sums' rounding (≤ ~1.1e-16 of the terms
+  // per operation, a few per leg: 1e-15 × (1 + legs) of them bounds it) and by each option mark's
+  // rounding to 15 digits in the exact path (≤ 5e-15 of it, entering value and MM up to 3 times:
+  // 2e-14 × |size| × mark), at the point and at the mark (the offset). Else the exact excess decides.
+  slice(mark);
+  const atMark = 1e-15 * (1 + legs.length) * (absoluteTerms + Math.abs(offset)) + 2e-14 * optionMarks;
+  const negativeAt = (point: Decimal) => {
+    const value = f(point.toNumber());
+    const bound = 1e-15 * (1 + legs.length) * absoluteTerms + 2e-14 * optionMarks + atMark;
+    if (Math.abs(value) > bound) return value < 0;
+    return exact(point).lt(0);
+  };
+  const belowNegative = negativeAt(price.times(CERTIFY_BELOW));
+  const aboveNegative = negativeAt(price.times(CERTIFY_ABOVE));
+  const rising = belowNegative && !aboveNegative;
+  const falling = !belowNegative && aboveNegative;
   if (!(direction === 1 ? rising : falling)) return undefined;
   return { underlying, price, method: "bracketed-search", direction };
 }
