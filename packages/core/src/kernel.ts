@@ -345,15 +345,16 @@ function compiledCaps(brackets: readonly Bracket[]) {
 function addLeg(group: LinearGroup, position: LinearPosition, fixed: (value: Decimal) => bigint): Leg {
   const size = fixed(position.size);
   const absSize = size < 0n ? -size : size;
+  // As the Decimal path's float guesses read it (a float only guides, it never decides).
+  const sizeFloat = position.size.toNumber();
   const leg: Leg = {
     position,
     size,
     entry: fixed(position.entryPrice),
     funding: fixed(position.funding),
     absSize,
-    // As the Decimal path's float guesses read it (a float only guides, it never decides).
-    sizeFloat: position.size.toNumber(),
-    absSizeFloat: Math.abs(position.size.toNumber()),
+    sizeFloat,
+    absSizeFloat: Math.abs(sizeFloat),
   };
   group.legs.push(leg);
   group.netSize += size;

@@ -395,11 +395,7 @@ function solveOptionsFromFloat(
   exact: (price: Decimal) => Decimal,
   excessAtMark: Decimal | undefined,
 ): LiquidationSolution | undefined {
-  const brackets = (params.brackets.get(underlying) ?? []).map((b) => ({
-    cap: b.notionalCap.toNumber(),
-    mmr: b.mmr.toNumber(),
-    cum: b.cum.toNumber(),
-  }));
+  const brackets = floatBrackets(params.brackets.get(underlying) ?? []);
   const maintenance = params.options.shortMaintenance.toNumber();
   const vol = market.vols.get(underlying);
   // In instrument order (unique in a book), not the input's: float sums depend on their order,
@@ -509,6 +505,21 @@ function solveOptionsFromFloat(
   const falling = !belowNegative && aboveNegative;
   if (!(direction === 1 ? rising : falling)) return undefined;
   return { underlying, price, method: "bracketed-search", direction };
+}
+
+/** A bracket table as floats, once per table (params, not books). */
+const floatBracketTables = new WeakMap<readonly Bracket[], { cap: number; mmr: number; cum: number }[]>();
+function floatBrackets(table: readonly Bracket[]) {
+  let floats = floatBracketTables.get(table);
+  if (!floats) {
+    floats = table.map((b) => ({
+      cap: b.notionalCap.toNumber(),
+      mmr: b.mmr.toNumber(),
+      cum: b.cum.toNumber(),
+    }));
+    floatBracketTables.set(table, floats);
+  }
+  return floats;
 }
 
 const SEARCH_FACTORS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9, 0.99, 0.9999];
