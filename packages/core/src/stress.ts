@@ -659,7 +659,9 @@ export class ScenarioShard {
   pass(books: readonly AccountBook[]): AccountOutcome[] {
     const { cascade } = this;
     const outcomes: AccountOutcome[] = [];
-    for (const book of books) {
+    const memory = this.remember && cascade.cascades ? this.memoryOf(books) : undefined;
+    for (let i = 0; i < books.length; i++) {
+      const book = books[i] as AccountBook;
       const closed = this.closed.get(book.id);
       if (closed) {
         closed.frozen ??= cascade.liquidated(book, cascade.evaluate(book), closed.round);
@@ -669,10 +671,17 @@ export class ScenarioShard {
       // A cascade round only looks for new failures: an account too far from its MM to fail at
       // this round's prices is not evaluated again. The final pass reports everyone, reusing an
       // outcome evaluated at its very prices.
-      const last = this.lastSeen.get(book.id);
-      if (!cascade.final && last && this.cannotFail(book, last)) continue;
-      const outcome = last?.prices === cascade.prices ? last.outcome : cascade.evaluate(book);
-      if (this.remember && cascade.cascades && !cascade.final) this.noteOutcome(book, outcome);
+      const seenAt = memory?.prices[i];
+      if (!cascade.final && seenAt && this.cannotFail(book, memory.distance[i] as number, seenAt)) continue;
+      const outcome =
+        seenAt === cascade.prices ? (memory?.outcomes[i] as AccountOutcome) : cascade.evaluate(book);
+      if (memory && !cascade.final) {
+        memory.prices[i] = cascade.prices;
+        memory.outcomes[i] = outcome;
+        // NaN (never skipped) for a portfolio-margin book: the bound is for the standard model.
+        memory.distance[i] =
+          book.marginMode === "standard" ? Number(outcome.equity - outcome.maintenance) / 1e54 : Number.NaN;
+      }
       if (!cascade.firstPassDone) {
         this.badDebtBeforeCascade += badDebtOf(outcome);
         if (outcome.status === "LIQUIDATION") this.noteFirstBreak(outcome);
@@ -686,22 +695,33 @@ export class ScenarioShard {
   }
 
   /**
-   * Each open account's outcome when last evaluated, the prices then, and (standard model) its
-   * equity − MM as a float: a cascade round's prices move equity − MM by at most
-   * Σ sensitivity × |price move| (`sensitivityOf`). Only with `remember`.
+   * With `remember`: each account's outcome when last evaluated, the prices then, and its
+   * equity − MM as a float, by its place in the book (the runner passes the same array every
+   * pass; another array starts afresh). A cascade round's prices move equity − MM by at most
+   * Σ sensitivity × |price move| (`sensitivityOf`).
    */
-  private readonly lastSeen = new Map<string, LastSeen>();
+  private memory?: {
+    books: readonly AccountBook[];
+    distance: Float64Array;
+    prices: (Market | undefined)[];
+    outcomes: (AccountOutcome | undefined)[];
+  };
 
-  private noteOutcome(book: AccountBook, outcome: AccountOutcome): void {
-    const distance =
-      book.marginMode === "standard" ? Number(outcome.equity - outcome.maintenance) / 1e54 : null;
-    this.lastSeen.set(book.id, { outcome, prices: this.cascade.prices, distance });
+  private memoryOf(books: readonly AccountBook[]) {
+    if (this.memory?.books !== books)
+      this.memory = {
+        books,
+        distance: new Float64Array(books.length),
+        prices: new Array(books.length),
+        outcomes: new Array(books.length),
+      };
+    return this.memory;
   }
 
-  private cannotFail(book: AccountBook, last: LastSeen): boolean {
-    if (last.distance === null || !(last.distance > 0)) return false;
-    if (last.prices === this.cascade.prices) return true;
-    const before = floatQuotes(last.prices);
+  private cannotFail(book: AccountBook, distance: number, seenAt: Market): boolean {
+    if (!(distance > 0)) return false;
+    if (seenAt === this.cascade.prices) return true;
+    const before = floatQuotes(seenAt);
     const now = floatQuotes(this.cascade.prices);
     let bound = 0;
     for (const [asset, { index, mark }] of sensitivityOf(book, this.cascade.params)) {
@@ -711,7 +731,7 @@ export class ScenarioShard {
       bound += index * Math.abs(to.index - from.index) + mark * Math.abs(to.mark - from.mark);
     }
     // Float rounding in the distance and the bound is ~1e-15 relative: a 1e-6 margin covers it.
-    return last.distance - bound > 1e-6 * (last.distance + bound);
+    return distance - bound > 1e-6 * (distance + bound);
   }
 
   private noteFirstBreak(outcome: AccountOutcome): void {
@@ -775,12 +795,6 @@ export class ScenarioShard {
       pendingAtRound: this.pendingAtRound,
     };
   }
-}
-
-interface LastSeen {
-  outcome: AccountOutcome;
-  prices: Market;
-  distance: number | null;
 }
 
 /** A scenario over the whole book in one process: the cascade with a single shard. */
