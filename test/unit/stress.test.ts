@@ -9,8 +9,11 @@ import {
   runScenario,
   stressReport,
   stressSettings,
+  Wide,
 } from "@backing/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { decimalString } from "../helpers/arbitraries.ts";
 import { accountDocument, parse, perp, portfolioDocument } from "../helpers/portfolio.ts";
 
 const scenario = (fields: Partial<Scenario> & { shocks?: Scenario["shocks"] }): Scenario =>
@@ -344,6 +347,56 @@ describe("funding in stress (DESIGN §3.10)", () => {
     // fundingIntervals overrides the horizon's: 1 interval, 270 a unit.
     const once = reportFor(portfolio, scenario({ ...s, fundingIntervals: 1 }));
     expect(once?.accounts.map((a) => a.equity)).toEqual(["9730", "30270", "10000"]);
+  });
+
+  it("funding on perps with up to 18 decimals equals size × shocked mark × rate × intervals in exact decimals", () => {
+    // Sizes with 18 decimals: the integer path where 50 significant digits hold every term, the
+    // Decimal path where they do not (billions of units at a 15-decimal rate on an 8-decimal mark).
+    const MARK = "100000.12345678";
+    const size = fc
+      .tuple(
+        fc.oneof(fc.integer({ min: -300, max: 300 }), fc.noBias(fc.integer({ min: -2e9, max: 2e9 }))),
+        fc.bigInt({ min: 0n, max: 10n ** 18n - 1n }),
+      )
+      .map(
+        ([whole, fraction]) =>
+          `${whole < 0 ? "-" : ""}${Math.abs(whole)}.${fraction.toString().padStart(18, "0")}`,
+      );
+    fc.assert(
+      fc.property(
+        fc.array(size, { minLength: 1, maxLength: 3 }),
+        fc.oneof(decimalString(-0.01, 0.01, 6), fc.noBias(decimalString(-0.5, 0.5, 15))),
+        decimalString(-0.5, 0.5, 4),
+        fc.integer({ min: 1, max: 9 }),
+        (sizes, rate, shock, intervals) => {
+          const portfolio = book(
+            [
+              {
+                collateral: { USDC: "1000000000000" },
+                positions: sizes.map((s, i) => perp("BTC", s, "100000", { instrument: `BTC-PERP-${i}` })),
+              },
+            ],
+            { prices: { BTC: { index: MARK }, USDC: { index: "1" } } },
+          );
+          const s = scenario({
+            shocks: { BTC: { price: shock } },
+            funding: { BTC: rate },
+            fundingIntervals: intervals,
+          });
+          const shocked = new Wide(MARK).times(new Wide(1).plus(shock));
+          let expected = new Wide("1000000000000");
+          for (const text of sizes) {
+            const units = new Wide(text);
+            expected = expected
+              .plus(units.times(shocked.minus(100000)))
+              .minus(units.times(shocked).times(rate).times(intervals));
+          }
+          const equity = reportFor(portfolio, s)?.accounts[0]?.equity;
+          expect(equity).toBe(expected.toDecimalPlaces(8, Decimal.ROUND_FLOOR).toFixed());
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it("counts the whole 8 h intervals in the horizon when none is given", () => {

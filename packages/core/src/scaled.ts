@@ -46,15 +46,55 @@ export function scaledTotals(totals: MarginTotals): ScaledTotals {
 export function scaledFromFloat(value: number): bigint {
   if (!Number.isFinite(value)) throw new RangeError(`model value is not finite: ${value}`);
   if (value === 0) return 0n;
-  // "-d.dddddddddddddde±x": the 15 digits fit a float exactly, so they go to BigInt as one number.
-  const text = value.toExponential(14);
   const negative = value < 0;
-  const start = negative ? 1 : 0;
-  const e = text.indexOf("e", start);
-  const digits = Number(text[start] + text.slice(start + 2, e));
-  const shift = Number(text.slice(e + 1)) - 14 + 54;
-  const magnitude = shift >= 0 ? BigInt(digits) * powerOfTen(shift) : BigInt(digits) / powerOfTen(-shift);
+  const magnitude =
+    fifteenDigits(negative ? -value : value) ?? fifteenDigitsByText(negative ? -value : value);
   return negative ? -magnitude : magnitude;
+}
+
+/**
+ * The 15-digit rounding of a positive float at scale 54 by one float multiplication: x = v·10^k
+ * lands in [10^14, 10^15) with an error of at most half an ulp of x, so Math.round(x) is the
+ * correctly rounded digit count unless x is within that error of a half-integer. Null then (about
+ * one value in ten), and outside 10^-8 ≤ v < 10^15 where 10^k is not an exact float.
+ */
+function fifteenDigits(value: number): bigint | null {
+  let exponent = Math.floor(Math.log10(value));
+  let k = 14 - exponent;
+  if (k < 0 || k > 22) return null;
+  let x = value * (FLOAT_POWERS[k] as number);
+  // log10 can be one off next to a power of ten.
+  if (x >= 1e15) {
+    if (k === 0) return null;
+    exponent++;
+    k--;
+    x = value * (FLOAT_POWERS[k] as number);
+  } else if (x < 1e14) {
+    if (k === 22) return null;
+    exponent--;
+    k++;
+    x = value * (FLOAT_POWERS[k] as number);
+  }
+  if (x < 1e14 || x >= 1e15) return null;
+  const halfUlp = x < 2 ** 47 ? 2 ** -7 : x < 2 ** 48 ? 2 ** -6 : x < 2 ** 49 ? 2 ** -5 : 2 ** -4;
+  const below = Math.floor(x);
+  if (Math.abs(x - below - 0.5) <= halfUlp) return null;
+  // toExponential rounds a tie up, so Math.round's half-up agrees wherever the tie is not in doubt.
+  const digits = BigInt(Math.round(x));
+  const shift = exponent - 14 + 54;
+  return shift >= 0 ? digits * powerOfTen(shift) : digits / powerOfTen(-shift);
+}
+
+// Parsed, not computed: every 10^k up to 10^22 is an exact float.
+const FLOAT_POWERS = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+
+/** "d.dddddddddddddde±x": the 15 digits fit a float exactly, so they go to BigInt as one number. */
+function fifteenDigitsByText(value: number): bigint {
+  const text = value.toExponential(14);
+  const e = text.indexOf("e");
+  const digits = Number(text[0] + text.slice(2, e));
+  const shift = Number(text.slice(e + 1)) - 14 + 54;
+  return shift >= 0 ? BigInt(digits) * powerOfTen(shift) : BigInt(digits) / powerOfTen(-shift);
 }
 
 /** DESIGN §3.3's status on scaled totals: integer comparisons only. */

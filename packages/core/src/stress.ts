@@ -321,31 +321,94 @@ export function fundingIntervalsOf(scenario: Scenario): number {
 }
 
 /** Per underlying, what a unit long pays over the scenario: shockedMark × rate × intervals (DESIGN §3.10). */
-function scenarioFunding(scenario: Scenario, shocked: Market): Map<string, Decimal> {
+interface ScenarioFunding {
+  perUnit: Map<string, Decimal>;
+  /** The same at scale 36, and the most decimals any of them has; null when one has more than 36. */
+  perUnit36: Map<string, { exact: bigint; float: number }> | null;
+  decimals: number;
+}
+
+function scenarioFunding(scenario: Scenario, shocked: Market): ScenarioFunding {
   const perUnit = new Map<string, Decimal>();
   const intervals = fundingIntervalsOf(scenario);
   for (const [asset, rate] of Object.entries(scenario.funding ?? {})) {
     const mark = shocked.quotes.get(asset)?.mark;
     if (mark) perUnit.set(asset, mark.times(rate).times(intervals));
   }
-  return perUnit;
+  const decimals = Math.max(0, ...[...perUnit.values()].map((unit) => unit.decimalPlaces()));
+  const perUnit36 =
+    decimals > UNIT_DECIMALS
+      ? null
+      : new Map(
+          [...perUnit].map(([asset, unit]) => [
+            asset,
+            { exact: BigInt(unit.times(SCALE_36).toFixed(0)), float: Math.abs(unit.toNumber()) },
+          ]),
+        );
+  return { perUnit, perUnit36, decimals };
 }
 
-const perpSizes = new WeakMap<AccountBook, Map<string, Decimal>>();
-/** Scale 54: −Σ size × perUnit over the book's perps (futures pay no funding). */
-function fundingPnlOf(book: AccountBook, perUnit: ReadonlyMap<string, Decimal>): bigint {
-  if (perUnit.size === 0) return 0n;
-  let sizes = perpSizes.get(book);
-  if (!sizes) {
-    sizes = new Map();
+const UNIT_DECIMALS = 36;
+const SCALE_36 = new Decimal(10).pow(UNIT_DECIMALS);
+
+/** A book's perp size per underlying (futures pay no funding), as Decimal and, within 18 decimals, at scale 18. */
+interface PerpSizes {
+  sizes: Map<string, { size: Decimal; exact: bigint; float: number }>;
+  decimals: number;
+}
+const SIZE_DECIMALS = 18;
+const SCALE_18 = new Decimal(10).pow(SIZE_DECIMALS);
+const perpSizes = new WeakMap<AccountBook, PerpSizes>();
+function perpSizesOf(book: AccountBook): PerpSizes {
+  let perps = perpSizes.get(book);
+  if (!perps) {
+    const total = new Map<string, Decimal>();
     for (const p of book.positions)
       if (p.kind === "linear" && p.type === "perp")
-        sizes.set(p.underlying, (sizes.get(p.underlying) ?? ZERO).plus(p.size));
-    perpSizes.set(book, sizes);
+        total.set(p.underlying, (total.get(p.underlying) ?? ZERO).plus(p.size));
+    const decimals = Math.max(0, ...[...total.values()].map((size) => size.decimalPlaces()));
+    const sizes = new Map(
+      [...total].map(([asset, size]) => [
+        asset,
+        {
+          size,
+          exact: decimals > SIZE_DECIMALS ? 0n : BigInt(size.times(SCALE_18).toFixed(0)),
+          float: Math.abs(size.toNumber()),
+        },
+      ]),
+    );
+    perps = { sizes, decimals };
+    perpSizes.set(book, perps);
+  }
+  return perps;
+}
+
+/**
+ * Scale 54: −Σ size × perUnit over the book's perps. In integers (scale 18 × scale 36) when the
+ * Decimal path would be exact too: every term and partial sum within its 50 significant digits,
+ * bounded by the digits before the point of Σ|size × perUnit| plus the decimals of both factors.
+ */
+function fundingPnlOf(book: AccountBook, funding: ScenarioFunding): bigint {
+  if (funding.perUnit.size === 0) return 0n;
+  const { sizes, decimals } = perpSizesOf(book);
+  if (funding.perUnit36 && decimals <= SIZE_DECIMALS) {
+    let pnl = 0n;
+    let bound = 0;
+    for (const [asset, size] of sizes) {
+      const unit = funding.perUnit36.get(asset);
+      if (!unit) continue;
+      pnl -= size.exact * unit.exact;
+      bound += size.float * unit.float;
+    }
+    if (
+      bound === 0 ||
+      Math.floor(Math.log10(bound * 1.01)) + 2 + decimals + funding.decimals <= Decimal.precision
+    )
+      return pnl;
   }
   let pnl = ZERO;
-  for (const [asset, size] of sizes) {
-    const unit = perUnit.get(asset);
+  for (const [asset, { size }] of sizes) {
+    const unit = funding.perUnit.get(asset);
     if (unit) pnl = pnl.minus(size.times(unit));
   }
   return pnl.isZero() ? 0n : toScaled(pnl);
@@ -487,7 +550,7 @@ export class ScenarioCascade {
   };
 
   /** Per underlying, the funding a unit long pays over the scenario: shockedMark × rate × intervals. */
-  private readonly fundingPerUnit: ReadonlyMap<string, Decimal>;
+  private readonly fundingPerUnit: ScenarioFunding;
 
   /** The venue's liquidation fee rate (params "liquidation", DESIGN §3.12). */
   private readonly feeRate: Decimal;
