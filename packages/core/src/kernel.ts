@@ -139,11 +139,12 @@ interface CompiledTiers {
   /** upTo of each bounded tier, as floats and at scale 36 (USD value = amount × index). */
   edges: number[];
   exactEdges: bigint[];
-  /** Lower edge (scale 36) and weight (scale 18) of each tier. */
-  from: bigint[];
+  /** Weight of each tier, scale 18. */
   weight: bigint[];
   /** Counted value of all tiers below tier k, scale 54. */
   prefix: bigint[];
+  /** prefix − from × weight of tier k (scale 54): a balance in tier k counts offset + amount × weight × index. */
+  offset: bigint[];
 }
 
 export interface Leg {
@@ -205,6 +206,9 @@ export interface CompiledBook {
     amountFloat: number;
     tiers: CompiledTiers | null;
     inGrid: boolean;
+    /** amount × weight (scale 36) of the tier the balance last fell in, kept for the next market. */
+    tierSlope: bigint;
+    slopeTier: number;
   }[];
   linear: LinearGroup[];
   options: OptionPosition[];
@@ -226,13 +230,14 @@ function compileTiers(tiers: readonly HaircutTier[]): CompiledTiers | null {
       const width = ((upTo[k] as bigint) - (from[k] as bigint)) * SCALE_UNIT;
       prefix.push((prefix[k] as bigint) + width * (weight[k] as bigint));
     });
+    const from36 = from.map((v) => (v as bigint) * SCALE_UNIT);
     compiled = {
       tiers,
       edges: bounded.map((t) => (t.upTo as Decimal).toNumber()),
       exactEdges: upTo.map((v) => (v as bigint) * SCALE_UNIT),
-      from: from.map((v) => (v as bigint) * SCALE_UNIT),
       weight: weight as bigint[],
       prefix,
+      offset: prefix.map((p, k) => p - (from36[k] as bigint) * (weight[k] as bigint)),
     };
   }
   compiledTiersCache.set(tiers, compiled);
@@ -277,6 +282,8 @@ export function compileBook(book: AccountBook, params: RiskParams): CompiledBook
         amountFloat: toFloat(amount),
         tiers,
         inGrid: gridAssets.has(c.asset),
+        tierSlope: 0n,
+        slopeTier: -1,
       };
     });
   const linear = new Map<string, LinearGroup>();
@@ -551,13 +558,21 @@ export function fixedLinearTotals(
   for (const balance of compiled.collateral) {
     const quote = quotes.get(balance.asset);
     if (!quote) continue;
-    const value36 = balance.amount * quote.index;
-    if (balance.inGrid) collateral54 += value36 * SCALE_UNIT;
-    else if (value36 < 0n) collateral54 += value36 * surcharge;
+    if (balance.inGrid) collateral54 += balance.amount * quote.index * SCALE_UNIT;
+    else if (balance.amount < 0n) collateral54 += balance.amount * quote.index * surcharge;
     else if (balance.tiers) {
-      const { edges, exactEdges, from, weight, prefix } = balance.tiers;
-      const k = countEdgesBelow(balance.amountFloat * quote.indexFloat, () => value36, edges, exactEdges);
-      collateral54 += (prefix[k] as bigint) + (value36 - (from[k] as bigint)) * (weight[k] as bigint);
+      const { edges, exactEdges, weight, offset } = balance.tiers;
+      const k = countEdgesBelow(
+        balance.amountFloat * quote.indexFloat,
+        () => balance.amount * quote.index,
+        edges,
+        exactEdges,
+      );
+      if (balance.slopeTier !== k) {
+        balance.tierSlope = balance.amount * (weight[k] as bigint);
+        balance.slopeTier = k;
+      }
+      collateral54 += (offset[k] as bigint) + balance.tierSlope * quote.index;
     }
   }
 

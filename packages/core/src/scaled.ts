@@ -101,9 +101,12 @@ function fifteenDigitsByText(value: number): bigint {
 export function scaledStatus(t: ScaledTotals, warningBuffer54: bigint): AccountStatus {
   if (t.equity < t.maintenance) return "LIQUIDATION";
   const { numerator, denominator } = t.initialFraction;
-  const initialScaled = t.initial * denominator + numerator;
-  if (t.equity * denominator < initialScaled) return "MARGIN_CALL";
-  return t.equity * denominator * UNIT54 < initialScaled * (UNIT54 + warningBuffer54) ? "WARNING" : "HEALTHY";
+  const whole = denominator === 1n && numerator === 0n;
+  const equity = whole ? t.equity : t.equity * denominator;
+  const initial = whole ? t.initial : t.initial * denominator + numerator;
+  if (equity < initial) return "MARGIN_CALL";
+  // equity < IM × (1 + buffer), with the smaller products of the surplus over IM.
+  return (equity - initial) * UNIT54 < initial * warningBuffer54 ? "WARNING" : "HEALTHY";
 }
 
 export function toScaled(value: Decimal): bigint {
