@@ -450,16 +450,52 @@ export function storeContract(name: string, open: () => Promise<Store>) {
 
     it("keeps a lane in join order, joins idempotently, and lets anyone leave", async () => {
       const store = await open();
-      expect(await store.joinLane("ep_1", "a-1", "n1")).toEqual(["n1"]);
-      expect(await store.joinLane("ep_1", "a-1", "n2")).toEqual(["n1", "n2"]);
-      expect(await store.joinLane("ep_1", "a-1", "n1")).toEqual(["n1", "n2"]);
-      expect(await store.leaveLane("ep_1", "a-1", "n2")).toEqual(["n1"]);
-      expect(await store.leaveLane("ep_1", "a-1", "n1")).toEqual([]);
+      expect(await store.joinLane("ep_1", "a-1", "n1", T0 + 15_000)).toEqual(["n1"]);
+      expect(await store.joinLane("ep_1", "a-1", "n2", T0 + 15_000)).toEqual(["n1", "n2"]);
+      expect(await store.joinLane("ep_1", "a-1", "n1", T0 + 15_000)).toEqual(["n1", "n2"]);
+      expect(await store.leaveLane("ep_1", "a-1", "n2", T0 + 15_000)).toEqual(["n1"]);
+      expect(await store.leaveLane("ep_1", "a-1", "n1", T0 + 15_000)).toEqual([]);
+    });
+
+    it("leases a lane's head: a new head's lease starts, a queued notification leaves it alone, an empty lane is gone", async () => {
+      const store = await open();
+      const lease = (until: number, accountId = "a-1", head = "n1") => ({
+        endpointId: "ep_1",
+        accountId,
+        head,
+        leaseUntilMs: until,
+      });
+      await store.joinLane("ep_1", "a-1", "n1", T0 + 15_000);
+      await store.joinLane("ep_1", "a-1", "n2", T0 + 99_000); // queued: the head's lease holds
+      await store.joinLane("ep_1", "a-2", "n3", T0 + 20_000);
+      expect(await store.expiredLanes(T0 + 14_999, 10)).toEqual([]);
+      expect(await store.expiredLanes(T0 + 15_000, 10)).toEqual([lease(T0 + 15_000)]);
+      expect(await store.expiredLanes(T0 + 20_000, 10)).toEqual([
+        lease(T0 + 15_000),
+        lease(T0 + 20_000, "a-2", "n3"),
+      ]);
+      expect(await store.expiredLanes(T0 + 20_000, 1)).toEqual([lease(T0 + 15_000)]);
+      // A renewal holds only for the head it names.
+      expect(await store.renewLane(lease(T0 + 15_000, "a-1", "n2"), T0 + 60_000)).toBe(false);
+      expect(await store.renewLane(lease(T0 + 15_000), T0 + 60_000)).toBe(true);
+      expect(await store.expiredLanes(T0 + 59_999, 10)).toEqual([lease(T0 + 20_000, "a-2", "n3")]);
+      // The next head takes the lease given when the head leaves.
+      await store.leaveLane("ep_1", "a-1", "n1", T0 + 30_000);
+      expect(await store.expiredLanes(T0 + 30_000, 10)).toEqual([
+        lease(T0 + 20_000, "a-2", "n3"),
+        lease(T0 + 30_000, "a-1", "n2"),
+      ]);
+      await store.leaveLane("ep_1", "a-1", "n2", T0 + 40_000);
+      await store.leaveLane("ep_1", "a-2", "n3", T0 + 40_000);
+      expect(await store.expiredLanes(T0 + 1_000_000, 10)).toEqual([]);
+      // A lane opened with a failed first attempt is leased until its next attempt and a margin.
+      await store.openLanes([delivery("n4", { accountId: "a-4", nextAttemptAtMs: T0 + 5_000 })], 15_000);
+      expect(await store.expiredLanes(T0 + 1_000_000, 10)).toEqual([lease(T0 + 20_000, "a-4", "n4")]);
     });
 
     it("calls a delivery busy when its lane holds a notification or it exists; opens a lane only where it is free", async () => {
       const store = await open();
-      await store.joinLane("ep_1", "a-1", "n0");
+      await store.joinLane("ep_1", "a-1", "n0", T0 + 15_000);
       await store.ensureDeliveries([delivery("n2", { accountId: "a-2" })]);
       const candidates = [
         delivery("n1"),
@@ -468,10 +504,10 @@ export function storeContract(name: string, open: () => Promise<Store>) {
         delivery("n4", { accountId: null }),
       ];
       expect(await store.busyDeliveries(candidates)).toEqual(new Set(["n1/ep_1", "n2/ep_1"]));
-      expect(await store.openLanes([delivery("n1"), delivery("n3", { accountId: "a-3" })])).toEqual(
+      expect(await store.openLanes([delivery("n1"), delivery("n3", { accountId: "a-3" })], 15_000)).toEqual(
         new Set(["n1/ep_1"]),
       );
-      expect(await store.joinLane("ep_1", "a-3", "n5")).toEqual(["n3", "n5"]);
+      expect(await store.joinLane("ep_1", "a-3", "n5", T0 + 15_000)).toEqual(["n3", "n5"]);
       expect((await store.getDeliveries("n3")).map((d) => d.accountId)).toEqual(["a-3"]);
       await store.recordDeliveries([delivery("n6", { status: "delivered", nextAttemptAtMs: null })]);
       expect(await store.busyDeliveries([delivery("n6")])).toEqual(new Set(["n6/ep_1"]));

@@ -502,6 +502,76 @@ describe("a stream batch of notifications (notifyBatch)", () => {
     expect((await store.getDeliveries(call.id))[0]).toMatchObject({ status: "delivered" });
   });
 
+  it("recovers a lane whose head's worker died after joining it and before writing its delivery, its stream record lost", async () => {
+    const { store, deps, receiver, register, at } = await setUp();
+    await register("venue-a", "/a");
+    const [first, second] = [marginCall("venue-a", "acct-1"), marginCall("venue-a", "acct-1")] as const;
+    await store.putNotifications([first, second]);
+    // The first one-by-one dispatch joins the lane (its head, leased until T0 + 2 s timeout + 5 s)
+    // and dies before its delivery is written; the stream then discards the record.
+    const dying = Object.assign(Object.create(store) as DynamoEngineStore, {
+      ensureDeliveries: () => Promise.reject(new Error("process killed")),
+    });
+    await expect(dispatchNotification({ ...deps, store: dying }, first)).rejects.toThrow("process killed");
+    // The account's next notification waits behind it.
+    await notifyBatch(deps, entries([second]));
+    expect((await store.getDeliveries(second.id))[0]).toMatchObject({ status: "queued" });
+    expect(receiver.received).toEqual([]);
+    at(T0 + 6_999); // within the lease: the head's worker may still be writing it
+    await redeliverDue(deps);
+    expect(receiver.received).toEqual([]);
+    at(T0 + 7_000);
+    await redeliverDue(deps);
+    // Written from the outbox and sent with its own id; then the lane moves on, in order.
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id, second.id]);
+    expect(receiver.received.every((r) => r.verified)).toBe(true);
+    for (const n of [first, second])
+      expect((await store.getDeliveries(n.id))[0]).toMatchObject({ status: "delivered" });
+    expect(await store.expiredLanes(T0 + 1_000_000, 10)).toEqual([]);
+  });
+
+  it("recovers a lane whose finished head's worker died before leaving it", async () => {
+    let healthy = false;
+    const { store, deps, receiver, register, at } = await setUp(() => (healthy ? 200 : 503));
+    await register("venue-a", "/a");
+    const [first, second] = [marginCall("venue-a", "acct-1"), marginCall("venue-a", "acct-1")] as const;
+    await store.putNotifications([first, second]);
+    await notifyBatch(deps, entries([first, second]));
+    expect((await store.getDeliveries(second.id))[0]).toMatchObject({ status: "queued" });
+    healthy = true;
+    at(T0 + 5_000); // the first's retry is delivered and recorded; the worker dies before it leaves the lane
+    const dying = Object.assign(Object.create(store) as DynamoEngineStore, {
+      leaveLane: () => Promise.reject(new Error("process killed")),
+    });
+    await expect(redeliverDue({ ...deps, store: dying })).rejects.toThrow("process killed");
+    expect((await store.getDeliveries(first.id))[0]).toMatchObject({ status: "delivered" });
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id, first.id]);
+    // The lane was leased until the retry's time plus the lease: then the head leaves and the next is sent.
+    at(T0 + 5_000 + 6_999);
+    await redeliverDue(deps);
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id, first.id]);
+    at(T0 + 5_000 + 7_000);
+    await redeliverDue(deps);
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id, first.id, second.id]);
+    expect((await store.getDeliveries(second.id))[0]).toMatchObject({ status: "delivered" });
+  });
+
+  it("renews the lease of a head on the retry schedule instead of touching it", async () => {
+    const { store, deps, receiver, register, at } = await setUp(() => 503);
+    await register("venue-a", "/a");
+    const first = marginCall("venue-a", "acct-1");
+    await store.putNotifications([first]);
+    await notifyBatch(deps, entries([first]));
+    at(T0 + 5_000);
+    await redeliverDue(deps); // second attempt fails: next at T0 + 5 s + 5 min
+    expect(receiver.received).toHaveLength(2);
+    at(T0 + 60_000); // the lane's lease (T0 + 12 s) ran out while the head waits for its retry
+    expect(await redeliverDue(deps)).toEqual({ attempted: 0 });
+    expect(await store.expiredLanes(T0 + 60_000, 10)).toEqual([]);
+    expect(await store.expiredLanes(T0 + 5_000 + 300_000 + 7_000, 10)).toHaveLength(1);
+    expect(receiver.received).toHaveLength(2);
+  });
+
   it("leaves a busy lane to the one-by-one path: a later notification waits behind one that is retrying", async () => {
     let healthy = false;
     const { store, deps, receiver, register, at } = await setUp(() => (healthy ? 200 : 503));

@@ -131,6 +131,12 @@ export const keys = {
   /** The accounts the engine cannot evaluate: one partition, a few items (a sweep reads it whole). */
   unwatched: (accountId: string) => ({ pk: "UNWATCHED", sk: accountId }),
   lane: (endpointId: string, accountId: string) => ({ pk: `LANE#${endpointId}#${accountId}`, sk: "LANE" }),
+  /** A lane with a head, in gsi1 by the end of the head's lease (the redeliver job's `expiredLanes`). */
+  laneLease: (leaseUntilMs: number, endpointId: string, accountId: string) => ({
+    gsi1pk: "LANES#HELD",
+    gsi1sk: `${String(leaseUntilMs).padStart(15, "0")}#${endpointId}#${accountId}`,
+  }),
+  LANES_HELD: "LANES#HELD",
   /** The one lease that keeps two sharded sweeps from overlapping. */
   sweepLease: { pk: "LEASE#SWEEP", sk: "LEASE" },
   /** When the last full sweep started, and under which params (the coordinator's choice of mode). */

@@ -1,17 +1,23 @@
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { LaneRepository } from "@backing/engine";
+import type { LaneHead, LaneRepository } from "@backing/engine";
 import { type DeliveryRecord, deliveryKey } from "@backing/engine";
 import { deliveryItem } from "../items.ts";
 import { keys } from "../keys.ts";
-import { backoff, isConditionFailure, type TableClient } from "../table-client.ts";
+import { backoff, type Item, isConditionFailure, type TableClient } from "../table-client.ts";
 
-/** The lanes that keep an account's deliveries to an endpoint in order. */
+/**
+ * The lanes that keep an account's deliveries to an endpoint in order. A lane with a head is in
+ * gsi1 under `LANES#HELD`, sorted by the end of its head's lease (`keys.laneLease`); an empty lane
+ * leaves the index.
+ */
 export class DynamoLanes implements LaneRepository {
   constructor(private readonly table: TableClient) {}
 
+  /** Read and rewrite under the lane's version: the fallback when a one-request update cannot say it. */
   private async updateLane(
     endpointId: string,
     accountId: string,
+    leaseUntilMs: number,
     change: (queue: string[]) => string[] | null,
   ): Promise<string[]> {
     const key = keys.lane(endpointId, accountId);
@@ -23,11 +29,26 @@ export class DynamoLanes implements LaneRepository {
       const version = (response.Item?.version as number | undefined) ?? 0;
       const next = change(queue);
       if (next === null) return queue;
+      // The head keeps its lease; a new head takes the given one.
+      const lease =
+        next[0] !== undefined && next[0] === queue[0]
+          ? ((response.Item?.leaseUntilMs as number | undefined) ?? leaseUntilMs)
+          : leaseUntilMs;
       try {
         await this.table.documents.send(
           new PutCommand({
             TableName: this.table.tableName,
-            Item: { ...key, type: "lane", queue: next, version: version + 1 },
+            Item: {
+              ...key,
+              type: "lane",
+              endpointId,
+              accountId,
+              queue: next,
+              version: version + 1,
+              ...(next.length > 0
+                ? { ...keys.laneLease(lease, endpointId, accountId), leaseUntilMs: lease }
+                : {}),
+            },
             ...(version === 0
               ? { ConditionExpression: "attribute_not_exists(pk)" }
               : {
@@ -45,54 +66,70 @@ export class DynamoLanes implements LaneRepository {
     }
   }
 
-  async openLanes(records: readonly DeliveryRecord[]): Promise<Set<string>> {
+  async openLanes(records: readonly DeliveryRecord[], leaseMs: number): Promise<Set<string>> {
     return this.table.transactEach(
-      records.map((record) => ({
-        key: deliveryKey(record),
-        items: [
-          {
-            Update: {
-              TableName: this.table.tableName,
-              Key: keys.lane(record.endpointId, record.accountId as string),
-              UpdateExpression: "SET #q = :ids, #t = :lane ADD #v :one",
-              ConditionExpression: "attribute_not_exists(#q) OR size(#q) = :zero",
-              ExpressionAttributeNames: { "#q": "queue", "#t": "type", "#v": "version" },
-              ExpressionAttributeValues: {
-                ":ids": [record.notificationId],
-                ":lane": "lane",
-                ":one": 1,
-                ":zero": 0,
+      records.map((record) => {
+        const accountId = record.accountId as string;
+        const lease = (record.nextAttemptAtMs ?? 0) + leaseMs;
+        return {
+          key: deliveryKey(record),
+          items: [
+            {
+              Update: {
+                TableName: this.table.tableName,
+                Key: keys.lane(record.endpointId, accountId),
+                ...headUpdate(record.endpointId, accountId, record.notificationId, lease),
               },
             },
-          },
-          {
-            Put: {
-              TableName: this.table.tableName,
-              Item: deliveryItem(record),
-              ConditionExpression: "attribute_not_exists(pk)",
+            {
+              Put: {
+                TableName: this.table.tableName,
+                Item: deliveryItem(record),
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
             },
-          },
-        ],
-      })),
+          ],
+        };
+      }),
     );
   }
 
-  /** One conditional UpdateItem: append unless already in the lane (then read it). */
-  async joinLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]> {
+  /**
+   * Heads an empty lane in one conditional UpdateItem (with a fresh lease); else appends unless
+   * already in the lane (the head's lease unchanged); else reads it.
+   */
+  async joinLane(
+    endpointId: string,
+    accountId: string,
+    notificationId: string,
+    leaseUntilMs: number,
+  ): Promise<string[]> {
+    const key = keys.lane(endpointId, accountId);
+    try {
+      await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: key,
+          ...headUpdate(endpointId, accountId, notificationId, leaseUntilMs),
+        }),
+      );
+      return [notificationId];
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
     try {
       const response = await this.table.documents.send(
         new UpdateCommand({
           TableName: this.table.tableName,
-          Key: keys.lane(endpointId, accountId),
-          UpdateExpression: "SET #q = list_append(if_not_exists(#q, :empty), :ids), #t = :lane ADD #v :one",
-          ConditionExpression: "attribute_not_exists(#q) OR NOT contains(#q, :id)",
-          ExpressionAttributeNames: { "#q": "queue", "#t": "type", "#v": "version" },
+          Key: key,
+          UpdateExpression: "SET #q = list_append(#q, :ids) ADD #v :one",
+          ConditionExpression: "size(#q) > :zero AND NOT contains(#q, :id)",
+          ExpressionAttributeNames: { "#q": "queue", "#v": "version" },
           ExpressionAttributeValues: {
-            ":empty": [],
             ":ids": [notificationId],
             ":id": notificationId,
             ":one": 1,
-            ":lane": "lane",
+            ":zero": 0,
           },
           ReturnValues: "ALL_NEW",
         }),
@@ -100,30 +137,144 @@ export class DynamoLanes implements LaneRepository {
       return (response.Attributes?.queue as string[] | undefined) ?? [];
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return this.updateLane(endpointId, accountId, () => null);
+      return this.updateLane(endpointId, accountId, leaseUntilMs, (queue) =>
+        queue.includes(notificationId) ? null : [...queue, notificationId],
+      );
     }
   }
 
-  /** The head leaves in one conditional UpdateItem; anyone else (rare: a replay) by read and rewrite. */
-  async leaveLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]> {
+  /**
+   * The head leaves in one conditional UpdateItem and the next head's lease starts; anyone else
+   * (rare: a replay) by read and rewrite. A lane left empty leaves the index.
+   */
+  async leaveLane(
+    endpointId: string,
+    accountId: string,
+    notificationId: string,
+    leaseUntilMs: number,
+  ): Promise<string[]> {
+    let queue: string[];
     try {
       const response = await this.table.documents.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.lane(endpointId, accountId),
-          UpdateExpression: "REMOVE #q[0] ADD #v :one",
+          UpdateExpression: "REMOVE #q[0] SET gsi1pk = :held, gsi1sk = :lease, #l = :until ADD #v :one",
           ConditionExpression: "#q[0] = :id",
-          ExpressionAttributeNames: { "#q": "queue", "#v": "version" },
-          ExpressionAttributeValues: { ":id": notificationId, ":one": 1 },
+          ExpressionAttributeNames: { "#q": "queue", "#v": "version", "#l": "leaseUntilMs" },
+          ExpressionAttributeValues: {
+            ":id": notificationId,
+            ":one": 1,
+            ":held": keys.LANES_HELD,
+            ":lease": keys.laneLease(leaseUntilMs, endpointId, accountId).gsi1sk,
+            ":until": leaseUntilMs,
+          },
           ReturnValues: "ALL_NEW",
         }),
       );
-      return (response.Attributes?.queue as string[] | undefined) ?? [];
+      queue = (response.Attributes?.queue as string[] | undefined) ?? [];
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return this.updateLane(endpointId, accountId, (queue) =>
+      return this.updateLane(endpointId, accountId, leaseUntilMs, (queue) =>
         queue.includes(notificationId) ? queue.filter((id) => id !== notificationId) : null,
       );
     }
+    if (queue.length === 0) await this.unindex(endpointId, accountId);
+    return queue;
   }
+
+  /** An empty lane leaves the index (unless someone joined it meanwhile). */
+  private async unindex(endpointId: string, accountId: string): Promise<void> {
+    try {
+      await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.lane(endpointId, accountId),
+          UpdateExpression: "REMOVE gsi1pk, gsi1sk, #l",
+          ConditionExpression: "size(#q) = :zero",
+          ExpressionAttributeNames: { "#q": "queue", "#l": "leaseUntilMs" },
+          ExpressionAttributeValues: { ":zero": 0 },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async expiredLanes(nowMs: number, limit: number): Promise<LaneHead[]> {
+    const lanes: Item[] = [];
+    for await (const page of this.table.queryPages({
+      index: "gsi1",
+      partition: keys.LANES_HELD,
+      sort: { op: "<=", value: `${String(nowMs).padStart(15, "0")}#~` },
+      limit,
+    }))
+      lanes.push(...page);
+    const heads: LaneHead[] = [];
+    for (const lane of lanes) {
+      const [endpointId, accountId, head] = [lane.endpointId, lane.accountId, (lane.queue as string[])[0]];
+      // An index entry left by a process that died between emptying the lane and unindexing it.
+      if (head === undefined) await this.unindex(endpointId as string, accountId as string);
+      else
+        heads.push({
+          endpointId: endpointId as string,
+          accountId: accountId as string,
+          head,
+          leaseUntilMs: lane.leaseUntilMs as number,
+        });
+    }
+    return heads;
+  }
+
+  async renewLane(lane: LaneHead, leaseUntilMs: number): Promise<boolean> {
+    try {
+      await this.table.documents.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.lane(lane.endpointId, lane.accountId),
+          UpdateExpression: "SET gsi1sk = :lease, #l = :until",
+          ConditionExpression: "#q[0] = :head",
+          ExpressionAttributeNames: { "#q": "queue", "#l": "leaseUntilMs" },
+          ExpressionAttributeValues: {
+            ":head": lane.head,
+            ":lease": keys.laneLease(leaseUntilMs, lane.endpointId, lane.accountId).gsi1sk,
+            ":until": leaseUntilMs,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}
+
+/** The update that makes a notification the head of an empty lane, with its lease (conditional on the lane being empty). */
+function headUpdate(endpointId: string, accountId: string, notificationId: string, leaseUntilMs: number) {
+  const { gsi1pk, gsi1sk } = keys.laneLease(leaseUntilMs, endpointId, accountId);
+  return {
+    UpdateExpression:
+      "SET #q = :ids, #t = :lane, #e = :endpoint, #a = :account, gsi1pk = :held, gsi1sk = :lease, #l = :until ADD #v :one",
+    ConditionExpression: "attribute_not_exists(#q) OR size(#q) = :zero",
+    ExpressionAttributeNames: {
+      "#q": "queue",
+      "#t": "type",
+      "#v": "version",
+      "#e": "endpointId",
+      "#a": "accountId",
+      "#l": "leaseUntilMs",
+    },
+    ExpressionAttributeValues: {
+      ":ids": [notificationId],
+      ":lane": "lane",
+      ":endpoint": endpointId,
+      ":account": accountId,
+      ":held": gsi1pk,
+      ":lease": gsi1sk,
+      ":until": leaseUntilMs,
+      ":one": 1,
+      ":zero": 0,
+    },
+  };
 }

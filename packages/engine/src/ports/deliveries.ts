@@ -63,20 +63,47 @@ export interface DeliveryRepository {
 
 /**
  * The lanes that keep one account's deliveries to one endpoint in notification order. A lane
- * exists only while one of its deliveries is unfinished.
+ * exists only while one of its deliveries is unfinished. Its head holds a lease: a head whose
+ * lease ran out is looked at by the redeliver job (`recoverLanes`), so a worker that died between
+ * joining a lane and writing its delivery, or between finishing a delivery and leaving its lane,
+ * cannot hold the account's later notifications for good.
  */
 export interface LaneRepository {
   /**
    * The ordered lane of one account's notifications to one endpoint. `join` adds the notification
-   * (idempotent) and returns the lane; `leave` removes it and returns the lane after.
+   * (idempotent) and returns the lane; a notification that becomes the head gets a lease until
+   * `leaseUntilMs`. `leave` removes it and returns the lane after; a new head's lease runs until
+   * `leaseUntilMs`.
    */
-  joinLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]>;
-  leaveLane(endpointId: string, accountId: string, notificationId: string): Promise<string[]>;
+  joinLane(
+    endpointId: string,
+    accountId: string,
+    notificationId: string,
+    leaseUntilMs: number,
+  ): Promise<string[]>;
+  leaveLane(
+    endpointId: string,
+    accountId: string,
+    notificationId: string,
+    leaseUntilMs: number,
+  ): Promise<string[]>;
   /**
    * Deliveries whose first attempt failed, each written with its lane, all-or-nothing: the lane
    * becomes `[its notification]` if it is empty (so the account's later notifications wait behind
-   * it), and the delivery is created if it does not exist. Returns the keys (`deliveryKey`) of
-   * those it did not write: a busy lane, an existing delivery or a conflict.
+   * it), with a lease until the delivery's next attempt plus `leaseMs`, and the delivery is created
+   * if it does not exist. Returns the keys (`deliveryKey`) of those it did not write: a busy lane,
+   * an existing delivery or a conflict.
    */
-  openLanes(records: readonly DeliveryRecord[]): Promise<Set<string>>;
+  openLanes(records: readonly DeliveryRecord[], leaseMs: number): Promise<Set<string>>;
+  /** Lanes whose head's lease ended at or before `nowMs`, earliest first. */
+  expiredLanes(nowMs: number, limit: number): Promise<LaneHead[]>;
+  /** A new lease for the lane's head, if `head` still is; false otherwise. */
+  renewLane(lane: LaneHead, leaseUntilMs: number): Promise<boolean>;
+}
+
+export interface LaneHead {
+  endpointId: string;
+  accountId: string;
+  head: string;
+  leaseUntilMs: number;
 }

@@ -16,6 +16,7 @@ import {
   type FullSweepRecord,
   type FundingRecord,
   type JobRun,
+  type LaneHead,
   type NotificationRecord,
   type PriceRecord,
   type PriceSnapshot,
@@ -73,7 +74,10 @@ export function memoryStore(): Store {
   const endpoints = new Map<string, WebhookEndpoint>();
   const apiKeys = new Map<string, ApiKeyRecord>();
   const deliveries = new Map<string, DeliveryRecord>();
-  const lanes = new Map<string, string[]>();
+  const lanes = new Map<
+    string,
+    { endpointId: string; accountId: string; queue: string[]; leaseUntilMs: number }
+  >();
   let sweepLease: { owner: string; untilMs: number } | null = null;
   const sweepRuns = new Map<string, SweepRun>();
   const sweepSegments = new Map<string, Map<number, SweepTotals>>();
@@ -82,9 +86,21 @@ export function memoryStore(): Store {
   const unwatched = new Map<string, UnwatchedAccount>();
   const funding = new Map<string, FundingRecord>();
   const fundingEvents = new Set<string>();
-  const laneOf = (endpointId: string, accountId: string) => lanes.get(`${endpointId}#${accountId}`) ?? [];
-  const setLane = (endpointId: string, accountId: string, queue: string[]) =>
-    lanes.set(`${endpointId}#${accountId}`, queue);
+  const laneOf = (endpointId: string, accountId: string) =>
+    lanes.get(`${endpointId}#${accountId}`)?.queue ?? [];
+  /** A lane whose head changes takes `leaseUntilMs`; an empty lane is gone. */
+  const setLane = (endpointId: string, accountId: string, queue: string[], leaseUntilMs: number) => {
+    const key = `${endpointId}#${accountId}`;
+    const before = lanes.get(key);
+    if (queue.length === 0) lanes.delete(key);
+    else
+      lanes.set(key, {
+        endpointId,
+        accountId,
+        queue,
+        leaseUntilMs: before && before.queue[0] === queue[0] ? before.leaseUntilMs : leaseUntilMs,
+      });
+  };
 
   /** The state write's conditions: the version read, and outbox items that do not exist yet. */
   const stateWriteHolds = ({ state, previous, notifications: outbox }: StateWrite) =>
@@ -441,31 +457,60 @@ export function memoryStore(): Store {
     async recordDeliveries(records: readonly DeliveryRecord[]) {
       for (const record of records) deliveries.set(deliveryKey(record), copy(record));
     },
-    async joinLane(endpointId: string, accountId: string, notificationId: string) {
+    async joinLane(endpointId: string, accountId: string, notificationId: string, leaseUntilMs: number) {
       const queue = laneOf(endpointId, accountId);
-      if (!queue.includes(notificationId)) setLane(endpointId, accountId, [...queue, notificationId]);
+      if (!queue.includes(notificationId))
+        setLane(endpointId, accountId, [...queue, notificationId], leaseUntilMs);
       return [...laneOf(endpointId, accountId)];
     },
-    async leaveLane(endpointId: string, accountId: string, notificationId: string) {
+    async leaveLane(endpointId: string, accountId: string, notificationId: string, leaseUntilMs: number) {
       setLane(
         endpointId,
         accountId,
         laneOf(endpointId, accountId).filter((id) => id !== notificationId),
+        leaseUntilMs,
       );
       return [...laneOf(endpointId, accountId)];
     },
-    async openLanes(records: readonly DeliveryRecord[]) {
+    async openLanes(records: readonly DeliveryRecord[], leaseMs: number) {
       const refused = new Set<string>();
       for (const record of records) {
         const accountId = record.accountId as string;
         if (laneOf(record.endpointId, accountId).length > 0 || deliveries.has(deliveryKey(record)))
           refused.add(deliveryKey(record));
         else {
-          setLane(record.endpointId, accountId, [record.notificationId]);
+          setLane(
+            record.endpointId,
+            accountId,
+            [record.notificationId],
+            (record.nextAttemptAtMs ?? 0) + leaseMs,
+          );
           deliveries.set(deliveryKey(record), copy(record));
         }
       }
       return refused;
+    },
+    async expiredLanes(nowMs: number, limit: number) {
+      return [...lanes.values()]
+        .filter((lane) => lane.leaseUntilMs <= nowMs)
+        .sort(
+          byKey(
+            (lane) => `${String(lane.leaseUntilMs).padStart(15, "0")}#${lane.endpointId}#${lane.accountId}`,
+          ),
+        )
+        .slice(0, limit)
+        .map(({ endpointId, accountId, queue, leaseUntilMs }) => ({
+          endpointId,
+          accountId,
+          head: queue[0] as string,
+          leaseUntilMs,
+        }));
+    },
+    async renewLane(lane: LaneHead, leaseUntilMs: number) {
+      const stored = lanes.get(`${lane.endpointId}#${lane.accountId}`);
+      if (stored?.queue[0] !== lane.head) return false;
+      stored.leaseUntilMs = leaseUntilMs;
+      return true;
     },
   };
 }

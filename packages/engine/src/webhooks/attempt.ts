@@ -16,7 +16,12 @@ export async function advance(
 ): Promise<number> {
   const nowMs = deps.now();
   if (delivery.status === "queued" && delivery.accountId) {
-    const lane = await deps.store.joinLane(delivery.endpointId, delivery.accountId, delivery.notificationId);
+    const lane = await deps.store.joinLane(
+      delivery.endpointId,
+      delivery.accountId,
+      delivery.notificationId,
+      nowMs + leaseMs(deps),
+    );
     if (lane[0] !== delivery.notificationId) return 0;
   } else if (isFinal(delivery) && delivery.accountId) {
     // Done already: a replayed stream record that joined its lane again must not hold the lane.
@@ -147,8 +152,16 @@ export async function afterRecorded(
 }
 
 /** A delivery that is done leaves its lane; the lane's next notification is sent now. */
-export async function releaseLane(deps: WebhookDeps, done: DeliveryRecord): Promise<number> {
-  const [head] = await deps.store.leaveLane(done.endpointId, done.accountId as string, done.notificationId);
+export async function releaseLane(
+  deps: WebhookDeps,
+  done: Pick<DeliveryRecord, "endpointId" | "accountId" | "notificationId">,
+): Promise<number> {
+  const [head] = await deps.store.leaveLane(
+    done.endpointId,
+    done.accountId as string,
+    done.notificationId,
+    deps.now() + leaseMs(deps),
+  );
   if (!head) return 0;
   // The next one's dispatcher may have joined the lane and not yet written its delivery: then
   // it finds itself at the head when it has, and sends it itself (dispatchNotification).

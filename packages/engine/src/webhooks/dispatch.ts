@@ -57,7 +57,12 @@ export async function dispatchNotification(
   const fresh = await Promise.all(
     endpoints.map(async (endpoint): Promise<DeliveryRecord> => {
       const lane = notification.accountId
-        ? await deps.store.joinLane(endpoint.id, notification.accountId, notification.id)
+        ? await deps.store.joinLane(
+            endpoint.id,
+            notification.accountId,
+            notification.id,
+            nowMs + leaseMs(deps),
+          )
         : [notification.id];
       return newDelivery(deps, notification, endpoint, { head: lane[0] === notification.id, nowMs });
     }),

@@ -16,6 +16,7 @@ export {
   deliveryStatusOf,
   REDELIVER_POLL_MS,
   REDELIVER_WINDOW_MS,
+  recoverLanes,
   redeliverDue,
   redeliverWindow,
   replayParked,

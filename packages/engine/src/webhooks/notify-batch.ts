@@ -6,7 +6,7 @@ import {
   type NotificationRecord,
   type WebhookEndpoint,
 } from "../ports/index.ts";
-import { afterRecorded, isFinal, releaseLane, type SentAttempt, send } from "./attempt.ts";
+import { afterRecorded, isFinal, leaseMs, releaseLane, type SentAttempt, send } from "./attempt.ts";
 import { topicMessage, type WebhookDeps } from "./deps.ts";
 import { dispatchNotification, newDelivery, subscribedTo } from "./dispatch.ts";
 
@@ -70,7 +70,7 @@ export async function dispatchFree(
   await deps.store.recordDeliveries(
     sent.filter(({ updated }) => isFinal(updated)).map(({ updated }) => updated),
   );
-  const refused = retry.length > 0 ? await deps.store.openLanes(retry) : new Set<string>();
+  const refused = retry.length > 0 ? await deps.store.openLanes(retry, leaseMs(deps)) : new Set<string>();
   for (const record of retry) if (refused.has(deliveryKey(record))) await queueInLane(deps, record);
   for (const attempt of sent) await afterRecorded(deps, attempt, { laneLeft: true });
   return { left, retrying: new Set(retry.map((record) => record.notificationId)) };
@@ -85,6 +85,7 @@ export async function queueInLane(deps: WebhookDeps, record: DeliveryRecord): Pr
     record.endpointId,
     record.accountId as string,
     record.notificationId,
+    deps.now() + leaseMs(deps),
   );
   const head = lane[0] === record.notificationId;
   const [stored] = await deps.store.ensureDeliveries([

@@ -1,15 +1,19 @@
 /** The redeliver cron (due retries), the replay of parked deliveries, and a notification's delivery status. */
 
 import { forEachConcurrently } from "../concurrency.ts";
-import type { DeliveryRecord } from "../ports/index.ts";
-import { advance } from "./attempt.ts";
+import type { DeliveryRecord, LaneHead } from "../ports/index.ts";
+import { advance, isFinal, leaseMs, releaseLane } from "./attempt.ts";
 import type { WebhookDeps } from "./deps.ts";
+import { newDelivery } from "./dispatch.ts";
 
 export interface RedeliverResult {
   attempted: number;
 }
 
-/** The `redeliver` cron: every pending delivery that is due, earliest first, a few at a time. */
+/**
+ * The `redeliver` cron: every pending delivery that is due, earliest first, a few at a time; then
+ * the lanes whose head's lease ran out (`recoverLanes`).
+ */
 export async function redeliverDue(
   deps: WebhookDeps,
   options: { limit?: number; concurrency?: number } = {},
@@ -19,7 +23,53 @@ export async function redeliverDue(
   await forEachConcurrently(due, options.concurrency ?? 16, async (delivery) => {
     attempted += await advance(deps, delivery);
   });
+  attempted += await recoverLanes(deps, options);
   return { attempted };
+}
+
+/**
+ * Lanes whose head's lease ran out. The head's delivery decides:
+ * - none: its worker died between joining the lane and writing it (and the stream record may be
+ *   gone): it is written from the outbox, due now, and sent;
+ * - queued: its promotion was lost (a worker died after the head before it left): it is sent;
+ * - finished: its worker died before leaving the lane: it leaves, and the next one is sent;
+ * - pending: it is on the retry schedule (the redeliver job sends it): the lease is renewed until
+ *   its next attempt.
+ * Returns the attempts made.
+ */
+export async function recoverLanes(
+  deps: WebhookDeps,
+  options: { limit?: number; concurrency?: number } = {},
+): Promise<number> {
+  const nowMs = deps.now();
+  const expired = await deps.store.expiredLanes(nowMs, options.limit ?? 1_000);
+  let attempted = 0;
+  await forEachConcurrently(expired, options.concurrency ?? 16, async (lane) => {
+    attempted += await recoverLane(deps, lane, nowMs);
+  });
+  return attempted;
+}
+
+async function recoverLane(deps: WebhookDeps, lane: LaneHead, nowMs: number): Promise<number> {
+  const delivery = (await deps.store.getDeliveries(lane.head)).find((d) => d.endpointId === lane.endpointId);
+  if (delivery?.status === "pending") {
+    await deps.store.renewLane(lane, Math.max(nowMs, delivery.nextAttemptAtMs ?? nowMs) + leaseMs(deps));
+    return 0;
+  }
+  if (delivery) return isFinal(delivery) ? releaseLane(deps, delivery) : advance(deps, delivery);
+  const notification = await deps.store.getNotification(lane.head);
+  const endpoint = notification
+    ? (await deps.store.listEndpoints(notification.venue)).find((e) => e.id === lane.endpointId)
+    : undefined;
+  if (!notification || !endpoint) {
+    // Nothing to send it from: it leaves the lane, so the account's later notifications go on.
+    const orphan = { endpointId: lane.endpointId, accountId: lane.accountId, notificationId: lane.head };
+    return releaseLane(deps, orphan);
+  }
+  // Written due now (not under a lease): whoever claims it first sends it, this job or its worker.
+  const record = { ...newDelivery(deps, notification, endpoint, { head: true, nowMs }), nextAttemptAtMs: nowMs };
+  const [stored] = await deps.store.ensureDeliveries([record]);
+  return stored ? advance(deps, stored.record, { notification, endpoint }) : 0;
 }
 
 /** How long one Redeliver run keeps polling: most of the minute until the cron's next run. */
