@@ -450,11 +450,51 @@ export function storeContract(name: string, open: () => Promise<Store>) {
 
     it("keeps a lane in join order, joins idempotently, and lets anyone leave", async () => {
       const store = await open();
-      expect(await store.joinLane("ep_1", "a-1", "n1", T0 + 15_000)).toEqual(["n1"]);
-      expect(await store.joinLane("ep_1", "a-1", "n2", T0 + 15_000)).toEqual(["n1", "n2"]);
-      expect(await store.joinLane("ep_1", "a-1", "n1", T0 + 15_000)).toEqual(["n1", "n2"]);
+      expect(await store.joinLane("ep_1", "a-1", { notificationId: "n1" }, T0 + 15_000)).toEqual(["n1"]);
+      expect(await store.joinLane("ep_1", "a-1", { notificationId: "n2" }, T0 + 15_000)).toEqual([
+        "n1",
+        "n2",
+      ]);
+      expect(await store.joinLane("ep_1", "a-1", { notificationId: "n1" }, T0 + 15_000)).toEqual([
+        "n1",
+        "n2",
+      ]);
       expect(await store.leaveLane("ep_1", "a-1", "n2", T0 + 15_000)).toEqual(["n1"]);
       expect(await store.leaveLane("ep_1", "a-1", "n1", T0 + 15_000)).toEqual([]);
+    });
+
+    it("keeps a lane in the account's order: a notification joins before the first of a higher sequence", async () => {
+      const store = await open();
+      const join = (id: string, sequence?: number) =>
+        store.joinLane(
+          "ep_1",
+          "a-1",
+          sequence === undefined ? { notificationId: id } : { notificationId: id, sequence },
+          T0,
+        );
+      expect(await join("n5", 5)).toEqual(["n5"]);
+      expect(await join("n7", 7)).toEqual(["n5", "n7"]);
+      expect(await join("n6", 6)).toEqual(["n5", "n6", "n7"]);
+      expect(await join("n3", 3)).toEqual(["n3", "n5", "n6", "n7"]);
+      expect(await join("x")).toEqual(["n3", "n5", "n6", "n7", "x"]); // no sequence: at the end
+      expect(await join("n4", 4)).toEqual(["n3", "n4", "n5", "n6", "n7", "x"]);
+      expect(await join("n6", 6)).toEqual(["n3", "n4", "n5", "n6", "n7", "x"]);
+      // A head that another one moves in front of gives its place, and the lease starts again.
+      expect(await store.expiredLanes(T0, 10)).toEqual([
+        { endpointId: "ep_1", accountId: "a-1", head: "n3", leaseUntilMs: T0 },
+      ]);
+      expect(await store.leaveLane("ep_1", "a-1", "n3", T0 + 1)).toEqual(["n4", "n5", "n6", "n7", "x"]);
+      expect(await store.joinLane("ep_1", "a-1", { notificationId: "n2", sequence: 2 }, T0 + 2)).toEqual([
+        "n2",
+        "n4",
+        "n5",
+        "n6",
+        "n7",
+        "x",
+      ]);
+      expect(await store.expiredLanes(T0 + 10, 10)).toEqual([
+        { endpointId: "ep_1", accountId: "a-1", head: "n2", leaseUntilMs: T0 + 2 },
+      ]);
     });
 
     it("leases a lane's head: a new head's lease starts, a queued notification leaves it alone, an empty lane is gone", async () => {
@@ -465,9 +505,9 @@ export function storeContract(name: string, open: () => Promise<Store>) {
         head,
         leaseUntilMs: until,
       });
-      await store.joinLane("ep_1", "a-1", "n1", T0 + 15_000);
-      await store.joinLane("ep_1", "a-1", "n2", T0 + 99_000); // queued: the head's lease holds
-      await store.joinLane("ep_1", "a-2", "n3", T0 + 20_000);
+      await store.joinLane("ep_1", "a-1", { notificationId: "n1" }, T0 + 15_000);
+      await store.joinLane("ep_1", "a-1", { notificationId: "n2" }, T0 + 99_000); // queued: the head's lease holds
+      await store.joinLane("ep_1", "a-2", { notificationId: "n3" }, T0 + 20_000);
       expect(await store.expiredLanes(T0 + 14_999, 10)).toEqual([]);
       expect(await store.expiredLanes(T0 + 15_000, 10)).toEqual([lease(T0 + 15_000)]);
       expect(await store.expiredLanes(T0 + 20_000, 10)).toEqual([
@@ -495,7 +535,7 @@ export function storeContract(name: string, open: () => Promise<Store>) {
 
     it("calls a delivery busy when its lane holds a notification or it exists; opens a lane only where it is free", async () => {
       const store = await open();
-      await store.joinLane("ep_1", "a-1", "n0", T0 + 15_000);
+      await store.joinLane("ep_1", "a-1", { notificationId: "n0" }, T0 + 15_000);
       await store.ensureDeliveries([delivery("n2", { accountId: "a-2" })]);
       const candidates = [
         delivery("n1"),
@@ -503,14 +543,43 @@ export function storeContract(name: string, open: () => Promise<Store>) {
         delivery("n3", { accountId: "a-3" }),
         delivery("n4", { accountId: null }),
       ];
-      expect(await store.busyDeliveries(candidates)).toEqual(new Set(["n1/ep_1", "n2/ep_1"]));
+      expect(await store.busyDeliveries(candidates.map((record) => ({ record, after: null })))).toEqual(
+        new Set(["n1/ep_1", "n2/ep_1"]),
+      );
       expect(await store.openLanes([delivery("n1"), delivery("n3", { accountId: "a-3" })], 15_000)).toEqual(
         new Set(["n1/ep_1"]),
       );
-      expect(await store.joinLane("ep_1", "a-3", "n5", T0 + 15_000)).toEqual(["n3", "n5"]);
+      expect(await store.joinLane("ep_1", "a-3", { notificationId: "n5" }, T0 + 15_000)).toEqual([
+        "n3",
+        "n5",
+      ]);
       expect((await store.getDeliveries("n3")).map((d) => d.accountId)).toEqual(["a-3"]);
       await store.recordDeliveries([delivery("n6", { status: "delivered", nextAttemptAtMs: null })]);
-      expect(await store.busyDeliveries([delivery("n6")])).toEqual(new Set(["n6/ep_1"]));
+      expect(await store.busyDeliveries([{ record: delivery("n6"), after: null }])).toEqual(
+        new Set(["n6/ep_1"]),
+      );
+    });
+
+    it("calls a delivery busy while the one it follows to the same endpoint is missing or unfinished", async () => {
+      const store = await open();
+      const follows = (notificationId: string, after: string, accountId: string) => ({
+        record: delivery(notificationId, { accountId }),
+        after,
+      });
+      await store.ensureDeliveries([delivery("p2", { accountId: "a-2" })]); // pending
+      await store.recordDeliveries([
+        delivery("p3", { accountId: "a-3", status: "delivered", nextAttemptAtMs: null }),
+        delivery("p4", { accountId: "a-4", status: "failed", nextAttemptAtMs: null }),
+        delivery("p5", { accountId: "a-5", endpointId: "ep_2", status: "delivered", nextAttemptAtMs: null }),
+      ]);
+      const busy = await store.busyDeliveries([
+        follows("n1", "p1", "a-1"), // never written
+        follows("n2", "p2", "a-2"),
+        follows("n3", "p3", "a-3"),
+        follows("n4", "p4", "a-4"), // parked counts as finished
+        follows("n5", "p5", "a-5"), // finished to another endpoint only
+      ]);
+      expect(busy).toEqual(new Set(["n1/ep_1", "n2/ep_1", "n5/ep_1"]));
     });
   });
 

@@ -572,6 +572,49 @@ describe("a stream batch of notifications (notifyBatch)", () => {
     expect(receiver.received).toHaveLength(2);
   });
 
+  it("holds a later notification whose earlier one is not dispatched yet (another worker's, with parallelizationFactor > 1) until that one is delivered", async () => {
+    let failFirst = true;
+    const { store, deps, receiver, register, at } = await setUp(() => {
+      if (!failFirst) return 200;
+      failFirst = false;
+      return 503;
+    });
+    await register("venue-a", "/a");
+    const first = { ...marginCall("venue-a", "acct-1"), sequence: 16 };
+    const second = {
+      ...marginCall("venue-a", "acct-1"),
+      sequence: 32,
+      preceding: [{ id: first.id, type: first.type, createdAtMs: first.createdAtMs, sequence: 16 }],
+    };
+    await store.putNotifications([first, second]);
+    // The second's worker gets to it before any worker has the first: it puts the first in front.
+    await notifyBatch(deps, entries([second]));
+    expect(receiver.received).toEqual([]);
+    expect((await store.getDeliveries(second.id))[0]).toMatchObject({ status: "queued" });
+    // The first's worker: it heads the lane; its first attempt fails, and the second still waits.
+    await notifyBatch(deps, entries([first]));
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id]);
+    at(T0 + 5_000);
+    await redeliverDue(deps);
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id, first.id, second.id]);
+    for (const n of [first, second])
+      expect((await store.getDeliveries(n.id))[0]).toMatchObject({ status: "delivered" });
+  });
+
+  it("does not hold a notification for an earlier one the endpoint did not take (registered, or types changed, after it)", async () => {
+    const { store, deps, receiver, register, at } = await setUp();
+    const first = marginCall("venue-a", "acct-1");
+    at(T0 + 1_000);
+    await register("venue-a", "/a");
+    const second = {
+      ...marginCall("venue-a", "acct-1", T0 + 2_000),
+      preceding: [{ id: first.id, type: first.type, createdAtMs: first.createdAtMs }],
+    };
+    await store.putNotifications([first, second]);
+    await notifyBatch(deps, entries([second]));
+    expect(receiver.received.map((r) => r.id)).toEqual([second.id]);
+  });
+
   it("leaves a busy lane to the one-by-one path: a later notification waits behind one that is retrying", async () => {
     let healthy = false;
     const { store, deps, receiver, register, at } = await setUp(() => (healthy ? 200 : 503));

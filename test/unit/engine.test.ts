@@ -129,6 +129,36 @@ describe("price events → recompute → transactional outbox", () => {
     });
   });
 
+  it("each notification of an account knows the ones before it (latest of each type) and comes after them in sequence", async () => {
+    await store.putAccounts([account("a-1")]);
+    await tick(0, "19100"); // margin.call
+    await tick(1, "19600"); // margin.cured
+    await tick(2, "19100"); // margin.call again
+    clock = T0 + 120_000 + 86_400_000;
+    await expireCalls(deps()); // margin.call.expired
+    const [call, cured, again, expired] = await store.listNotifications();
+    const entry = (n: typeof call) => ({
+      id: n?.id,
+      type: n?.type,
+      createdAtMs: n?.createdAtMs,
+      sequence: n?.sequence,
+    });
+    expect([call, cured, again, expired].map((n) => n?.type)).toEqual([
+      "margin.call",
+      "margin.cured",
+      "margin.call",
+      "margin.call.expired",
+    ]);
+    expect(call?.preceding).toEqual([]);
+    expect(cured?.preceding).toEqual([entry(call)]);
+    expect(again?.preceding).toEqual([entry(cured), entry(call)]);
+    // The second call replaces the first as the latest of its type.
+    expect(expired?.preceding).toEqual([entry(again), entry(cured)]);
+    const sequences = [call, cured, again, expired].map((n) => n?.sequence as number);
+    expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
+    expect(new Set(sequences).size).toBe(4);
+  });
+
   it("two workers recomputing the same accounts concurrently emit exactly one call each", async () => {
     const ids = Array.from({ length: 20 }, (_, i) => `c-${i}`);
     await store.putAccounts(ids.map(account));

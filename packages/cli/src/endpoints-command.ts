@@ -104,12 +104,11 @@ export async function endpointsCommand(args: string[], io: Io): Promise<number> 
     }
     const found = (await store.listEndpoints(venue)).find((e) => e.id === id);
     if (!found) throw new BadInputError(`no endpoint ${id} for venue ${venue}`);
-    const { disabledReason: _, ...rest2 } = found;
-    const changed =
-      action === "enable"
-        ? { ...rest2, enabled: true }
-        : { ...rest2, enabled: false, disabledReason: "disabled by an operator" };
-    await store.putEndpoint(changed);
+    const changed = await engine.changeEndpoint(
+      deps,
+      found,
+      action === "enable" ? { enabled: true } : { enabled: false, disabledReason: "disabled by an operator" },
+    );
     print({ id, enabled: changed.enabled }, `${id} ${changed.enabled ? "enabled" : "disabled"}\n`);
     return EXIT_OK;
   } catch (error) {

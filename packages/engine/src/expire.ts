@@ -3,7 +3,7 @@ import { expire } from "@backing/core";
 import type { EngineDeps } from "./deps.ts";
 import { VersionConflictError } from "./errors.ts";
 import type { StateWrite, StoredRiskState } from "./ports/index.ts";
-import { notificationFor } from "./recompute/notification.ts";
+import { linkedWrite, notificationFor } from "./recompute/notification.ts";
 import { snapshotOf } from "./recompute/snapshot.ts";
 
 /**
@@ -31,7 +31,7 @@ export async function expireCalls(deps: EngineDeps): Promise<number> {
     const notifications = step.notifications.map((type) =>
       notificationFor(type, state, previous, snapshot, nowMs),
     );
-    return { state, previous, notifications };
+    return linkedWrite({ state, previous, notifications });
   };
   const writes = due.map((id) => expiryOf(states.get(id))).filter((w): w is StateWrite => w !== null);
   const conflicted = writes.length > 0 ? await deps.store.writeStates(writes) : new Set<string>();

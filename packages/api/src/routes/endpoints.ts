@@ -1,6 +1,6 @@
 /** A venue's webhook endpoints: register, read, change, delete, rotate the secret. */
 import { EndpointCreate, EndpointPatch, SecretRotation } from "@backing/contracts";
-import { registerEndpoint, rotateSecret, type WebhookEndpoint } from "@backing/engine";
+import { changeEndpoint, registerEndpoint, rotateSecret, type WebhookEndpoint } from "@backing/engine";
 import type { Principal } from "../auth.ts";
 import { notFound, parseBody } from "../problem.ts";
 
@@ -50,13 +50,10 @@ export function endpointsRoutes(app: Api, ctx: RouteContext): void {
   app.patch("/v1/endpoints/:id", async (c) => {
     const patch = parseBody(EndpointPatch, await jsonBody(c));
     const endpoint = await ownEndpoint(c.get("principal"), c.req.param("id"));
-    const updated: WebhookEndpoint = {
-      ...endpoint,
-      ...(patch.types ? { types: [...new Set(patch.types)] } : {}),
+    const updated = await changeEndpoint(webhooks, endpoint, {
+      ...(patch.types ? { types: patch.types } : {}),
       ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
-    };
-    if (patch.enabled === true) delete updated.disabledReason;
-    await deps.store.putEndpoint(updated);
+    });
     return c.json(endpointView(updated));
   });
 

@@ -1,6 +1,6 @@
 import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { DeliveryRepository } from "@backing/engine";
-import { type DeliveryRecord, deliveryKey } from "@backing/engine";
+import { type DeliveryCandidate, type DeliveryRecord, deliveryKey } from "@backing/engine";
 import { deliveryItem } from "../items.ts";
 import { keys } from "../keys.ts";
 import { type Item, isConditionFailure, type TableClient } from "../table-client.ts";
@@ -91,29 +91,35 @@ export class DynamoDeliveries implements DeliveryRepository {
     return this.deliveryIndexQuery("FAILED", null, Number.MAX_SAFE_INTEGER);
   }
 
-  async busyDeliveries(records: readonly DeliveryRecord[]): Promise<Set<string>> {
-    const lanes = new Map<string, Item>();
-    for (const record of records)
-      if (record.accountId !== null) {
-        const key = keys.lane(record.endpointId, record.accountId);
-        lanes.set(key.pk, key);
-      }
-    const found = await this.table.batchGet(
-      [...lanes.values(), ...records.map((r) => keys.delivery(r.notificationId, r.endpointId))],
-      { consistent: true },
+  async busyDeliveries(candidates: readonly DeliveryCandidate[]): Promise<Set<string>> {
+    const wanted = new Map<string, Item>();
+    const want = (key: Item) => wanted.set(`${key.pk}|${key.sk}`, key);
+    for (const { record, after } of candidates) {
+      want(keys.delivery(record.notificationId, record.endpointId));
+      if (record.accountId !== null) want(keys.lane(record.endpointId, record.accountId));
+      if (after !== null) want(keys.delivery(after, record.endpointId));
+    }
+    const found = new Map(
+      (await this.table.batchGet([...wanted.values()], { consistent: true })).map((item) => [
+        `${item.pk}|${item.sk}`,
+        item,
+      ]),
     );
-    const busy = new Set<string>();
-    for (const item of found)
-      if (item.type === "delivery") busy.add(deliveryKey(item.delivery as DeliveryRecord));
-      else if (((item.queue as string[] | undefined) ?? []).length > 0) busy.add(item.pk as string);
+    const at = (key: Item) => found.get(`${key.pk}|${key.sk}`);
+    const finished = (item: Item | undefined) => {
+      const status = (item?.delivery as DeliveryRecord | undefined)?.status;
+      return status === "delivered" || status === "failed";
+    };
     return new Set(
-      records
+      candidates
         .filter(
-          (r) =>
-            busy.has(deliveryKey(r)) ||
-            (r.accountId !== null && busy.has(keys.lane(r.endpointId, r.accountId).pk)),
+          ({ record: r, after }) =>
+            at(keys.delivery(r.notificationId, r.endpointId)) !== undefined ||
+            (r.accountId !== null &&
+              ((at(keys.lane(r.endpointId, r.accountId))?.queue as string[] | undefined) ?? []).length > 0) ||
+            (after !== null && !finished(at(keys.delivery(after, r.endpointId)))),
         )
-        .map(deliveryKey),
+        .map(({ record }) => deliveryKey(record)),
     );
   }
 

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { LaneHead, LaneRepository } from "@backing/engine";
-import { type DeliveryRecord, deliveryKey } from "@backing/engine";
+import type { LaneEntry, LaneHead, LaneRepository } from "@backing/engine";
+import { type DeliveryRecord, deliveryKey, laneEntryOf, laneWith } from "@backing/engine";
 import { deliveryItem } from "../items.ts";
 import { keys } from "../keys.ts";
 import { backoff, type Item, isConditionFailure, type TableClient } from "../table-client.ts";
@@ -18,20 +18,20 @@ export class DynamoLanes implements LaneRepository {
     endpointId: string,
     accountId: string,
     leaseUntilMs: number,
-    change: (queue: string[]) => string[] | null,
+    change: (queue: LaneEntry[]) => LaneEntry[] | null,
   ): Promise<string[]> {
     const key = keys.lane(endpointId, accountId);
     for (let attempt = 0; ; attempt++) {
       const response = await this.table.documents.send(
         new GetCommand({ TableName: this.table.tableName, Key: key, ConsistentRead: true }),
       );
-      const queue = (response.Item?.queue as string[] | undefined) ?? [];
+      const queue = entriesOf(response.Item);
       const version = (response.Item?.version as number | undefined) ?? 0;
       const next = change(queue);
-      if (next === null) return queue;
+      if (next === null) return queue.map((e) => e.notificationId);
       // The head keeps its lease; a new head takes the given one.
       const lease =
-        next[0] !== undefined && next[0] === queue[0]
+        next[0] !== undefined && next[0].notificationId === queue[0]?.notificationId
           ? ((response.Item?.leaseUntilMs as number | undefined) ?? leaseUntilMs)
           : leaseUntilMs;
       try {
@@ -43,7 +43,8 @@ export class DynamoLanes implements LaneRepository {
               type: "lane",
               endpointId,
               accountId,
-              queue: next,
+              queue: next.map((e) => e.notificationId),
+              sequences: next.map((e) => e.sequence ?? null),
               version: version + 1,
               ...(next.length > 0
                 ? { ...keys.laneLease(lease, endpointId, accountId), leaseUntilMs: lease }
@@ -58,7 +59,7 @@ export class DynamoLanes implements LaneRepository {
                 }),
           }),
         );
-        return next;
+        return next.map((e) => e.notificationId);
       } catch (error) {
         if (!isConditionFailure(error) || attempt >= 20) throw error;
         await backoff(attempt);
@@ -78,7 +79,7 @@ export class DynamoLanes implements LaneRepository {
               Update: {
                 TableName: this.table.tableName,
                 Key: keys.lane(record.endpointId, accountId),
-                ...headUpdate(record.endpointId, accountId, record.notificationId, lease),
+                ...headUpdate(record.endpointId, accountId, laneEntryOf(record), lease),
               },
             },
             {
@@ -95,52 +96,29 @@ export class DynamoLanes implements LaneRepository {
   }
 
   /**
-   * Heads an empty lane in one conditional UpdateItem (with a fresh lease); else appends unless
-   * already in the lane (the head's lease unchanged); else reads it.
+   * Heads an empty lane in one conditional UpdateItem (with a fresh lease); else reads the lane and
+   * writes it back with the notification in its place (the head's lease unchanged), unless it is
+   * in the lane already.
    */
   async joinLane(
     endpointId: string,
     accountId: string,
-    notificationId: string,
+    entry: LaneEntry,
     leaseUntilMs: number,
   ): Promise<string[]> {
-    const key = keys.lane(endpointId, accountId);
     try {
       await this.table.documents.send(
         new UpdateCommand({
           TableName: this.table.tableName,
-          Key: key,
-          ...headUpdate(endpointId, accountId, notificationId, leaseUntilMs),
+          Key: keys.lane(endpointId, accountId),
+          ...headUpdate(endpointId, accountId, entry, leaseUntilMs),
         }),
       );
-      return [notificationId];
+      return [entry.notificationId];
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-    try {
-      const response = await this.table.documents.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: key,
-          UpdateExpression: "SET #q = list_append(#q, :ids) ADD #v :one",
-          ConditionExpression: "size(#q) > :zero AND NOT contains(#q, :id)",
-          ExpressionAttributeNames: { "#q": "queue", "#v": "version" },
-          ExpressionAttributeValues: {
-            ":ids": [notificationId],
-            ":id": notificationId,
-            ":one": 1,
-            ":zero": 0,
-          },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return (response.Attributes?.queue as string[] | undefined) ?? [];
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return this.updateLane(endpointId, accountId, leaseUntilMs, (queue) =>
-        queue.includes(notificationId) ? null : [...queue, notificationId],
-      );
-    }
+    return this.updateLane(endpointId, accountId, leaseUntilMs, (queue) => laneWith(queue, entry));
   }
 
   /**
@@ -159,9 +137,15 @@ export class DynamoLanes implements LaneRepository {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.lane(endpointId, accountId),
-          UpdateExpression: "REMOVE #q[0] SET gsi1pk = :held, gsi1sk = :lease, #l = :until ADD #v :one",
+          UpdateExpression:
+            "REMOVE #q[0], #s[0] SET gsi1pk = :held, gsi1sk = :lease, #l = :until ADD #v :one",
           ConditionExpression: "#q[0] = :id",
-          ExpressionAttributeNames: { "#q": "queue", "#v": "version", "#l": "leaseUntilMs" },
+          ExpressionAttributeNames: {
+            "#q": "queue",
+            "#s": "sequences",
+            "#v": "version",
+            "#l": "leaseUntilMs",
+          },
           ExpressionAttributeValues: {
             ":id": notificationId,
             ":one": 1,
@@ -176,7 +160,9 @@ export class DynamoLanes implements LaneRepository {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       return this.updateLane(endpointId, accountId, leaseUntilMs, (queue) =>
-        queue.includes(notificationId) ? queue.filter((id) => id !== notificationId) : null,
+        queue.some((e) => e.notificationId === notificationId)
+          ? queue.filter((e) => e.notificationId !== notificationId)
+          : null,
       );
     }
     if (queue.length === 0) await this.unindex(endpointId, accountId);
@@ -251,14 +237,15 @@ export class DynamoLanes implements LaneRepository {
 }
 
 /** The update that makes a notification the head of an empty lane, with its lease (conditional on the lane being empty). */
-function headUpdate(endpointId: string, accountId: string, notificationId: string, leaseUntilMs: number) {
+function headUpdate(endpointId: string, accountId: string, entry: LaneEntry, leaseUntilMs: number) {
   const { gsi1pk, gsi1sk } = keys.laneLease(leaseUntilMs, endpointId, accountId);
   return {
     UpdateExpression:
-      "SET #q = :ids, #t = :lane, #e = :endpoint, #a = :account, gsi1pk = :held, gsi1sk = :lease, #l = :until ADD #v :one",
+      "SET #q = :ids, #s = :sequences, #t = :lane, #e = :endpoint, #a = :account, gsi1pk = :held, gsi1sk = :lease, #l = :until ADD #v :one",
     ConditionExpression: "attribute_not_exists(#q) OR size(#q) = :zero",
     ExpressionAttributeNames: {
       "#q": "queue",
+      "#s": "sequences",
       "#t": "type",
       "#v": "version",
       "#e": "endpointId",
@@ -266,7 +253,8 @@ function headUpdate(endpointId: string, accountId: string, notificationId: strin
       "#l": "leaseUntilMs",
     },
     ExpressionAttributeValues: {
-      ":ids": [notificationId],
+      ":ids": [entry.notificationId],
+      ":sequences": [entry.sequence ?? null],
       ":lane": "lane",
       ":endpoint": endpointId,
       ":account": accountId,
@@ -277,4 +265,14 @@ function headUpdate(endpointId: string, accountId: string, notificationId: strin
       ":zero": 0,
     },
   };
+}
+
+/** A lane item's queue with each notification's sequence. */
+function entriesOf(item: Item | undefined): LaneEntry[] {
+  const queue = (item?.queue as string[] | undefined) ?? [];
+  const sequences = (item?.sequences as (number | null)[] | undefined) ?? [];
+  return queue.map((notificationId, i) => {
+    const sequence = sequences[i];
+    return typeof sequence === "number" ? { notificationId, sequence } : { notificationId };
+  });
 }

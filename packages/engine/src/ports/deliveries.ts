@@ -29,6 +29,14 @@ export interface DeliveryRecord {
   deliveredAtMs: number | null;
   /** Optimistic concurrency: every write is conditional on the version read. */
   version: number;
+  /** The notification's `sequence`: its place in its account's lane. */
+  sequence?: number;
+}
+
+/** A delivery about to be sent, and the notification of its account it must follow (null: none). */
+export interface DeliveryCandidate {
+  record: DeliveryRecord;
+  after: string | null;
 }
 
 /** A delivery's key among many: its notification and endpoint. */
@@ -50,10 +58,11 @@ export interface DeliveryRepository {
   failedDeliveries(): Promise<DeliveryRecord[]>;
   /**
    * Of these deliveries (not yet written), the keys (`deliveryKey`) of those that cannot be sent
-   * at once: their account's lane to the endpoint holds a notification, or the delivery exists
-   * already (a replayed record). A consistent read, no write.
+   * at once: their account's lane to the endpoint holds a notification, the delivery exists
+   * already (a replayed record), or the delivery of the notification it waits for (`after`, to
+   * the same endpoint) is missing or unfinished. A consistent read, no write.
    */
-  busyDeliveries(records: readonly DeliveryRecord[]): Promise<Set<string>>;
+  busyDeliveries(candidates: readonly DeliveryCandidate[]): Promise<Set<string>>;
   /**
    * Final deliveries (delivered, or parked) written in batches, unconditionally: their sender saw
    * with `busyDeliveries` that none existed and that no lane held their account.
@@ -71,16 +80,11 @@ export interface DeliveryRepository {
 export interface LaneRepository {
   /**
    * The ordered lane of one account's notifications to one endpoint. `join` adds the notification
-   * (idempotent) and returns the lane; a notification that becomes the head gets a lease until
-   * `leaseUntilMs`. `leave` removes it and returns the lane after; a new head's lease runs until
+   * (idempotent) in `sequence` order (none: at the end) and returns the lane; a notification that
+   * becomes the head gets a lease until `leaseUntilMs`. `leave` removes it and returns the lane after; a new head's lease runs until
    * `leaseUntilMs`.
    */
-  joinLane(
-    endpointId: string,
-    accountId: string,
-    notificationId: string,
-    leaseUntilMs: number,
-  ): Promise<string[]>;
+  joinLane(endpointId: string, accountId: string, entry: LaneEntry, leaseUntilMs: number): Promise<string[]>;
   leaveLane(
     endpointId: string,
     accountId: string,
@@ -99,6 +103,30 @@ export interface LaneRepository {
   expiredLanes(nowMs: number, limit: number): Promise<LaneHead[]>;
   /** A new lease for the lane's head, if `head` still is; false otherwise. */
   renewLane(lane: LaneHead, leaseUntilMs: number): Promise<boolean>;
+}
+
+/** A notification joining a lane, and its place in the account's order. */
+export interface LaneEntry {
+  notificationId: string;
+  sequence?: number;
+}
+
+/** A delivery's entry in its account's lane. */
+export const laneEntryOf = (d: Pick<DeliveryRecord, "notificationId" | "sequence">): LaneEntry =>
+  d.sequence === undefined
+    ? { notificationId: d.notificationId }
+    : { notificationId: d.notificationId, sequence: d.sequence };
+
+/**
+ * A lane with `entry` in its place: before the first entry of a higher sequence, else at the end
+ * (an entry without a sequence goes at the end); null if it is in the lane already.
+ */
+export function laneWith(queue: readonly LaneEntry[], entry: LaneEntry): LaneEntry[] | null {
+  if (queue.some((e) => e.notificationId === entry.notificationId)) return null;
+  const after = (e: LaneEntry) =>
+    entry.sequence !== undefined && (e.sequence === undefined || e.sequence > entry.sequence);
+  const at = queue.findIndex(after);
+  return at < 0 ? [...queue, entry] : [...queue.slice(0, at), entry, ...queue.slice(at)];
 }
 
 export interface LaneHead {

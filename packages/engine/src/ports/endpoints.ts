@@ -10,6 +10,11 @@ export interface WebhookEndpoint {
   enabled: boolean;
   disabledReason?: string;
   createdAtMs: number;
+  /**
+   * Since when it takes its current types (its types last changed or it was last enabled;
+   * absent: since `createdAtMs`). An account's notifications made before are not waited for.
+   */
+  subscribedSinceMs?: number;
 }
 
 /** The venues' webhook endpoints. */

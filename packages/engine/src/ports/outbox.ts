@@ -33,6 +33,21 @@ export interface NotificationRecord {
   payload: MarginNotificationPayload | ReportNotificationPayload | UnwatchedNotificationPayload;
   /** Margin notifications: the evaluation behind the payload's figures (kept in the table, never sent). */
   evidence?: EvaluationEvidence;
+  /**
+   * Margin notifications: the account's earlier ones, the latest of each type, newest first. An
+   * endpoint's delivery waits for the first of these the endpoint takes (`precedingFor`), so one
+   * account's notifications reach it in order even when two workers hold them at once.
+   */
+  preceding?: PrecedingNotification[];
+  /** Margin notifications: increases with every one the account gets (a lane keeps them in this order). */
+  sequence?: number;
+}
+
+export interface PrecedingNotification {
+  id: string;
+  type: string;
+  createdAtMs: number;
+  sequence?: number;
 }
 
 /** The notifications: written with the state transitions they report (or alone, for reports). */

@@ -1,5 +1,5 @@
 import type { AccountStatus, Episode } from "@backing/core";
-import type { EvaluationEvidence, NotificationRecord } from "./outbox.ts";
+import type { EvaluationEvidence, NotificationRecord, PrecedingNotification } from "./outbox.ts";
 
 /** What the engine remembers of an account between evaluations. */
 export interface StoredRiskState {
@@ -20,6 +20,8 @@ export interface StoredRiskState {
   version: number;
   /** Everything the evaluation behind these figures read, so `backing explain` can re-run it exactly. */
   evidence?: EvaluationEvidence;
+  /** The account's latest notification of each type, newest first (the next ones' `preceding`). */
+  notified?: PrecedingNotification[];
 }
 
 /** A status transition and its notifications: written atomically (the transactional outbox). */

@@ -19,7 +19,7 @@ import {
 import type { PriceSnapshot, StateWrite, StoredRiskState } from "../ports/index.ts";
 import type { Evaluation } from "./band-diff.ts";
 import { firstAsset } from "./load.ts";
-import { notificationFor } from "./notification.ts";
+import { linkedWrite, notificationFor } from "./notification.ts";
 import { snapshotPrices } from "./snapshot.ts";
 
 /** What every account of one recompute is evaluated against. */
@@ -102,5 +102,5 @@ export function evaluateAccount(
   const notifications = step.notifications.map((type) =>
     notificationFor(type, state, previous, snapshot, nowMs),
   );
-  return { kind: "evaluated", evaluation, write: { state, previous, notifications } };
+  return { kind: "evaluated", evaluation, write: linkedWrite({ state, previous, notifications }) };
 }

@@ -2,7 +2,13 @@
 import { createHash } from "node:crypto";
 import type { MarginNotificationPayload } from "@backing/contracts";
 import type { NotificationType } from "@backing/core";
-import type { NotificationRecord, PriceSnapshot, StoredRiskState } from "../ports/index.ts";
+import type {
+  NotificationRecord,
+  PrecedingNotification,
+  PriceSnapshot,
+  StateWrite,
+  StoredRiskState,
+} from "../ports/index.ts";
 import { snapshotPrices } from "./snapshot.ts";
 
 export function notificationId(accountId: string, version: number, type: NotificationType): string {
@@ -51,4 +57,31 @@ export function notificationFor(
     payload,
     ...(state.evidence ? { evidence: state.evidence } : {}),
   };
+}
+
+/** Notifications one transition can emit, at most: each gets its own place in the account's sequence. */
+const PER_TRANSITION = 16;
+
+/**
+ * A state write whose notifications know the account's earlier ones: each gets its `sequence`
+ * (from the state's version, which every write raises) and `preceding` (the latest of each type
+ * before it, newest first, from the state read and the transition's earlier ones), and the state
+ * written keeps the list after them.
+ */
+export function linkedWrite(write: StateWrite): StateWrite {
+  if (write.notifications.length === 0) return write;
+  let notified = write.previous?.notified ?? [];
+  const notifications = write.notifications.map((notification, i) => {
+    const sequence = write.state.version * PER_TRANSITION + i;
+    const linked = { ...notification, preceding: notified, sequence };
+    const entry: PrecedingNotification = {
+      id: notification.id,
+      type: notification.type,
+      createdAtMs: notification.createdAtMs,
+      sequence,
+    };
+    notified = [entry, ...notified.filter((n) => n.type !== notification.type)];
+    return linked;
+  });
+  return { ...write, state: { ...write.state, notified }, notifications };
 }

@@ -10,13 +10,17 @@ import { VersionConflictError } from "../errors.ts";
 import {
   type ApiKeyRecord,
   type BookPage,
+  type DeliveryCandidate,
   type DeliveryRecord,
   deliveryKey,
   exposureAssets,
   type FullSweepRecord,
   type FundingRecord,
   type JobRun,
+  type LaneEntry,
   type LaneHead,
+  laneEntryOf,
+  laneWith,
   type NotificationRecord,
   type PriceRecord,
   type PriceSnapshot,
@@ -76,7 +80,7 @@ export function memoryStore(): Store {
   const deliveries = new Map<string, DeliveryRecord>();
   const lanes = new Map<
     string,
-    { endpointId: string; accountId: string; queue: string[]; leaseUntilMs: number }
+    { endpointId: string; accountId: string; queue: LaneEntry[]; leaseUntilMs: number }
   >();
   let sweepLease: { owner: string; untilMs: number } | null = null;
   const sweepRuns = new Map<string, SweepRun>();
@@ -86,10 +90,12 @@ export function memoryStore(): Store {
   const unwatched = new Map<string, UnwatchedAccount>();
   const funding = new Map<string, FundingRecord>();
   const fundingEvents = new Set<string>();
-  const laneOf = (endpointId: string, accountId: string) =>
+  const laneEntries = (endpointId: string, accountId: string) =>
     lanes.get(`${endpointId}#${accountId}`)?.queue ?? [];
+  const laneOf = (endpointId: string, accountId: string) =>
+    laneEntries(endpointId, accountId).map((e) => e.notificationId);
   /** A lane whose head changes takes `leaseUntilMs`; an empty lane is gone. */
-  const setLane = (endpointId: string, accountId: string, queue: string[], leaseUntilMs: number) => {
+  const setLane = (endpointId: string, accountId: string, queue: LaneEntry[], leaseUntilMs: number) => {
     const key = `${endpointId}#${accountId}`;
     const before = lanes.get(key);
     if (queue.length === 0) lanes.delete(key);
@@ -98,7 +104,10 @@ export function memoryStore(): Store {
         endpointId,
         accountId,
         queue,
-        leaseUntilMs: before && before.queue[0] === queue[0] ? before.leaseUntilMs : leaseUntilMs,
+        leaseUntilMs:
+          before && before.queue[0]?.notificationId === queue[0]?.notificationId
+            ? before.leaseUntilMs
+            : leaseUntilMs,
       });
   };
 
@@ -443,34 +452,38 @@ export function memoryStore(): Store {
         .sort(byKey((d) => `${String(d.createdAtMs).padStart(15, "0")}#${deliveryKey(d)}`))
         .map(copy);
     },
-    async busyDeliveries(records: readonly DeliveryRecord[]) {
+    async busyDeliveries(candidates: readonly DeliveryCandidate[]) {
+      const unfinished = (notificationId: string, endpointId: string) => {
+        const status = deliveries.get(deliveryKey({ notificationId, endpointId }))?.status;
+        return status !== "delivered" && status !== "failed";
+      };
       return new Set(
-        records
+        candidates
           .filter(
-            (r) =>
+            ({ record: r, after }) =>
               deliveries.has(deliveryKey(r)) ||
-              (r.accountId !== null && laneOf(r.endpointId, r.accountId).length > 0),
+              (r.accountId !== null && laneOf(r.endpointId, r.accountId).length > 0) ||
+              (after !== null && unfinished(after, r.endpointId)),
           )
-          .map(deliveryKey),
+          .map(({ record }) => deliveryKey(record)),
       );
     },
     async recordDeliveries(records: readonly DeliveryRecord[]) {
       for (const record of records) deliveries.set(deliveryKey(record), copy(record));
     },
-    async joinLane(endpointId: string, accountId: string, notificationId: string, leaseUntilMs: number) {
-      const queue = laneOf(endpointId, accountId);
-      if (!queue.includes(notificationId))
-        setLane(endpointId, accountId, [...queue, notificationId], leaseUntilMs);
-      return [...laneOf(endpointId, accountId)];
+    async joinLane(endpointId: string, accountId: string, entry: LaneEntry, leaseUntilMs: number) {
+      const next = laneWith(laneEntries(endpointId, accountId), { ...entry });
+      if (next) setLane(endpointId, accountId, next, leaseUntilMs);
+      return laneOf(endpointId, accountId);
     },
     async leaveLane(endpointId: string, accountId: string, notificationId: string, leaseUntilMs: number) {
       setLane(
         endpointId,
         accountId,
-        laneOf(endpointId, accountId).filter((id) => id !== notificationId),
+        laneEntries(endpointId, accountId).filter((e) => e.notificationId !== notificationId),
         leaseUntilMs,
       );
-      return [...laneOf(endpointId, accountId)];
+      return laneOf(endpointId, accountId);
     },
     async openLanes(records: readonly DeliveryRecord[], leaseMs: number) {
       const refused = new Set<string>();
@@ -482,7 +495,7 @@ export function memoryStore(): Store {
           setLane(
             record.endpointId,
             accountId,
-            [record.notificationId],
+            [laneEntryOf(record)],
             (record.nextAttemptAtMs ?? 0) + leaseMs,
           );
           deliveries.set(deliveryKey(record), copy(record));
@@ -502,13 +515,13 @@ export function memoryStore(): Store {
         .map(({ endpointId, accountId, queue, leaseUntilMs }) => ({
           endpointId,
           accountId,
-          head: queue[0] as string,
+          head: queue[0]?.notificationId as string,
           leaseUntilMs,
         }));
     },
     async renewLane(lane: LaneHead, leaseUntilMs: number) {
       const stored = lanes.get(`${lane.endpointId}#${lane.accountId}`);
-      if (stored?.queue[0] !== lane.head) return false;
+      if (stored?.queue[0]?.notificationId !== lane.head) return false;
       stored.leaseUntilMs = leaseUntilMs;
       return true;
     },

@@ -1,6 +1,11 @@
 /** One attempt of a delivery: claimed, sent, recorded; a finished one moves its lane on. */
 import { type AttemptOutcome, attemptWebhook, nextAttemptAt } from "@backing/webhooks";
-import type { DeliveryRecord, NotificationRecord, WebhookEndpoint } from "../ports/index.ts";
+import {
+  type DeliveryRecord,
+  laneEntryOf,
+  type NotificationRecord,
+  type WebhookEndpoint,
+} from "../ports/index.ts";
 import { notificationBody, type WebhookDeps } from "./deps.ts";
 import { activeSecrets } from "./endpoints.ts";
 
@@ -19,7 +24,7 @@ export async function advance(
     const lane = await deps.store.joinLane(
       delivery.endpointId,
       delivery.accountId,
-      delivery.notificationId,
+      laneEntryOf(delivery),
       nowMs + leaseMs(deps),
     );
     if (lane[0] !== delivery.notificationId) return 0;

@@ -67,3 +67,31 @@ export async function rotateSecret(
   await deps.store.putEndpoint(rotated);
   return rotated;
 }
+
+/**
+ * An endpoint with its types or its enabled flag changed (and saved). Taking new types, or being
+ * enabled again, restarts its subscription: the account notifications made before are not waited
+ * for (`precedingFor`), since it took none of them.
+ */
+export async function changeEndpoint(
+  deps: Pick<WebhookDeps, "store" | "now">,
+  endpoint: WebhookEndpoint,
+  change: { types?: string[]; enabled?: boolean; disabledReason?: string },
+): Promise<WebhookEndpoint> {
+  const types = change.types ? [...new Set(change.types)] : endpoint.types;
+  const enabled = change.enabled ?? endpoint.enabled;
+  const resubscribed =
+    types.length !== endpoint.types.length ||
+    types.some((t) => !endpoint.types.includes(t)) ||
+    (enabled && !endpoint.enabled);
+  const { disabledReason: _, ...rest } = endpoint;
+  const changed: WebhookEndpoint = {
+    ...rest,
+    types,
+    enabled,
+    ...(enabled ? {} : { disabledReason: change.disabledReason ?? endpoint.disabledReason ?? "disabled" }),
+    ...(resubscribed ? { subscribedSinceMs: deps.now() } : {}),
+  };
+  await deps.store.putEndpoint(changed);
+  return changed;
+}

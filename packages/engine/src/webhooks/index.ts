@@ -4,6 +4,7 @@ export { notificationBody, topicMessage } from "./deps.ts";
 export type { DispatchResult } from "./dispatch.ts";
 export { dispatchNotification } from "./dispatch.ts";
 export {
+  changeEndpoint,
   DEFAULT_ROTATION_OVERLAP_MS,
   registerEndpoint,
   rotateSecret,

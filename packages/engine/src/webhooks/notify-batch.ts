@@ -3,12 +3,13 @@ import { forEachConcurrently } from "../concurrency.ts";
 import {
   type DeliveryRecord,
   deliveryKey,
+  laneEntryOf,
   type NotificationRecord,
   type WebhookEndpoint,
 } from "../ports/index.ts";
 import { afterRecorded, isFinal, leaseMs, releaseLane, type SentAttempt, send } from "./attempt.ts";
 import { topicMessage, type WebhookDeps } from "./deps.ts";
-import { dispatchNotification, newDelivery, subscribedTo } from "./dispatch.ts";
+import { dispatchNotification, newDelivery, precedingFor, subscribedTo } from "./dispatch.ts";
 
 /** Deliveries the fast path of notifyBatch sends at once. */
 export const SEND_CONCURRENCY = 32;
@@ -23,18 +24,20 @@ export interface FreeDispatch {
 /**
  * notifyBatch's fast path, for notifications whose account has no lane to the endpoint (the usual
  * case): send first, then write once. One consistent batch read finds the lanes that hold a
- * notification and the deliveries that exist already (a replayed record); those are left to
- * `dispatchNotification`. The rest are sent at once. Final deliveries (delivered, or parked on a
- * 410) are written in batches; one to retry is written with its lane, which then holds the
- * account's later notifications behind it (a lane exists only while a delivery is unfinished).
- * A crash before the writes leaves nothing written: the stream hands the record over again and
- * it is sent again with the same `webhook-id`, at least once.
+ * notification, the deliveries that exist already (a replayed record) and the deliveries of the
+ * notifications they follow (`precedingFor`); a busy lane, an existing delivery or an unfinished
+ * predecessor leaves the notification to `dispatchNotification`. The rest are sent at once. Final
+ * deliveries (delivered, or parked on a 410) are written in batches; one to retry is written with
+ * its lane, which then holds the account's later notifications behind it (a lane exists only
+ * while a delivery is unfinished). A crash before the writes leaves nothing written: the stream
+ * hands the record over again and it is sent again with the same `webhook-id`, at least once.
  *
- * Order per account holds within a batch (rounds) and behind an open lane. Notification items have
- * a partition key per notification, so with the stream's parallelizationFactor above 1 two of one
- * account's notifications can reach two workers at once; if the earlier then fails, the later may
- * already be delivered. Keying notifications by account would close that window: the stream would
- * hand one account's records to one worker, in order.
+ * Order per account holds within a batch (rounds), behind an open lane, and across workers: with
+ * the stream's parallelizationFactor above 1, two of one account's notifications (two items) can
+ * reach two workers at once, and the later one is sent only once the earlier one's delivery is
+ * finished. If it is not, the later one puts the earlier one in front of it in the lane; should the
+ * earlier one's worker then finish it on the fast path (not knowing the lane), the lane's lease runs
+ * out and the redeliver job moves it on (`recoverLanes`).
  */
 export async function dispatchFree(
   deps: WebhookDeps,
@@ -55,7 +58,14 @@ export async function dispatchFree(
         record: newDelivery(deps, notification, endpoint, { head: true, nowMs }),
       });
   const busy =
-    candidates.length > 0 ? await deps.store.busyDeliveries(candidates.map((c) => c.record)) : new Set();
+    candidates.length > 0
+      ? await deps.store.busyDeliveries(
+          candidates.map(({ record, notification, endpoint }) => ({
+            record,
+            after: precedingFor(notification, endpoint),
+          })),
+        )
+      : new Set();
   const left = new Map<string, WebhookEndpoint[]>();
   const free = candidates.filter(({ record, notification, endpoint }) => {
     if (!busy.has(deliveryKey(record))) return true;
@@ -84,7 +94,7 @@ export async function queueInLane(deps: WebhookDeps, record: DeliveryRecord): Pr
   const lane = await deps.store.joinLane(
     record.endpointId,
     record.accountId as string,
-    record.notificationId,
+    laneEntryOf(record),
     deps.now() + leaseMs(deps),
   );
   const head = lane[0] === record.notificationId;

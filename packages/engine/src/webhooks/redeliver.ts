@@ -67,7 +67,10 @@ async function recoverLane(deps: WebhookDeps, lane: LaneHead, nowMs: number): Pr
     return releaseLane(deps, orphan);
   }
   // Written due now (not under a lease): whoever claims it first sends it, this job or its worker.
-  const record = { ...newDelivery(deps, notification, endpoint, { head: true, nowMs }), nextAttemptAtMs: nowMs };
+  const record = {
+    ...newDelivery(deps, notification, endpoint, { head: true, nowMs }),
+    nextAttemptAtMs: nowMs,
+  };
   const [stored] = await deps.store.ensureDeliveries([record]);
   return stored ? advance(deps, stored.record, { notification, endpoint }) : 0;
 }
