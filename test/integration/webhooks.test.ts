@@ -3,6 +3,7 @@ import type { DynamoEngineStore } from "@backing/dynamo";
 import {
   dispatchNotification,
   EndpointInputError,
+  endpointGate,
   type NotificationRecord,
   notifyBatch,
   redeliverDue,
@@ -613,6 +614,99 @@ describe("a stream batch of notifications (notifyBatch)", () => {
     await store.putNotifications([first, second]);
     await notifyBatch(deps, entries([second]));
     expect(receiver.received.map((r) => r.id)).toEqual([second.id]);
+  });
+
+  it("keeps a venue whose endpoint hangs from holding up another's: the batch goes on without it, and while it is slow its deliveries go to the redeliver job", async () => {
+    const { store, deps, receiver, register } = await setUp((r) => (r.path === "/a" ? "hang" : 200));
+    await register("venue-a", "/a");
+    await register("venue-b", "/b");
+    const fast = { ...deps, inlineBudgetMs: 100 };
+    const batch = (from: number) =>
+      Array.from({ length: 10 }, (_, i) =>
+        marginCall(i % 2 === 0 ? "venue-a" : "venue-b", `acct-${from + i}`),
+      );
+    const onA = (list: NotificationRecord[]) => list.filter((n) => n.venue === "venue-a");
+    const onB = (list: NotificationRecord[]) => list.filter((n) => n.venue === "venue-b");
+    const received = (path: string) => receiver.received.filter((r) => r.path === path).map((r) => r.id);
+
+    const first = batch(0);
+    await store.putNotifications(first);
+    expect(await notifyBatch(fast, entries(first))).toMatchObject({ failed: [], dispatched: 10 });
+    // Back while venue A's five requests still hang: B's are delivered and recorded.
+    expect(received("/b")).toEqual(onB(first).map((n) => n.id));
+    for (const n of onB(first))
+      expect((await store.getDeliveries(n.id))[0]).toMatchObject({ status: "delivered" });
+    expect(received("/a").sort()).toEqual(
+      onA(first)
+        .map((n) => n.id)
+        .sort(),
+    );
+    for (const n of onA(first))
+      expect((await store.getDeliveries(n.id))[0]).toMatchObject({ status: "pending", attempts: [] });
+
+    // Venue A is slow now: its next deliveries are not sent inline but left due to the redeliver job.
+    const second = batch(10);
+    await store.putNotifications(second);
+    await notifyBatch(fast, entries(second));
+    expect(received("/b")).toEqual([...onB(first), ...onB(second)].map((n) => n.id));
+    expect(received("/a")).toHaveLength(5);
+    for (const n of onA(second))
+      expect((await store.getDeliveries(n.id))[0]).toMatchObject({
+        status: "pending",
+        attempts: [],
+        nextAttemptAtMs: T0,
+      });
+
+    // The hanging attempts end at their timeout and are recorded then, on the retry schedule.
+    await endpointGate(deps).idle();
+    for (const n of onA(first))
+      expect((await store.getDeliveries(n.id))[0]).toMatchObject({
+        status: "pending",
+        attempts: [{ result: "failed" }],
+        nextAttemptAtMs: T0 + 5_000,
+      });
+  });
+
+  it("loses nothing when the process dies before the attempt: nothing is sent or written, and the replayed record is sent once", async () => {
+    const { store, deps, receiver, register } = await setUp();
+    await register("venue-a", "/a");
+    const call = marginCall("venue-a", "acct-1");
+    await store.putNotifications([call]);
+    const dying = Object.assign(Object.create(store) as DynamoEngineStore, {
+      busyDeliveries: () => Promise.reject(new Error("process killed")),
+      joinLane: () => Promise.reject(new Error("process killed")),
+    });
+    expect((await notifyBatch({ ...deps, store: dying }, entries([call]))).failed).toEqual(["1"]);
+    expect(receiver.received).toEqual([]);
+    expect(await store.getDeliveries(call.id)).toEqual([]);
+    await notifyBatch(deps, entries([call]));
+    expect(receiver.received.map((r) => r.id)).toEqual([call.id]);
+    expect((await store.getDeliveries(call.id))[0]).toMatchObject({ status: "delivered" });
+  });
+
+  it("loses nothing when the process dies while a failed first attempt's lane is written: the replay sends it again with the same id", async () => {
+    let healthy = false;
+    const { store, deps, receiver, register, at } = await setUp(() => (healthy ? 200 : 503));
+    await register("venue-a", "/a");
+    const [first, second] = [marginCall("venue-a", "acct-1"), marginCall("venue-a", "acct-1")] as const;
+    await store.putNotifications([first, second]);
+    const dying = Object.assign(Object.create(store) as DynamoEngineStore, {
+      openLanes: () => Promise.reject(new Error("process killed")),
+      joinLane: () => Promise.reject(new Error("process killed")),
+    });
+    const crashed = await notifyBatch({ ...deps, store: dying }, entries([first, second]));
+    expect(crashed.failed).toEqual(["1", "2"]);
+    expect(await store.getDeliveries(first.id)).toEqual([]);
+    expect(await store.expiredLanes(T0 + 1_000_000, 10)).toEqual([]);
+    // The stream hands both records over again: the first fails again and holds the second behind it.
+    await notifyBatch(deps, entries([first, second]));
+    expect((await store.getDeliveries(second.id))[0]).toMatchObject({ status: "queued" });
+    healthy = true;
+    at(T0 + 5_000);
+    await redeliverDue(deps);
+    expect(receiver.received.map((r) => r.id)).toEqual([first.id, first.id, first.id, second.id]);
+    for (const n of [first, second])
+      expect((await store.getDeliveries(n.id))[0]).toMatchObject({ status: "delivered" });
   });
 
   it("leaves a busy lane to the one-by-one path: a later notification waits behind one that is retrying", async () => {

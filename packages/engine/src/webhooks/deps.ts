@@ -10,6 +10,8 @@ export interface WebhookDeps {
   onAttempt?: (delivery: DeliveryRecord, outcome: AttemptOutcome) => void;
   /** The operators' topic (SNS `MarginNotifications` in AWS, a file sink locally); absent: not published. */
   topic?: NotificationTopic;
+  /** How long a notify batch waits for an attempt before it goes on without it (`INLINE_BUDGET_MS`). */
+  inlineBudgetMs?: number;
 }
 
 /**

@@ -4,6 +4,13 @@ export { notificationBody, topicMessage } from "./deps.ts";
 export type { DispatchResult } from "./dispatch.ts";
 export { dispatchNotification } from "./dispatch.ts";
 export {
+  EndpointGate,
+  endpointGate,
+  INLINE_BUDGET_MS,
+  PER_ENDPOINT_SENDS,
+  SLOW_FOR_MS,
+} from "./endpoint-gate.ts";
+export {
   changeEndpoint,
   DEFAULT_ROTATION_OVERLAP_MS,
   registerEndpoint,

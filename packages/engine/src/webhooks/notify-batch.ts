@@ -7,12 +7,18 @@ import {
   type NotificationRecord,
   type WebhookEndpoint,
 } from "../ports/index.ts";
-import { afterRecorded, isFinal, leaseMs, releaseLane, type SentAttempt, send } from "./attempt.ts";
+import {
+  afterRecorded,
+  isFinal,
+  leaseMs,
+  recordAttempt,
+  releaseLane,
+  type SentAttempt,
+  send,
+} from "./attempt.ts";
 import { topicMessage, type WebhookDeps } from "./deps.ts";
 import { dispatchNotification, newDelivery, precedingFor, subscribedTo } from "./dispatch.ts";
-
-/** Deliveries the fast path of notifyBatch sends at once. */
-export const SEND_CONCURRENCY = 32;
+import { endpointGate, INLINE_BUDGET_MS, PER_ENDPOINT_SENDS } from "./endpoint-gate.ts";
 
 export interface FreeDispatch {
   /** Per notification, the endpoints left to `dispatchNotification`: a busy lane, a replay. */
@@ -72,18 +78,79 @@ export async function dispatchFree(
     left.set(notification.id, [...(left.get(notification.id) ?? []), endpoint]);
     return false;
   });
-  const sent: SentAttempt[] = [];
-  await forEachConcurrently(free, SEND_CONCURRENCY, async ({ record, notification, endpoint }) => {
-    sent.push(await send(deps, record, notification, endpoint));
-  });
-  const retry = sent.filter(({ updated }) => !isFinal(updated)).map(({ updated }) => updated);
+  const { sent, unfinished } = await sendPerEndpoint(deps, free);
+  const retry = [
+    ...sent.filter(({ updated }) => !isFinal(updated)).map(({ updated }) => updated),
+    ...unfinished.map(({ record }) => record),
+  ];
   await deps.store.recordDeliveries(
     sent.filter(({ updated }) => isFinal(updated)).map(({ updated }) => updated),
   );
   const refused = retry.length > 0 ? await deps.store.openLanes(retry, leaseMs(deps)) : new Set<string>();
   for (const record of retry) if (refused.has(deliveryKey(record))) await queueInLane(deps, record);
+  // An attempt that outlived the batch is recorded when it ends, now that its delivery is written.
+  const gate = endpointGate(deps);
+  for (const { record, attempt } of unfinished)
+    if (attempt) gate.track(attempt.then((late) => recordAttempt(deps, record, late)));
   for (const attempt of sent) await afterRecorded(deps, attempt, { laneLeft: true });
   return { left, retrying: new Set(retry.map((record) => record.notificationId)) };
+}
+
+/**
+ * Sends the free deliveries, every endpoint at once and each at most PER_ENDPOINT_SENDS at a time,
+ * so a hanging endpoint holds its own sends and no one else's. An attempt not back within the
+ * inline budget marks its endpoint slow and is left to finish alone (its delivery is written
+ * pending under the lease it was born with: the redeliver job sends it again only if this process
+ * dies first); while an endpoint is slow, its deliveries are not sent inline but written due now,
+ * for the redeliver job.
+ */
+async function sendPerEndpoint(
+  deps: WebhookDeps,
+  free: readonly { record: DeliveryRecord; notification: NotificationRecord; endpoint: WebhookEndpoint }[],
+): Promise<{
+  sent: SentAttempt[];
+  unfinished: { record: DeliveryRecord; attempt?: Promise<SentAttempt> }[];
+}> {
+  const gate = endpointGate(deps);
+  const budgetMs = deps.inlineBudgetMs ?? INLINE_BUDGET_MS;
+  const sent: SentAttempt[] = [];
+  const unfinished: { record: DeliveryRecord; attempt?: Promise<SentAttempt> }[] = [];
+  const byEndpoint = new Map<string, typeof free>();
+  for (const candidate of free)
+    byEndpoint.set(candidate.endpoint.id, [...(byEndpoint.get(candidate.endpoint.id) ?? []), candidate]);
+  await Promise.all(
+    [...byEndpoint.values()].map((deliveries) =>
+      forEachConcurrently(deliveries, PER_ENDPOINT_SENDS, async ({ record, notification, endpoint }) => {
+        if (gate.isSlow(endpoint.id, deps.now())) {
+          unfinished.push({ record: { ...record, nextAttemptAtMs: deps.now() } });
+          return;
+        }
+        const attempt = send(deps, record, notification, endpoint);
+        const settled = await within(attempt, budgetMs);
+        if (!settled) {
+          gate.markSlow(endpoint.id, deps.now());
+          unfinished.push({ record, attempt });
+          return;
+        }
+        if (settled.outcome.result === "delivered") gate.markFast(endpoint.id);
+        sent.push(settled);
+      }),
+    ),
+  );
+  return { sent, unfinished };
+}
+
+/** The promise's value if it settles within `ms`, else null (it goes on). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -6,13 +6,16 @@ import { advance, isFinal, leaseMs, releaseLane } from "./attempt.ts";
 import type { WebhookDeps } from "./deps.ts";
 import { newDelivery } from "./dispatch.ts";
 
+/** Due deliveries to one endpoint that one redeliver run sends at once. */
+export const PER_ENDPOINT_REDELIVERIES = 8;
+
 export interface RedeliverResult {
   attempted: number;
 }
 
 /**
- * The `redeliver` cron: every pending delivery that is due, earliest first, a few at a time; then
- * the lanes whose head's lease ran out (`recoverLanes`).
+ * The `redeliver` cron: every pending delivery that is due, earliest first, a few at a time per
+ * endpoint; then the lanes whose head's lease ran out (`recoverLanes`).
  */
 export async function redeliverDue(
   deps: WebhookDeps,
@@ -20,9 +23,17 @@ export async function redeliverDue(
 ): Promise<RedeliverResult> {
   const due = await deps.store.dueDeliveries(deps.now(), options.limit ?? 1_000);
   let attempted = 0;
-  await forEachConcurrently(due, options.concurrency ?? 16, async (delivery) => {
-    attempted += await advance(deps, delivery);
-  });
+  // Every endpoint at once, each a few at a time: a hanging one holds its own slots only.
+  const byEndpoint = new Map<string, DeliveryRecord[]>();
+  for (const delivery of due)
+    byEndpoint.set(delivery.endpointId, [...(byEndpoint.get(delivery.endpointId) ?? []), delivery]);
+  await Promise.all(
+    [...byEndpoint.values()].map((deliveries) =>
+      forEachConcurrently(deliveries, options.concurrency ?? PER_ENDPOINT_REDELIVERIES, async (delivery) => {
+        attempted += await advance(deps, delivery);
+      }),
+    ),
+  );
   attempted += await recoverLanes(deps, options);
   return { attempted };
 }
