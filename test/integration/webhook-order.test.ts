@@ -6,6 +6,7 @@
  */
 import { MarginNotificationPayload } from "@backing/contracts";
 import {
+  endpointGate,
   type NotificationRecord,
   type NotifyEntry,
   notifyBatch,
@@ -61,7 +62,10 @@ function accountNotifications(
       preceding: notified,
       sequence: i,
     };
-    notified = [{ id: record.id, type, createdAtMs, sequence: i }, ...notified.filter((n) => n.type !== type)];
+    notified = [
+      { id: record.id, type, createdAtMs, sequence: i },
+      ...notified.filter((n) => n.type !== type),
+    ];
     return record;
   });
 }
@@ -105,6 +109,8 @@ describe(`per-account order with parallelizationFactor ${PARALLELIZATION_FACTOR}
       // Which sub-stream each record lands in (Lambda hashes the item's key), and each batch's size.
       placement: fc.array(fc.nat(PARALLELIZATION_FACTOR - 1), { minLength: 15, maxLength: 15 }),
       batchSize: fc.integer({ min: 1, max: 3 }),
+      // Endpoints found slow before the batch: their deliveries are written for the redeliver job.
+      slow: fc.tuple(fc.boolean(), fc.boolean()),
       // Which first attempts the receiver answers 503.
       failures: fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }),
       seed: fc.integer({ min: 1, max: 2 ** 30 }),
@@ -112,7 +118,7 @@ describe(`per-account order with parallelizationFactor ${PARALLELIZATION_FACTOR}
     await fc.assert(
       fc.asyncProperty(
         scenario,
-        async ({ accounts, subscriptions, placement, batchSize, failures, seed }) => {
+        async ({ accounts, subscriptions, placement, batchSize, slow, failures, seed }) => {
           const clock = {
             at: T0,
             get now() {
@@ -178,6 +184,7 @@ describe(`per-account order with parallelizationFactor ${PARALLELIZATION_FACTOR}
                 types,
               });
               endpoints.set(endpoint.id, endpoint);
+              if (slow[i]) endpointGate(deps).markSlow(endpoint.id, clock.now);
             }
             const notifications = accounts.flatMap((types, a) => accountNotifications(`acct-${a}`, types));
             // The stream in write order: each account's in order, accounts interleaved by time.

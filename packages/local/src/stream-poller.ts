@@ -199,18 +199,23 @@ export class StreamPoller {
     this.resume.delete(key);
     let iterator = resumed ?? (await this.iterator(arn, id, this.state[key]));
     let handled = 0;
+    // The page after the one in hand, read while the handler works on it (as an event source
+    // mapping reads ahead); dropped when the handler fails and the shard is read again.
+    let ahead: { iterator: string; page: Promise<GetRecordsCommandOutput> } | undefined;
+    const read = (from: string) =>
+      this.streams.send(new GetRecordsCommand({ ShardIterator: from, Limit: this.options.batchSize ?? 100 }));
     while (iterator && !this.stopping) {
       let page: GetRecordsCommandOutput;
       try {
-        page = await this.streams.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }),
-        );
+        page = ahead?.iterator === iterator ? await ahead.page : await read(iterator);
       } catch (error) {
+        ahead = undefined;
         // A kept iterator may have expired: read again from the checkpoint.
         if (iterator !== resumed) throw error;
         iterator = await this.iterator(arn, id, this.state[key]);
         continue;
       }
+      ahead = undefined;
       const records = page.Records ?? [];
       if (records.length === 0) {
         // An open shard with nothing new: stop here until the next poll. A closed one is done.
@@ -221,6 +226,11 @@ export class StreamPoller {
           this.shardList = null;
         } else this.resume.set(key, page.NextShardIterator);
         return handled;
+      }
+      if (page.NextShardIterator) {
+        const following = read(page.NextShardIterator);
+        following.catch(() => {}); // a failed read-ahead is read again in turn
+        ahead = { iterator: page.NextShardIterator, page: following };
       }
       const event: DynamoDBStreamEvent = { Records: records.map((r) => toLambdaRecord(r, arn)) };
       const response = await this.options.handler(event).catch((error: unknown) => ({

@@ -64,8 +64,8 @@ export interface DeliveryRepository {
    */
   busyDeliveries(candidates: readonly DeliveryCandidate[]): Promise<Set<string>>;
   /**
-   * Final deliveries (delivered, or parked) written in batches, unconditionally: their sender saw
-   * with `busyDeliveries` that none existed and that no lane held their account.
+   * Deliveries written in batches, unconditionally: their sender saw with `busyDeliveries` that
+   * none existed and that no lane held their account.
    */
   recordDeliveries(records: readonly DeliveryRecord[]): Promise<void>;
 }

@@ -8,6 +8,7 @@ import {
 } from "../ports/index.ts";
 import { notificationBody, type WebhookDeps } from "./deps.ts";
 import { activeSecrets } from "./endpoints.ts";
+import { isFinal, unfinishedBefore } from "./order.ts";
 
 /**
  * Moves one delivery on: a queued one joins its account's lane and is attempted when it is the
@@ -17,8 +18,9 @@ import { activeSecrets } from "./endpoints.ts";
 export async function advance(
   deps: WebhookDeps,
   delivery: DeliveryRecord,
-  known: { notification?: NotificationRecord; endpoint?: WebhookEndpoint } = {},
+  given: { notification?: NotificationRecord; endpoint?: WebhookEndpoint } = {},
 ): Promise<number> {
+  let known = given;
   const nowMs = deps.now();
   if (delivery.status === "queued" && delivery.accountId) {
     const lane = await deps.store.joinLane(
@@ -38,6 +40,11 @@ export async function advance(
       delivery.nextAttemptAtMs > nowMs
     )
       return 0;
+    if (delivery.accountId && delivery.attempts.length === delivery.roundStart) {
+      // Never sent: it was written for later (its endpoint was slow), so its turn is checked now.
+      known = await withKnown(deps, delivery, known);
+      if (!(await inTurn(deps, delivery, known))) return 0;
+    }
   }
   // Claim it: the lease keeps a second worker (the cron, a replayed stream record) from sending
   // it at the same time; a worker that dies leaves it due again when the lease ends.
@@ -49,6 +56,51 @@ export async function advance(
   };
   if (!(await deps.store.updateDelivery(claimed, delivery.version))) return 0;
   return attemptDelivery(deps, claimed, known);
+}
+
+async function withKnown(
+  deps: WebhookDeps,
+  delivery: DeliveryRecord,
+  known: { notification?: NotificationRecord; endpoint?: WebhookEndpoint },
+) {
+  const notification = known.notification ?? (await deps.store.getNotification(delivery.notificationId));
+  const endpoint =
+    known.endpoint ??
+    (await deps.store.listEndpoints(delivery.venue)).find((e) => e.id === delivery.endpointId);
+  return { ...(notification ? { notification } : {}), ...(endpoint ? { endpoint } : {}) };
+}
+
+/**
+ * Whether a delivery never sent may go now: nothing it follows is unfinished. If something is,
+ * it joins the lane behind it (with what it follows that is not in the lane yet) and waits there
+ * queued; should the lane's head have finished before it was in the lane (its sender saw no lane),
+ * the lane moves on now.
+ */
+async function inTurn(
+  deps: WebhookDeps,
+  delivery: DeliveryRecord,
+  { notification, endpoint }: { notification?: NotificationRecord; endpoint?: WebhookEndpoint },
+): Promise<boolean> {
+  if (!notification?.preceding || !endpoint) return true;
+  const waiting = await unfinishedBefore(deps, notification, endpoint);
+  if (waiting.length === 0) return true;
+  const accountId = delivery.accountId as string;
+  const lease = deps.now() + leaseMs(deps);
+  for (const entry of waiting) await deps.store.joinLane(delivery.endpointId, accountId, entry, lease);
+  const lane = await deps.store.joinLane(delivery.endpointId, accountId, laneEntryOf(delivery), lease);
+  if (lane[0] === delivery.notificationId) return true;
+  const queued: DeliveryRecord = {
+    ...delivery,
+    status: "queued",
+    nextAttemptAtMs: null,
+    version: delivery.version + 1,
+  };
+  if (!(await deps.store.updateDelivery(queued, delivery.version))) return false;
+  const head = (await deps.store.getDeliveries(lane[0] as string)).find(
+    (d) => d.endpointId === delivery.endpointId,
+  );
+  if (head && isFinal(head)) await releaseLane(deps, head);
+  return false;
 }
 
 /** An attempt's lease: the request timeout and a margin. */
@@ -118,9 +170,6 @@ export async function send(
   };
   return { outcome, updated, endpoint };
 }
-
-export const isFinal = (delivery: DeliveryRecord) =>
-  delivery.status === "delivered" || delivery.status === "failed";
 
 /**
  * Records an attempt conditionally on the claimed version (were the lease to run out mid-attempt

@@ -6,55 +6,13 @@ import {
   type NotificationRecord,
   type WebhookEndpoint,
 } from "../ports/index.ts";
-import { advance, attemptDelivery, isFinal, leaseMs } from "./attempt.ts";
+import { advance, attemptDelivery, leaseMs } from "./attempt.ts";
 import type { WebhookDeps } from "./deps.ts";
+import { unfinishedBefore } from "./order.ts";
 
 /** The venue's endpoints that take this notification: enabled and subscribed to its type. */
 export const subscribedTo = (notification: NotificationRecord, endpoints: readonly WebhookEndpoint[]) =>
   endpoints.filter((e) => e.enabled && e.types.includes(notification.type));
-
-/**
- * The notification an endpoint's delivery of `notification` follows: the account's latest earlier
- * one of a type the endpoint takes, if the endpoint took it then (registered, or its types last
- * changed or it was last enabled, before it was made); null if none.
- */
-export function precedingFor(notification: NotificationRecord, endpoint: WebhookEndpoint): string | null {
-  return precedingEntry(notification, endpoint)?.id ?? null;
-}
-
-function precedingEntry(notification: NotificationRecord, endpoint: WebhookEndpoint) {
-  const since = endpoint.subscribedSinceMs ?? endpoint.createdAtMs;
-  const found = notification.preceding?.find((p) => endpoint.types.includes(p.type));
-  return found && found.createdAtMs >= since ? found : undefined;
-}
-
-/**
- * The notifications the endpoint's delivery of `notification` must wait for and that are not in
- * its lane yet, newest first: back along `preceding` through those without a delivery (not
- * dispatched yet, or in another worker's hands), up to the first one that has one (finished, or in
- * the lane already: its own dispatcher put what it waits for in front of it).
- */
-async function undispatchedBefore(
-  deps: WebhookDeps,
-  notification: NotificationRecord,
-  endpoint: WebhookEndpoint,
-): Promise<LaneEntry[]> {
-  const waiting: LaneEntry[] = [];
-  let current: NotificationRecord | null = notification;
-  while (current) {
-    const before = precedingEntry(current, endpoint);
-    if (!before) break;
-    const delivery = (await deps.store.getDeliveries(before.id)).find((d) => d.endpointId === endpoint.id);
-    if (delivery && isFinal(delivery)) break;
-    waiting.push({
-      notificationId: before.id,
-      ...(before.sequence !== undefined ? { sequence: before.sequence } : {}),
-    });
-    if (delivery) break;
-    current = await deps.store.getNotification(before.id);
-  }
-  return waiting;
-}
 
 /**
  * A delivery as first written: at the head of its lane it is born pending under this worker's
@@ -111,7 +69,7 @@ export async function dispatchNotification(
       const { accountId } = notification;
       if (!accountId) return newDelivery(deps, notification, endpoint, { head: true, nowMs });
       const lease = nowMs + leaseMs(deps);
-      for (const waiting of await undispatchedBefore(deps, notification, endpoint))
+      for (const waiting of await unfinishedBefore(deps, notification, endpoint))
         await deps.store.joinLane(endpoint.id, accountId, waiting, lease);
       const lane = await deps.store.joinLane(
         endpoint.id,

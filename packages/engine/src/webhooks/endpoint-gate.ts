@@ -6,8 +6,8 @@
 import type { DeliveryEnvironment } from "@backing/webhooks";
 import type { WebhookDeps } from "./deps.ts";
 
-/** Deliveries to one endpoint that one batch sends at once (the batch sends to every endpoint at once). */
-export const PER_ENDPOINT_SENDS = 16;
+/** Deliveries to one endpoint that notify sends at once, per process (every endpoint at once). */
+export const PER_ENDPOINT_SENDS = 32;
 
 /** How long a batch waits for an attempt before it goes on and leaves the attempt to finish alone. */
 export const INLINE_BUDGET_MS = 1_000;
@@ -18,13 +18,57 @@ export const SLOW_FOR_MS = 30_000;
 export class EndpointGate {
   private readonly slowUntil = new Map<string, number>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly sending = new Map<string, number>();
+  private readonly waiting = new Map<string, (() => void)[]>();
+
+  /**
+   * A send slot for the endpoint (at most PER_ENDPOINT_SENDS taken at once), waiting for one if
+   * need be; false, without one, once the endpoint is slow.
+   */
+  async slot(endpointId: string, now: () => number): Promise<boolean> {
+    for (;;) {
+      if (this.isSlow(endpointId, now())) return false;
+      const taken = this.sending.get(endpointId) ?? 0;
+      if (taken < PER_ENDPOINT_SENDS) {
+        this.sending.set(endpointId, taken + 1);
+        return true;
+      }
+      await new Promise<void>((wake) =>
+        this.waiting.set(endpointId, [...(this.waiting.get(endpointId) ?? []), wake]),
+      );
+    }
+  }
+
+  release(endpointId: string): void {
+    this.sending.set(endpointId, (this.sending.get(endpointId) ?? 1) - 1);
+    this.wake(endpointId, 1);
+  }
+
+  private wake(endpointId: string, count: number): void {
+    const waiters = this.waiting.get(endpointId) ?? [];
+    for (const wake of waiters.splice(0, count)) wake();
+  }
 
   isSlow(endpointId: string, nowMs: number): boolean {
     return (this.slowUntil.get(endpointId) ?? 0) > nowMs;
   }
 
+  /** Its waiting deliveries stop waiting for a slot: they go to the redeliver job. */
   markSlow(endpointId: string, nowMs: number): void {
     this.slowUntil.set(endpointId, nowMs + SLOW_FOR_MS);
+    this.wake(endpointId, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * For an endpoint found slow before whose slow spell is over: true for the one caller that
+   * probes it (in the background); the others keep going to the redeliver job until the probe
+   * comes back fast.
+   */
+  probe(endpointId: string, nowMs: number): boolean {
+    const until = this.slowUntil.get(endpointId);
+    if (until === undefined || until > nowMs) return false;
+    this.slowUntil.set(endpointId, nowMs + SLOW_FOR_MS);
+    return true;
   }
 
   markFast(endpointId: string): void {

@@ -7,18 +7,19 @@ import {
   type NotificationRecord,
   type WebhookEndpoint,
 } from "../ports/index.ts";
-import {
-  afterRecorded,
-  isFinal,
-  leaseMs,
-  recordAttempt,
-  releaseLane,
-  type SentAttempt,
-  send,
-} from "./attempt.ts";
+import { afterRecorded, leaseMs, recordAttempt, releaseLane, type SentAttempt, send } from "./attempt.ts";
 import { topicMessage, type WebhookDeps } from "./deps.ts";
-import { dispatchNotification, newDelivery, precedingFor, subscribedTo } from "./dispatch.ts";
-import { endpointGate, INLINE_BUDGET_MS, PER_ENDPOINT_SENDS } from "./endpoint-gate.ts";
+import { dispatchNotification, newDelivery, subscribedTo } from "./dispatch.ts";
+import { endpointGate, INLINE_BUDGET_MS } from "./endpoint-gate.ts";
+import { isFinal, precedingFor } from "./order.ts";
+
+interface Candidate {
+  record: DeliveryRecord;
+  notification: NotificationRecord;
+  endpoint: WebhookEndpoint;
+  /** Written due now for the redeliver job, not sent (its endpoint is slow). */
+  forLater: boolean;
+}
 
 export interface FreeDispatch {
   /** Per notification, the endpoints left to `dispatchNotification`: a busy lane, a replay. */
@@ -33,9 +34,9 @@ export interface FreeDispatch {
  * notification, the deliveries that exist already (a replayed record) and the deliveries of the
  * notifications they follow (`precedingFor`); a busy lane, an existing delivery or an unfinished
  * predecessor leaves the notification to `dispatchNotification`. The rest are sent at once. Final
- * deliveries (delivered, or parked on a 410) are written in batches; one to retry is written with
- * its lane, which then holds the account's later notifications behind it (a lane exists only
- * while a delivery is unfinished). A crash before the writes leaves nothing written: the stream
+ * deliveries (delivered, or parked on a 410), and unfinished ones of linked notifications, are
+ * written in batches; the account's later notifications find an unfinished one and wait behind it
+ * in a lane (a lane exists only while a delivery is unfinished). A crash before the writes leaves nothing written: the stream
  * hands the record over again and it is sent again with the same `webhook-id`, at least once.
  *
  * Order per account holds within a batch (rounds), behind an open lane, and across workers: with
@@ -51,24 +52,24 @@ export async function dispatchFree(
   endpointsOf: (venue: string) => Promise<WebhookEndpoint[]>,
 ): Promise<FreeDispatch> {
   const nowMs = deps.now();
-  const candidates: {
-    record: DeliveryRecord;
-    notification: NotificationRecord;
-    endpoint: WebhookEndpoint;
-  }[] = [];
+  const gate = endpointGate(deps);
+  const candidates: Candidate[] = [];
   for (const notification of notifications)
     for (const endpoint of subscribedTo(notification, await endpointsOf(notification.venue)))
       candidates.push({
         notification,
         endpoint,
         record: newDelivery(deps, notification, endpoint, { head: true, nowMs }),
+        // A slow endpoint's linked deliveries are only written, for the redeliver job, which
+        // checks their turn before it sends them: what they follow need not be read now.
+        forLater: gate.isSlow(endpoint.id, nowMs) && notification.preceding !== undefined,
       });
   const busy =
     candidates.length > 0
       ? await deps.store.busyDeliveries(
-          candidates.map(({ record, notification, endpoint }) => ({
+          candidates.map(({ record, notification, endpoint, forLater }) => ({
             record,
-            after: precedingFor(notification, endpoint),
+            after: forLater ? null : precedingFor(notification, endpoint),
           })),
         )
       : new Set();
@@ -83,13 +84,19 @@ export async function dispatchFree(
     ...sent.filter(({ updated }) => !isFinal(updated)).map(({ updated }) => updated),
     ...unfinished.map(({ record }) => record),
   ];
-  await deps.store.recordDeliveries(
-    sent.filter(({ updated }) => isFinal(updated)).map(({ updated }) => updated),
-  );
-  const refused = retry.length > 0 ? await deps.store.openLanes(retry, leaseMs(deps)) : new Set<string>();
-  for (const record of retry) if (refused.has(deliveryKey(record))) await queueInLane(deps, record);
+  // A linked notification's unfinished delivery needs no lane of its own: the account's next one
+  // finds it unfinished and puts it in front of itself in a lane then (`dispatchNotification`).
+  // Unlinked ones (written before notifications carried `preceding`) open their lane now.
+  const linked = new Set(free.filter((c) => c.notification.preceding).map((c) => deliveryKey(c.record)));
+  const unlinked = retry.filter((record) => !linked.has(deliveryKey(record)));
+  await deps.store.recordDeliveries([
+    ...sent.filter(({ updated }) => isFinal(updated)).map(({ updated }) => updated),
+    ...retry.filter((record) => linked.has(deliveryKey(record))),
+  ]);
+  const refused =
+    unlinked.length > 0 ? await deps.store.openLanes(unlinked, leaseMs(deps)) : new Set<string>();
+  for (const record of unlinked) if (refused.has(deliveryKey(record))) await queueInLane(deps, record);
   // An attempt that outlived the batch is recorded when it ends, now that its delivery is written.
-  const gate = endpointGate(deps);
   for (const { record, attempt } of unfinished)
     if (attempt) gate.track(attempt.then((late) => recordAttempt(deps, record, late)));
   for (const attempt of sent) await afterRecorded(deps, attempt, { laneLeft: true });
@@ -97,16 +104,17 @@ export async function dispatchFree(
 }
 
 /**
- * Sends the free deliveries, every endpoint at once and each at most PER_ENDPOINT_SENDS at a time,
- * so a hanging endpoint holds its own sends and no one else's. An attempt not back within the
- * inline budget marks its endpoint slow and is left to finish alone (its delivery is written
- * pending under the lease it was born with: the redeliver job sends it again only if this process
- * dies first); while an endpoint is slow, its deliveries are not sent inline but written due now,
- * for the redeliver job.
+ * Sends the free deliveries, every endpoint at once and each at most PER_ENDPOINT_SENDS at a time
+ * (per process), so a hanging endpoint holds its own sends and no one else's. An attempt not back
+ * within the inline budget marks its endpoint slow and is left to finish alone (its delivery is
+ * written pending under the lease it was born with: the redeliver job sends it again only if this
+ * process dies first); while an endpoint is slow, its deliveries are not sent inline but written
+ * due now, for the redeliver job, and when the spell is over one delivery probes it without
+ * holding the batch.
  */
 async function sendPerEndpoint(
   deps: WebhookDeps,
-  free: readonly { record: DeliveryRecord; notification: NotificationRecord; endpoint: WebhookEndpoint }[],
+  free: readonly Candidate[],
 ): Promise<{
   sent: SentAttempt[];
   unfinished: { record: DeliveryRecord; attempt?: Promise<SentAttempt> }[];
@@ -115,27 +123,33 @@ async function sendPerEndpoint(
   const budgetMs = deps.inlineBudgetMs ?? INLINE_BUDGET_MS;
   const sent: SentAttempt[] = [];
   const unfinished: { record: DeliveryRecord; attempt?: Promise<SentAttempt> }[] = [];
-  const byEndpoint = new Map<string, typeof free>();
-  for (const candidate of free)
-    byEndpoint.set(candidate.endpoint.id, [...(byEndpoint.get(candidate.endpoint.id) ?? []), candidate]);
   await Promise.all(
-    [...byEndpoint.values()].map((deliveries) =>
-      forEachConcurrently(deliveries, PER_ENDPOINT_SENDS, async ({ record, notification, endpoint }) => {
-        if (gate.isSlow(endpoint.id, deps.now())) {
-          unfinished.push({ record: { ...record, nextAttemptAtMs: deps.now() } });
-          return;
-        }
-        const attempt = send(deps, record, notification, endpoint);
-        const settled = await within(attempt, budgetMs);
-        if (!settled) {
-          gate.markSlow(endpoint.id, deps.now());
-          unfinished.push({ record, attempt });
-          return;
-        }
-        if (settled.outcome.result === "delivered") gate.markFast(endpoint.id);
-        sent.push(settled);
-      }),
-    ),
+    free.map(async ({ record, notification, endpoint, forLater }) => {
+      if (forLater || !(await gate.slot(endpoint.id, deps.now))) {
+        unfinished.push({ record: { ...record, nextAttemptAtMs: deps.now() } });
+        return;
+      }
+      const startedMs = performance.now();
+      const attempt = send(deps, record, notification, endpoint).finally(() => gate.release(endpoint.id));
+      if (gate.probe(endpoint.id, deps.now())) {
+        // Slow a while ago: this one is sent without waiting for it, and says if it is fast again.
+        const probe = attempt.then((late) => {
+          if (late.outcome.result === "delivered" && performance.now() - startedMs < budgetMs)
+            gate.markFast(endpoint.id);
+          return late;
+        });
+        unfinished.push({ record, attempt: probe });
+        return;
+      }
+      const settled = await within(attempt, budgetMs);
+      if (!settled) {
+        gate.markSlow(endpoint.id, deps.now());
+        unfinished.push({ record, attempt });
+        return;
+      }
+      if (settled.outcome.result === "delivered") gate.markFast(endpoint.id);
+      sent.push(settled);
+    }),
   );
   return { sent, unfinished };
 }
@@ -190,26 +204,37 @@ export async function dispatchInRounds(
   endpointsOf: (venue: string) => Promise<WebhookEndpoint[]>,
 ): Promise<Map<NotificationEntry[], FastProgress>> {
   const progress = new Map<NotificationEntry[], FastProgress>();
-  let round = lanes.filter((lane) => lane[0]?.notification.accountId);
-  for (let depth = 0; round.length > 0; depth++) {
-    const notificationAt = (lane: NotificationEntry[]) => (lane[depth] as NotificationEntry).notification;
-    let result: FreeDispatch;
-    try {
-      result = await dispatchFree(deps, round.map(notificationAt), endpointsOf);
-    } catch {
-      return progress;
+  const accounts = lanes.filter((lane) => lane[0]?.notification.accountId);
+  // Disjoint sets of accounts overlap: one reads or writes the store while another sends.
+  const chunks = Array.from({ length: Math.ceil(accounts.length / FAST_CHUNK) }, (_, i) =>
+    accounts.slice(i * FAST_CHUNK, (i + 1) * FAST_CHUNK),
+  );
+  await forEachConcurrently(chunks, FAST_CHUNKS_AT_ONCE, async (chunk) => {
+    let round = chunk;
+    for (let depth = 0; round.length > 0; depth++) {
+      const notificationAt = (lane: NotificationEntry[]) => (lane[depth] as NotificationEntry).notification;
+      let result: FreeDispatch;
+      try {
+        result = await dispatchFree(deps, round.map(notificationAt), endpointsOf);
+      } catch {
+        return;
+      }
+      const next: NotificationEntry[][] = [];
+      for (const lane of round) {
+        const { id } = notificationAt(lane);
+        const left = result.left.get(id);
+        progress.set(lane, left ? { done: depth, left } : { done: depth + 1 });
+        if (!left && !result.retrying.has(id) && depth + 1 < lane.length) next.push(lane);
+      }
+      round = next;
     }
-    const next: NotificationEntry[][] = [];
-    for (const lane of round) {
-      const { id } = notificationAt(lane);
-      const left = result.left.get(id);
-      progress.set(lane, left ? { done: depth, left } : { done: depth + 1 });
-      if (!left && !result.retrying.has(id) && depth + 1 < lane.length) next.push(lane);
-    }
-    round = next;
-  }
+  });
   return progress;
 }
+
+/** Accounts per fast-path chunk, and chunks in flight at once. */
+const FAST_CHUNK = 200;
+const FAST_CHUNKS_AT_ONCE = 4;
 
 /** Accounts whose notifications one notify batch dispatches at once. */
 export const NOTIFY_CONCURRENCY = 64;

@@ -2,9 +2,10 @@
 
 import { forEachConcurrently } from "../concurrency.ts";
 import type { DeliveryRecord, LaneHead } from "../ports/index.ts";
-import { advance, isFinal, leaseMs, releaseLane } from "./attempt.ts";
+import { advance, leaseMs, releaseLane } from "./attempt.ts";
 import type { WebhookDeps } from "./deps.ts";
 import { newDelivery } from "./dispatch.ts";
+import { isFinal } from "./order.ts";
 
 /** Due deliveries to one endpoint that one redeliver run sends at once. */
 export const PER_ENDPOINT_REDELIVERIES = 8;
