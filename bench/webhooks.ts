@@ -5,8 +5,8 @@
  *     (local poller → notify code path → signed POST → delivery recorded), deliveries per second;
  *  2. latency from each outbox write to the receiver's 2xx, p50 and p99: at a steady 200/s, and
  *     for a burst of 2,000 written at once;
- *  3. the same with two venues, one of whose endpoint hangs (never answers): the healthy venue's
- *     deliveries per second and p50/p99, against its own figures with both healthy.
+ *  3. the same with two venues, half of the load each: venue B's p50/p99 while venue A's endpoint
+ *     answers, then while it hangs (never answers), and B's deliveries per second meanwhile.
  * Every account gets a notification in turn, and each one after the first follows the account's
  * previous one (`preceding`), as the engine links them, so the order check is paid for.
  * Baseline in the same run: the same signed POSTs to the same receiver straight from memory (no
@@ -160,7 +160,10 @@ try {
     await write(records);
     const start = performance.now();
     await until(() => deliveredTo(path) - before >= expected);
-    return expected / ((performance.now() - start) / 1000);
+    const perSecond = expected / ((performance.now() - start) / 1000);
+    // The stream's tail (the delivery records just written) is read before the next phase starts.
+    for (let quiet = 0; quiet < 2; ) quiet = (await poller.pollOnce()) === 0 ? quiet + 1 : 0;
+    return perSecond;
   };
   const percentiles = (written: Map<string, number>, path: string) => {
     const latencies = receiver.received
@@ -213,10 +216,16 @@ try {
   const steady = await paced(PACED, RATE_PER_SECOND, ["venue-b"]);
   const burstOne = await burst(BURST, ["venue-b"]);
 
-  // Venue A joins, and its endpoint hangs: half of every load is A's.
-  await register("venue-a", `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/a`);
+  // Venue A joins: half of every load is A's. First its endpoint answers, then it hangs.
+  const venueA = await register("venue-a", receiver.url("/a"));
   const mixed = (count: number) =>
     Array.from({ length: count }, (_, i) => notification(i % 2 === 0 ? "venue-a" : "venue-b"));
+  const steadyPair = await paced(PACED * 2, RATE_PER_SECOND * 2, ["venue-a", "venue-b"]);
+  const burstPair = await burst(BURST * 2, ["venue-a", "venue-b"]);
+  await store.putEndpoint({
+    ...venueA,
+    url: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/a`,
+  });
   const perSecondHanging = await drain(mixed(COUNT));
   const steadyHanging = await paced(PACED * 2, RATE_PER_SECOND * 2, ["venue-a", "venue-b"]);
   const burstHanging = await burst(BURST * 2, ["venue-a", "venue-b"]);
@@ -236,15 +245,21 @@ try {
     `  outbox write → 2xx at ${RATE_PER_SECOND}/s (${PACED.toLocaleString("en-US")})   ${ms(steady)}`,
   );
   console.log(`  outbox write → 2xx, burst of ${BURST.toLocaleString("en-US")}    ${ms(burstOne)}`);
-  console.log(`two venues, venue A's endpoint hanging (half of each load is A's; venue B's figures):`);
   console.log(
-    `  venue B delivered and recorded          ${Math.round(perSecondHanging).toLocaleString("en-US")}/s`,
+    `two venues, half of each load venue A's; venue B's figures with A's endpoint answering → hanging:`,
   );
-  console.log(`  outbox write → 2xx at ${RATE_PER_SECOND}/s each     ${ms(steadyHanging)}`);
-  console.log(`  outbox write → 2xx, burst of ${BURST.toLocaleString("en-US")} each ${ms(burstHanging)}`);
+  console.log(
+    `  venue B delivered and recorded          ${Math.round(perSecondHanging).toLocaleString("en-US")}/s while A hangs`,
+  );
+  console.log(
+    `  outbox write → 2xx at ${RATE_PER_SECOND}/s each     ${ms(steadyPair)} → ${ms(steadyHanging)}`,
+  );
+  console.log(
+    `  outbox write → 2xx, burst of ${BURST.toLocaleString("en-US")} each ${ms(burstPair)} → ${ms(burstHanging)}`,
+  );
   console.log(`every signature verified: ${verified}`);
   console.log(
-    `\ndelivered / baseline: ${(perSecond / baselinePerSecond).toFixed(3)}; vs the 1,000/s target: ${(perSecond / 1000).toFixed(2)}×; steady p99 vs 500 ms: ${(500 / Math.max(steady.p99, 1)).toFixed(2)}×; venue B's steady p99 with A hanging / without: ${(steadyHanging.p99 / Math.max(steady.p99, 1)).toFixed(2)}`,
+    `\ndelivered / baseline: ${(perSecond / baselinePerSecond).toFixed(3)}; vs the 1,000/s target: ${(perSecond / 1000).toFixed(2)}×; steady p99 vs 500 ms: ${(500 / Math.max(steady.p99, 1)).toFixed(2)}×; venue B's steady p99 with A hanging / answering: ${(steadyHanging.p99 / Math.max(steadyPair.p99, 1)).toFixed(2)}`,
   );
 } finally {
   for (const response of held) response.socket?.destroy();
