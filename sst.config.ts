@@ -146,6 +146,8 @@ export default $config({
             maximumRetryAttempts: 5,
             maximumRecordAgeInSeconds: 3600,
             functionResponseTypes: ["ReportBatchItemFailures"],
+            // Four batches of a shard at once. One account's notifications are separate items, so
+            // two of them may be in flight at once: each waits for the one before it (notify's order rules).
             parallelizationFactor: 4,
             destinationConfig: { onFailure: { destinationArn: streamFailures.arn } },
           },

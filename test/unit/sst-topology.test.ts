@@ -120,6 +120,8 @@ describe("sst.config.ts topology", () => {
       startingPosition: "TRIM_HORIZON",
       bisectBatchOnFunctionError: true,
       functionResponseTypes: ["ReportBatchItemFailures"],
+      // Four batches of a shard at once: per-account order holds regardless (webhook-order.test.ts).
+      parallelizationFactor: 4,
       destinationConfig: { onFailure: { destinationArn: expect.stringMatching(/\.arn$/) } },
     });
     expect(mapping.maximumRetryAttempts).toBeGreaterThanOrEqual(0);
