@@ -21,6 +21,7 @@ import { connect, createTable, dynamoStore, streamEntries } from "@backing/dynam
 import { type NotificationRecord, notifyBatch, registerEndpoint, type WebhookDeps } from "@backing/engine";
 import { memoryCheckpoints, StreamPoller, startDynamoLocal, startWebhookReceiver } from "@backing/local";
 import { DEFAULT_TIMEOUT_MS, deliveryEnvironment, httpTransport, webhookHeaders } from "@backing/webhooks";
+import { marginNotification } from "../test/helpers/notifications.ts";
 
 const COUNT = Number(process.env.BENCH_NOTIFICATIONS ?? 10_000);
 const WARM_UP = 2_000;
@@ -63,32 +64,9 @@ try {
     const id = `ntf_bench_${i}`;
     lastOf.set(account, { id, type: "margin.call", createdAtMs, sequence });
     return {
-      id,
-      type: "margin.call",
-      venue,
-      accountId: account,
-      episodeId: `ep-${i}`,
-      createdAtMs,
+      ...marginNotification({ id, venue, account, createdAtMs }),
       sequence,
       preceding: previous ? [previous] : [],
-      payload: {
-        type: "margin.call",
-        timestamp: new Date(createdAtMs).toISOString(),
-        data: {
-          venue,
-          account,
-          status: "MARGIN_CALL",
-          previousStatus: "HEALTHY",
-          equity: "9000.12345678",
-          initialMargin: "10000",
-          maintenanceMargin: "5000",
-          callAmount: "999.87654322",
-          deadline: new Date(createdAtMs + 86_400_000).toISOString(),
-          episodeId: `ep-${i}`,
-          paramsVersion: "2026-01-15",
-          priceSnapshot: { id: "snap_bench", prices: { BTC: { index: "90000", mark: "90010" } } },
-        },
-      },
     };
   };
   const write = async (records: NotificationRecord[]) => {

@@ -1,10 +1,3 @@
-/**
- * Per-account order with the stream's parallelizationFactor at 4: Lambda then reads one shard in 4
- * concurrent sub-streams, keeping order only per item, and each notification is its own item. So
- * the notifications of one account may be in four workers' hands at once, in any interleaving.
- * Engine logic on the in-memory store (it passes the store contract), a real receiver on loopback.
- */
-import { MarginNotificationPayload } from "@backing/contracts";
 import {
   endpointGate,
   type NotificationRecord,
@@ -19,6 +12,7 @@ import { memoryStore } from "@backing/engine/testing";
 import { httpTransport } from "@backing/webhooks";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { marginNotification } from "../helpers/notifications.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 
 const T0 = Date.parse("2026-11-24T00:00:00Z");
@@ -33,32 +27,8 @@ function accountNotifications(
   let notified: { id: string; type: string; createdAtMs: number; sequence: number }[] = [];
   return types.map((type, i) => {
     const createdAtMs = T0 + i;
-    const payload = MarginNotificationPayload.parse({
-      type,
-      timestamp: new Date(createdAtMs).toISOString(),
-      data: {
-        venue: "venue-a",
-        account,
-        status: type === "margin.cured" ? "HEALTHY" : type === "margin.call" ? "MARGIN_CALL" : "WARNING",
-        previousStatus: "HEALTHY",
-        equity: "9000",
-        initialMargin: "10000",
-        maintenanceMargin: "5000",
-        callAmount: "0",
-        deadline: null,
-        episodeId: null,
-        paramsVersion: "2026-01-15",
-        priceSnapshot: { id: "snap_1", prices: { BTC: { index: "90000", mark: "90000" } } },
-      },
-    });
     const record: NotificationRecord = {
-      id: `ntf_${account}_${i}`,
-      type,
-      venue: "venue-a",
-      accountId: account,
-      episodeId: null,
-      createdAtMs,
-      payload,
+      ...marginNotification({ id: `ntf_${account}_${i}`, venue: "venue-a", account, createdAtMs, type }),
       preceding: notified,
       sequence: i,
     };
@@ -191,13 +161,12 @@ describe(`per-account order with parallelizationFactor ${PARALLELIZATION_FACTOR}
             notifications.sort((x, y) => x.createdAtMs - y.createdAtMs || x.id.localeCompare(y.id));
             await store.putNotifications(notifications);
             const subStreams = Array.from({ length: PARALLELIZATION_FACTOR }, () => [] as NotifyEntry[]);
-            notifications.forEach((notification, i) =>
+            for (const [i, notification] of notifications.entries())
               subStreams[placement[i % placement.length] as number]?.push({
                 sequenceNumber: String(i + 1),
                 kind: "notification",
                 notification,
-              }),
-            );
+              });
             // Each sub-stream is a worker taking its records in order, a batch at a time; the four run at once.
             await Promise.all(
               subStreams.map(async (records) => {

@@ -18,6 +18,7 @@ import { httpTransport, httpTransportWith, RETRY_DELAYS_MS, type Transport } fro
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { freshStore } from "../helpers/dynamo.ts";
+import { marginNotification } from "../helpers/notifications.ts";
 import { type Behaviour, type ReceivedWebhook, startReceiver } from "../helpers/receiver.ts";
 
 const T0 = Date.parse("2026-11-24T00:00:00Z");
@@ -39,33 +40,13 @@ beforeEach(() => {
 let sequence = 0;
 function marginCall(venue: string, account: string, createdAtMs = T0): NotificationRecord {
   sequence++;
-  const payload: MarginNotificationPayload = {
-    type: "margin.call",
-    timestamp: new Date(createdAtMs).toISOString(),
-    data: {
-      venue,
-      account,
-      status: "MARGIN_CALL",
-      previousStatus: "HEALTHY",
-      equity: "9000",
-      initialMargin: "10000",
-      maintenanceMargin: "5000",
-      callAmount: "1000",
-      deadline: new Date(createdAtMs + 86_400_000).toISOString(),
-      episodeId: `ep-${sequence}`,
-      paramsVersion: "2026-01-15",
-      priceSnapshot: { id: "snap_1", prices: { BTC: { index: "90000", mark: "90000" } } },
-    },
-  };
-  return {
+  return marginNotification({
     id: `ntf_test_${sequence}_${account}`,
-    type: "margin.call",
     venue,
-    accountId: account,
-    episodeId: `ep-${sequence}`,
+    account,
     createdAtMs,
-    payload,
-  };
+    episodeId: `ep-${sequence}`,
+  });
 }
 
 async function setUp(behaviour?: Behaviour, transport: Transport = httpTransport) {

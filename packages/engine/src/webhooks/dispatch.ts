@@ -1,7 +1,6 @@
 /** A new notification gets one delivery per subscribed endpoint, in its account's lane (the one-by-one path). */
 import {
   type DeliveryRecord,
-  type LaneEntry,
   laneEntryOf,
   type NotificationRecord,
   type WebhookEndpoint,
