@@ -12,8 +12,9 @@ import { isFinal, unfinishedBefore } from "./order.ts";
 
 /**
  * Moves one delivery on: a queued one joins its account's lane and is attempted when it is the
- * lane's head; a pending one is attempted when it is due. Either way it is claimed first. Returns
- * the number of attempts made (including those of deliveries it promoted).
+ * lane's head; a pending one is attempted when it is due (one never sent, only once what it
+ * follows is finished: `inTurn`). Either way it is claimed first. Returns the number of attempts
+ * made (including those of deliveries it promoted).
  */
 export async function advance(
   deps: WebhookDeps,
@@ -58,6 +59,7 @@ export async function advance(
   return attemptDelivery(deps, claimed, known);
 }
 
+/** The delivery's notification and endpoint, read unless given. */
 async function withKnown(
   deps: WebhookDeps,
   delivery: DeliveryRecord,

@@ -73,10 +73,7 @@ export async function dispatchNotification(
       const lane = await deps.store.joinLane(
         endpoint.id,
         accountId,
-        laneEntryOf({
-          notificationId: notification.id,
-          ...(notification.sequence !== undefined ? { sequence: notification.sequence } : {}),
-        }),
+        laneEntryOf({ notificationId: notification.id, sequence: notification.sequence }),
         lease,
       );
       return newDelivery(deps, notification, endpoint, { head: lane[0] === notification.id, nowMs });

@@ -78,9 +78,14 @@ export class EndpointGate {
     this.slowUntil.delete(endpointId);
   }
 
-  /** Keeps an attempt that outlived its batch, until it is recorded. */
+  /**
+   * Keeps an attempt that outlived its batch, until it is recorded. If recording fails, nothing
+   * is lost: the delivery stays pending under its lease and the redeliver job sends it again.
+   */
   track(work: Promise<unknown>): void {
-    const tracked = work.finally(() => this.inFlight.delete(tracked));
+    const tracked: Promise<unknown> = work
+      .catch(() => undefined)
+      .finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
   }
 

@@ -24,7 +24,7 @@ interface Candidate {
 export interface FreeDispatch {
   /** Per notification, the endpoints left to `dispatchNotification`: a busy lane, a replay. */
   left: Map<string, WebhookEndpoint[]>;
-  /** Notifications with a delivery to retry: their lane now holds the account's later ones. */
+  /** Notifications with an unfinished delivery: the account's later ones wait for it. */
   retrying: Set<string>;
 }
 
@@ -35,9 +35,10 @@ export interface FreeDispatch {
  * notifications they follow (`precedingFor`); a busy lane, an existing delivery or an unfinished
  * predecessor leaves the notification to `dispatchNotification`. The rest are sent at once. Final
  * deliveries (delivered, or parked on a 410), and unfinished ones of linked notifications, are
- * written in batches; the account's later notifications find an unfinished one and wait behind it
- * in a lane (a lane exists only while a delivery is unfinished). A crash before the writes leaves nothing written: the stream
- * hands the record over again and it is sent again with the same `webhook-id`, at least once.
+ * written in batches; the account's later notifications find an unfinished one and wait behind
+ * it in a lane (a lane exists only while a delivery is unfinished). A crash before the writes
+ * leaves nothing written: the stream hands the record over again and it is sent again with the
+ * same `webhook-id`, at least once.
  *
  * Order per account holds within a batch (rounds), behind an open lane, and across workers: with
  * the stream's parallelizationFactor above 1, two of one account's notifications (two items) can
