@@ -10,6 +10,7 @@ import {
   consumeNotificationStream,
   consumeRecomputeTasks,
   type ExposureJobResult,
+  endpointGate,
   notAppliedLogs,
   redeliverWindow,
   type StressJobResult,
@@ -291,6 +292,9 @@ export async function startSystem(options: ServeOptions): Promise<RunningSystem>
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await Promise.allSettled([...inFlight]);
         await poller.stop({ drain: true });
+        // Attempts a notify batch left to finish alone are recorded before the store goes (each
+        // ends by its timeout), so a restart does not send them again.
+        await endpointGate(webhooks).idle();
         await local?.stop();
         log({ level: "INFO", message: "stopped" });
       })();
