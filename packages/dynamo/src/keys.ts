@@ -133,7 +133,7 @@ export const keys = {
   lane: (endpointId: string, accountId: string) => ({ pk: `LANE#${endpointId}#${accountId}`, sk: "LANE" }),
   /** A lane with a head, in gsi1 by the end of the head's lease (the redeliver job's `expiredLanes`). */
   laneLease: (leaseUntilMs: number, endpointId: string, accountId: string) => ({
-    gsi1pk: "LANES#HELD",
+    gsi1pk: keys.LANES_HELD,
     gsi1sk: `${String(leaseUntilMs).padStart(15, "0")}#${endpointId}#${accountId}`,
   }),
   LANES_HELD: "LANES#HELD",

@@ -32,7 +32,7 @@ export class DynamoLanes implements LaneRepository {
       // The head keeps its lease; a new head takes the given one.
       const lease =
         next[0] !== undefined && next[0].notificationId === queue[0]?.notificationId
-          ? ((response.Item?.leaseUntilMs as number | undefined) ?? leaseUntilMs)
+          ? (leaseOf(response.Item) ?? leaseUntilMs)
           : leaseUntilMs;
       try {
         await this.table.documents.send(
@@ -46,9 +46,7 @@ export class DynamoLanes implements LaneRepository {
               queue: next.map((e) => e.notificationId),
               sequences: next.map((e) => e.sequence ?? null),
               version: version + 1,
-              ...(next.length > 0
-                ? { ...keys.laneLease(lease, endpointId, accountId), leaseUntilMs: lease }
-                : {}),
+              ...(next.length > 0 ? keys.laneLease(lease, endpointId, accountId) : {}),
             },
             ...(version === 0
               ? { ConditionExpression: "attribute_not_exists(pk)" }
@@ -137,21 +135,18 @@ export class DynamoLanes implements LaneRepository {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.lane(endpointId, accountId),
-          UpdateExpression:
-            "REMOVE #q[0], #s[0] SET gsi1pk = :held, gsi1sk = :lease, #l = :until ADD #v :one",
+          UpdateExpression: "REMOVE #q[0], #s[0] SET gsi1pk = :held, gsi1sk = :lease ADD #v :one",
           ConditionExpression: "#q[0] = :id",
           ExpressionAttributeNames: {
             "#q": "queue",
             "#s": "sequences",
             "#v": "version",
-            "#l": "leaseUntilMs",
           },
           ExpressionAttributeValues: {
             ":id": notificationId,
             ":one": 1,
             ":held": keys.LANES_HELD,
             ":lease": keys.laneLease(leaseUntilMs, endpointId, accountId).gsi1sk,
-            ":until": leaseUntilMs,
           },
           ReturnValues: "ALL_NEW",
         }),
@@ -176,9 +171,9 @@ export class DynamoLanes implements LaneRepository {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.lane(endpointId, accountId),
-          UpdateExpression: "REMOVE gsi1pk, gsi1sk, #l",
+          UpdateExpression: "REMOVE gsi1pk, gsi1sk",
           ConditionExpression: "size(#q) = :zero",
-          ExpressionAttributeNames: { "#q": "queue", "#l": "leaseUntilMs" },
+          ExpressionAttributeNames: { "#q": "queue" },
           ExpressionAttributeValues: { ":zero": 0 },
         }),
       );
@@ -206,7 +201,7 @@ export class DynamoLanes implements LaneRepository {
           endpointId: endpointId as string,
           accountId: accountId as string,
           head,
-          leaseUntilMs: lane.leaseUntilMs as number,
+          leaseUntilMs: leaseOf(lane) as number,
         });
     }
     return heads;
@@ -218,13 +213,12 @@ export class DynamoLanes implements LaneRepository {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.lane(lane.endpointId, lane.accountId),
-          UpdateExpression: "SET gsi1sk = :lease, #l = :until",
+          UpdateExpression: "SET gsi1sk = :lease",
           ConditionExpression: "#q[0] = :head",
-          ExpressionAttributeNames: { "#q": "queue", "#l": "leaseUntilMs" },
+          ExpressionAttributeNames: { "#q": "queue" },
           ExpressionAttributeValues: {
             ":head": lane.head,
             ":lease": keys.laneLease(leaseUntilMs, lane.endpointId, lane.accountId).gsi1sk,
-            ":until": leaseUntilMs,
           },
         }),
       );
@@ -241,7 +235,7 @@ function headUpdate(endpointId: string, accountId: string, entry: LaneEntry, lea
   const { gsi1pk, gsi1sk } = keys.laneLease(leaseUntilMs, endpointId, accountId);
   return {
     UpdateExpression:
-      "SET #q = :ids, #s = :sequences, #t = :lane, #e = :endpoint, #a = :account, gsi1pk = :held, gsi1sk = :lease, #l = :until ADD #v :one",
+      "SET #q = :ids, #s = :sequences, #t = :lane, #e = :endpoint, #a = :account, gsi1pk = :held, gsi1sk = :lease ADD #v :one",
     ConditionExpression: "attribute_not_exists(#q) OR size(#q) = :zero",
     ExpressionAttributeNames: {
       "#q": "queue",
@@ -250,7 +244,6 @@ function headUpdate(endpointId: string, accountId: string, entry: LaneEntry, lea
       "#v": "version",
       "#e": "endpointId",
       "#a": "accountId",
-      "#l": "leaseUntilMs",
     },
     ExpressionAttributeValues: {
       ":ids": [entry.notificationId],
@@ -260,7 +253,6 @@ function headUpdate(endpointId: string, accountId: string, entry: LaneEntry, lea
       ":account": accountId,
       ":held": gsi1pk,
       ":lease": gsi1sk,
-      ":until": leaseUntilMs,
       ":one": 1,
       ":zero": 0,
     },
@@ -275,4 +267,10 @@ function entriesOf(item: Item | undefined): LaneEntry[] {
     const sequence = sequences[i];
     return typeof sequence === "number" ? { notificationId, sequence } : { notificationId };
   });
+}
+
+/** The end of a lane head's lease: the time its index sort key starts with. */
+function leaseOf(item: Item | undefined): number | undefined {
+  const sortKey = item?.gsi1sk as string | undefined;
+  return sortKey === undefined ? undefined : Number(sortKey.slice(0, sortKey.indexOf("#")));
 }

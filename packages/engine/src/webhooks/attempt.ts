@@ -114,10 +114,7 @@ export async function attemptDelivery(
   delivery: DeliveryRecord,
   known: { notification?: NotificationRecord; endpoint?: WebhookEndpoint } = {},
 ): Promise<number> {
-  const endpoint =
-    known.endpoint ??
-    (await deps.store.listEndpoints(delivery.venue)).find((e) => e.id === delivery.endpointId);
-  const notification = known.notification ?? (await deps.store.getNotification(delivery.notificationId));
+  const { notification, endpoint } = await withKnown(deps, delivery, known);
   const sent = await send(deps, delivery, notification, endpoint);
   return recordAttempt(deps, delivery, sent);
 }

@@ -9,6 +9,21 @@ import { advance, attemptDelivery, leaseMs } from "./attempt.ts";
 import type { WebhookDeps } from "./deps.ts";
 import { unfinishedBefore } from "./order.ts";
 
+/** A venue's endpoints, read once per venue for the caller's run (a notify batch, a redeliver run). */
+export function endpointsByVenue(
+  deps: Pick<WebhookDeps, "store">,
+): (venue: string) => Promise<WebhookEndpoint[]> {
+  const endpoints = new Map<string, Promise<WebhookEndpoint[]>>();
+  return (venue) => {
+    let list = endpoints.get(venue);
+    if (!list) {
+      list = deps.store.listEndpoints(venue);
+      endpoints.set(venue, list);
+    }
+    return list;
+  };
+}
+
 /** The venue's endpoints that take this notification: enabled and subscribed to its type. */
 export const subscribedTo = (notification: NotificationRecord, endpoints: readonly WebhookEndpoint[]) =>
   endpoints.filter((e) => e.enabled && e.types.includes(notification.type));

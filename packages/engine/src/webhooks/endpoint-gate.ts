@@ -36,9 +36,11 @@ export class EndpointGate {
         this.sending.set(endpointId, taken + 1);
         return true;
       }
-      await new Promise<void>((wake) =>
-        this.waiting.set(endpointId, [...(this.waiting.get(endpointId) ?? []), wake]),
-      );
+      await new Promise<void>((wake) => {
+        const waiters = this.waiting.get(endpointId);
+        if (waiters) waiters.push(wake);
+        else this.waiting.set(endpointId, [wake]);
+      });
     }
   }
 

@@ -9,7 +9,7 @@ import {
 } from "../ports/index.ts";
 import { afterRecorded, leaseMs, recordAttempt, releaseLane, type SentAttempt, send } from "./attempt.ts";
 import { topicMessage, type WebhookDeps } from "./deps.ts";
-import { dispatchNotification, newDelivery, subscribedTo } from "./dispatch.ts";
+import { dispatchNotification, endpointsByVenue, newDelivery, subscribedTo } from "./dispatch.ts";
 import { endpointGate, INLINE_BUDGET_MS } from "./endpoint-gate.ts";
 import { isFinal, precedingFor } from "./order.ts";
 
@@ -274,16 +274,7 @@ export async function notifyBatch(
   const failed: string[] = [];
   const sent: NotificationEntry[] = [];
   let dispatched = 0;
-  // One read of a venue's endpoints per batch.
-  const endpoints = new Map<string, Promise<WebhookEndpoint[]>>();
-  const endpointsOf = (venue: string) => {
-    let list = endpoints.get(venue);
-    if (!list) {
-      list = deps.store.listEndpoints(venue);
-      endpoints.set(venue, list);
-    }
-    return list;
-  };
+  const endpointsOf = endpointsByVenue(deps);
   const progress = await dispatchInRounds(deps, [...lanes.values()], endpointsOf);
   // What the fast path left, one by one: a bounded number of accounts at once, so that a batch of
   // a thousand records does not put a thousand requests in the store's queue ahead of the ticks'.

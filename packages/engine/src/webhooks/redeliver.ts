@@ -4,7 +4,7 @@ import { forEachConcurrently } from "../concurrency.ts";
 import type { DeliveryRecord, LaneHead } from "../ports/index.ts";
 import { advance, leaseMs, releaseLane } from "./attempt.ts";
 import type { WebhookDeps } from "./deps.ts";
-import { newDelivery } from "./dispatch.ts";
+import { endpointsByVenue, newDelivery } from "./dispatch.ts";
 import { isFinal } from "./order.ts";
 
 /** Due deliveries to one endpoint that one redeliver run sends at once. */
@@ -26,12 +26,17 @@ export async function redeliverDue(
   let attempted = 0;
   // Every endpoint at once, each a few at a time: a hanging one holds its own slots only.
   const byEndpoint = new Map<string, DeliveryRecord[]>();
-  for (const delivery of due)
-    byEndpoint.set(delivery.endpointId, [...(byEndpoint.get(delivery.endpointId) ?? []), delivery]);
+  for (const delivery of due) {
+    const list = byEndpoint.get(delivery.endpointId);
+    if (list) list.push(delivery);
+    else byEndpoint.set(delivery.endpointId, [delivery]);
+  }
+  const endpointsOf = endpointsByVenue(deps);
   await Promise.all(
     [...byEndpoint.values()].map((deliveries) =>
       forEachConcurrently(deliveries, options.concurrency ?? PER_ENDPOINT_REDELIVERIES, async (delivery) => {
-        attempted += await advance(deps, delivery);
+        const endpoint = (await endpointsOf(delivery.venue)).find((e) => e.id === delivery.endpointId);
+        attempted += await advance(deps, delivery, endpoint ? { endpoint } : {});
       }),
     ),
   );
