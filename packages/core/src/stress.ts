@@ -4,7 +4,7 @@ import { LST_REFERENCE } from "./asset-classes.ts";
 import { black76Price, impliedVol } from "./black76.ts";
 import type { AccountBook, Market, Quote } from "./book.ts";
 import { Decimal, fromModelFloat, neutralString, ONE, WIDE_ZERO, Wide, ZERO } from "./decimal.ts";
-import { marginTotals } from "./kernel.ts";
+import { marginTotals, toFixed18 } from "./kernel.ts";
 import { yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
 import {
@@ -357,7 +357,6 @@ interface PerpSizes {
   decimals: number;
 }
 const SIZE_DECIMALS = 18;
-const SCALE_18 = new Decimal(10).pow(SIZE_DECIMALS);
 const perpSizes = new WeakMap<AccountBook, PerpSizes>();
 function perpSizesOf(book: AccountBook): PerpSizes {
   let perps = perpSizes.get(book);
@@ -372,7 +371,7 @@ function perpSizesOf(book: AccountBook): PerpSizes {
         asset,
         {
           size,
-          exact: decimals > SIZE_DECIMALS ? 0n : BigInt(size.times(SCALE_18).toFixed(0)),
+          exact: toFixed18(size) ?? 0n,
           float: Math.abs(size.toNumber()),
         },
       ]),
