@@ -127,6 +127,67 @@ describe("stress properties", () => {
     );
   });
 
+  it("more depth never makes a cascade worse: bad debt of a long book never rises with depthMultiplier", () => {
+    // A book per underlying around its price: 1–6 levels a side, gaps of 0.1–3 %, 0.05–20 units each.
+    const side = fc.array(fc.tuple(fc.integer({ min: 1, max: 300 }), decimalString(0.05, 20, 2)), {
+      minLength: 1,
+      maxLength: 6,
+    });
+    const bookAt = (price: string, bids: [number, string][], asks: [number, string][]) => {
+      const levels = (gaps: [number, string][], sign: number) => {
+        let offset = 0;
+        return gaps.map(([gap, size]): [string, string] => {
+          offset += gap;
+          return [new Decimal(price).times(1 + (sign * offset) / 10_000).toFixed(6), size];
+        });
+      };
+      return { timestamp: "2026-01-15T00:00:00Z", bids: levels(bids, -1), asks: levels(asks, 1) };
+    };
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        fc.array(
+          fc.tuple(
+            accountArbitrary("x", { longOnly: true, withOptions: false }),
+            decimalString(0, 200_000, 2),
+          ),
+          { minLength: 1, maxLength: 8 },
+        ),
+        fc.tuple(side, side, side, side, side, side),
+        decimalString(-0.5, -0.01, 2),
+        fc.double({ min: 0.05, max: 2, noNaN: true }),
+        fc.double({ min: 1.01, max: 4, noNaN: true }),
+        (prices, accounts, [btcBids, btcAsks, ethBids, ethAsks, solBids, solAsks], move, m1, ratio) => {
+          // USDC only, and little of it, so that shocks and cascades make bad debt.
+          const list = accounts.map(([a, usdc], i) => ({ ...a, collateral: { USDC: usdc }, id: `a-${i}` }));
+          const book = parse({
+            ...documentOf(prices, list),
+            params: { stress: { insuranceFund: "0", impact: {}, maxCascadeRounds: 20 } },
+            depth: {
+              BTC: bookAt(prices.BTC, btcBids, btcAsks),
+              ETH: bookAt(prices.ETH, ethBids, ethAsks),
+              SOL: bookAt(prices.SOL, solBids, solAsks),
+            },
+          });
+          const settings = stressSettings(book.params, book.depth);
+          const badDebtAt = (multiplier: number) => {
+            const shocked = scenarioOf(move, move, true);
+            const scenario = {
+              ...shocked,
+              shocks: { ...shocked.shocks, SOL: { price: move } },
+              depthMultiplier: multiplier.toFixed(4),
+            };
+            return totalBadDebt(
+              runScenario(book.accounts, book.market, book.params, scenario, new Decimal(1), settings),
+            );
+          };
+          expect(badDebtAt(m1 * ratio) <= badDebtAt(m1)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("a cascade of long liquidations never raises a price above its shocked level", () => {
     fc.assert(
       fc.property(

@@ -175,6 +175,8 @@ describe("liquidation cascade", () => {
     // Before the cascade only a-1 was underwater (50,000).
     expect(Number(result?.cascade.addedBadDebt)).toBeCloseTo(58000 + (79500 - final) - 50000, 6);
     expect(result?.breaksFirst).toEqual(["a-1"]);
+    // No book for BTC: the square-root model priced it.
+    expect(result?.cascade.pricing).toEqual({ BTC: { pricedBy: "model" } });
   });
 
   it("stops at maxCascadeRounds, and counts only the forced flow of accounts it closed", () => {
@@ -196,6 +198,7 @@ describe("liquidation cascade", () => {
       finalPrices: expect.objectContaining({ BTC: "80000" }),
       forcedNotional: {},
       addedBadDebt: "0",
+      pricing: {},
     });
     expect(result?.accounts[1]).toMatchObject({ status: "MARGIN_CALL", badDebt: "0" });
   });

@@ -1,4 +1,6 @@
 import { readFile } from "node:fs/promises";
+import { depthFileSchema, issuesFromZod } from "@backing/contracts";
+import { type DepthBook, depthBooks, type Market } from "@backing/core";
 
 /** Exit codes of every command: 0 ok, 1 failure, 2 bad input (DESIGN §6). */
 export const EXIT_OK = 0;
@@ -71,4 +73,28 @@ export function progress(io: Io, label: string, total: number, options: { always
       if (!quiet && io.stderr.isTTY) io.stderr.write("\n");
     },
   };
+}
+
+/**
+ * `--depth FILE`: order-book snapshots (one, a list, or by asset), merged over the portfolio
+ * document's own `depth` (the file wins for an asset in both). Every snapshot's asset needs a price.
+ */
+export async function withDepthFile<P extends { market: Market; depth: Map<string, DepthBook> }>(
+  portfolio: P,
+  file: string | undefined,
+  io: Io,
+): Promise<P> {
+  if (file === undefined) return portfolio;
+  const input = await readJsonInput(file, io);
+  const parsed = depthFileSchema(input).safeParse(input);
+  const issues = parsed.success ? [] : issuesFromZod(parsed.error);
+  const books = parsed.success ? depthBooks(parsed.data) : new Map<string, DepthBook>();
+  for (const asset of books.keys())
+    if (!portfolio.market.quotes.has(asset))
+      issues.push({ path: asset, message: `no price for ${asset} in the portfolio document` });
+  if (issues.length > 0)
+    throw new BadInputError(
+      `invalid depth file ${file} (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${issues.map((i) => `  ${i.path || "(root)"}: ${i.message}`).join("\n")}`,
+    );
+  return { ...portfolio, depth: new Map([...portfolio.depth, ...books]) };
 }

@@ -9,14 +9,15 @@ import {
 import { DEFAULT_RISK_PARAMS, DEFAULT_SCENARIO_PACK, parsePortfolio, stressReport } from "@backing/core";
 import type { StressJobResult } from "@backing/engine";
 import { csvCell } from "@backing/reports";
-import { BadInputError, EXIT_OK, type Io, progress, readJsonInput, write } from "./io.ts";
+import { BadInputError, EXIT_OK, type Io, progress, readJsonInput, withDepthFile, write } from "./io.ts";
 import { runningSystem, runningTable } from "./system.ts";
 
 export const STRESS_HELP = `Usage: backing stress <portfolio-file|-> [options]
        backing stress --endpoint <url> --table <name> [options]
 
 Run a scenario pack (DESIGN §3.8) over a portfolio document: post-shock equity, MM, status,
-deficit and bad debt per account, liquidation cascades against a square-root depth model,
+deficit and bad debt per account, liquidation cascades that walk the venue's order book where a
+snapshot is given (the document's "depth" or --depth) and a square-root depth model elsewhere,
 Cover-1/Cover-2, the insurance fund after, and reverse stress (the severity k at which bad debt
 exceeds the fund). Pure: no database.
 
@@ -33,6 +34,9 @@ Options:
   --format <f>        json (default), table or csv
   --json              same as --format json
   --skip-reverse      skip the reverse-stress bisection (reverseSeverity is then null)
+  --depth <file>      order-book snapshots (DESIGN §3.11): one { asset, timestamp, bids, asks },
+                      a list of them, or snapshots by asset; over the document's own "depth".
+                      A stored book's job uses the snapshots stored with POST /v1/depth
   --endpoint <url>    DynamoDB endpoint of a running system (default: BACKING_DYNAMODB_ENDPOINT)
   --table <name>      its table (default: BACKING_TABLE_NAME)
   --out <dir>         where a stored book's report goes (default: out)
@@ -55,7 +59,18 @@ const COLUMNS: [string, (s: StressReport["scenarios"][number]) => string][] = [
   ["reverseSeverity", (s) => s.reverseSeverity ?? "-"],
   ["cascadeRounds", (s) => String(s.cascade.rounds)],
   ["addedBadDebt", (s) => s.cascade.addedBadDebt],
+  ["cascadePricedBy", (s) => cascadePricedBy(s.cascade.pricing)],
 ];
+
+/** "BTC depth 2/5 ETH model": per asset with forced flow, what priced it (a book: levels touched of all, `+` past it). */
+export function cascadePricedBy(pricing: StressReport["scenarios"][number]["cascade"]["pricing"]): string {
+  const parts = Object.entries(pricing).map(([asset, p]) =>
+    p.pricedBy === "depth"
+      ? `${asset} book ${p.pastBook ? "past end" : `${p.levelsTouched} levels`}`
+      : `${asset} ${p.pricedBy}`,
+  );
+  return parts.length > 0 ? parts.join("; ") : "-";
+}
 
 export function stressTable(report: StressReport): string {
   const rows = report.scenarios.map((s) => COLUMNS.map(([, cell]) => cell(s)));
@@ -84,6 +99,7 @@ export async function stressCommand(args: string[], io: Io): Promise<number> {
       endpoint: { type: "string" },
       table: { type: "string" },
       out: { type: "string" },
+      depth: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -112,6 +128,10 @@ export async function stressCommand(args: string[], io: Io): Promise<number> {
     );
   }
   if (!source) {
+    if (values.depth !== undefined)
+      throw new BadInputError(
+        "--depth goes with a portfolio file; a stored book's job uses the snapshots stored with POST /v1/depth",
+      );
     const report = await storedBookReport(
       values,
       {
@@ -123,7 +143,11 @@ export async function stressCommand(args: string[], io: Io): Promise<number> {
     await write(io.stdout, formatted(report, format));
     return EXIT_OK;
   }
-  const portfolio = parsePortfolio(await readJsonInput(source, io), DEFAULT_RISK_PARAMS);
+  const portfolio = await withDepthFile(
+    parsePortfolio(await readJsonInput(source, io), DEFAULT_RISK_PARAMS),
+    values.depth,
+    io,
+  );
   // Progress per scenario on stderr once the book is large enough for a run to take a while.
   const total = values.scenario?.length ?? pack.scenarios.length;
   const bar = progress(io, "stress scenarios", total, { always: portfolio.accounts.length >= 2_000 });

@@ -1,4 +1,5 @@
 export * from "./api.ts";
+export * from "./depth.ts";
 export * from "./evaluation.ts";
 export * from "./events.ts";
 export * from "./exposure.ts";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PortfolioDepth } from "./depth.ts";
 import { RiskParamsOverride } from "./params.ts";
 import {
   AssetSymbol,
@@ -97,6 +98,8 @@ export const PortfolioDocument = z.strictObject({
   params: RiskParamsOverride.optional(),
   /** Cumulative funding F per venue and underlying, USD per unit of base (DESIGN §3.10). */
   cumulativeFunding: z.record(Identifier("a venue id"), assetRecord(DecimalString)).default({}),
+  /** Order-book snapshots by asset (DESIGN §3.11): cascades and LDR walk them. */
+  depth: PortfolioDepth.default({}),
   accounts: z.array(Account),
 });
 export type PortfolioDocument = z.infer<typeof PortfolioDocument>;

@@ -101,6 +101,27 @@ const StressAccount = z.object({
   badDebt: DecimalText,
 });
 
+/**
+ * What priced each asset's cascade: its depth book (`depth`: the side walked, the levels reached,
+ * the base units consumed of the visible, scaled size, and whether the flow went past the last
+ * level), the square-root model (`model`), or nothing (`none`: no book and no impact parameters).
+ */
+export const CascadePricing = z.record(
+  z.string(),
+  z.discriminatedUnion("pricedBy", [
+    z.object({
+      pricedBy: z.literal("depth"),
+      side: z.enum(["bids", "asks"]),
+      levelsTouched: z.number(),
+      consumed: DecimalText,
+      visible: DecimalText,
+      pastBook: z.boolean(),
+    }),
+    z.object({ pricedBy: z.enum(["model", "none"]) }),
+  ]),
+);
+export type CascadePricing = z.infer<typeof CascadePricing>;
+
 /** Output of `backing stress --format json` (DESIGN §3.8). */
 export const StressReport = z.object({
   asOf: z.string(),
@@ -128,6 +149,8 @@ export const StressReport = z.object({
         finalPrices: z.record(z.string(), DecimalText),
         forcedNotional: z.record(z.string(), DecimalText),
         addedBadDebt: DecimalText,
+        /** Per asset with forced flow: whether its book (DESIGN §3.11) or the square-root model priced it. */
+        pricing: CascadePricing,
       }),
       /** Accounts liquidated by the shock itself, before any cascade, largest deficit first (up to 10). */
       breaksFirst: z.array(z.string()),

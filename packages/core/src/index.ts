@@ -5,6 +5,7 @@ export * from "./book.ts";
 export * from "./decimal.ts";
 export * from "./default-pack.ts";
 export * from "./default-params.ts";
+export * from "./depth.ts";
 export * from "./evaluate.ts";
 export * from "./exposure.ts";
 export * from "./fixed-evaluation.ts";

@@ -1,6 +1,7 @@
 import { type InputIssue, issuesFromZod, PortfolioDocument, RiskParamsDocument } from "@backing/contracts";
 import type { AccountBook, LinearPosition, Market, Position, Quote } from "./book.ts";
 import { Decimal, ZERO } from "./decimal.ts";
+import { type DepthBook, depthBooks } from "./depth.ts";
 import { buildRiskParams, mergeParams, type RiskParams } from "./params.ts";
 
 /** Bad input, with every offending path. Callers print the issues and exit 2. */
@@ -21,6 +22,8 @@ export interface Portfolio {
   market: Market;
   params: RiskParams;
   accounts: AccountBook[];
+  /** The document's order-book snapshots by asset (DESIGN §3.11). */
+  depth: Map<string, DepthBook>;
 }
 
 /**
@@ -153,6 +156,9 @@ export function parsePortfolio(input: unknown, defaults: RiskParamsDocument): Po
     });
     return { id: account.id, venue: account.venue, marginMode: account.marginMode, collateral, positions };
   });
+  for (const asset of Object.keys(document.depth))
+    if (!quotes.has(asset))
+      issues.push({ path: `depth.${asset}`, message: `no price for ${asset}: add prices.${asset}` });
   if (issues.length > 0) throw new PortfolioInputError(issues);
-  return { asOf: document.asOf, market, params, accounts };
+  return { asOf: document.asOf, market, params, accounts, depth: depthBooks(document.depth) };
 }

@@ -1,9 +1,10 @@
-import type { Scenario, ScenarioPack, StressReport } from "@backing/contracts";
+import type { CascadePricing, Scenario, ScenarioPack, StressReport } from "@backing/contracts";
 import type { AccountStatus } from "./account.ts";
 import { LST_REFERENCE } from "./asset-classes.ts";
 import { black76Price, impliedVol } from "./black76.ts";
 import type { AccountBook, Market, Quote } from "./book.ts";
 import { Decimal, fromModelFloat, neutralString, ONE, WIDE_ZERO, Wide, ZERO } from "./decimal.ts";
+import { type BookWalk, type DepthBooks, walkBook } from "./depth.ts";
 import { marginTotals, toFixed18 } from "./kernel.ts";
 import { yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
@@ -25,9 +26,11 @@ export interface StressSettings {
   insuranceFund: Decimal;
   impact: ReadonlyMap<string, { Y: number; dailyVol: number; dailyVolume: number }>;
   maxCascadeRounds: number;
+  /** The venue's books by asset (DESIGN §3.11): a cascade walks them; other assets keep the model. */
+  depth: DepthBooks;
 }
 
-export function stressSettings(params: RiskParams): StressSettings {
+export function stressSettings(params: RiskParams, depth: DepthBooks = new Map()): StressSettings {
   const stress = params.document.stress;
   return {
     insuranceFund: new Decimal(stress?.insuranceFund ?? "0"),
@@ -38,6 +41,7 @@ export function stressSettings(params: RiskParams): StressSettings {
       ]),
     ),
     maxCascadeRounds: stress?.maxCascadeRounds ?? 20,
+    depth,
   };
 }
 
@@ -444,6 +448,7 @@ export interface ScenarioRun {
   rounds: number;
   finalPrices: Map<string, Decimal>;
   forcedNotional: Map<string, Decimal>;
+  pricing: CascadePricing;
   /** Bad debt at the shocked prices, before any cascade (scale 54). */
   badDebtBeforeCascade: bigint;
   breaksFirst: string[];
@@ -456,8 +461,11 @@ export const deficitOf = (o: { equity: bigint; maintenance: bigint }) =>
 /** What one shard's pass found: the accounts that failed and their forced flow (JSON, exact). */
 export interface ShardPassReport {
   failing: number;
-  /** Per asset: signed forced notional (sells positive) and its gross, of this pass's failures. */
-  flow: Record<string, { net: string; gross: string }>;
+  /**
+   * Per asset: signed forced notional (sells positive), its gross, and the signed base units
+   * (`size`, what walks a depth book), of this pass's failures.
+   */
+  flow: Record<string, { net: string; gross: string; size?: string }>;
   /** First pass only: bad debt at the shocked prices (scale 54) and the 10 worst first breaks. */
   badDebtBeforeCascade: string;
   firstBreaks: { id: string; deficit: string }[];
@@ -469,6 +477,8 @@ export interface CascadeState {
   final: boolean;
   /** Cumulative signed forced notional per asset: the prices after the last round derive from it. */
   netFlow: Record<string, string>;
+  /** Cumulative signed forced base units per asset (absent in a state saved before depth books). */
+  netSize?: Record<string, string>;
   forcedNotional: Record<string, string>;
   badDebtBeforeCascade: string;
   firstBreaks: { id: string; deficit: string }[];
@@ -515,6 +525,9 @@ export class ScenarioCascade {
   readonly forcedNotional = new Map<string, Decimal>();
   badDebtBeforeCascade = 0n;
   private readonly netFlow = new Map<string, Decimal>();
+  private readonly netSize = new Map<string, Decimal>();
+  /** Per asset whose price a book set: where the cumulative flow reached on it. */
+  private readonly walks = new Map<string, BookWalk>();
   private firstBreaks: { id: string; deficit: bigint }[] = [];
   /** The first pass (at the shocked prices) also records the pre-cascade bad debt and first breaks. */
   firstPassDone = false;
@@ -532,7 +545,7 @@ export class ScenarioCascade {
     this.prices = this.shocked;
     this.fundingPerUnit = scenarioFunding(scenario, this.shocked);
     this.feeRate = liquidationSettings(params.document).fee;
-    this.cascades = scenario.cascade && settings.impact.size > 0;
+    this.cascades = scenario.cascade && (settings.impact.size > 0 || settings.depth.size > 0);
     // Without a cascade the shocked prices are final: one pass reports everything.
     this.final = !this.cascades;
     if (state) this.restore(state);
@@ -607,19 +620,36 @@ export class ScenarioCascade {
     }
     this.rounds++;
     for (const report of reports)
-      for (const [asset, { net, gross }] of Object.entries(report.flow)) {
+      for (const [asset, { net, gross, size }] of Object.entries(report.flow)) {
         this.netFlow.set(asset, (this.netFlow.get(asset) ?? WIDE_ZERO).plus(net));
+        this.netSize.set(asset, (this.netSize.get(asset) ?? WIDE_ZERO).plus(size ?? "0"));
         this.forcedNotional.set(asset, (this.forcedNotional.get(asset) ?? WIDE_ZERO).plus(gross));
       }
     this.reprice();
   }
 
+  /**
+   * The prices after the rounds so far. An asset with a book is walked on it by its cumulative net
+   * base units (`walkBook`); the book stays where the shock put it, so what earlier rounds took
+   * stays taken. Others move by the square-root model on their cumulative net notional.
+   */
   private reprice(): void {
     const quotes = new Map(this.shocked.quotes);
-    const depth = Number(this.scenario.depthMultiplier);
+    const multiplier = this.scenario.depthMultiplier;
+    const depth = Number(multiplier);
+    this.walks.clear();
     for (const [asset, flow] of this.netFlow) {
-      const impact = this.settings.impact.get(asset);
       const quote = this.shocked.quotes.get(asset);
+      const book = this.settings.depth.get(asset);
+      if (quote && book) {
+        const size = this.netSize.get(asset) ?? WIDE_ZERO;
+        if (size.isZero()) continue;
+        const walk = walkBook(book, size, new Decimal(multiplier), PRICE_FLOOR);
+        this.walks.set(asset, walk);
+        quotes.set(asset, scaleQuote(quote, walk.factor));
+        continue;
+      }
+      const impact = this.settings.impact.get(asset);
       if (!impact || !quote || flow.isZero()) continue;
       const move =
         impact.Y * impact.dailyVol * Math.sqrt(Math.abs(flow.toNumber()) / (impact.dailyVolume * depth));
@@ -636,6 +666,7 @@ export class ScenarioCascade {
       rounds: this.rounds,
       final: this.final,
       netFlow: text(this.netFlow),
+      netSize: text(this.netSize),
       forcedNotional: text(this.forcedNotional),
       badDebtBeforeCascade: this.badDebtBeforeCascade.toString(),
       firstBreaks: this.firstBreaks.map((b) => ({ id: b.id, deficit: b.deficit.toString() })),
@@ -647,6 +678,7 @@ export class ScenarioCascade {
     this.rounds = state.rounds;
     this.final = state.final;
     for (const [asset, flow] of Object.entries(state.netFlow)) this.netFlow.set(asset, new Wide(flow));
+    for (const [asset, size] of Object.entries(state.netSize ?? {})) this.netSize.set(asset, new Wide(size));
     for (const [asset, n] of Object.entries(state.forcedNotional))
       this.forcedNotional.set(asset, new Wide(n));
     this.badDebtBeforeCascade = BigInt(state.badDebtBeforeCascade);
@@ -657,6 +689,25 @@ export class ScenarioCascade {
 
   get breaksFirst(): string[] {
     return this.firstBreaks.map((b) => b.id);
+  }
+
+  /** Per asset with forced flow, what priced it (the report's `cascade.pricing`). */
+  get pricing(): CascadePricing {
+    const pricing: CascadePricing = {};
+    for (const asset of [...this.forcedNotional.keys()].sort()) {
+      const walk = this.walks.get(asset);
+      pricing[asset] = walk
+        ? {
+            pricedBy: "depth",
+            side: walk.side,
+            levelsTouched: walk.levelsTouched,
+            consumed: neutralString(walk.consumed),
+            visible: neutralString(walk.visible),
+            pastBook: walk.pastBook,
+          }
+        : { pricedBy: this.settings.impact.has(asset) ? "model" : "none" };
+    }
+    return pricing;
   }
 
   get finalPrices(): Map<string, Decimal> {
@@ -670,7 +721,7 @@ export class ScenarioShard {
   private pending: string[] = [];
   private pendingAtRound = 0;
   private failing = 0;
-  private readonly flow = new Map<string, { net: Decimal; gross: Decimal }>();
+  private readonly flow = new Map<string, { net: Decimal; gross: Decimal; size: Decimal }>();
   private badDebtBeforeCascade = 0n;
   private firstBreaks: { id: string; deficit: bigint }[] = [];
 
@@ -809,8 +860,12 @@ export class ScenarioShard {
       if (p.kind !== "linear" || p.size.isZero()) continue;
       const notional = p.size.times((this.cascade.prices.quotes.get(p.underlying) as Quote).mark);
       // Forced only if its round goes ahead: at the round cap the account is never closed.
-      const entry = this.flow.get(p.underlying) ?? { net: WIDE_ZERO, gross: WIDE_ZERO };
-      this.flow.set(p.underlying, { net: entry.net.plus(notional), gross: entry.gross.plus(notional.abs()) });
+      const entry = this.flow.get(p.underlying) ?? { net: WIDE_ZERO, gross: WIDE_ZERO, size: WIDE_ZERO };
+      this.flow.set(p.underlying, {
+        net: entry.net.plus(notional),
+        gross: entry.gross.plus(notional.abs()),
+        size: entry.size.plus(p.size),
+      });
     }
   }
 
@@ -819,7 +874,10 @@ export class ScenarioShard {
     const report: ShardPassReport = {
       failing: this.failing,
       flow: Object.fromEntries(
-        [...this.flow].map(([asset, f]) => [asset, { net: f.net.toFixed(), gross: f.gross.toFixed() }]),
+        [...this.flow].map(([asset, f]) => [
+          asset,
+          { net: f.net.toFixed(), gross: f.gross.toFixed(), size: f.size.toFixed() },
+        ]),
       ),
       badDebtBeforeCascade: this.badDebtBeforeCascade.toString(),
       firstBreaks: this.firstBreaks.map((b) => ({ id: b.id, deficit: b.deficit.toString() })),
@@ -903,6 +961,7 @@ export function runScenario(
     rounds: cascade.rounds,
     finalPrices: cascade.finalPrices,
     forcedNotional: cascade.forcedNotional,
+    pricing: cascade.pricing,
     badDebtBeforeCascade: cascade.badDebtBeforeCascade,
     breaksFirst: cascade.breaksFirst,
   };
@@ -1052,6 +1111,7 @@ export class StressAggregator {
       rounds: number;
       finalPrices: Map<string, Decimal>;
       forcedNotional: Map<string, Decimal>;
+      pricing: CascadePricing;
       badDebtBeforeCascade: bigint;
       breaksFirst: string[];
     },
@@ -1079,6 +1139,7 @@ export class StressAggregator {
           [...run.forcedNotional].sort(([a], [b]) => (a < b ? -1 : 1)).map(([a, n]) => [a, neutralString(n)]),
         ),
         addedBadDebt: formatScaled(added > 0n ? added : 0n, "up"),
+        pricing: run.pricing,
       },
       breaksFirst: run.breaksFirst,
       waterfall: {
@@ -1092,11 +1153,17 @@ export class StressAggregator {
 
 /** The pack over the book: DESIGN §3.8's report. */
 export function stressReport(
-  portfolio: { asOf: string; market: Market; params: RiskParams; accounts: readonly AccountBook[] },
+  portfolio: {
+    asOf: string;
+    market: Market;
+    params: RiskParams;
+    accounts: readonly AccountBook[];
+    depth?: DepthBooks;
+  },
   pack: ScenarioPack,
   options: StressOptions = {},
 ): StressReport {
-  const settings = stressSettings(portfolio.params);
+  const settings = stressSettings(portfolio.params, portfolio.depth);
   const scenarios = pack.scenarios.filter((s) => !options.scenarios || options.scenarios.includes(s.id));
   return {
     asOf: portfolio.asOf,

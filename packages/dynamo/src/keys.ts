@@ -95,6 +95,9 @@ export const keys = {
   fundingPartition: "FUNDING",
   funding: (venue: string, asset: string) => ({ pk: "FUNDING", sk: `${venue}#${asset}` }),
   fundingEvent: (eventId: string) => ({ pk: `FUNDING_EVENT#${eventId}`, sk: "EVENT" }),
+  /** The latest order-book snapshot per asset: one partition, read whole by the scheduled jobs. */
+  depthPartition: "DEPTH",
+  depth: (asset: string) => ({ pk: "DEPTH", sk: `ASSET#${asset}` }),
   snapshot: (id: string) => ({ pk: `SNAPSHOT#${id}`, sk: "SNAPSHOT" }),
   notification: (id: string) => ({ pk: `NOTIFICATION#${id}`, sk: "NOTIFICATION" }),
   notificationByVenue: (venue: string, createdAtMs: number, id: string) => ({

@@ -3,6 +3,7 @@ import type { Store } from "@backing/engine";
 import { DynamoAccounts } from "./repositories/accounts.ts";
 import { DynamoApiKeys } from "./repositories/api-keys.ts";
 import { DynamoDeliveries } from "./repositories/deliveries.ts";
+import { DynamoDepth } from "./repositories/depth.ts";
 import { DynamoEndpoints } from "./repositories/endpoints.ts";
 import { DynamoFunding } from "./repositories/funding.ts";
 import { DynamoJobRuns } from "./repositories/job-runs.ts";
@@ -42,6 +43,7 @@ export function dynamoStore(documents: DynamoDBDocumentClient, tableName: string
     new DynamoJobRuns(table),
     new DynamoUnwatched(table),
     new DynamoFunding(table),
+    new DynamoDepth(table),
   ];
   // Each repository's methods, bound to it: the store is a plain object, so a test can wrap it
   // (Object.create) and replace one method.

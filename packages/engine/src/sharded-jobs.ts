@@ -9,8 +9,8 @@
  * same content and its report counts once, so the book is never reported with a segment missing.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { JobTask, type RiskParamsDocument } from "@backing/contracts";
-import { buildRiskParams } from "@backing/core";
+import { JobTask, type PortfolioDepth, type RiskParamsDocument } from "@backing/contracts";
+import { buildRiskParams, depthBooks } from "@backing/core";
 import { currentParams } from "./current-params.ts";
 import type { EngineDeps } from "./deps.ts";
 import type { JobKind, JobRun, JobRunRepository, PriceSnapshot, ReportStore } from "./ports/index.ts";
@@ -137,6 +137,8 @@ export interface PinnedInputs {
   fundingRates?: Record<string, Record<string, string>>;
   /** Accounts per page read from the store: a worker holds one page and fixed-size aggregates. */
   pageSize: number;
+  /** The latest order-book snapshot per asset (DESIGN §3.11); absent: none stored. */
+  depth?: PortfolioDepth;
 }
 
 /**
@@ -152,7 +154,7 @@ export async function pinInputs(
   const nowMs = deps.now();
   const asOf = new Date(nowMs).toISOString();
   const params = await currentParams(deps.store);
-  const funding = await deps.store.getFunding();
+  const [funding, depth] = await Promise.all([deps.store.getFunding(), deps.store.getDepth()]);
   const snapshot = snapshotOf(await deps.store.getPrices(), funding);
   const fundingRates: Record<string, Record<string, string>> = {};
   for (const f of funding)
@@ -170,16 +172,17 @@ export async function pinInputs(
       snapshot,
       volatility: deps.volatility ?? {},
       ...(funding.length > 0 ? { fundingRates } : {}),
+      ...(depth.length > 0 ? { depth: Object.fromEntries(depth.map((d) => [d.asset, d])) } : {}),
       pageSize: options.pageSize ?? 500,
     },
   };
 }
 
-/** The params and the market of a run's pinned inputs. */
+/** The params, the market and the depth books of a run's pinned inputs. */
 export function pinnedMarket(inputs: PinnedInputs) {
   const params = buildRiskParams(inputs.params);
   const { market } = parseBooks([], inputs.snapshot, inputs.nowMs, params, inputs.volatility);
-  return { params, market };
+  return { params, market, depth: depthBooks(inputs.depth ?? {}) };
 }
 
 /** A job in this process: its coordinator's tasks run as they are sent; resolves with the report. */

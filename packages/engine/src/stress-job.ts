@@ -81,8 +81,8 @@ const rowsFile = (scenario: number, segment: number) => `rows-${scenario}-segmen
 
 function contextOf(run: JobRun) {
   const inputs = run.inputs as unknown as StressInputs;
-  const { params, market } = pinnedMarket(inputs);
-  const settings = stressSettings(params);
+  const { params, market, depth } = pinnedMarket(inputs);
+  const settings = stressSettings(params, depth);
   const cascadeOf = (scenario: number, state: CascadeState | undefined) =>
     new ScenarioCascade(market, params, inputs.pack.scenarios[scenario] as never, ONE, settings, state);
   return { inputs, params, settings, cascadeOf };

@@ -1,6 +1,7 @@
 import type { AccountRepository } from "./accounts.ts";
 import type { ApiKeyRepository } from "./api-keys.ts";
 import type { DeliveryRepository, LaneRepository } from "./deliveries.ts";
+import type { DepthRepository } from "./depth.ts";
 import type { EndpointRepository } from "./endpoints.ts";
 import type { FundingRepository } from "./funding.ts";
 import type { JobRunRepository } from "./job-runs.ts";
@@ -16,6 +17,7 @@ import type { UnwatchedRepository } from "./unwatched.ts";
 export * from "./accounts.ts";
 export * from "./api-keys.ts";
 export * from "./deliveries.ts";
+export * from "./depth.ts";
 export * from "./endpoints.ts";
 export * from "./funding.ts";
 export * from "./job-runs.ts";
@@ -37,7 +39,8 @@ export type EngineStore = AccountRepository &
   Outbox &
   ReportSummaryRepository &
   UnwatchedRepository &
-  FundingRepository;
+  FundingRepository &
+  DepthRepository;
 
 /** What webhook delivery reads and writes. */
 export type WebhookStore = EndpointRepository & Outbox & DeliveryRepository & LaneRepository;

@@ -4,7 +4,7 @@
  * conditional writes refuse the same things, bands read back as indexed (edges rounded toward the
  * inside at 20 decimals), and every document goes in and comes out as a copy.
  */
-import type { Account, RiskParamsDocument } from "@backing/contracts";
+import type { Account, DepthSnapshot, RiskParamsDocument } from "@backing/contracts";
 import { Decimal } from "@backing/core";
 import { VersionConflictError } from "../errors.ts";
 import {
@@ -90,6 +90,7 @@ export function memoryStore(): Store {
   const unwatched = new Map<string, UnwatchedAccount>();
   const funding = new Map<string, FundingRecord>();
   const fundingEvents = new Set<string>();
+  const depth = new Map<string, DepthSnapshot>();
   const laneEntries = (endpointId: string, accountId: string) =>
     lanes.get(`${endpointId}#${accountId}`)?.queue ?? [];
   const laneOf = (endpointId: string, accountId: string) =>
@@ -338,6 +339,18 @@ export function memoryStore(): Store {
       fundingEvents.add(next.eventId);
       funding.set(key, copy(next));
       return "applied" as const;
+    },
+
+    // --- depth snapshots ------------------------------------------------------------------------
+    async getDepth() {
+      return [...depth.values()].sort((a, b) => (a.asset < b.asset ? -1 : 1)).map(copy);
+    },
+    async putDepth(snapshot: DepthSnapshot) {
+      const latest = depth.get(snapshot.asset)?.timestamp;
+      if (latest !== undefined && Date.parse(latest) > Date.parse(snapshot.timestamp))
+        return { stored: false as const, latest };
+      depth.set(snapshot.asset, copy(snapshot));
+      return { stored: true as const };
     },
 
     // --- unwatched accounts --------------------------------------------------------------------
