@@ -36,7 +36,9 @@ export class DynamoDepth implements DepthRepository {
           ConsistentRead: true,
         }),
       );
-      return { stored: false, latest: (stored.Item?.depth as DepthSnapshot).timestamp };
+      const latest = stored.Item?.depth as DepthSnapshot | undefined;
+      // The condition failed, so an item was there; gone since, the caller may post again.
+      return { stored: false, latest: latest?.timestamp ?? snapshot.timestamp };
     }
   }
 }
