@@ -6,6 +6,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { openApiDocument } from "@backing/api";
 import {
+  DepthSnapshot,
   EvaluationOutput,
   ExposureReport,
   FundingEventBatch,
@@ -26,6 +27,7 @@ const SCHEMAS: Record<string, { schema: z.ZodType; io: "input" | "output" }> = {
   "evaluation-output": { schema: EvaluationOutput, io: "output" },
   "price-event": { schema: PriceEventBatch, io: "input" },
   "funding-event": { schema: FundingEventBatch, io: "input" },
+  "depth-snapshot": { schema: DepthSnapshot, io: "input" },
   "margin-notification": { schema: MarginNotificationPayload, io: "output" },
   "scenario-pack": { schema: ScenarioPack, io: "input" },
   "stress-report": { schema: StressReport, io: "output" },

@@ -409,6 +409,31 @@ export function storeContract(name: string, open: () => Promise<Store>) {
     });
   });
 
+  describe(`${name}: depth snapshots`, () => {
+    it("keeps the latest snapshot per asset and refuses an older one, naming the stored time", async () => {
+      const store = await open();
+      const snapshot = (asset: string, timestamp: string, size: string) => ({
+        asset,
+        timestamp,
+        bids: [["99", size]] as [string, string][],
+        asks: [["101", "1"]] as [string, string][],
+      });
+      expect(await store.getDepth()).toEqual([]);
+      expect(await store.putDepth(snapshot("BTC", "2026-01-15T00:00:10Z", "1"))).toEqual({ stored: true });
+      expect(await store.putDepth(snapshot("ETH", "2026-01-15T00:00:05Z", "3"))).toEqual({ stored: true });
+      expect(await store.putDepth(snapshot("BTC", "2026-01-15T00:00:09Z", "2"))).toEqual({
+        stored: false,
+        latest: "2026-01-15T00:00:10Z",
+      });
+      // The same time again replaces it (a venue correcting its snapshot).
+      expect(await store.putDepth(snapshot("BTC", "2026-01-15T00:00:10Z", "4"))).toEqual({ stored: true });
+      expect(await store.getDepth()).toEqual([
+        snapshot("BTC", "2026-01-15T00:00:10Z", "4"),
+        snapshot("ETH", "2026-01-15T00:00:05Z", "3"),
+      ]);
+    });
+  });
+
   describe(`${name}: unwatched accounts`, () => {
     it("keeps one mark per account, overwritten as given, listed by id, deleted by id", async () => {
       const store = await open();

@@ -685,3 +685,58 @@ describe("HTTP API: funding prints", () => {
     expect(await fresh.store.getFunding()).toEqual(before);
   });
 });
+
+describe("HTTP API: order-book depth", () => {
+  const snapshot = (asset: string, timestamp: string) => ({
+    asset,
+    timestamp,
+    bids: [
+      ["19990", "2"],
+      ["19900", "5"],
+    ],
+    asks: [
+      ["20010", "2"],
+      ["20100", "5"],
+    ],
+  });
+
+  it("an admin stores the latest snapshot per asset; a bad batch is a 422 naming the level and stores nothing", async () => {
+    const venue = await call("/v1/depth", {
+      method: "POST",
+      key: keys["venue-a"],
+      body: snapshot("BTC", "2026-01-15T00:00:00Z"),
+    });
+    expect(venue.status).toBe(403);
+
+    const bad = await call("/v1/depth", {
+      method: "POST",
+      body: [
+        snapshot("BTC", "2026-01-15T00:00:00Z"),
+        {
+          ...snapshot("ETH", "2026-01-15T00:00:00Z"),
+          bids: [
+            ["1990", "2"],
+            ["1995", "1"],
+          ],
+        },
+      ],
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.json.errors.map((e: { path: string }) => e.path)).toEqual(["[1].bids[1][0]"]);
+    expect(await fresh.store.getDepth()).toEqual([]);
+
+    const stored = await call("/v1/depth", { method: "POST", body: snapshot("BTC", "2026-01-15T00:00:10Z") });
+    expect(stored.status).toBe(201);
+    expect(stored.json.snapshots).toEqual([
+      { asset: "BTC", timestamp: "2026-01-15T00:00:10Z", outcome: "stored" },
+    ]);
+
+    const older = await call("/v1/depth", { method: "POST", body: snapshot("BTC", "2026-01-15T00:00:00Z") });
+    expect(older.status).toBe(409);
+    expect(older.json.errors).toEqual([
+      { path: "timestamp", message: "the stored BTC snapshot is from 2026-01-15T00:00:10Z" },
+    ]);
+    const read = await call("/v1/depth", { key: keys["venue-b"] });
+    expect(read.json.snapshots).toEqual([snapshot("BTC", "2026-01-15T00:00:10Z")]);
+  });
+});

@@ -1,6 +1,8 @@
 import {
   AccountPut,
   ApiKeyCreate,
+  DepthSnapshot,
+  DepthSnapshotList,
   EndpointCreate,
   EndpointPatch,
   EndpointView,
@@ -25,6 +27,8 @@ const COMPONENTS: Record<string, { schema: z.ZodType; io: "input" | "output" }> 
   EvaluationOutput: { schema: EvaluationOutput, io: "output" },
   PriceEventBatch: { schema: PriceEventBatch, io: "input" },
   FundingEventBatch: { schema: FundingEventBatch, io: "input" },
+  DepthSnapshot: { schema: DepthSnapshot, io: "input" },
+  DepthSnapshotList: { schema: DepthSnapshotList, io: "input" },
   PriceIngestResult: { schema: PriceIngestResult, io: "output" },
   RiskParamsDocument: { schema: RiskParamsDocument, io: "input" },
   ApiKeyCreate: { schema: ApiKeyCreate, io: "input" },
@@ -89,6 +93,16 @@ const ROUTES: Record<string, Record<string, Operation>> = {
       body: "FundingEventBatch",
       status: 202,
     },
+  },
+  "/v1/depth": {
+    post: {
+      summary:
+        "Order-book snapshots (DESIGN §3.11), one or a list: the latest per asset is kept for the scheduled stress and exposure jobs; an older one than the stored is refused (409 when all are)",
+      body: "DepthSnapshot|DepthSnapshotList",
+      status: 201,
+      admin: true,
+    },
+    get: { summary: "The latest stored order-book snapshot per asset" },
   },
   "/v1/evaluate": {
     post: {

@@ -56,6 +56,20 @@ function checkBook(book: Book, ctx: z.RefinementCtx): void {
     });
 }
 
+function oncePerAsset(books: { asset: string }[], ctx: z.RefinementCtx): void {
+  const seen = new Map<string, number>();
+  books.forEach((book, i) => {
+    const first = seen.get(book.asset);
+    if (first !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: [i, "asset"],
+        message: `a second snapshot for ${book.asset} (also [${first}])`,
+      });
+    else seen.set(book.asset, i);
+  });
+}
+
 /**
  * A venue's order book for one asset at one time (DESIGN §3.11): levels `[price, size]` in USD and
  * base units. Cascades and liquidation-to-depth ratios read it relative to its mid, the average of
@@ -63,6 +77,13 @@ function checkBook(book: Book, ctx: z.RefinementCtx): void {
  */
 export const DepthSnapshot = z.strictObject({ asset: AssetSymbol, ...bookFields }).superRefine(checkBook);
 export type DepthSnapshot = z.infer<typeof DepthSnapshot>;
+
+/** Several snapshots (`POST /v1/depth`, a depth file), at most one per asset. */
+export const DepthSnapshotList = z
+  .array(DepthSnapshot)
+  .min(1, { error: "expected at least one depth snapshot" })
+  .max(100, { error: "at most 100 snapshots at once" })
+  .superRefine(oncePerAsset);
 
 /** A portfolio document's `depth`: snapshots by asset; an `asset` inside, when given, matches its key. */
 export const PortfolioDepth = assetRecord(
@@ -85,23 +106,7 @@ export type PortfolioDepth = z.infer<typeof PortfolioDepth>;
  */
 export function depthFileSchema(input: unknown) {
   if (Array.isArray(input))
-    return z
-      .array(DepthSnapshot)
-      .min(1, { error: "expected at least one depth snapshot" })
-      .superRefine((books, ctx) => {
-        const seen = new Map<string, number>();
-        books.forEach((book, i) => {
-          const first = seen.get(book.asset);
-          if (first !== undefined)
-            ctx.addIssue({
-              code: "custom",
-              path: [i, "asset"],
-              message: `a second snapshot for ${book.asset} (also [${first}])`,
-            });
-          else seen.set(book.asset, i);
-        });
-      })
-      .transform((books) => Object.fromEntries(books.map((b) => [b.asset, b])));
+    return DepthSnapshotList.transform((books) => Object.fromEntries(books.map((b) => [b.asset, b])));
   if (input !== null && typeof input === "object" && "bids" in input)
     return DepthSnapshot.transform((book) => ({ [book.asset]: book }));
   return PortfolioDepth;

@@ -1,8 +1,8 @@
-/** The operators' routes: risk parameters and API keys. */
-import { ApiKeyCreate, RiskParamsDocument } from "@backing/contracts";
+/** The operators' routes: risk parameters, order-book depth and API keys. */
+import { ApiKeyCreate, DepthSnapshot, DepthSnapshotList, RiskParamsDocument } from "@backing/contracts";
 import { DEFAULT_RISK_PARAMS } from "@backing/core";
 import { generateApiKey, hashKey } from "../auth.ts";
-import { parseBody } from "../problem.ts";
+import { ApiProblem, parseBody } from "../problem.ts";
 
 import { type Api, jsonBody, type RouteContext, requireAdmin } from "./context.ts";
 
@@ -17,6 +17,36 @@ export function operatorsRoutes(app: Api, ctx: RouteContext): void {
     await deps.store.putParams(document);
     return c.json(document);
   });
+
+  // The latest order-book snapshot per asset, for the scheduled stress and exposure jobs (DESIGN §3.11).
+  // A batch is checked whole before anything is stored.
+  app.post("/v1/depth", async (c) => {
+    requireAdmin(c.get("principal"));
+    const body = await jsonBody(c);
+    const snapshots = Array.isArray(body)
+      ? parseBody(DepthSnapshotList, body)
+      : [parseBody(DepthSnapshot, body)];
+    const results = await Promise.all(snapshots.map((s) => deps.store.putDepth(s)));
+    const outcomes = snapshots.map((s, i) => {
+      const result = results[i] as (typeof results)[number];
+      return result.stored
+        ? { asset: s.asset, timestamp: s.timestamp, outcome: "stored" as const }
+        : { asset: s.asset, timestamp: s.timestamp, outcome: "older" as const, latest: result.latest };
+    });
+    if (outcomes.every((o) => o.outcome === "older"))
+      throw new ApiProblem(
+        409,
+        "Older snapshot",
+        "a later snapshot is stored for every asset of the request",
+        outcomes.map((o, i) => ({
+          path: `${Array.isArray(body) ? `[${i}].` : ""}timestamp`,
+          message: `the stored ${o.asset} snapshot is from ${"latest" in o ? o.latest : ""}`,
+        })),
+      );
+    return c.json({ snapshots: outcomes }, 201);
+  });
+
+  app.get("/v1/depth", async (c) => c.json({ snapshots: await deps.store.getDepth() }));
 
   app.post("/v1/keys", async (c) => {
     requireAdmin(c.get("principal"));
