@@ -10,6 +10,7 @@ import {
   Decimal,
   depthBooks,
   depthNotionalWithin,
+  exposureReport,
   impactPrice,
   type Portfolio,
   stressReport,
@@ -230,6 +231,66 @@ describe("liquidation-to-depth and impact prices on a small book", () => {
     expect(impactPrice(design, new Decimal(50000), new Decimal(50100), "asks")?.toFixed()).toBe("50100");
     // More than the side holds (714,200 of asks): no impact price.
     expect(impactPrice(design, new Decimal(50000), new Decimal(800000), "asks")).toBeNull();
+  });
+});
+
+describe("the exposure report on a book", () => {
+  it("gives LDR against the book's depth, impact prices at the venue's notionals, and the book's curve", () => {
+    // Long 2 BTC @ 50,000 on 1,000 USDC: MM = 0.005 × 2p − 50 (tier 2), so equity = MM at
+    // 1,000 + 2p − 100,000 = 0.01p − 50 → p = 98,950 / 1.99 ≈ 49,723.6: between −1 % and −0.5 %.
+    const portfolio = parse(
+      portfolioDocument({
+        prices: { BTC: { index: "50000" }, USDC: { index: "1" } },
+        depth: { BTC: designBook },
+        accounts: [
+          accountDocument({
+            id: "a-1",
+            collateral: { USDC: "1000" },
+            positions: [perp("BTC", "2", "50000")],
+          }),
+        ],
+      }),
+    );
+    const btc = exposureReport(portfolio).report.assets.BTC;
+    expect(btc?.depthSource).toBe("book");
+    // Bids within −0.5 %: 49,900 × 2; −1 % and −2 %: + 49,500 × 4; −5 % on: + 48,500 × 8.
+    // Asks within +1 %: 50,100 × 2 + 50,500 × 4; +2 % on: + 51,500 × 8.
+    expect(btc?.depth).toMatchObject({
+      "-0.01": "297800",
+      "-0.02": "297800",
+      "-0.05": "685800",
+      "0.01": "302200",
+      "0.05": "714200",
+    });
+    // CumLiq(−1 %) = the account's 2 × 50,000: LDR = 100,000 / 297,800 = 0.3357958361…
+    expect(btc?.cumLiq["-0.01"]).toBe("100000");
+    expect(btc?.ldr["-0.01"]).toBe("0.33579584");
+    expect(btc?.ldr["0.01"]).toBe("0");
+    // 200 USDT ÷ (1/125) = 25,000 fills inside the best level; $1M and $10M are past the book.
+    expect(btc?.impact).toEqual([
+      { notional: "25000", bid: "49900", ask: "50100" },
+      { notional: "1000000", bid: null, ask: null },
+      { notional: "10000000", bid: null, ask: null },
+    ]);
+    expect(btc?.book?.bids).toEqual([
+      { price: "49900", cumulative: "99800" },
+      { price: "49500", cumulative: "297800" },
+      { price: "48500", cumulative: "685800" },
+    ]);
+  });
+
+  it("without a book keeps the params' uniform depth", () => {
+    const portfolio = parse(
+      portfolioDocument({
+        accounts: [
+          accountDocument({ collateral: { USDC: "1000" }, positions: [perp("BTC", "0.1", "100000")] }),
+        ],
+      }),
+    );
+    const btc = exposureReport(portfolio).report.assets.BTC;
+    // Default 1 % depth $470M: Depth(−2 %) = 940M.
+    expect(btc).toMatchObject({ depthSource: "params", impact: null, book: null });
+    expect(btc?.depth?.["-0.02"]).toBe("940000000");
   });
 });
 

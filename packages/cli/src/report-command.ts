@@ -13,7 +13,7 @@ import {
   PreviousReportError,
   parseAccountsCsv,
 } from "@backing/reports/exposure";
-import { BadInputError, EXIT_OK, type Io, progress, readJsonInput, write } from "./io.ts";
+import { BadInputError, EXIT_OK, type Io, progress, readJsonInput, withDepthFile, write } from "./io.ts";
 import { runningSystem, runningTable } from "./system.ts";
 
 export const REPORT_HELP = `Usage: backing report exposure [<portfolio-file|->] [options]
@@ -21,7 +21,8 @@ export const REPORT_HELP = `Usage: backing report exposure [<portfolio-file|->] 
 The exposure report (DESIGN §3.9): long, short, net and gross notional and options greeks per
 asset; concentration (top-1/5/10/20 share, HHI, effective N) on gross and net bases; the
 liquidation heatmap, CumLiq(±1/2/5/10/20%) and the liquidation-to-depth ratio (LDR > 1: cascade
-warning); collateral before and after haircut with depeg sensitivity; wrong-way collateral;
+warning), against the venue's order book where a snapshot is given (with impact bid and ask prices);
+collateral before and after haircut with depeg sensitivity; wrong-way collateral;
 accounts by status; the 20 closest to liquidation; changes since a previous report.
 
 Arguments:
@@ -36,6 +37,9 @@ Options:
   --out <dir>         write the report's files to <dir>: the chosen format (csv: one file per
                       table) plus exposure.json and accounts.csv, which --previous reads
   --previous <dir>    a previous report's --out directory: adds "changes since previous"
+  --depth <file>      order-book snapshots (DESIGN §3.11): one { asset, timestamp, bids, asks },
+                      a list, or snapshots by asset; over the document's own "depth". The job
+                      over a running system uses the snapshots stored with POST /v1/depth
   --endpoint <url>    DynamoDB endpoint of a running system (default: BACKING_DYNAMODB_ENDPOINT)
   --table <name>      its table (default: BACKING_TABLE_NAME)
   -h, --help          show this help
@@ -98,6 +102,7 @@ export async function reportCommand(args: string[], io: Io): Promise<number> {
       json: { type: "boolean", default: false },
       out: { type: "string" },
       previous: { type: "string" },
+      depth: { type: "string" },
       endpoint: { type: "string" },
       table: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -115,11 +120,27 @@ export async function reportCommand(args: string[], io: Io): Promise<number> {
   const [source, ...extra] = positionals;
   if (extra.length > 0) throw new BadInputError(`unexpected arguments: ${extra.join(" ")}`);
 
-  if (!source) return storeReport(values, format, io);
+  if (!source) {
+    if (values.depth !== undefined)
+      throw new BadInputError(
+        "--depth goes with a portfolio file; the job over a running system uses the snapshots stored with POST /v1/depth",
+      );
+    return storeReport(values, format, io);
+  }
 
-  const portfolio = parsePortfolio(await readJsonInput(source, io), DEFAULT_RISK_PARAMS);
+  const portfolio = await withDepthFile(
+    parsePortfolio(await readJsonInput(source, io), DEFAULT_RISK_PARAMS),
+    values.depth,
+    io,
+  );
   const previous = values.previous ? await readPrevious(values.previous) : null;
-  const aggregator = new ExposureAggregator(portfolio.market, portfolio.params, previous);
+  const aggregator = new ExposureAggregator(
+    portfolio.market,
+    portfolio.params,
+    previous,
+    null,
+    portfolio.depth,
+  );
   const bar = progress(io, "exposure", portfolio.accounts.length);
   const CHUNK = 1_000;
   let accountsCsv = accountsCsvHeader;

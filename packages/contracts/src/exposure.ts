@@ -58,8 +58,33 @@ const ExposureAsset = z.object({
     noLiquidationPrice: DecimalText,
   }),
   cumLiq: ByMove,
+  /**
+   * USD depth between the mark and mark × (1 + move), per move: from the venue's book (DESIGN §3.11,
+   * `depthSource` "book"), else from the params' 1 % depth on a uniform book ("params"); null: none.
+   */
   depth: ByMove.nullable(),
+  depthSource: z.enum(["book", "params"]).nullable(),
+  /** CumLiq / depth; null where there is no depth (none configured, or no level within the move). */
   ldr: z.record(z.string(), DecimalText.nullable()),
+  /**
+   * With a book: the average fill price of a market sell (bid) and buy (ask) of each notional, the
+   * book moved to the mark; null when the visible side holds less. Notionals: the venue convention
+   * 200 USDT ÷ IMR at the asset's maximum leverage, then 1,000,000 and 10,000,000.
+   */
+  impact: z
+    .array(z.object({ notional: DecimalText, bid: DecimalText.nullable(), ask: DecimalText.nullable() }))
+    .nullable(),
+  /**
+   * With a book: its levels within the heatmap's range, moved to the mark, each with the USD depth
+   * from the mark to it (cumulative), for the chart of depth against cumulative liquidations.
+   */
+  book: z
+    .object({
+      timestamp: z.string(),
+      bids: z.array(z.object({ price: DecimalText, cumulative: DecimalText })),
+      asks: z.array(z.object({ price: DecimalText, cumulative: DecimalText })),
+    })
+    .nullable(),
   /** The moves at which LDR > 1. */
   cascadeWarnings: z.array(z.string()),
   /**

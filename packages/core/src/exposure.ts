@@ -13,6 +13,13 @@ import {
   WIDE_ZERO,
   ZERO,
 } from "./decimal.ts";
+import {
+  type DepthBook,
+  type DepthBooks,
+  type DepthLevel,
+  depthNotionalWithin,
+  impactPrice,
+} from "./depth.ts";
 import { type AccountEvaluation, evaluateAccount, liquidationString } from "./evaluate.ts";
 import { ExactFloatSum } from "./float-sum.ts";
 import { yearsToExpiry } from "./margin.ts";
@@ -56,15 +63,28 @@ export interface ExposureSettings {
   depthMultiplier: Decimal;
   binWidth: Decimal;
   range: Decimal;
+  /** The venue's books (DESIGN §3.11): where an asset has one, LDR and impact prices walk it. */
+  books: DepthBooks;
+  /** The impact notionals per asset: 200 USDT ÷ IMR at its maximum leverage, then $1M and $10M. */
+  impactNotionals: (asset: string) => Decimal[];
 }
 
-export function exposureSettings(params: RiskParams): ExposureSettings {
+/** The venue convention's impact margin notional, 200 USDT ÷ IMR at max leverage, then two large orders. */
+const IMPACT_MARGIN = new Decimal(200);
+const LARGE_ORDERS = [new Decimal(1_000_000), new Decimal(10_000_000)];
+
+export function exposureSettings(params: RiskParams, books: DepthBooks = new Map()): ExposureSettings {
   const exposure = params.document.exposure;
   return {
     depth: new Map(Object.entries(exposure?.depth ?? {}).map(([asset, usd]) => [asset, new Decimal(usd)])),
     depthMultiplier: new Decimal(exposure?.depthMultiplier ?? "1"),
     binWidth: new Decimal(exposure?.heatmap.binWidth ?? "0.01"),
     range: new Decimal(exposure?.heatmap.range ?? "0.2"),
+    books,
+    impactNotionals: (asset) => {
+      const maxLeverage = params.document.brackets[asset]?.[0]?.maxLeverage;
+      return [...(maxLeverage ? [IMPACT_MARGIN.times(maxLeverage)] : []), ...LARGE_ORDERS];
+    },
   };
 }
 
@@ -429,8 +449,9 @@ export class ExposureAggregator {
     private readonly previous: PreviousReport | null = null,
     /** The latest funding rate per venue and asset, when known (the stateful engine's prints). */
     private readonly fundingRates: ReadonlyMap<string, ReadonlyMap<string, Decimal>> | null = null,
+    books: DepthBooks = new Map(),
   ) {
-    this.settings = exposureSettings(params);
+    this.settings = exposureSettings(params, books);
   }
 
   private asset(name: string): AssetAccumulator {
@@ -862,14 +883,19 @@ export class ExposureAggregator {
     const assets: ExposureReport["assets"] = {};
     for (const name of [...this.assets.keys()].sort()) {
       const a = this.assets.get(name) as AssetAccumulator;
+      const book = settings.books.get(name);
       const depth1 = settings.depth.get(name);
-      const depth = depth1
+      const depth = book
         ? CUM_LIQ_MOVES.map((move) =>
-            depth1.times(new Decimal(move).abs()).div("0.01").times(settings.depthMultiplier),
+            depthNotionalWithin(book, a.mark, new Decimal(move), settings.depthMultiplier),
           )
-        : null;
+        : depth1
+          ? CUM_LIQ_MOVES.map((move) =>
+              depth1.times(new Decimal(move).abs()).div("0.01").times(settings.depthMultiplier),
+            )
+          : null;
       const ldr = CUM_LIQ_MOVES.map((_, m) =>
-        depth ? (a.cumLiq[m] as Decimal).div(depth[m] as Decimal) : null,
+        depth?.[m]?.gt(0) ? (a.cumLiq[m] as Decimal).div(depth[m] as Decimal) : null,
       );
       assets[name] = {
         mark: a.mark.toFixed(),
@@ -902,6 +928,9 @@ export class ExposureAggregator {
         },
         cumLiq: byMove(a.cumLiq.map(neutralString)),
         depth: depth ? byMove(depth.map(neutralString)) : null,
+        depthSource: book ? "book" : depth1 ? "params" : null,
+        impact: book ? impactRows(book, a.mark, settings.impactNotionals(name)) : null,
+        book: book ? bookCurve(book, a.mark, settings) : null,
         ldr: byMove(ldr.map((r) => (r ? neutralString(r) : null))),
         cascadeWarnings: CUM_LIQ_MOVES.filter((_, m) => ldr[m]?.gt(1)),
         adl: adlSection(a, adlDeficit),
@@ -1043,6 +1072,34 @@ function adlSection(a: AssetAccumulator, deficit: Decimal | null) {
   };
 }
 
+/** Impact bid and ask per notional (the venue convention's, then $1M and $10M). */
+function impactRows(book: DepthBook, mark: Decimal, notionals: readonly Decimal[]) {
+  const price = (p: Decimal | null) => (p ? neutralString(p) : null);
+  return notionals.map((notional) => ({
+    notional: notional.toFixed(),
+    bid: price(impactPrice(book, mark, notional, "bids")),
+    ask: price(impactPrice(book, mark, notional, "asks")),
+  }));
+}
+
+/** The book's levels within the heatmap's range, moved to the mark, with the USD depth from the mark to each. */
+function bookCurve(book: DepthBook, mark: Decimal, settings: ExposureSettings) {
+  const scale = mark.div(book.mid);
+  const side = (levels: readonly DepthLevel[], falling: boolean) => {
+    const bound = ONE.plus(falling ? settings.range.neg() : settings.range);
+    let cumulative = ZERO;
+    const points: { price: string; cumulative: string }[] = [];
+    for (const level of levels) {
+      if (falling ? level.ratio.lt(bound) : level.ratio.gt(bound)) break;
+      const price = level.price.times(scale);
+      cumulative = cumulative.plus(price.times(level.size).times(settings.depthMultiplier));
+      points.push({ price: neutralString(price), cumulative: neutralString(cumulative) });
+    }
+    return points;
+  };
+  return { timestamp: book.timestamp, bids: side(book.bids, true), asks: side(book.asks, false) };
+}
+
 function byMove<T>(values: readonly T[]): Record<string, T> {
   return Object.fromEntries(CUM_LIQ_MOVES.map((move, m) => [move, values[m] as T]));
 }
@@ -1065,7 +1122,13 @@ export function exposureReport(
   previous: PreviousReport | null = null,
   adlDeficit: Decimal | null = null,
 ): { report: ExposureReport; accounts: ExposureAccountRow[] } {
-  const aggregator = new ExposureAggregator(portfolio.market, portfolio.params, previous);
+  const aggregator = new ExposureAggregator(
+    portfolio.market,
+    portfolio.params,
+    previous,
+    null,
+    portfolio.depth,
+  );
   const accounts = aggregator.add(portfolio.accounts);
   return { report: aggregator.report(portfolio.asOf, adlDeficit), accounts };
 }

@@ -152,11 +152,11 @@ async function previousFor(
 export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
   async map(deps, run, task, onProgress) {
     const inputs = inputsOf(run);
-    const { params, market } = pinnedMarket(inputs);
+    const { params, market, depth } = pinnedMarket(inputs);
     const previous = await previousFor(deps, inputs, task.segment, task.segments);
     // One evaluation per account feeds the book's aggregator and its venue's: each venue gets a
     // report of its own accounts only (what its webhook points at and its API key can read).
-    const aggregator = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs));
+    const aggregator = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs), depth);
     const byVenue = new Map<string, ExposureAggregator>();
     const partial: ExposureSegmentPartial = {
       accounts: 0,
@@ -181,7 +181,7 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
           const evaluation = aggregator.evaluate(book);
           let venue = byVenue.get(book.venue);
           if (!venue) {
-            venue = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs));
+            venue = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs), depth);
             byVenue.set(book.venue, venue);
           }
           venue.addEvaluated(book, evaluation);
@@ -204,14 +204,14 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
 
   async reduce(deps, run) {
     const inputs = inputsOf(run);
-    const { params, market } = pinnedMarket(inputs);
+    const { params, market, depth } = pinnedMarket(inputs);
     const { asOf, nowMs } = inputs;
     // Merging needs the previous report only for its presence ("changes" or null): the per-account
     // comparisons were made by the segments.
     const previous: PreviousReport | null = inputs.previous
       ? { asOf: inputs.previous.asOf, accounts: new Map() }
       : null;
-    const aggregator = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs));
+    const aggregator = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs), depth);
     const byVenue = new Map<string, ExposureAggregator>();
     let accounts = 0;
     let invalidAccounts = 0;
@@ -226,7 +226,7 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
       for (const [venue, venuePartial] of Object.entries(partial.venues)) {
         let venueAggregator = byVenue.get(venue);
         if (!venueAggregator) {
-          venueAggregator = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs));
+          venueAggregator = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs), depth);
           byVenue.set(venue, venueAggregator);
         }
         venueAggregator.merge(venuePartial);
