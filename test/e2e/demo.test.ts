@@ -38,6 +38,10 @@ describe("backing demo", () => {
       id: "HIST_2020_03_BLACK_THURSDAY",
       cascadeRounds: expect.any(Number),
     });
+    // The venues posted a book per asset (DESIGN §3.11): cascades walk them, and say so.
+    expect(summary.stress.some((s: { cascadeWalkedBook: string[] }) => s.cascadeWalkedBook.length > 0)).toBe(
+      true,
+    );
     // Webhooks: every notification of venue-a and venue-b (they have endpoints; venue-c has none)
     // reached the receiver, signed; venue-b's first five 503s were retried; nothing parked or lost.
     expect(summary.webhooks).toMatchObject({ retried: 5, parked: 0, undelivered: 0 });

@@ -57,7 +57,7 @@ describe("backing stress", () => {
       { stdin: JSON.stringify(document) },
     );
     expect(csv.stdout.split("\n")[0]).toBe(
-      "scenario,healthy,warning,marginCall,liquidation,totalBadDebt,insuranceFundAfter,cover1,cover2,reverseSeverity,cascadeRounds,addedBadDebt",
+      "scenario,healthy,warning,marginCall,liquidation,totalBadDebt,insuranceFundAfter,cover1,cover2,reverseSeverity,cascadeRounds,addedBadDebt,cascadePricedBy",
     );
   });
 

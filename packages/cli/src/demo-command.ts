@@ -24,7 +24,15 @@ Needs Java 17+ for DynamoDB Local. Exit codes: 0 ok, 1 failure, 2 bad input.
 `;
 
 function stressLines(summary: DemoSummary): string[] {
-  const header = ["scenario", "liquidations", "totalBadDebt", "insuranceFundAfter", "cover2", "rounds"];
+  const header = [
+    "scenario",
+    "liquidations",
+    "totalBadDebt",
+    "insuranceFundAfter",
+    "cover2",
+    "rounds",
+    "walkedBook",
+  ];
   const rows = summary.stress.map((s) => [
     s.id,
     String(s.liquidations),
@@ -32,6 +40,7 @@ function stressLines(summary: DemoSummary): string[] {
     s.insuranceFundAfter,
     s.cover2,
     String(s.cascadeRounds),
+    s.cascadeWalkedBook.join(" ") || "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
@@ -55,7 +64,8 @@ function table(summary: DemoSummary): string {
     `  liquidations ${summary.venues.liquidations} (notional ${summary.venues.liquidatedNotional} USD), top-ups ${summary.venues.topUps}, calls cured without a deposit ${summary.venues.falseAlarms}`,
     `  fees ${summary.venues.fees}, bad debt ${summary.venues.badDebt}, fund used ${summary.venues.fundUsed}, fund after ${summary.venues.fundAfter}, ADL notional ${summary.venues.adlNotional} (USD)`,
     "",
-    "Stress pack over the book the venues hold after the replay (bad debt in USD):",
+    "Stress pack over the book the venues hold after the replay (bad debt in USD; walkedBook: the",
+    "assets whose cascade walked the venue's posted order book, the others priced by the model):",
     ...stressLines(summary),
     "",
     `Webhooks to venue-a and venue-b (venue-b answers 503 once to its first 5 notifications):`,

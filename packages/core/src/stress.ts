@@ -1012,6 +1012,8 @@ export interface StressSummaryRow {
   cover1: string;
   cover2: string;
   cascadeRounds: number;
+  /** The assets whose cascade walked the venue's book (DESIGN §3.11) rather than the model. */
+  cascadeWalkedBook: string[];
 }
 
 export function stressSummaryRow(
@@ -1028,6 +1030,9 @@ export function stressSummaryRow(
     cover1: entry.cover1,
     cover2: entry.cover2,
     cascadeRounds: entry.cascade.rounds,
+    cascadeWalkedBook: Object.entries(entry.cascade.pricing)
+      .filter(([, p]) => p.pricedBy === "depth")
+      .map(([asset]) => asset),
   };
 }
 

@@ -31,6 +31,7 @@ import {
 import { exposureRendering, folderReportStore } from "@backing/reports";
 import { deliveryEnvironment } from "@backing/webhooks";
 import { demoBook } from "./demo-book.ts";
+import { demoDepth } from "./demo-depth.ts";
 import { type DynamoLocal, startDynamoLocal } from "./dynamo-local.ts";
 import { SCENARIOS } from "./scenarios/index.ts";
 import { notificationPoller } from "./stream-poller.ts";
@@ -257,6 +258,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     phaseDone("replay");
     const last = path[path.length - 1] ?? first;
     options.progress?.("stress", 0, 1);
+    // The venues post their order books (as POST /v1/depth stores them): the stress cascades walk
+    // them, and the exposure job's LDR and impact prices read them.
+    const depth = demoDepth(last.prices, params.exposure?.depth ?? {}, last.timestamp);
+    for (const snapshot of depth) await rawStore.putDepth(snapshot);
     const portfolio = parsePortfolio(
       {
         asOf: last.timestamp,
@@ -264,6 +269,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         volatility: DEMO_VOLATILITY,
         // The book the venues hold after the replay: liquidated, topped up, deleveraged.
         accounts: [...desk.docs.values()],
+        depth: Object.fromEntries(depth.map((snapshot) => [snapshot.asset, snapshot])),
       },
       params,
     );

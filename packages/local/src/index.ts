@@ -1,5 +1,6 @@
 export * from "./demo.ts";
 export * from "./demo-book.ts";
+export * from "./demo-depth.ts";
 export * from "./dynamo-local.ts";
 export * from "./replay.ts";
 export * from "./replay-input.ts";

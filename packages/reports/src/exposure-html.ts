@@ -22,6 +22,53 @@ export function formatAmount(value: string | null | undefined, decimals = 2): st
   return `${negative ? "−" : ""}${grouped}${shown}`;
 }
 
+/** A quantity as given, grouped, trailing zeros dropped (at most 8 decimals): "250000.0000" → "250,000". */
+export function formatQuantity(value: string): string {
+  const [whole = "0", fraction = ""] = value.split(".");
+  const trimmed = fraction.slice(0, 8).replace(/0+$/, "");
+  return `${formatAmount(whole, 0)}${trimmed ? `.${trimmed}` : ""}`;
+}
+
+/** An axis label: 12,500,000 → "12.5M" (the exact figure is in each bar's tooltip and the tables). */
+function compact(value: number): string {
+  const units: [number, string][] = [
+    [1e12, "T"],
+    [1e9, "B"],
+    [1e6, "M"],
+    [1e3, "k"],
+  ];
+  for (const [size, suffix] of units)
+    if (Math.abs(value) >= size) return `${Number((value / size).toPrecision(3))}${suffix}`;
+  return String(Number(value.toPrecision(3)));
+}
+
+/** A round axis step: about `count` ticks from 0 to at least `max`. */
+function niceTicks(max: number, count = 4): number[] {
+  if (!(max > 0)) return [0];
+  const raw = max / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 2.5, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
+  const ticks: number[] = [];
+  for (let v = 0; v < max + step * 0.999; v += step) ticks.push(Number(v.toPrecision(12)));
+  return ticks;
+}
+
+/** Horizontal grid lines with labels at round values, the unit above the axis. */
+function yAxis(
+  ticks: readonly number[],
+  y: (v: number) => number,
+  pad: { left: number; right: number; top: number },
+  unit: string,
+  format: (v: number) => string = compact,
+): string {
+  return `${ticks
+    .map(
+      (v) =>
+        `<line class="grid" x1="${pad.left}" x2="${WIDTH - pad.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/><text class="axis" x="${pad.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${format(v)}</text>`,
+    )
+    .join("")}<text class="axis" x="4" y="${pad.top - 6}">${escapeHtml(unit)}</text>`;
+}
+
 /** A fraction as a percentage, from the string: "0.375" → "37.50%". */
 function formatShare(value: string | null | undefined): string {
   if (value === null || value === undefined) return "–";
@@ -29,97 +76,288 @@ function formatShare(value: string | null | undefined): string {
   return `${n.toFixed(2)}%`;
 }
 
+/** "−2.31%" (a fall), "+3.10%" (a rise), or "past by 5.07%" when the price is already beyond it. */
+function moveToLiquidation(row: { mark: string; liquidationPrice: string; distance: string }): string {
+  const distance = Number(row.distance);
+  if (distance <= 0) return `past by ${(Math.abs(distance) * 100).toFixed(2)}%`;
+  const rises = Number(row.liquidationPrice) > Number(row.mark);
+  return `${rises ? "+" : "−"}${(distance * 100).toFixed(2)}%`;
+}
+
 const formatMove = (move: string) =>
   `${move.startsWith("-") ? "−" : "+"}${(Math.abs(Number(move)) * 100).toFixed(0)}%`;
 
-export function table(headers: string[], rows: string[][], numericFrom = 1): string {
+/**
+ * A table. On a narrow screen (under 900 px with 9 columns or more, under 640 px with 6 or more)
+ * it stacks into one card per row, each cell labelled with its header, so no page scrolls
+ * sideways. Without rows, `empty` says why.
+ */
+export function table(headers: string[], rows: string[][], numericFrom = 1, empty = "None."): string {
+  if (rows.length === 0) return `<p class="muted empty">${escapeHtml(empty)}</p>`;
   const head = headers
     .map((h, i) => `<th${i >= numericFrom ? ' class="num"' : ""}>${escapeHtml(h)}</th>`)
     .join("");
   const body = rows
     .map(
       (row) =>
-        `<tr>${row.map((cell, i) => `<td${i >= numericFrom ? ' class="num"' : ""}>${cell}</td>`).join("")}</tr>`,
+        `<tr>${row.map((cell, i) => `<td${i >= numericFrom ? ' class="num"' : ""} data-label="${escapeHtml(headers[i] ?? "")}">${cell}</td>`).join("")}</tr>`,
     )
     .join("\n");
-  return `<div class="table"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+  const stack = headers.length >= 9 ? ' class="stack"' : headers.length >= 6 ? ' class="stack-narrow"' : "";
+  return `<div class="table"><table${stack}><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 const WIDTH = 760;
 
+const PAD = { left: 64, right: 16, top: 26, bottom: 40 };
+
 /** Liquidation heatmap: stacked bars per price bin (falls red, rises green), the mark as a line. */
-function heatmapChart(name: string, asset: ExposureAsset): string {
+function heatmapChart(name: string, asset: ExposureAsset, range: string): string {
   const bins = asset.heatmap;
-  const height = 220;
-  const pad = { left: 64, right: 12, top: 16, bottom: 40 };
-  const plotWidth = WIDTH - pad.left - pad.right;
-  const plotHeight = height - pad.top - pad.bottom;
   const max = Math.max(...bins.map((b) => Number(b.notional)), 0);
+  if (max === 0)
+    return `<p class="muted empty">No ${escapeHtml(name)} liquidation price lies within ±${percent(range)} of the mark: no heatmap to draw.</p>`;
+  const height = 240;
+  const plotWidth = WIDTH - PAD.left - PAD.right;
+  const plotHeight = height - PAD.top - PAD.bottom;
+  const ticks = niceTicks(max);
+  const top = ticks[ticks.length - 1] as number;
+  const y = (v: number) => PAD.top + plotHeight - (v / top) * plotHeight;
   const barWidth = plotWidth / Math.max(bins.length, 1);
-  const y = (v: number) => (max > 0 ? (v / max) * plotHeight : 0);
   const bars = bins
     .map((b, i) => {
-      const x = pad.left + i * barWidth;
-      const fall = y(Number(b.onFall));
-      const rise = y(Number(b.onRise));
-      const base = pad.top + plotHeight;
+      const x = PAD.left + i * barWidth;
+      const fall = (Number(b.onFall) / top) * plotHeight;
+      const rise = (Number(b.onRise) / top) * plotHeight;
+      const base = PAD.top + plotHeight;
       const title = `<title>${escapeHtml(`${formatAmount(b.from)} – ${formatAmount(b.to)}: ${formatAmount(b.notional)} USD`)}</title>`;
       return `<g class="bin">${title}<rect class="fall" x="${x.toFixed(2)}" y="${(base - fall).toFixed(2)}" width="${Math.max(barWidth - 1, 1).toFixed(2)}" height="${fall.toFixed(2)}"/><rect class="rise" x="${x.toFixed(2)}" y="${(base - fall - rise).toFixed(2)}" width="${Math.max(barWidth - 1, 1).toFixed(2)}" height="${rise.toFixed(2)}"/></g>`;
     })
     .join("");
   const first = Number(bins[0]?.from ?? 0);
   const last = Number(bins[bins.length - 1]?.to ?? 1);
-  const markX = pad.left + ((Number(asset.mark) - first) / (last - first || 1)) * plotWidth;
-  const ticks = [
-    0,
-    Math.floor(bins.length / 4),
-    Math.floor(bins.length / 2),
-    Math.floor((3 * bins.length) / 4),
-    bins.length,
-  ]
-    .map((i) => {
+  const markX = PAD.left + ((Number(asset.mark) - first) / (last - first || 1)) * plotWidth;
+  const xTicks = [0, 0.25, 0.5, 0.75, 1]
+    .map((f) => {
+      const i = Math.round(f * bins.length);
       const price = i < bins.length ? bins[i]?.from : bins[bins.length - 1]?.to;
-      const x = pad.left + i * barWidth;
-      const anchor = i === 0 ? "start" : i === bins.length ? "end" : "middle";
-      return `<text class="tick" x="${x.toFixed(2)}" y="${height - 20}" text-anchor="${anchor}">${formatAmount(price, 0)}</text>`;
+      const anchor = f === 0 ? "start" : f === 1 ? "end" : "middle";
+      return `<text class="tick" x="${(PAD.left + i * barWidth).toFixed(2)}" y="${height - 22}" text-anchor="${anchor}">${formatAmount(price, 0)}</text>`;
     })
     .join("");
   return `<svg class="chart heatmap" role="img" aria-label="${escapeHtml(`${name} liquidation heatmap`)}" viewBox="0 0 ${WIDTH} ${height}" width="100%">
-<text class="axis" x="4" y="${pad.top + 8}">${formatAmount(String(max), 0)}</text><text class="axis" x="4" y="${pad.top + plotHeight}">0</text>
-<line class="grid" x1="${pad.left}" x2="${WIDTH - pad.right}" y1="${pad.top + plotHeight}" y2="${pad.top + plotHeight}"/>
+${yAxis(ticks, y, PAD, "notional liquidated (USD)")}
 ${bars}
-<line class="mark" x1="${markX.toFixed(2)}" x2="${markX.toFixed(2)}" y1="${pad.top}" y2="${pad.top + plotHeight}"/>
-<text class="tick" x="${markX.toFixed(2)}" y="${pad.top - 4}" text-anchor="middle">mark ${formatAmount(asset.mark, 0)}</text>
-${ticks}
-<text class="axis" x="${pad.left}" y="${height - 4}">liquidation price (USD); bar: notional liquidated, red on a fall, green on a rise</text>
+<line class="mark" x1="${markX.toFixed(2)}" x2="${markX.toFixed(2)}" y1="${PAD.top}" y2="${PAD.top + plotHeight}"/>
+<text class="tick" x="${markX.toFixed(2)}" y="${PAD.top + 10}" text-anchor="middle">mark ${formatAmount(asset.mark, 0)}</text>
+${xTicks}
+<text class="axis" x="${PAD.left}" y="${height - 4}">liquidation price (USD) · red: liquidated on a fall, green: on a rise</text>
 </svg>`;
 }
 
-/** CumLiq(Δ) per move as bars, each labelled with its LDR; cascade warnings drawn in the warning colour. */
+const percent = (fraction: string) => `${Number((Number(fraction) * 100).toPrecision(6))}%`;
+
+/** CumLiq(Δ) per move as bars on a USD axis; cascade warnings in the warning colour. */
 function cumLiqChart(name: string, asset: ExposureAsset): string {
   const moves = Object.keys(asset.cumLiq);
-  const height = 200;
-  const pad = { left: 64, right: 12, top: 24, bottom: 36 };
-  const plotWidth = WIDTH - pad.left - pad.right;
-  const plotHeight = height - pad.top - pad.bottom;
   const max = Math.max(...moves.map((m) => Number(asset.cumLiq[m])), 0);
+  if (max === 0)
+    return `<p class="muted empty">No ${escapeHtml(name)} position is liquidated by any of the moves ${moves.map(formatMove).join(", ")}.</p>`;
+  const height = 210;
+  const plotWidth = WIDTH - PAD.left - PAD.right;
+  const plotHeight = height - PAD.top - PAD.bottom;
+  const ticks = niceTicks(max);
+  const top = ticks[ticks.length - 1] as number;
+  const y = (v: number) => PAD.top + plotHeight - (v / top) * plotHeight;
   const slot = plotWidth / moves.length;
   const bars = moves
     .map((move, i) => {
       const value = Number(asset.cumLiq[move]);
-      const h = max > 0 ? (value / max) * plotHeight : 0;
-      const x = pad.left + i * slot + slot * 0.15;
+      const x = PAD.left + i * slot + slot * 0.15;
       const warning = asset.cascadeWarnings.includes(move);
       const ldr = asset.ldr[move];
-      const label = ldr === null || ldr === undefined ? "" : `LDR ${Number(ldr).toFixed(2)}`;
-      return `<g class="move${warning ? " warning" : ""}"><title>${escapeHtml(`${formatMove(move)}: ${formatAmount(asset.cumLiq[move])} USD${label ? `, ${label}` : ""}`)}</title><rect class="${move.startsWith("-") ? "fall" : "rise"}" x="${x.toFixed(2)}" y="${(pad.top + plotHeight - h).toFixed(2)}" width="${(slot * 0.7).toFixed(2)}" height="${h.toFixed(2)}"/><text class="tick" x="${(x + slot * 0.35).toFixed(2)}" y="${height - 20}" text-anchor="middle">${formatMove(move)}</text><text class="tick${warning ? " warn" : ""}" x="${(x + slot * 0.35).toFixed(2)}" y="${height - 6}" text-anchor="middle">${label}</text></g>`;
+      const label = ldr === null || ldr === undefined ? "" : `, LDR ${Number(ldr).toFixed(2)}`;
+      return `<g class="move${warning ? " warning" : ""}"><title>${escapeHtml(`${formatMove(move)}: ${formatAmount(asset.cumLiq[move])} USD${label}`)}</title><rect class="${move.startsWith("-") ? "fall" : "rise"}" x="${x.toFixed(2)}" y="${y(value).toFixed(2)}" width="${(slot * 0.7).toFixed(2)}" height="${(PAD.top + plotHeight - y(value)).toFixed(2)}"/><text class="tick${warning ? " warn" : ""}" x="${(x + slot * 0.35).toFixed(2)}" y="${height - 22}" text-anchor="middle">${formatMove(move)}</text></g>`;
     })
     .join("");
   return `<svg class="chart cumliq" role="img" aria-label="${escapeHtml(`${name} cumulative liquidations`)}" viewBox="0 0 ${WIDTH} ${height}" width="100%">
-<text class="axis" x="4" y="${pad.top + 8}">${formatAmount(String(max), 0)}</text><text class="axis" x="4" y="${pad.top + plotHeight}">0</text>
-<line class="grid" x1="${pad.left}" x2="${WIDTH - pad.right}" y1="${pad.top + plotHeight}" y2="${pad.top + plotHeight}"/>
+${yAxis(ticks, y, PAD, "CumLiq (USD)")}
 ${bars}
+<text class="axis" x="${PAD.left}" y="${height - 4}">price move from the mark · bar: notional liquidated by a move that far</text>
 </svg>`;
+}
+
+/** LDR per move on a ratio axis with the LDR = 1 line: above it, liquidations exceed the book. */
+function ldrChart(name: string, asset: ExposureAsset): string {
+  const moves = Object.keys(asset.ldr).filter((m) => asset.ldr[m] !== null);
+  if (moves.length === 0) return "";
+  if (moves.every((m) => Number(asset.ldr[m]) === 0))
+    return `<p class="muted empty">Nothing on ${escapeHtml(name)} liquidates within these moves: the ratio is 0 at every move.</p>`;
+  const height = 190;
+  const plotWidth = WIDTH - PAD.left - PAD.right;
+  const plotHeight = height - PAD.top - PAD.bottom;
+  const max = Math.max(1.25, ...moves.map((m) => Number(asset.ldr[m])));
+  const ticks = niceTicks(max);
+  const top = ticks[ticks.length - 1] as number;
+  const y = (v: number) => PAD.top + plotHeight - (v / top) * plotHeight;
+  const slot = plotWidth / moves.length;
+  const bars = moves
+    .map((move, i) => {
+      const value = Number(asset.ldr[move]);
+      const x = PAD.left + i * slot + slot * 0.15;
+      const warning = asset.cascadeWarnings.includes(move);
+      return `<g class="move${warning ? " warning" : ""}"><title>${escapeHtml(`${formatMove(move)}: LDR ${asset.ldr[move]}`)}</title><rect class="${warning ? "warnbar" : "share"}" x="${x.toFixed(2)}" y="${y(value).toFixed(2)}" width="${(slot * 0.7).toFixed(2)}" height="${(PAD.top + plotHeight - y(value)).toFixed(2)}"/><text class="tick${warning ? " warn" : ""}" x="${(x + slot * 0.35).toFixed(2)}" y="${(y(value) - 4).toFixed(2)}" text-anchor="middle">${value.toFixed(2)}</text><text class="tick${warning ? " warn" : ""}" x="${(x + slot * 0.35).toFixed(2)}" y="${height - 22}" text-anchor="middle">${formatMove(move)}</text></g>`;
+    })
+    .join("");
+  return `<svg class="chart ldr" role="img" aria-label="${escapeHtml(`${name} liquidation-to-depth ratio`)}" viewBox="0 0 ${WIDTH} ${height}" width="100%">
+${yAxis(ticks, y, PAD, "LDR (CumLiq ÷ depth)", (v) => String(v))}
+${bars}
+<line class="reference" x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y(1).toFixed(1)}" y2="${y(1).toFixed(1)}"/>
+<text class="axis" x="${PAD.left}" y="${height - 4}">price move from the mark · dashed: LDR = 1, liquidations equal the depth; above it a cascade warning</text>
+</svg>`;
+}
+
+/** Depth per side (from the book's levels, or the params' uniform depth) as points on the price axis. */
+function depthPoints(
+  asset: ExposureAsset,
+): { falling: [number, number][]; rising: [number, number][] } | null {
+  const mark = Number(asset.mark);
+  if (asset.book) {
+    const points = (levels: { price: string; cumulative: string }[]): [number, number][] => [
+      [mark, 0],
+      ...levels.map((l): [number, number] => [Number(l.price), Number(l.cumulative)]),
+    ];
+    return { falling: points(asset.book.bids), rising: points(asset.book.asks) };
+  }
+  if (!asset.depth) return null;
+  const side = (fall: boolean): [number, number][] => [
+    [mark, 0],
+    ...Object.entries(asset.depth ?? {})
+      .filter(([move]) => move.startsWith("-") === fall)
+      .map(([move, usd]): [number, number] => [mark * (1 + Number(move)), Number(usd)])
+      .sort((a, b) => (fall ? b[0] - a[0] : a[0] - b[0])),
+  ];
+  return { falling: side(true), rising: side(false) };
+}
+
+/** Cumulative liquidations from the mark outward, from the heatmap's bins (the already-past at the mark). */
+function liquidationPoints(asset: ExposureAsset): {
+  falling: [number, number][];
+  rising: [number, number][];
+} {
+  const mark = Number(asset.mark);
+  const bins = asset.heatmap.map((b) => ({
+    from: Number(b.from),
+    to: Number(b.to),
+    fall: Number(b.onFall),
+    rise: Number(b.onRise),
+  }));
+  let fall = bins.filter((b) => b.from >= mark).reduce((sum, b) => sum + b.fall, 0);
+  const falling: [number, number][] = [[mark, fall]];
+  for (const b of bins.filter((b) => b.from < mark).reverse()) {
+    fall += b.fall;
+    falling.push([b.from, fall]);
+  }
+  let rise = bins.filter((b) => b.to <= mark).reduce((sum, b) => sum + b.rise, 0);
+  const rising: [number, number][] = [[mark, rise]];
+  for (const b of bins.filter((b) => b.to > mark)) {
+    rise += b.rise;
+    rising.push([b.to, rise]);
+  }
+  return { falling, rising };
+}
+
+/**
+ * Depth against cumulative liquidations on one price axis: left of the mark the bids and the longs
+ * liquidated on a fall, right of it the asks and the shorts liquidated on a rise. Where the
+ * liquidation line rises above the depth line, forced flow exceeds the book within that move.
+ */
+function depthChart(name: string, asset: ExposureAsset, range: string): string {
+  const depth = depthPoints(asset);
+  if (!depth) return "";
+  const liquidations = liquidationPoints(asset);
+  const mark = Number(asset.mark);
+  const low = mark * (1 - Number(range));
+  const high = mark * (1 + Number(range));
+  const inRange = (points: [number, number][]) => points.filter(([p]) => p >= low && p <= high);
+  const all = [depth.falling, depth.rising, liquidations.falling, liquidations.rising].flatMap(inRange);
+  const max = Math.max(...all.map(([, v]) => v), 0);
+  if (max === 0) return "";
+  const height = 250;
+  const plotWidth = WIDTH - PAD.left - PAD.right;
+  const plotHeight = height - PAD.top - PAD.bottom;
+  const ticks = niceTicks(max);
+  const top = ticks[ticks.length - 1] as number;
+  const x = (p: number) => PAD.left + ((p - low) / (high - low)) * plotWidth;
+  const y = (v: number) => PAD.top + plotHeight - (v / top) * plotHeight;
+  // A step line: depth and liquidations both hold their value until the next point.
+  const steps = (points: [number, number][], cssClass: string) => {
+    const shown = inRange(points);
+    if (shown.length === 0) return "";
+    let d = `M${x((shown[0] as [number, number])[0]).toFixed(1)},${y((shown[0] as [number, number])[1]).toFixed(1)}`;
+    for (let i = 1; i < shown.length; i++) {
+      const [p, v] = shown[i] as [number, number];
+      d += ` H${x(p).toFixed(1)} V${y(v).toFixed(1)}`;
+    }
+    return `<path class="${cssClass}" d="${d}"/>`;
+  };
+  const xTicks = [0, 0.25, 0.5, 0.75, 1]
+    .map((f) => {
+      const price = low + f * (high - low);
+      const anchor = f === 0 ? "start" : f === 1 ? "end" : "middle";
+      return `<text class="tick" x="${x(price).toFixed(1)}" y="${height - 22}" text-anchor="${anchor}">${formatAmount(price.toFixed(0), 0)}</text>`;
+    })
+    .join("");
+  return `<svg class="chart depth" role="img" aria-label="${escapeHtml(`${name} depth against cumulative liquidations`)}" viewBox="0 0 ${WIDTH} ${height}" width="100%">
+${yAxis(ticks, y, PAD, "USD from the mark")}
+${steps(depth.falling, "depth-line")}${steps(depth.rising, "depth-line")}
+${steps(liquidations.falling, "liq-line fall-line")}${steps(liquidations.rising, "liq-line rise-line")}
+<line class="mark" x1="${x(mark).toFixed(1)}" x2="${x(mark).toFixed(1)}" y1="${PAD.top}" y2="${PAD.top + plotHeight}"/>
+<text class="tick" x="${x(mark).toFixed(1)}" y="${PAD.top + 10}" text-anchor="middle">mark ${formatAmount(asset.mark, 0)}</text>
+${xTicks}
+<text class="axis" x="${PAD.left}" y="${height - 4}">price (USD) · blue: ${asset.book ? "the book's" : "configured"} depth from the mark · red/green: cumulative liquidations on a fall/rise</text>
+</svg>`;
+}
+
+/** Depth against liquidations, the LDR with its reference line, and impact prices, where depth is known. */
+function depthSection(name: string, a: ExposureAsset, range: string): string {
+  if (!a.depth)
+    return `<p class="muted">No depth for ${escapeHtml(name)} (no book posted, none in the parameters): no liquidation-to-depth ratio.</p>`;
+  const source = a.book
+    ? `the venue's book of ${escapeHtml(a.book.timestamp)}`
+    : "the parameters' 1% depth on a uniform book";
+  const impact = a.impact
+    ? table(
+        ["Notional (USD)", "Impact bid", "Impact ask"],
+        a.impact.map((row) => [
+          formatAmount(row.notional, 0),
+          row.bid === null ? "past the book" : formatAmount(row.bid),
+          row.ask === null ? "past the book" : formatAmount(row.ask),
+        ]),
+        0,
+      )
+    : "";
+  return `<p class="muted">Depth from ${source}, against cumulative liquidations on the same price axis</p>
+${depthChart(name, a, range)}
+<p class="muted">Liquidation-to-depth ratio by move</p>
+${ldrChart(name, a) || `<p class="muted empty">No level of the book within these moves: no ratio.</p>`}
+${impact ? `<p class="muted">Impact prices: the average fill of a market order of each notional against the book (200 USDT ÷ IMR at the maximum leverage, then $1M and $10M)</p>\n${impact}` : ""}`;
+}
+
+/**
+ * The share of the largest accounts; a top N covering every account is 100% by definition, so only
+ * the tops smaller than the book are drawn.
+ */
+function concentrationSection(name: string, a: ExposureAsset): string {
+  const accounts = a.accounts;
+  if (accounts <= 1)
+    return `<p class="muted">Concentration: ${accounts === 1 ? "one account holds every position" : "no positions"}, so every top-N share is 100%.</p>`;
+  const tops = ([1, 5, 10, 20] as const).filter((n) => n < accounts);
+  return `<p class="muted">Concentration: share of the largest accounts (gross and net; with ${accounts} accounts, a top ${accounts} or more is 100% and not drawn)</p>
+${shareBars(`${name} concentration`, [
+  ...tops.map((n): [string, string] => [`gross top ${n}`, a.concentration.gross[`top${n}`]]),
+  ...tops.map((n): [string, string] => [`net top ${n}`, a.concentration.net[`top${n}`]]),
+])}`;
 }
 
 /** Horizontal bars of fractions (0–1) with their labels. */
@@ -138,6 +376,14 @@ function shareBars(label: string, items: [string, string][]): string {
   return `<svg class="chart bars" role="img" aria-label="${escapeHtml(label)}" viewBox="0 0 ${WIDTH} ${height}" width="100%">${rows}</svg>`;
 }
 
+/** A table of class `name` as one card per row: each cell beside its header's label. */
+const stacked = (name: string) => `
+  table.${name} thead { display: none; }
+  table.${name}, table.${name} tbody, table.${name} tr, table.${name} td { display: block; width: 100%; }
+  table.${name} tr { border-bottom: 2px solid var(--line); padding: 4px 0; }
+  table.${name} td { display: flex; justify-content: space-between; gap: 12px; border: 0; padding: 2px 4px; text-align: right; }
+  table.${name} td::before { content: attr(data-label); color: var(--muted); text-align: left; }`;
+
 export const STYLE = `
 :root { color-scheme: light dark; --bg: #ffffff; --fg: #1b1f24; --muted: #5b6570; --line: #d8dde3; --card: #f5f7fa;
   --fall: #c0392b; --rise: #1e8449; --share: #2e6fbd; --warn: #b9770e; }
@@ -151,14 +397,21 @@ h3 { font-size: 15px; margin: 18px 0 6px; } .muted { color: var(--muted); }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap: 10px; margin: 16px 0; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
 .card .label { color: var(--muted); font-size: 12px; } .card .value { font-size: 18px; font-variant-numeric: tabular-nums; }
-.table { overflow-x: auto; } table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; } th { color: var(--muted); font-weight: 600; }
+table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: left; } th { color: var(--muted); font-weight: 600; vertical-align: bottom; }
+td:not(.num) { overflow-wrap: anywhere; }
 .num { text-align: right; }
+@media (max-width: 900px) { body { padding: 12px; } th, td { padding: 4px 5px; } ${stacked("stack")} }
+@media (max-width: 640px) { ${stacked("stack-narrow")} }
 .chart { display: block; margin: 6px 0 14px; } .chart text { fill: var(--fg); font-size: 11px; } .chart .axis { fill: var(--muted); }
 .fall { fill: var(--fall); } .rise { fill: var(--rise); } .share { fill: var(--share); } .grid { stroke: var(--line); }
 .mark { stroke: var(--fg); stroke-dasharray: 4 3; } .chart .warn { fill: var(--warn); font-weight: 700; }
+.reference { stroke: var(--warn); stroke-width: 1.5; stroke-dasharray: 6 4; } .warnbar { fill: var(--warn); }
+.depth-line, .liq-line { fill: none; stroke-width: 2; } .depth-line { stroke: var(--share); }
+.fall-line { stroke: var(--fall); } .rise-line { stroke: var(--rise); }
 .warning-text { color: var(--warn); font-weight: 600; }
-@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } .chart, table { break-inside: avoid; } }
+@media print { body { max-width: none; padding: 0; font-size: 10px; } th, td { padding: 2px 4px; }
+  h2 { break-after: avoid; } .chart, tr { break-inside: avoid; } }
 `;
 
 export function exposureHtml(report: ExposureReport): string {
@@ -181,21 +434,12 @@ export function exposureHtml(report: ExposureReport): string {
     .map(
       ([name, a]) => `<section class="asset" id="asset-${escapeHtml(name)}">
 <h3>${escapeHtml(name)} · mark ${formatAmount(a.mark)}</h3>
-<p class="muted">Liquidation heatmap: ${formatAmount(a.liquidation.inHeatmap, 0)} USD liquidates inside ±${(Number(report.settings.range) * 100).toFixed(0)}%, ${formatAmount(a.liquidation.beyondHeatmap, 0)} beyond it.</p>
-${heatmapChart(name, a)}
-<p class="muted">Cumulative liquidations CumLiq(Δ)${a.depth ? " and liquidation-to-depth ratio" : " (no depth configured: no LDR)"}${a.cascadeWarnings.length ? ` · <span class="warning-text">cascade warning at ${a.cascadeWarnings.map(formatMove).join(", ")}</span>` : ""}</p>
+<p class="muted">Liquidation heatmap: ${formatAmount(a.liquidation.inHeatmap, 0)} USD liquidates inside ±${percent(report.settings.range)}, ${formatAmount(a.liquidation.beyondHeatmap, 0)} beyond it.</p>
+${heatmapChart(name, a, report.settings.range)}
+<p class="muted">Cumulative liquidations CumLiq(Δ)${a.cascadeWarnings.length ? ` · <span class="warning-text">cascade warning at ${a.cascadeWarnings.map(formatMove).join(", ")}</span>` : ""}</p>
 ${cumLiqChart(name, a)}
-<p class="muted">Concentration: share of the largest accounts (gross and net)</p>
-${shareBars(`${name} concentration`, [
-  ["gross top 1", a.concentration.gross.top1],
-  ["gross top 5", a.concentration.gross.top5],
-  ["gross top 10", a.concentration.gross.top10],
-  ["gross top 20", a.concentration.gross.top20],
-  ["net top 1", a.concentration.net.top1],
-  ["net top 5", a.concentration.net.top5],
-  ["net top 10", a.concentration.net.top10],
-  ["net top 20", a.concentration.net.top20],
-])}
+${depthSection(name, a, report.settings.range)}
+${concentrationSection(name, a)}
 </section>`,
     )
     .join("\n");
@@ -211,23 +455,9 @@ ${shareBars(`${name} concentration`, [
 ${warnings.length ? `<p class="warning-text">Cascade warnings (liquidations exceed book depth): ${escapeHtml(warnings.join(", "))}</p>` : ""}
 
 <h2>Positions by asset</h2>
+<p class="muted">Perps and futures at |size| × mark, in USD.</p>
 ${table(
-  [
-    "Asset",
-    "Mark",
-    "Long",
-    "Short",
-    "Net",
-    "Gross",
-    "Accounts",
-    "Options Δ",
-    "Γ$ / 1%",
-    "Vega / pt",
-    "HHI gross",
-    "HHI net",
-    "Eff. N gross",
-    "Wrong-way",
-  ],
+  ["Asset", "Mark", "Long", "Short", "Net", "Gross", "Accounts", "Wrong-way collateral"],
   assets.map(([name, a]) => [
     escapeHtml(name),
     formatAmount(a.mark),
@@ -236,14 +466,25 @@ ${table(
     formatAmount(a.net, 0),
     formatAmount(a.gross, 0),
     String(a.accounts),
+    `${a.wrongWay.accounts} acct · ${formatAmount(a.wrongWay.collateralAfterHaircut, 0)}`,
+  ]),
+  1,
+  "No positions.",
+)}
+<h3>Options and concentration</h3>
+${table(
+  ["Asset", "Options Δ", "Γ$ / 1%", "Vega / pt", "HHI gross", "HHI net", "Eff. N gross"],
+  assets.map(([name, a]) => [
+    escapeHtml(name),
     formatAmount(a.options.delta, 4),
     formatAmount(a.options.gammaDollar, 0),
     formatAmount(a.options.vega, 0),
     formatAmount(a.concentration.gross.hhi, 0),
     formatAmount(a.concentration.net.hhi, 0),
     formatAmount(a.concentration.gross.effectiveN, 1),
-    `${a.wrongWay.accounts} · ${formatAmount(a.wrongWay.collateralAfterHaircut, 0)}`,
   ]),
+  1,
+  "No positions.",
 )}
 
 <h2>Liquidations and concentration</h2>
@@ -268,7 +509,7 @@ ${table(
   ],
   Object.entries(report.collateral).map(([name, c]) => [
     escapeHtml(name),
-    formatAmount(c.amount, 4),
+    formatQuantity(c.amount),
     formatAmount(c.raw, 0),
     formatAmount(c.afterHaircut, 0),
     formatShare(c.share),
@@ -300,13 +541,15 @@ ${table(
     escapeHtml(r.asset),
     formatAmount(r.mark),
     formatAmount(r.liquidationPrice),
-    formatShare(r.distance),
+    moveToLiquidation(r),
     formatAmount(r.notional, 0),
     formatAmount(r.equity, 0),
     formatAmount(r.maintenanceMargin, 0),
   ]),
   4,
+  "No account has a liquidation price: no single price move can liquidate any of them.",
 )}
+<p class="muted">Move to it: the change in the asset's price, from the mark and with every other price fixed, that brings the account to its liquidation price: − a fall (a long's risk), + a rise (a short's). "Past by" means the price is already beyond it by that much, and the account is in liquidation.</p>
 
 <h2>Auto-deleveraging exposure</h2>
 <p class="muted">Profitable perps and futures, ranked by Binance's ADL score (max(0, uPnL)/max(1, wallet) × MM/(wallet + uPnL)): the first to be closed if a bankruptcy exhausts the insurance fund. "Deleveraged" is the notional the queue would give up if the largest stress scenario's bad debt past the fund fell on the asset alone.</p>
@@ -394,7 +637,7 @@ ${table(
 )}`
     : `<p class="muted">No previous report to compare with.</p>`
 }
-<p class="muted">Generated by Backing. Heatmap: each account's cross-margin liquidation price on the asset, all other prices fixed, weighted by its perp and future notional at the mark. Depth(Δ) = 1% depth × |Δ| / 1% × multiplier; LDR = CumLiq / Depth, above 1 a cascade warning.</p>
+<p class="muted">Generated by Backing. Heatmap: each account's cross-margin liquidation price on the asset, all other prices fixed, weighted by its perp and future notional at the mark. Depth(Δ): with the venue's book, Σ price × size of its levels between the mark and mark × (1 + Δ), the book moved to the mark; otherwise 1% depth × |Δ| / 1% from the parameters; either × the depth multiplier. LDR = CumLiq / Depth, above 1 a cascade warning.</p>
 </body></html>
 `;
 }
