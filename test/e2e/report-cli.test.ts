@@ -68,8 +68,10 @@ describe("backing report exposure", () => {
       "collateral.csv",
       "concentration.csv",
       "cumliq.csv",
+      "depth.csv",
       "exposure.json",
       "heatmap.csv",
+      "impact.csv",
       "options.csv",
       "summary.csv",
     ]);

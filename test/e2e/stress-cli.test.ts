@@ -44,6 +44,50 @@ describe("backing stress", () => {
     expect(Number(ftx?.reverseSeverity)).toBeLessThanOrEqual(1.2001);
   });
 
+  it("walks a book given with --depth, and refuses a bad one naming the level (exit 2)", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "backing-depth-"));
+    const book = {
+      asset: "BTC",
+      timestamp: "2026-01-15T00:00:00Z",
+      bids: [
+        ["99000", "0.5"],
+        ["97000", "2"],
+      ],
+      asks: [["101000", "1"]],
+    };
+    const good = join(directory, "depth.json");
+    await writeFile(good, JSON.stringify(book));
+    // FTX: BTC −25 % → 75,000, depth × 0.6: the bids hold 0.3 at −1 % and 1.2 at −3 %. Selling the
+    // account's 1 BTC reaches −3 %: 75,000 × 0.97 = 72,750, where it fills: 20,000 − 27,250 = −7,250.
+    const run = await runCli(
+      ["stress", "-", "--depth", good, "--scenario", "HIST_2022_11_FTX", "--skip-reverse", "--json"],
+      { stdin: JSON.stringify(document) },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const ftx = StressReport.parse(JSON.parse(run.stdout)).scenarios[0];
+    expect(ftx?.cascade.finalPrices.BTC).toBe("72750");
+    expect(ftx?.totalBadDebt).toBe("7250");
+    expect(ftx?.cascade.pricing).toEqual({
+      BTC: {
+        pricedBy: "depth",
+        side: "bids",
+        levelsTouched: 2,
+        consumed: "1",
+        visible: "1.5",
+        pastBook: false,
+      },
+    });
+
+    const crossed = join(directory, "crossed.json");
+    await writeFile(crossed, JSON.stringify({ ...book, asks: [["98000", "1"]] }));
+    const bad = await runCli(["stress", "-", "--depth", crossed, "--skip-reverse"], {
+      stdin: JSON.stringify(document),
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("asks[0][0]: crossed book: the best ask 98000 is not above the best bid");
+    expect(bad.stdout).toBe("");
+  });
+
   it("runs one scenario, in table and csv form", async () => {
     const table = await runCli(
       ["stress", "-", "--scenario", "HIST_2022_11_FTX", "--format", "table", "--skip-reverse"],

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Account, ExposureReport } from "@backing/contracts";
+import { type Account, type DepthSnapshot, ExposureReport } from "@backing/contracts";
 import {
   DEFAULT_RISK_PARAMS,
   Decimal,
@@ -11,7 +11,7 @@ import {
   parsePortfolio,
 } from "@backing/core";
 import { type EngineStore, ingestPriceEvents, runExposureJob } from "@backing/engine";
-import { demoBook } from "@backing/local";
+import { demoBook, demoDepth } from "@backing/local";
 import { exposureRendering, folderReportStore } from "@backing/reports";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { freshStore } from "../helpers/dynamo.ts";
@@ -44,12 +44,14 @@ function pureReport(
   prices: Record<string, string>,
   nowMs: number,
   previous: ExposureAccountRow[] | null,
+  depth: DepthSnapshot[] = [],
 ) {
   const portfolio = parsePortfolio(
     {
       asOf: new Date(nowMs).toISOString(),
       prices: Object.fromEntries(Object.entries(prices).map(([a, index]) => [a, { index }])),
       volatility: VOLATILITY,
+      depth: Object.fromEntries(depth.map((d) => [d.asset, d])),
       accounts: book,
     },
     DEFAULT_RISK_PARAMS,
@@ -85,6 +87,9 @@ describe("scheduled exposure job over the stored book (DynamoDB Local)", () => {
     });
     await store.putAccounts(book);
     await setPrices(store, PRICES, FIRST);
+    // A BTC book posted (as POST /v1/depth stores it): its LDR and impact prices read it.
+    const depth = demoDepth(PRICES, { BTC: "3000000" }, new Date(FIRST).toISOString());
+    for (const snapshot of depth) await store.putDepth(snapshot);
     const directory = await mkdtemp(join(tmpdir(), "backing-exposure-"));
     const deps = (nowMs: number) => ({
       store,
@@ -96,7 +101,9 @@ describe("scheduled exposure job over the stored book (DynamoDB Local)", () => {
 
     const first = await runExposureJob(deps(FIRST), { pageSize: 25 });
     expect(first).toMatchObject({ accounts: 120, invalidAccounts: 0, notifications: 3 });
-    const expected = pureReport(book, PRICES, FIRST, null);
+    const expected = pureReport(book, PRICES, FIRST, null, depth);
+    expect(first.report.assets.BTC).toMatchObject({ depthSource: "book", impact: expect.any(Array) });
+    expect(first.report.assets.ETH?.depthSource).toBe("params");
     expect(exactPart(first.report)).toEqual(exactPart(expected.report));
     const stored = ExposureReport.parse(
       JSON.parse(await readFile(first.locations["exposure.json"] as string, "utf8")),
@@ -138,7 +145,7 @@ describe("scheduled exposure job over the stored book (DynamoDB Local)", () => {
       const json = ExposureReport.parse(
         JSON.parse(await readFile(data.location.replace(/exposure\.html$/, "exposure.json"), "utf8")),
       );
-      expect(exactPart(json)).toEqual(exactPart(pureReport(own, PRICES, FIRST, null).report));
+      expect(exactPart(json)).toEqual(exactPart(pureReport(own, PRICES, FIRST, null, depth).report));
       expect(data.summary.accounts).toBe(own.length);
       for (const other of book.filter((a) => a.venue !== notification.venue).slice(0, 20)) {
         expect(html).not.toContain(`>${other.id}<`);

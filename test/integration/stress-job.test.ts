@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ScenarioPack, StressReport } from "@backing/contracts";
 import { DEFAULT_RISK_PARAMS, DEFAULT_SCENARIO_PACK, parsePortfolio, stressReport } from "@backing/core";
 import { ingestPriceEvents, runStressJob } from "@backing/engine";
-import { demoBook } from "@backing/local";
+import { demoBook, demoDepth } from "@backing/local";
 import { folderReportStore } from "@backing/reports";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { freshStore } from "../helpers/dynamo.ts";
@@ -40,6 +40,9 @@ describe("scheduled stress job over the stored book (DynamoDB Local)", () => {
       })),
       { store, now: () => NOW },
     );
+    // The venues' books for BTC and ETH (posted as POST /v1/depth stores them); SOL keeps the model.
+    const depth = demoDepth(PRICES, { BTC: "3000000", ETH: "1000000" }, timestamp);
+    for (const snapshot of depth) await store.putDepth(snapshot);
     const directory = await mkdtemp(join(tmpdir(), "backing-reports-"));
     // Pages of 25 accounts in 3 segments that meet once per cascade round: the cascade must come
     // out the same as with the whole book in memory.
@@ -56,6 +59,7 @@ describe("scheduled stress job over the stored book (DynamoDB Local)", () => {
           asOf: timestamp,
           prices: Object.fromEntries(Object.entries(PRICES).map(([a, index]) => [a, { index }])),
           volatility: VOLATILITY,
+          depth: Object.fromEntries(depth.map((d) => [d.asset, d])),
           accounts: book,
         },
         DEFAULT_RISK_PARAMS,
@@ -75,6 +79,9 @@ describe("scheduled stress job over the stored book (DynamoDB Local)", () => {
     }
     // At least one scenario must actually cascade for the comparison to mean something.
     expect(stored.scenarios.some((s) => s.cascade.rounds > 0)).toBe(true);
+    // ... and to walk the stored books while SOL keeps the model.
+    expect(stored.scenarios.some((s) => s.cascade.pricing.BTC?.pricedBy === "depth")).toBe(true);
+    expect(stored.scenarios.some((s) => s.cascade.pricing.SOL?.pricedBy === "model")).toBe(true);
 
     const ready = (await store.listNotifications()).filter((n) => n.type === "report.stress.ready");
     expect(ready.map((n) => n.venue).sort()).toEqual(["venue-a", "venue-b", "venue-c"]);

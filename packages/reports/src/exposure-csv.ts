@@ -183,16 +183,31 @@ export function exposureCsvTables(report: ExposureReport): Record<string, string
       ),
     ),
     "cumliq.csv": csv(
-      ["asset", "move", "cumLiq", "depth", "ldr", "cascadeWarning"],
+      ["asset", "move", "cumLiq", "depth", "depthSource", "ldr", "cascadeWarning"],
       assets.flatMap(([name, a]) =>
         Object.entries(a.cumLiq).map(([move, value]) => [
           name,
           move,
           value,
           a.depth?.[move],
+          a.depthSource,
           a.ldr[move],
           a.cascadeWarnings.includes(move) ? "yes" : "no",
         ]),
+      ),
+    ),
+    "impact.csv": csv(
+      ["asset", "notional", "impactBid", "impactAsk"],
+      assets.flatMap(([name, a]) => (a.impact ?? []).map((r) => [name, r.notional, r.bid, r.ask])),
+    ),
+    "depth.csv": csv(
+      ["asset", "snapshot", "side", "price", "cumulativeDepth"],
+      assets.flatMap(([name, a]) =>
+        a.book
+          ? (["bids", "asks"] as const).flatMap((side) =>
+              (a.book?.[side] ?? []).map((l) => [name, a.book?.timestamp, side, l.price, l.cumulative]),
+            )
+          : [],
       ),
     ),
     "collateral.csv": csv(
