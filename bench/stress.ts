@@ -2,7 +2,10 @@
  * Stress benchmark (npm run bench:stress): account-scenario revaluations per second for the full
  * shipped pack on a 20,000-account book with options (2 perps + 4 Black-76 options per account),
  * with and without cascades, on one core; against a plain float64 revaluation of the same book and
- * scenarios (linear PnL + Black-76 options, no margin) measured in the same run.
+ * scenarios (linear PnL + Black-76 options, no margin) measured in the same run. The cascades run
+ * twice: on the square-root model, and walking a depth book per asset (DESIGN §3.11) shaped as the
+ * demo's venues post them, sized to the book (1 % depth = 2 % of the asset's gross notional), so
+ * that cascades reach into it.
  */
 import { ScenarioPack } from "@backing/contracts";
 import {
@@ -10,11 +13,13 @@ import {
   DEFAULT_RISK_PARAMS,
   DEFAULT_SCENARIO_PACK,
   Decimal,
+  depthBooks,
   parsePortfolio,
   runScenario,
   stressSettings,
   yearsToExpiry,
 } from "@backing/core";
+import { demoDepth } from "../packages/local/src/demo-depth.ts";
 import { syntheticPortfolio } from "../test/helpers/synthetic-book.ts";
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 20_000);
@@ -24,20 +29,38 @@ const portfolio = parsePortfolio(
 );
 const pack = ScenarioPack.parse(DEFAULT_SCENARIO_PACK);
 const settings = stressSettings(portfolio.params);
+const gross = new Map<string, Decimal>();
+for (const book of portfolio.accounts)
+  for (const p of book.positions)
+    if (p.kind === "linear") {
+      const mark = portfolio.market.quotes.get(p.underlying)?.mark ?? new Decimal(0);
+      gross.set(p.underlying, (gross.get(p.underlying) ?? new Decimal(0)).plus(p.size.abs().times(mark)));
+    }
+const prices = Object.fromEntries([...portfolio.market.quotes].map(([asset, q]) => [asset, q.mark.toFixed()]));
+const depth1Pct = Object.fromEntries([...gross].map(([asset, usd]) => [asset, usd.times("0.02").toFixed(0)]));
+const snapshots = demoDepth(prices, depth1Pct, new Date(portfolio.market.asOfMs).toISOString());
+const depthSettings = stressSettings(portfolio.params, depthBooks(Object.fromEntries(snapshots.map((s) => [s.asset, s]))));
 const pairs = ACCOUNTS * pack.scenarios.length;
 const perSecond = (ms: number) => Math.round(pairs / (ms / 1000));
 
-function exact(cascade: boolean): number {
+/** Cascade rounds and book walks of the last run, to show what the cascades did. */
+const walked = { rounds: 0, onBook: 0, pastBook: 0 };
+
+function exact(cascade: boolean, using = settings): number {
   const start = performance.now();
+  walked.rounds = walked.onBook = walked.pastBook = 0;
   for (const scenario of pack.scenarios) {
-    runScenario(
+    const run = runScenario(
       portfolio.accounts,
       portfolio.market,
       portfolio.params,
       { ...scenario, cascade },
       new Decimal(1),
-      settings,
+      using,
     );
+    walked.rounds += run.rounds;
+    for (const p of Object.values(run.pricing))
+      if (p.pricedBy === "depth") p.pastBook ? walked.pastBook++ : walked.onBook++;
   }
   return performance.now() - start;
 }
@@ -100,6 +123,9 @@ exact(false); // warm-up
 const baseline = float();
 const withoutCascade = exact(false);
 const withCascade = exact(true);
+const modelRounds = walked.rounds;
+const withDepth = exact(true, depthSettings);
+const depthWalks = { ...walked };
 console.log(
   `float64 revaluation (baseline)     ${(baseline / 1000).toFixed(2)} s  ${perSecond(baseline).toLocaleString("en-US")}/s`,
 );
@@ -107,9 +133,13 @@ console.log(
   `exact, no cascade                  ${(withoutCascade / 1000).toFixed(2)} s  ${perSecond(withoutCascade).toLocaleString("en-US")}/s`,
 );
 console.log(
-  `exact, with cascades               ${(withCascade / 1000).toFixed(2)} s  ${perSecond(withCascade).toLocaleString("en-US")}/s`,
+  `exact, with cascades               ${(withCascade / 1000).toFixed(2)} s  ${perSecond(withCascade).toLocaleString("en-US")}/s  (${modelRounds} rounds in all, square-root model)`,
+);
+console.log(
+  `exact, cascades on depth books     ${(withDepth / 1000).toFixed(2)} s  ${perSecond(withDepth).toLocaleString("en-US")}/s  (${depthWalks.rounds} rounds; ${depthWalks.onBook} asset cascades within the book, ${depthWalks.pastBook} past it)`,
 );
 console.log(
   `\nexact (no cascade) / float64: ${(baseline / withoutCascade).toFixed(3)}; vs DESIGN §8 target of 200,000/s: ${(perSecond(withoutCascade) / 200000).toFixed(2)}×`,
 );
 console.log(`with cascades / without: ${(withoutCascade / withCascade).toFixed(3)} (target ≥ 0.5)`);
+console.log(`cascades on depth books / on the model: ${(withCascade / withDepth).toFixed(3)}`);
