@@ -36,10 +36,15 @@ for (const book of portfolio.accounts)
       const mark = portfolio.market.quotes.get(p.underlying)?.mark ?? new Decimal(0);
       gross.set(p.underlying, (gross.get(p.underlying) ?? new Decimal(0)).plus(p.size.abs().times(mark)));
     }
-const prices = Object.fromEntries([...portfolio.market.quotes].map(([asset, q]) => [asset, q.mark.toFixed()]));
+const prices = Object.fromEntries(
+  [...portfolio.market.quotes].map(([asset, q]) => [asset, q.mark.toFixed()]),
+);
 const depth1Pct = Object.fromEntries([...gross].map(([asset, usd]) => [asset, usd.times("0.02").toFixed(0)]));
 const snapshots = demoDepth(prices, depth1Pct, new Date(portfolio.market.asOfMs).toISOString());
-const depthSettings = stressSettings(portfolio.params, depthBooks(Object.fromEntries(snapshots.map((s) => [s.asset, s]))));
+const depthSettings = stressSettings(
+  portfolio.params,
+  depthBooks(Object.fromEntries(snapshots.map((s) => [s.asset, s]))),
+);
 const pairs = ACCOUNTS * pack.scenarios.length;
 const perSecond = (ms: number) => Math.round(pairs / (ms / 1000));
 
