@@ -62,8 +62,8 @@ const COLUMNS: [string, (s: StressReport["scenarios"][number]) => string][] = [
   ["cascadePricedBy", (s) => cascadePricedBy(s.cascade.pricing)],
 ];
 
-/** "BTC depth 2/5 ETH model": per asset with forced flow, what priced it (a book: levels touched of all, `+` past it). */
-export function cascadePricedBy(pricing: StressReport["scenarios"][number]["cascade"]["pricing"]): string {
+/** "BTC book 3 levels; ETH model": per asset with forced flow, what priced its cascade. */
+function cascadePricedBy(pricing: StressReport["scenarios"][number]["cascade"]["pricing"]): string {
   const parts = Object.entries(pricing).map(([asset, p]) =>
     p.pricedBy === "depth"
       ? `${asset} book ${p.pastBook ? "past end" : `${p.levelsTouched} levels`}`

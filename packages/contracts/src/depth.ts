@@ -5,7 +5,7 @@ import { AssetSymbol, assetRecord, PositiveDecimalString, Timestamp } from "./pr
 export const MAX_DEPTH_LEVELS = 1000;
 
 /** Compares two positive decimal strings exactly (the contracts carry no decimal library). */
-export function comparePositiveDecimals(a: string, b: string): number {
+function comparePositiveDecimals(a: string, b: string): number {
   const [aInt = "", aFrac = ""] = a.split(".");
   const [bInt = "", bFrac = ""] = b.split(".");
   if (aInt.length !== bInt.length) return aInt.length < bInt.length ? -1 : 1;

@@ -45,13 +45,6 @@ export function depthBooks(snapshots: PortfolioDepth): Map<string, DepthBook> {
   return books;
 }
 
-/** The snapshot of a book, as the contracts carry it (to store it, or print it back). */
-export function depthSnapshotOf(book: DepthBook) {
-  const side = (levels: readonly DepthLevel[]) =>
-    levels.map((l): [string, string] => [l.price.toFixed(), l.size.toFixed()]);
-  return { asset: book.asset, timestamp: book.timestamp, bids: side(book.bids), asks: side(book.asks) };
-}
-
 /** Where a cascade's cumulative forced flow has pushed one asset on its book. */
 export interface BookWalk {
   /** The new mark as a multiple of the shocked mark. */
@@ -84,6 +77,16 @@ export function walkBook(book: DepthBook, netSize: Decimal, multiplier: Decimal,
   const side: DepthSide = selling ? "bids" : "asks";
   const levels = book[side];
   const flow = netSize.abs();
+  // Sells and buys that net to nothing leave the book and the price where the shock put them.
+  if (flow.isZero())
+    return {
+      factor: ONE,
+      side,
+      levelsTouched: 0,
+      consumed: ZERO,
+      visible: total(levels, multiplier),
+      pastBook: false,
+    };
   let cumulative = ZERO;
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i] as DepthLevel;

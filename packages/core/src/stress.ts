@@ -642,9 +642,12 @@ export class ScenarioCascade {
       const quote = this.shocked.quotes.get(asset);
       const book = this.settings.depth.get(asset);
       if (quote && book) {
-        const size = this.netSize.get(asset) ?? WIDE_ZERO;
-        if (size.isZero()) continue;
-        const walk = walkBook(book, size, new Decimal(multiplier), PRICE_FLOOR);
+        const walk = walkBook(
+          book,
+          this.netSize.get(asset) ?? WIDE_ZERO,
+          new Decimal(multiplier),
+          PRICE_FLOOR,
+        );
         this.walks.set(asset, walk);
         quotes.set(asset, scaleQuote(quote, walk.factor));
         continue;

@@ -29,18 +29,20 @@ export function operatorsRoutes(app: Api, ctx: RouteContext): void {
     const results = await Promise.all(snapshots.map((s) => deps.store.putDepth(s)));
     const outcomes = snapshots.map((s, i) => {
       const result = results[i] as (typeof results)[number];
+      const { asset, timestamp } = s;
       return result.stored
-        ? { asset: s.asset, timestamp: s.timestamp, outcome: "stored" as const }
-        : { asset: s.asset, timestamp: s.timestamp, outcome: "older" as const, latest: result.latest };
+        ? { asset, timestamp, outcome: "stored" as const }
+        : { asset, timestamp, outcome: "older" as const, latest: result.latest };
     });
-    if (outcomes.every((o) => o.outcome === "older"))
+    const older = outcomes.flatMap((o, i) => (o.outcome === "older" ? [{ ...o, i }] : []));
+    if (older.length === outcomes.length)
       throw new ApiProblem(
         409,
         "Older snapshot",
         "a later snapshot is stored for every asset of the request",
-        outcomes.map((o, i) => ({
-          path: `${Array.isArray(body) ? `[${i}].` : ""}timestamp`,
-          message: `the stored ${o.asset} snapshot is from ${"latest" in o ? o.latest : ""}`,
+        older.map((o) => ({
+          path: `${Array.isArray(body) ? `[${o.i}].` : ""}timestamp`,
+          message: `the stored ${o.asset} snapshot is from ${o.latest}`,
         })),
       );
     return c.json({ snapshots: outcomes }, 201);
