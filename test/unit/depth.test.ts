@@ -38,6 +38,18 @@ const designBook = {
 const design = depthBooks({ BTC: designBook }).get("BTC");
 if (!design) throw new Error("no book");
 
+/** One account long `size` BTC @ 50,000 on `usdc` USDC, BTC at 50,000 on DESIGN's book. */
+const onDesignBook = (usdc: string, size: string) =>
+  parse(
+    portfolioDocument({
+      prices: { BTC: { index: "50000" }, USDC: { index: "1" } },
+      depth: { BTC: designBook },
+      accounts: [
+        accountDocument({ id: "a-1", collateral: { USDC: usdc }, positions: [perp("BTC", size, "50000")] }),
+      ],
+    }),
+  );
+
 describe("walking a book (DESIGN §3.11)", () => {
   it("reproduces the worked case: 3 sold touch −1 % (49,500 at mark 50,000), 7 touch −3 % (48,500)", () => {
     const three = walkBook(design, new Decimal(3), new Decimal(1), FLOOR);
@@ -168,19 +180,7 @@ describe("a cascade on a 5-level book", () => {
     // DESIGN's book (mid 50,000, 14 bid units to −3 %). BTC −10 % → 45,000. a-1 long 56 @ 50,000 on
     // 200,000: equity −80,000 → closed; 56 = 4 × 14 sold → 3 % × √4 = 6 % → 45,000 × 0.94 = 42,300.
     // a-1 at 42,300: 200,000 − 56 × 7,700 = −231,200.
-    const portfolio = parse(
-      portfolioDocument({
-        prices: { BTC: { index: "50000" }, USDC: { index: "1" } },
-        depth: { BTC: designBook },
-        accounts: [
-          accountDocument({
-            id: "a-1",
-            collateral: { USDC: "200000" },
-            positions: [perp("BTC", "56", "50000")],
-          }),
-        ],
-      }),
-    );
+    const portfolio = onDesignBook("200000", "56");
     const result = stressReport(
       portfolio,
       {
@@ -238,19 +238,7 @@ describe("the exposure report on a book", () => {
   it("gives LDR against the book's depth, impact prices at the venue's notionals, and the book's curve", () => {
     // Long 2 BTC @ 50,000 on 1,000 USDC: MM = 0.005 × 2p − 50 (tier 2), so equity = MM at
     // 1,000 + 2p − 100,000 = 0.01p − 50 → p = 98,950 / 1.99 ≈ 49,723.6: between −1 % and −0.5 %.
-    const portfolio = parse(
-      portfolioDocument({
-        prices: { BTC: { index: "50000" }, USDC: { index: "1" } },
-        depth: { BTC: designBook },
-        accounts: [
-          accountDocument({
-            id: "a-1",
-            collateral: { USDC: "1000" },
-            positions: [perp("BTC", "2", "50000")],
-          }),
-        ],
-      }),
-    );
+    const portfolio = onDesignBook("1000", "2");
     const btc = exposureReport(portfolio).report.assets.BTC;
     expect(btc?.depthSource).toBe("book");
     // Bids within −0.5 %: 49,900 × 2; −1 % and −2 %: + 49,500 × 4; −5 % on: + 48,500 × 8.

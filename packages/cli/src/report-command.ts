@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { type ExposureReport, ExposureReport as ExposureReportSchema } from "@backing/contracts";
-import { DEFAULT_RISK_PARAMS, ExposureAggregator, type PreviousReport, parsePortfolio } from "@backing/core";
+import { DEFAULT_RISK_PARAMS, type PreviousReport, parsePortfolio, portfolioAggregator } from "@backing/core";
 import type { ExposureJobResult } from "@backing/engine";
 import {
   accountsCsvHeader,
@@ -134,13 +134,7 @@ export async function reportCommand(args: string[], io: Io): Promise<number> {
     io,
   );
   const previous = values.previous ? await readPrevious(values.previous) : null;
-  const aggregator = new ExposureAggregator(
-    portfolio.market,
-    portfolio.params,
-    previous,
-    null,
-    portfolio.depth,
-  );
+  const aggregator = portfolioAggregator(portfolio, previous);
   const bar = progress(io, "exposure", portfolio.accounts.length);
   const CHUNK = 1_000;
   let accountsCsv = accountsCsvHeader;

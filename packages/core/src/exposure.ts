@@ -1116,19 +1116,17 @@ function greeksStrings(greeks: FloatGreeks, mark: Decimal) {
   };
 }
 
+/** The aggregator of a portfolio document: its market, params and order books; no funding rates. */
+export const portfolioAggregator = (portfolio: Portfolio, previous: PreviousReport | null = null) =>
+  new ExposureAggregator(portfolio.market, portfolio.params, previous, null, portfolio.depth);
+
 /** The exposure report of a portfolio document (`backing report exposure <file>`). */
 export function exposureReport(
   portfolio: Portfolio,
   previous: PreviousReport | null = null,
   adlDeficit: Decimal | null = null,
 ): { report: ExposureReport; accounts: ExposureAccountRow[] } {
-  const aggregator = new ExposureAggregator(
-    portfolio.market,
-    portfolio.params,
-    previous,
-    null,
-    portfolio.depth,
-  );
+  const aggregator = portfolioAggregator(portfolio, previous);
   const accounts = aggregator.add(portfolio.accounts);
   return { report: aggregator.report(portfolio.asOf, adlDeficit), accounts };
 }

@@ -118,17 +118,13 @@ function heatmapChart(name: string, asset: ExposureAsset, range: string): string
   if (max === 0)
     return `<p class="muted empty">No ${escapeHtml(name)} liquidation price lies within ±${percent(range)} of the mark: no heatmap to draw.</p>`;
   const height = 240;
-  const plotWidth = WIDTH - PAD.left - PAD.right;
-  const plotHeight = height - PAD.top - PAD.bottom;
-  const ticks = niceTicks(max);
-  const top = ticks[ticks.length - 1] as number;
-  const y = (v: number) => PAD.top + plotHeight - (v / top) * plotHeight;
+  const { plotWidth, plotHeight, ticks, y } = plotArea(height, max);
   const barWidth = plotWidth / Math.max(bins.length, 1);
   const bars = bins
     .map((b, i) => {
       const x = PAD.left + i * barWidth;
-      const fall = (Number(b.onFall) / top) * plotHeight;
-      const rise = (Number(b.onRise) / top) * plotHeight;
+      const fall = PAD.top + plotHeight - y(Number(b.onFall));
+      const rise = PAD.top + plotHeight - y(Number(b.onRise));
       const base = PAD.top + plotHeight;
       const title = `<title>${escapeHtml(`${formatAmount(b.from)} – ${formatAmount(b.to)}: ${formatAmount(b.notional)} USD`)}</title>`;
       return `<g class="bin">${title}<rect class="fall" x="${x.toFixed(2)}" y="${(base - fall).toFixed(2)}" width="${Math.max(barWidth - 1, 1).toFixed(2)}" height="${fall.toFixed(2)}"/><rect class="rise" x="${x.toFixed(2)}" y="${(base - fall - rise).toFixed(2)}" width="${Math.max(barWidth - 1, 1).toFixed(2)}" height="${rise.toFixed(2)}"/></g>`;
@@ -155,6 +151,44 @@ ${xTicks}
 </svg>`;
 }
 
+/** A plot area of `height`: a value axis from 0 to a round top at or above `max`, and its scale. */
+function plotArea(height: number, max: number) {
+  const plotWidth = WIDTH - PAD.left - PAD.right;
+  const plotHeight = height - PAD.top - PAD.bottom;
+  const ticks = niceTicks(max);
+  const top = ticks[ticks.length - 1] as number;
+  const y = (v: number) => PAD.top + plotHeight - (v / top) * plotHeight;
+  return { plotWidth, plotHeight, ticks, y };
+}
+
+/**
+ * One bar per move, evenly spaced, each labelled with its move under the axis (and its value above
+ * the bar, when given).
+ */
+function moveBars(
+  moves: readonly string[],
+  height: number,
+  plot: { plotWidth: number; plotHeight: number; y: (v: number) => number },
+  barOf: (move: string) => { value: number; warning: boolean; fill: string; title: string; label?: string },
+): string {
+  const slot = plot.plotWidth / moves.length;
+  const bottom = PAD.top + plot.plotHeight;
+  return moves
+    .map((move, i) => {
+      const bar = barOf(move);
+      const x = PAD.left + i * slot + slot * 0.15;
+      const top = plot.y(bar.value);
+      const centre = (x + slot * 0.35).toFixed(2);
+      const tick = `tick${bar.warning ? " warn" : ""}`;
+      const label =
+        bar.label === undefined
+          ? ""
+          : `<text class="${tick}" x="${centre}" y="${(top - 4).toFixed(2)}" text-anchor="middle">${bar.label}</text>`;
+      return `<g class="move${bar.warning ? " warning" : ""}"><title>${escapeHtml(bar.title)}</title><rect class="${bar.fill}" x="${x.toFixed(2)}" y="${top.toFixed(2)}" width="${(slot * 0.7).toFixed(2)}" height="${(bottom - top).toFixed(2)}"/>${label}<text class="${tick}" x="${centre}" y="${height - 22}" text-anchor="middle">${formatMove(move)}</text></g>`;
+    })
+    .join("");
+}
+
 const percent = (fraction: string) => `${Number((Number(fraction) * 100).toPrecision(6))}%`;
 
 /** CumLiq(Δ) per move as bars on a USD axis; cascade warnings in the warning colour. */
@@ -164,22 +198,18 @@ function cumLiqChart(name: string, asset: ExposureAsset): string {
   if (max === 0)
     return `<p class="muted empty">No ${escapeHtml(name)} position is liquidated by any of the moves ${moves.map(formatMove).join(", ")}.</p>`;
   const height = 210;
-  const plotWidth = WIDTH - PAD.left - PAD.right;
-  const plotHeight = height - PAD.top - PAD.bottom;
-  const ticks = niceTicks(max);
-  const top = ticks[ticks.length - 1] as number;
-  const y = (v: number) => PAD.top + plotHeight - (v / top) * plotHeight;
-  const slot = plotWidth / moves.length;
-  const bars = moves
-    .map((move, i) => {
-      const value = Number(asset.cumLiq[move]);
-      const x = PAD.left + i * slot + slot * 0.15;
-      const warning = asset.cascadeWarnings.includes(move);
-      const ldr = asset.ldr[move];
-      const label = ldr === null || ldr === undefined ? "" : `, LDR ${Number(ldr).toFixed(2)}`;
-      return `<g class="move${warning ? " warning" : ""}"><title>${escapeHtml(`${formatMove(move)}: ${formatAmount(asset.cumLiq[move])} USD${label}`)}</title><rect class="${move.startsWith("-") ? "fall" : "rise"}" x="${x.toFixed(2)}" y="${y(value).toFixed(2)}" width="${(slot * 0.7).toFixed(2)}" height="${(PAD.top + plotHeight - y(value)).toFixed(2)}"/><text class="tick${warning ? " warn" : ""}" x="${(x + slot * 0.35).toFixed(2)}" y="${height - 22}" text-anchor="middle">${formatMove(move)}</text></g>`;
-    })
-    .join("");
+  const plot = plotArea(height, max);
+  const { ticks, y } = plot;
+  const bars = moveBars(moves, height, plot, (move) => {
+    const ldr = asset.ldr[move];
+    const label = ldr === null || ldr === undefined ? "" : `, LDR ${Number(ldr).toFixed(2)}`;
+    return {
+      value: Number(asset.cumLiq[move]),
+      warning: asset.cascadeWarnings.includes(move),
+      fill: move.startsWith("-") ? "fall" : "rise",
+      title: `${formatMove(move)}: ${formatAmount(asset.cumLiq[move])} USD${label}`,
+    };
+  });
   return `<svg class="chart cumliq" role="img" aria-label="${escapeHtml(`${name} cumulative liquidations`)}" viewBox="0 0 ${WIDTH} ${height}" width="100%">
 ${yAxis(ticks, y, PAD, "CumLiq (USD)")}
 ${bars}
@@ -194,21 +224,20 @@ function ldrChart(name: string, asset: ExposureAsset): string {
   if (moves.every((m) => Number(asset.ldr[m]) === 0))
     return `<p class="muted empty">Nothing on ${escapeHtml(name)} liquidates within these moves: the ratio is 0 at every move.</p>`;
   const height = 190;
-  const plotWidth = WIDTH - PAD.left - PAD.right;
-  const plotHeight = height - PAD.top - PAD.bottom;
   const max = Math.max(1.25, ...moves.map((m) => Number(asset.ldr[m])));
-  const ticks = niceTicks(max);
-  const top = ticks[ticks.length - 1] as number;
-  const y = (v: number) => PAD.top + plotHeight - (v / top) * plotHeight;
-  const slot = plotWidth / moves.length;
-  const bars = moves
-    .map((move, i) => {
-      const value = Number(asset.ldr[move]);
-      const x = PAD.left + i * slot + slot * 0.15;
-      const warning = asset.cascadeWarnings.includes(move);
-      return `<g class="move${warning ? " warning" : ""}"><title>${escapeHtml(`${formatMove(move)}: LDR ${asset.ldr[move]}`)}</title><rect class="${warning ? "warnbar" : "share"}" x="${x.toFixed(2)}" y="${y(value).toFixed(2)}" width="${(slot * 0.7).toFixed(2)}" height="${(PAD.top + plotHeight - y(value)).toFixed(2)}"/><text class="tick${warning ? " warn" : ""}" x="${(x + slot * 0.35).toFixed(2)}" y="${(y(value) - 4).toFixed(2)}" text-anchor="middle">${value.toFixed(2)}</text><text class="tick${warning ? " warn" : ""}" x="${(x + slot * 0.35).toFixed(2)}" y="${height - 22}" text-anchor="middle">${formatMove(move)}</text></g>`;
-    })
-    .join("");
+  const plot = plotArea(height, max);
+  const { ticks, y } = plot;
+  const bars = moveBars(moves, height, plot, (move) => {
+    const value = Number(asset.ldr[move]);
+    const warning = asset.cascadeWarnings.includes(move);
+    return {
+      value,
+      warning,
+      fill: warning ? "warnbar" : "share",
+      title: `${formatMove(move)}: LDR ${asset.ldr[move]}`,
+      label: value.toFixed(2),
+    };
+  });
   return `<svg class="chart ldr" role="img" aria-label="${escapeHtml(`${name} liquidation-to-depth ratio`)}" viewBox="0 0 ${WIDTH} ${height}" width="100%">
 ${yAxis(ticks, y, PAD, "LDR (CumLiq ÷ depth)", (v) => String(v))}
 ${bars}
@@ -284,12 +313,8 @@ function depthChart(name: string, asset: ExposureAsset, range: string): string {
   const max = Math.max(...all.map(([, v]) => v), 0);
   if (max === 0) return "";
   const height = 250;
-  const plotWidth = WIDTH - PAD.left - PAD.right;
-  const plotHeight = height - PAD.top - PAD.bottom;
-  const ticks = niceTicks(max);
-  const top = ticks[ticks.length - 1] as number;
+  const { plotWidth, plotHeight, ticks, y } = plotArea(height, max);
   const x = (p: number) => PAD.left + ((p - low) / (high - low)) * plotWidth;
-  const y = (v: number) => PAD.top + plotHeight - (v / top) * plotHeight;
   // A step line: depth and liquidations both hold their value until the next point.
   const steps = (points: [number, number][], cssClass: string) => {
     const shown = inRange(points);
