@@ -162,6 +162,17 @@ describe("the exposure report in headless Chromium", () => {
     }, 60_000);
   }
 
+  it("prints whole: on an A4 page's width no table is cut", async () => {
+    // A4 at 96 dpi less Chromium's default margins: 794 − 2 × 38 px.
+    const { page: p, errors } = await watchedPage(browser, { viewport: { width: 718, height: 1000 } });
+    await p.goto(book.url);
+    await p.emulateMedia({ media: "print" });
+    expect(await overflow(p)).toBeLessThanOrEqual(0);
+    await p.pdf({ path: join(ARTIFACTS, "exposure.pdf"), format: "A4" });
+    expect(errors).toEqual([]);
+    await p.close();
+  }, 60_000);
+
   it("says what a one-account book lacks instead of drawing blank charts and empty tables", async () => {
     const { page: p } = await watchedPage(browser, { viewport: { width: 1400, height: 900 } });
     await p.goto(single.url);
