@@ -188,6 +188,61 @@ describe("stress properties", () => {
     );
   });
 
+  it("the cascade's float screen certifies only accounts whose exact equity − MM is at least its bound", () => {
+    // Accounts moved to a hair's breadth of their MM at the shocked prices: USDC (haircut 0, index 1)
+    // is set so that exact equity − MM = delta (to 1e-18), from −10 to +10 USD down to 1e-6.
+    fc.assert(
+      fc.property(
+        pricesArbitrary,
+        fc.array(
+          fc.tuple(accountArbitrary("x"), fc.integer({ min: -7, max: 1 }), fc.integer({ min: -9, max: 9 })),
+          {
+            minLength: 1,
+            maxLength: 5,
+          },
+        ),
+        decimalString(-0.5, 0.3, 2),
+        fc.boolean(),
+        (prices, drawn, move, withFunding) => {
+          const shocked = scenarioOf(move, move, true);
+          const scenario = withFunding ? { ...shocked, funding: { BTC: "0.003", ETH: "-0.002" } } : shocked;
+          const cascadeOf = (accounts: unknown[]) => {
+            const book = parse(withImpact(documentOf(prices, accounts)));
+            const cascade = new ScenarioCascade(
+              book.market,
+              book.params,
+              scenario,
+              new Decimal(1),
+              stressSettings(book.params),
+            );
+            return { book, cascade };
+          };
+          const named = drawn.map(([a], i) => ({ ...a, id: `a-${i}` }));
+          const first = cascadeOf(named);
+          const adjusted = named.map((a, i) => {
+            const outcome = first.cascade.evaluate(first.book.accounts[i] as never);
+            const [, power, digit] = drawn[i] as [unknown, number, number];
+            const delta = new Decimal(digit).times(new Decimal(10).pow(power));
+            const usdc = new Decimal(a.collateral.USDC ?? "0")
+              .plus(new Decimal((outcome.maintenance - outcome.equity).toString()).div("1e54"))
+              .plus(delta)
+              .toDecimalPlaces(18);
+            return { ...a, collateral: { ...a.collateral, USDC: usdc.toFixed() } };
+          });
+          const second = cascadeOf(adjusted);
+          for (const book of second.book.accounts) {
+            const bound = second.cascade.screen(book);
+            if (bound === null) continue;
+            const outcome = second.cascade.evaluate(book);
+            expect(outcome.status).not.toBe("LIQUIDATION");
+            expect(Number(outcome.equity - outcome.maintenance) / 1e54).toBeGreaterThanOrEqual(bound);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("a cascade of long liquidations never raises a price above its shocked level", () => {
     fc.assert(
       fc.property(

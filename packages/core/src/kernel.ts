@@ -145,6 +145,8 @@ interface CompiledTiers {
   prefix: bigint[];
   /** prefix − from × weight of tier k (scale 54): a balance in tier k counts offset + amount × weight × index. */
   offset: bigint[];
+  /** weight and offset as floats, for the float screen (made on first use). */
+  floats?: { weight: number[]; offset: number[] };
 }
 
 export interface Leg {
@@ -168,6 +170,8 @@ export interface BracketSums {
   mmCoefficient: bigint;
   /** Σ cum, scale 54 */
   cum: bigint;
+  /** mmCoefficient and cum as floats, for the float screen (made on first use). */
+  floats?: { mmCoefficient: number; cum: number };
 }
 
 interface DividedLeg {
@@ -194,6 +198,8 @@ export interface LinearGroup {
   cost: bigint;
   /** By bracket assignment (`bracketKey`). */
   byAssignment: Map<number | string, BracketSums>;
+  /** netSize and cost as floats, for the float screen (made on first use). */
+  floats?: { netSize: number; cost: number };
 }
 
 export interface CompiledBook {
@@ -454,6 +460,61 @@ export function fixedMarket(market: Market): Map<string, FixedQuote> | null {
   }
   fixedMarkets.set(market, quotes);
   return quotes;
+}
+
+/**
+ * A float64 estimate of collateral + uPnL − MM of the fixed-point part of a standard-model book
+ * (its collateral, perps and futures), and the sum of the magnitudes of its terms. The estimate is
+ * within ~1e-15 × magnitude of the exact value: each term is a product of a few floats, and the
+ * counted collateral and the MM are continuous across tier and bracket edges, so an edge decided
+ * on the wrong side in float costs only rounding. A caller that needs a certain sign widens that
+ * far (the stress screen uses 1e-9 × magnitude).
+ */
+export function floatLinearDistance(
+  compiled: CompiledBook,
+  quotes: ReadonlyMap<string, FixedQuote>,
+  /** Where the result goes (a caller's scratch: the screen runs for every account). */
+  into: { distance: number; magnitude: number },
+): void {
+  const surcharge = 1 + Number(fixedParameter(compiled.params.liabilitySurcharge) ?? 0n) / 1e18;
+  let distance = 0;
+  let magnitude = 0;
+  for (const balance of compiled.collateral) {
+    const quote = quotes.get(balance.asset);
+    if (!quote) continue;
+    let counted: number;
+    if (balance.amount < 0n) counted = balance.amountFloat * quote.indexFloat * surcharge;
+    else if (balance.tiers) {
+      const tiers = balance.tiers;
+      tiers.floats ??= {
+        weight: tiers.weight.map((w) => Number(w) / 1e18),
+        offset: tiers.offset.map((o) => Number(o) / 1e54),
+      };
+      const floats = tiers.floats;
+      const value = balance.amountFloat * quote.indexFloat;
+      let k = 0;
+      while (k < tiers.edges.length && value > (tiers.edges[k] as number)) k++;
+      counted =
+        (floats.offset[k] as number) + balance.amountFloat * (floats.weight[k] as number) * quote.indexFloat;
+    } else continue;
+    distance += counted;
+    magnitude += Math.abs(counted);
+  }
+  for (const group of compiled.linear) {
+    const quote = quotes.get(group.underlying);
+    if (!quote) continue;
+    group.floats ??= { netSize: Number(group.netSize) / 1e18, cost: Number(group.cost) / 1e36 };
+    const floats = group.floats;
+    const sums = bracketSums(group, bracketKey(group, quote.mark, quote.markFloat));
+    sums.floats ??= { mmCoefficient: Number(sums.mmCoefficient) / 1e36, cum: Number(sums.cum) / 1e54 };
+    const mm = sums.floats;
+    const exposure = quote.markFloat * floats.netSize;
+    const maintenance = quote.markFloat * mm.mmCoefficient - mm.cum;
+    distance += exposure - floats.cost - maintenance;
+    magnitude += Math.abs(exposure) + Math.abs(floats.cost) + quote.markFloat * mm.mmCoefficient + mm.cum;
+  }
+  into.distance = distance;
+  into.magnitude = magnitude;
 }
 
 /**

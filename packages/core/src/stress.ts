@@ -5,7 +5,7 @@ import { black76Price, impliedVol } from "./black76.ts";
 import type { AccountBook, Market, Quote } from "./book.ts";
 import { Decimal, fromModelFloat, neutralString, ONE, WIDE_ZERO, Wide, ZERO } from "./decimal.ts";
 import { type BookWalk, type DepthBooks, walkBook } from "./depth.ts";
-import { marginTotals, toFixed18 } from "./kernel.ts";
+import { compileBook, fixedMarket, floatLinearDistance, marginTotals, toFixed18 } from "./kernel.ts";
 import { yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
 import {
@@ -146,6 +146,26 @@ function optionsUnderStress(
   params: RiskParams,
   volShift: (asset: string) => number,
 ) {
+  const { value, initial, maintenance } = optionFloats(models, market, params, volShift, OPTION_SCRATCH);
+  return {
+    value: scaledFromFloat(value),
+    initial: scaledFromFloat(initial),
+    maintenance: scaledFromFloat(maintenance),
+  };
+}
+
+/** Scratch results of the per-account float sums (filled and read at once, never kept). */
+const OPTION_SCRATCH = { value: 0, initial: 0, maintenance: 0 };
+const LINEAR_SCRATCH = { distance: 0, magnitude: 0 };
+
+/** The float sums of `optionsUnderStress`, before they enter exact money, written to `into`. */
+function optionFloats(
+  models: OptionModel[],
+  market: Market,
+  params: RiskParams,
+  volShift: (asset: string) => number,
+  into: typeof OPTION_SCRATCH,
+): typeof OPTION_SCRATCH {
   const { base: b, floor: f, maintenance: m } = optionParameters(params);
   const quotes = floatQuotes(market);
   let value = 0;
@@ -169,11 +189,10 @@ function optionsUnderStress(
     initial += units * (o.type === "call" ? initialPerUnit : Math.max(initialPerUnit, maintenancePerUnit));
     maintenance += units * maintenancePerUnit;
   }
-  return {
-    value: scaledFromFloat(value),
-    initial: scaledFromFloat(initial),
-    maintenance: scaledFromFloat(maintenance),
-  };
+  into.value = value;
+  into.initial = initial;
+  into.maintenance = maintenance;
+  return into;
 }
 
 /** The short-option margin rates of §3.3 as floats, once per params. */
@@ -311,6 +330,46 @@ function evaluateAt(
   };
 }
 
+/**
+ * The float screen of a cascade round: a lower bound on a standard-model book's equity − MM under
+ * a stressed market when it is certainly positive (the book is not in LIQUIDATION there), else
+ * null. Equity − MM is estimated in float64 from the kernel's compiled book (`floatLinearDistance`)
+ * and the options' float sums, which are what `evaluateAt` turns into exact money; the scenario's
+ * funding counts at its worst. The estimate is within ~1e-15 of the magnitude of its terms; the
+ * bound takes 1e-9 of it off. Portfolio-margin books and books the kernel cannot hold in fixed
+ * point are never screened.
+ */
+function screenedDistance(
+  book: AccountBook,
+  base: Market,
+  market: Market,
+  params: RiskParams,
+  volShift: (asset: string) => number,
+  funding: ScenarioFunding,
+): number | null {
+  if (book.marginMode === "portfolio") return null;
+  const compiled = compileBook(linearPart(book), params);
+  const quotes = compiled.fixedPoint ? fixedMarket(market) : null;
+  if (!quotes) return null;
+  floatLinearDistance(compiled, quotes, LINEAR_SCRATCH);
+  let { distance, magnitude } = LINEAR_SCRATCH;
+  const models = optionModelsOf(book, base);
+  if (models.length > 0) {
+    const options = optionFloats(models, market, params, volShift, OPTION_SCRATCH);
+    distance += options.value - options.maintenance;
+    magnitude += Math.abs(options.value) + options.maintenance;
+  }
+  if (funding.perUnit.size > 0) {
+    let worst = 0;
+    for (const [asset, size] of perpSizesOf(book).sizes)
+      worst += size.float * (funding.perUnitFloat.get(asset) ?? 0);
+    distance -= worst;
+    magnitude += worst;
+  }
+  const bound = distance - 1e-9 * magnitude;
+  return bound > 0 ? bound : null;
+}
+
 /** Hours in an ISO 8601 duration (a year counts 365 days, a month 30). */
 function horizonHours(horizon: string): number {
   const [date = "", time = ""] = horizon.split("T");
@@ -330,6 +389,8 @@ interface ScenarioFunding {
   /** The same at scale 36, and the most decimals any of them has; null when one has more than 36. */
   perUnit36: Map<string, { exact: bigint; float: number }> | null;
   decimals: number;
+  /** |perUnit| as floats, for the float screen. */
+  perUnitFloat: Map<string, number>;
 }
 
 function scenarioFunding(scenario: Scenario, shocked: Market): ScenarioFunding {
@@ -349,7 +410,8 @@ function scenarioFunding(scenario: Scenario, shocked: Market): ScenarioFunding {
             { exact: BigInt(unit.times(SCALE_36).toFixed(0)), float: Math.abs(unit.toNumber()) },
           ]),
         );
-  return { perUnit, perUnit36, decimals };
+  const perUnitFloat = new Map([...perUnit].map(([asset, unit]) => [asset, Math.abs(unit.toNumber())]));
+  return { perUnit, perUnit36, decimals, perUnitFloat };
 }
 
 const UNIT_DECIMALS = 36;
@@ -601,6 +663,11 @@ export class ScenarioCascade {
     );
   }
 
+  /** `screenedDistance` at the current prices: a certain lower bound on equity − MM, or null. */
+  screen(book: AccountBook): number | null {
+    return screenedDistance(book, this.market, this.prices, this.params, this.volShift, this.fundingPerUnit);
+  }
+
   /** Ends a pass with every shard's report: applies the round's forced flow, or switches to the final pass. */
   endPass(reports: readonly ShardPassReport[]): void {
     if (!this.firstPassDone) {
@@ -724,7 +791,8 @@ export class ScenarioShard {
   private pending: string[] = [];
   private pendingAtRound = 0;
   private failing = 0;
-  private readonly flow = new Map<string, { net: Decimal; gross: Decimal; size: Decimal }>();
+  /** Per asset, this pass's forced base units: signed and gross (Wide, exact). */
+  private readonly flow = new Map<string, { size: Decimal; grossSize: Decimal }>();
   private badDebtBeforeCascade = 0n;
   private firstBreaks: { id: string; deficit: bigint }[] = [];
 
@@ -766,10 +834,19 @@ export class ScenarioShard {
   private settlePending(): void {
     const { rounds } = this.cascade;
     if (this.pending.length > 0 && rounds > this.pendingAtRound)
-      for (const id of this.pending) this.closed.set(id, { round: rounds });
+      this.pending.forEach((id, k) => {
+        const entry = { round: rounds };
+        this.closed.set(id, entry);
+        const i = this.pendingIndexes[k];
+        if (this.memory && i !== undefined && i >= 0) this.memory.closed[i] = entry;
+      });
     this.pending = [];
+    this.pendingIndexes = [];
     this.pendingAtRound = rounds;
   }
+
+  /** With memory: each pending account's place in the book, so that its closure is found by index. */
+  private pendingIndexes: number[] = [];
 
   /** Evaluates one page of this shard in the current pass; in the final pass returns the outcomes. */
   pass(books: readonly AccountBook[]): AccountOutcome[] {
@@ -778,7 +855,7 @@ export class ScenarioShard {
     const memory = this.remember && cascade.cascades ? this.memoryOf(books) : undefined;
     for (let i = 0; i < books.length; i++) {
       const book = books[i] as AccountBook;
-      const closed = this.closed.get(book.id);
+      const closed = memory ? memory.closed[i] : this.closed.get(book.id);
       if (closed) {
         closed.frozen ??= cascade.liquidated(book, cascade.evaluate(book), closed.round);
         if (cascade.final) outcomes.push(closed.frozen);
@@ -789,8 +866,19 @@ export class ScenarioShard {
       // outcome evaluated at its very prices.
       const seenAt = memory?.prices[i];
       if (!cascade.final && seenAt && this.cannotFail(book, memory.distance[i] as number, seenAt)) continue;
-      const outcome =
-        seenAt === cascade.prices ? (memory?.outcomes[i] as AccountOutcome) : cascade.evaluate(book);
+      // Before an exact evaluation, the float screen: an account certainly above its MM here only
+      // needs its distance remembered (its exact outcome comes in the final pass).
+      if (memory && !cascade.final) {
+        const distance = cascade.screen(book);
+        if (distance !== null) {
+          memory.prices[i] = cascade.prices;
+          memory.outcomes[i] = undefined;
+          memory.distance[i] = distance;
+          continue;
+        }
+      }
+      const remembered = seenAt === cascade.prices ? memory?.outcomes[i] : undefined;
+      const outcome = remembered ?? cascade.evaluate(book);
       if (memory && !cascade.final) {
         memory.prices[i] = cascade.prices;
         memory.outcomes[i] = outcome;
@@ -805,7 +893,10 @@ export class ScenarioShard {
       // At the final prices the venue liquidates whoever is still in LIQUIDATION.
       if (cascade.final)
         outcomes.push(outcome.status === "LIQUIDATION" ? cascade.liquidated(book, outcome, 0) : outcome);
-      else if (cascade.cascades && outcome.status === "LIQUIDATION") this.fail(book);
+      else if (cascade.cascades && outcome.status === "LIQUIDATION") {
+        this.fail(book);
+        if (memory) this.pendingIndexes.push(i);
+      }
     }
     return outcomes;
   }
@@ -818,36 +909,59 @@ export class ScenarioShard {
    */
   private memory?: {
     books: readonly AccountBook[];
+    /** The shard's closed accounts by place in the book (the same entries as `closed`). */
+    closed: ({ round: number; frozen?: AccountOutcome } | undefined)[];
     distance: Float64Array;
     prices: (Market | undefined)[];
     outcomes: (AccountOutcome | undefined)[];
   };
 
   private memoryOf(books: readonly AccountBook[]) {
-    if (this.memory?.books !== books)
+    if (this.memory?.books !== books) {
       this.memory = {
         books,
+        closed: books.map((book) => this.closed.get(book.id)),
         distance: new Float64Array(books.length),
         prices: new Array(books.length),
         outcomes: new Array(books.length),
       };
+      // A pass over another array forgets where the pending accounts were: find them by id.
+      this.pendingIndexes = this.pending.map((id) => books.findIndex((b) => b.id === id));
+    }
     return this.memory;
   }
 
   private cannotFail(book: AccountBook, distance: number, seenAt: Market): boolean {
     if (!(distance > 0)) return false;
     if (seenAt === this.cascade.prices) return true;
-    const before = floatQuotes(seenAt);
-    const now = floatQuotes(this.cascade.prices);
+    const moves = this.movesSince(seenAt);
     let bound = 0;
     for (const [asset, { index, mark }] of sensitivityOf(book, this.cascade.params)) {
-      const from = before.get(asset);
-      const to = now.get(asset);
-      if (!from || !to) return false;
-      bound += index * Math.abs(to.index - from.index) + mark * Math.abs(to.mark - from.mark);
+      const move = moves.get(asset);
+      if (!move) return false;
+      bound += index * move.index + mark * move.mark;
     }
     // Float rounding in the distance and the bound is ~1e-15 relative: a 1e-6 margin covers it.
     return distance - bound > 1e-6 * (distance + bound);
+  }
+
+  /** |Δ index| and |Δ mark| per asset from `seenAt` to the current prices, once per pair of markets. */
+  private moves?: { to: Market; from: Map<Market, Map<string, { index: number; mark: number }>> };
+  private movesSince(seenAt: Market): Map<string, { index: number; mark: number }> {
+    const to = this.cascade.prices;
+    if (this.moves?.to !== to) this.moves = { to, from: new Map() };
+    let moves = this.moves.from.get(seenAt);
+    if (!moves) {
+      const before = floatQuotes(seenAt);
+      moves = new Map();
+      for (const [asset, now] of floatQuotes(to)) {
+        const from = before.get(asset);
+        if (from)
+          moves.set(asset, { index: Math.abs(now.index - from.index), mark: Math.abs(now.mark - from.mark) });
+      }
+      this.moves.from.set(seenAt, moves);
+    }
+    return moves;
   }
 
   private noteFirstBreak(outcome: AccountOutcome): void {
@@ -859,16 +973,16 @@ export class ScenarioShard {
   private fail(book: AccountBook): void {
     this.failing++;
     this.pending.push(book.id);
+    // Forced only if its round goes ahead: at the round cap the account is never closed.
     for (const p of book.positions) {
       if (p.kind !== "linear" || p.size.isZero()) continue;
-      const notional = p.size.times((this.cascade.prices.quotes.get(p.underlying) as Quote).mark);
-      // Forced only if its round goes ahead: at the round cap the account is never closed.
-      const entry = this.flow.get(p.underlying) ?? { net: WIDE_ZERO, gross: WIDE_ZERO, size: WIDE_ZERO };
-      this.flow.set(p.underlying, {
-        net: entry.net.plus(notional),
-        gross: entry.gross.plus(notional.abs()),
-        size: entry.size.plus(p.size),
-      });
+      let entry = this.flow.get(p.underlying);
+      if (!entry) {
+        entry = { size: WIDE_ZERO, grossSize: WIDE_ZERO };
+        this.flow.set(p.underlying, entry);
+      }
+      entry.size = entry.size.plus(p.size);
+      entry.grossSize = p.size.isNegative() ? entry.grossSize.minus(p.size) : entry.grossSize.plus(p.size);
     }
   }
 
@@ -876,11 +990,19 @@ export class ScenarioShard {
   endPass(): ShardPassReport {
     const report: ShardPassReport = {
       failing: this.failing,
+      // Every failure of a pass is sold at the pass's marks: notional = mark × Σ size, exactly.
       flow: Object.fromEntries(
-        [...this.flow].map(([asset, f]) => [
-          asset,
-          { net: f.net.toFixed(), gross: f.gross.toFixed(), size: f.size.toFixed() },
-        ]),
+        [...this.flow].map(([asset, f]) => {
+          const mark = (this.cascade.prices.quotes.get(asset) as Quote).mark;
+          return [
+            asset,
+            {
+              net: f.size.times(mark).toFixed(),
+              gross: f.grossSize.times(mark).toFixed(),
+              size: f.size.toFixed(),
+            },
+          ];
+        }),
       ),
       badDebtBeforeCascade: this.badDebtBeforeCascade.toString(),
       firstBreaks: this.firstBreaks.map((b) => ({ id: b.id, deficit: b.deficit.toString() })),
