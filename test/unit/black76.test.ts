@@ -1,4 +1,5 @@
-import { black76, impliedVol, normalCdf } from "@backing/core";
+import { black76, black76Price, impliedVol, normalCdf } from "@backing/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 // Reference values: Haug, "Option Pricing Formulas" (1998) as encoded in QuantLib's
@@ -105,5 +106,28 @@ describe("implied volatility", () => {
 
   it("has none for a price below intrinsic value", () => {
     expect(impliedVol("call", 120, 100, 0.5, 10)).toBeUndefined();
+  });
+});
+
+describe("Black-76 price alone", () => {
+  it("is black76's price at r = 0 to the last bit, expired and zero-vol options included", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("call" as const, "put" as const),
+        fc.double({ min: 0.01, max: 1e7, noNaN: true }),
+        fc.double({ min: 0.01, max: 1e7, noNaN: true }),
+        fc.double({ min: -0.1, max: 3, noNaN: true }),
+        fc.double({ min: 0, max: 5, noNaN: true }),
+        (type, forward, strike, years, vol) => {
+          expect(
+            Object.is(
+              black76Price(type, forward, strike, years, vol),
+              black76({ type, forward, strike, years, vol }).price,
+            ),
+          ).toBe(true);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -103,6 +103,10 @@ export function black76(inputs: Black76Inputs): Black76Result {
   return { price, delta: -discount * normalCdf(-d1), gamma, vega, theta };
 }
 
+/**
+ * Black-76's price alone at r = 0 (stress revalues every option of every account in every round):
+ * the same operations as `black76`'s price, so the same float to the last bit, without the greeks.
+ */
 export function black76Price(
   type: OptionType,
   forward: number,
@@ -110,7 +114,14 @@ export function black76Price(
   years: number,
   vol: number,
 ): number {
-  return black76({ type, forward, strike, years, vol }).price;
+  if (years <= 0 || vol <= 0)
+    return type === "call" ? Math.max(forward - strike, 0) : Math.max(strike - forward, 0);
+  const sqrtT = Math.sqrt(years);
+  const d1 = (Math.log(forward / strike) + 0.5 * vol * vol * years) / (vol * sqrtT);
+  const d2 = d1 - vol * sqrtT;
+  return type === "call"
+    ? forward * normalCdf(d1) - strike * normalCdf(d2)
+    : strike * normalCdf(-d2) - forward * normalCdf(-d1);
 }
 
 /**
