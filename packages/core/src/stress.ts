@@ -866,14 +866,17 @@ export class ScenarioShard {
       // outcome evaluated at its very prices.
       const seenAt = memory?.prices[i];
       if (!cascade.final && seenAt && this.cannotFail(book, memory.distance[i] as number, seenAt)) continue;
-      // Before an exact evaluation, the float screen: an account certainly above its MM here only
-      // needs its distance remembered (its exact outcome comes in the final pass).
-      if (memory && !cascade.final) {
+      // Before an exact evaluation, the float screen: an account certainly above its MM here cannot
+      // fail in this pass, and its exact outcome comes in the final pass. With memory its distance
+      // is kept for the next rounds; a streamed shard screens it again in each pass.
+      if (!cascade.final) {
         const distance = cascade.screen(book);
         if (distance !== null) {
-          memory.prices[i] = cascade.prices;
-          memory.outcomes[i] = undefined;
-          memory.distance[i] = distance;
+          if (memory) {
+            memory.prices[i] = cascade.prices;
+            memory.outcomes[i] = undefined;
+            memory.distance[i] = distance;
+          }
           continue;
         }
       }
