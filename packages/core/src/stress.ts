@@ -111,9 +111,33 @@ interface OptionModel {
   underlying: string;
 }
 
-const optionModels = new WeakMap<AccountBook, OptionModel[]>();
-function optionModelsOf(book: AccountBook, base: Market): OptionModel[] {
-  let models = optionModels.get(book);
+/**
+ * What stress derives from a book once and reuses across scenarios and rounds, behind one lookup
+ * (an evaluation and a screen of every account in every pass read it).
+ */
+interface StressView {
+  book: AccountBook;
+  /** Its perps, futures and collateral: the part the kernel compiles. */
+  linear?: AccountBook;
+  /** Its options as float models (at the base market's expiry times and vols). */
+  models?: OptionModel[];
+  /** Bounds on how fast equity − MM moves with each asset's index and mark. */
+  sensitivity?: Map<string, { index: number; mark: number }>;
+  perps?: PerpSizes;
+}
+const stressViews = new WeakMap<AccountBook, StressView>();
+function viewOf(book: AccountBook): StressView {
+  let view = stressViews.get(book);
+  if (!view) {
+    view = { book };
+    stressViews.set(book, view);
+  }
+  return view;
+}
+
+function optionModelsOf(view: StressView, base: Market): OptionModel[] {
+  const { book } = view;
+  let models = view.models;
   if (!models) {
     models = book.positions.flatMap((p) => {
       if (p.kind !== "option") return [];
@@ -129,7 +153,7 @@ function optionModelsOf(book: AccountBook, base: Market): OptionModel[] {
         MIN_VOL;
       return [{ type: p.optionType, size: p.size.toNumber(), strike, years, vol, underlying: p.underlying }];
     });
-    optionModels.set(book, models);
+    view.models = models;
   }
   return models;
 }
@@ -234,9 +258,9 @@ function floatQuotes(market: Market): FloatQuotes {
  * - an option: its Black-76 value at most |size| (|delta| ≤ 1 at r = 0), a short's MM
  *   (maint × S + mark, or max(maint × S, maint × mark) + mark) at most |size| × (maint + 1).
  */
-const sensitivities = new WeakMap<AccountBook, Map<string, { index: number; mark: number }>>();
-function sensitivityOf(book: AccountBook, params: RiskParams): Map<string, { index: number; mark: number }> {
-  let sensitivity = sensitivities.get(book);
+function sensitivityOf(view: StressView, params: RiskParams): Map<string, { index: number; mark: number }> {
+  const { book } = view;
+  let sensitivity = view.sensitivity;
   if (sensitivity) return sensitivity;
   sensitivity = new Map();
   const add = (asset: string, index: number, mark: number) => {
@@ -253,7 +277,7 @@ function sensitivityOf(book: AccountBook, params: RiskParams): Map<string, { ind
       add(p.underlying, 0, units * (1 + mmr));
     } else add(p.underlying, 0, units * (p.size.isNegative() ? 2 + maintenance : 1));
   }
-  sensitivities.set(book, sensitivity);
+  view.sensitivity = sensitivity;
   return sensitivity;
 }
 
@@ -270,14 +294,9 @@ export interface AccountOutcome {
 }
 
 /** The perps, futures and collateral of a book, compiled once by the kernel across scenarios and rounds. */
-const linearParts = new WeakMap<AccountBook, AccountBook>();
-function linearPart(book: AccountBook): AccountBook {
-  let part = linearParts.get(book);
-  if (!part) {
-    part = { ...book, positions: book.positions.filter((p) => p.kind === "linear") };
-    linearParts.set(book, part);
-  }
-  return part;
+function linearPart(view: StressView): AccountBook {
+  view.linear ??= { ...view.book, positions: view.book.positions.filter((p) => p.kind === "linear") };
+  return view.linear;
 }
 
 const scaledParameters = new WeakMap<Decimal, bigint>();
@@ -297,7 +316,7 @@ function scaledParameter(value: Decimal): bigint {
  * the whole book through the kernel with its options re-marked.
  */
 function evaluateAt(
-  book: AccountBook,
+  view: StressView,
   base: Market,
   market: Market,
   params: RiskParams,
@@ -305,16 +324,17 @@ function evaluateAt(
   /** Scale 54, added to equity: the scenario's funding on the book's perps. */
   fundingPnl: bigint,
 ): AccountOutcome {
-  const models = optionModelsOf(book, base);
+  const { book } = view;
+  const models = optionModelsOf(view, base);
   const warning = scaledParameter(params.status.warningBuffer);
   let totals: ScaledTotals;
   if (book.marginMode === "portfolio" || models.length === 0) {
     const target =
-      book.marginMode === "portfolio" ? remarkForPortfolio(book, base, market, volShift) : linearPart(book);
+      book.marginMode === "portfolio" ? remarkForPortfolio(view, base, market, volShift) : linearPart(view);
     totals = scaledTotals(marginTotals(target, market, params));
     totals.equity += fundingPnl;
   } else {
-    totals = scaledTotals(marginTotals(linearPart(book), market, params));
+    totals = scaledTotals(marginTotals(linearPart(view), market, params));
     const options = optionsUnderStress(models, market, params, volShift);
     totals.equity += options.value + fundingPnl;
     totals.initial += options.initial;
@@ -340,20 +360,20 @@ function evaluateAt(
  * point are never screened.
  */
 function screenedDistance(
-  book: AccountBook,
+  view: StressView,
   base: Market,
   market: Market,
   params: RiskParams,
   volShift: (asset: string) => number,
   funding: ScenarioFunding,
 ): number | null {
-  if (book.marginMode === "portfolio") return null;
-  const compiled = compileBook(linearPart(book), params);
+  if (view.book.marginMode === "portfolio") return null;
+  const compiled = compileBook(linearPart(view), params);
   const quotes = compiled.fixedPoint ? fixedMarket(market) : null;
   if (!quotes) return null;
   floatLinearDistance(compiled, quotes, LINEAR_SCRATCH);
   let { distance, magnitude } = LINEAR_SCRATCH;
-  const models = optionModelsOf(book, base);
+  const models = optionModelsOf(view, base);
   if (models.length > 0) {
     const options = optionFloats(models, market, params, volShift, OPTION_SCRATCH);
     distance += options.value - options.maintenance;
@@ -361,7 +381,7 @@ function screenedDistance(
   }
   if (funding.perUnit.size > 0) {
     let worst = 0;
-    for (const [asset, size] of perpSizesOf(book).sizes)
+    for (const [asset, size] of perpSizesOf(view).sizes)
       worst += size.float * (funding.perUnitFloat.get(asset) ?? 0);
     distance -= worst;
     magnitude += worst;
@@ -423,9 +443,9 @@ interface PerpSizes {
   decimals: number;
 }
 const SIZE_DECIMALS = 18;
-const perpSizes = new WeakMap<AccountBook, PerpSizes>();
-function perpSizesOf(book: AccountBook): PerpSizes {
-  let perps = perpSizes.get(book);
+function perpSizesOf(view: StressView): PerpSizes {
+  const { book } = view;
+  let perps = view.perps;
   if (!perps) {
     const total = new Map<string, Decimal>();
     for (const p of book.positions)
@@ -443,7 +463,7 @@ function perpSizesOf(book: AccountBook): PerpSizes {
       ]),
     );
     perps = { sizes, decimals };
-    perpSizes.set(book, perps);
+    view.perps = perps;
   }
   return perps;
 }
@@ -453,9 +473,9 @@ function perpSizesOf(book: AccountBook): PerpSizes {
  * Decimal path would be exact too: every term and partial sum within its 50 significant digits,
  * bounded by the digits before the point of Σ|size × perUnit| plus the decimals of both factors.
  */
-function fundingPnlOf(book: AccountBook, funding: ScenarioFunding): bigint {
+function fundingPnlOf(view: StressView, funding: ScenarioFunding): bigint {
   if (funding.perUnit.size === 0) return 0n;
-  const { sizes, decimals } = perpSizesOf(book);
+  const { sizes, decimals } = perpSizesOf(view);
   if (funding.perUnit36 && decimals <= SIZE_DECIMALS) {
     let pnl = 0n;
     let bound = 0;
@@ -481,12 +501,13 @@ function fundingPnlOf(book: AccountBook, funding: ScenarioFunding): bigint {
 
 /** Portfolio-margin books go through the grid whole: their options get stressed marks first. */
 function remarkForPortfolio(
-  book: AccountBook,
+  view: StressView,
   base: Market,
   market: Market,
   volShift: (asset: string) => number,
 ): AccountBook {
-  const models = optionModelsOf(book, base);
+  const { book } = view;
+  const models = optionModelsOf(view, base);
   if (models.length === 0) return book;
   let next = 0;
   return {
@@ -653,19 +674,27 @@ export class ScenarioCascade {
   }
 
   evaluate(book: AccountBook) {
+    const view = viewOf(book);
     return evaluateAt(
-      book,
+      view,
       this.market,
       this.prices,
       this.params,
       this.volShift,
-      fundingPnlOf(book, this.fundingPerUnit),
+      fundingPnlOf(view, this.fundingPerUnit),
     );
   }
 
   /** `screenedDistance` at the current prices: a certain lower bound on equity − MM, or null. */
   screen(book: AccountBook): number | null {
-    return screenedDistance(book, this.market, this.prices, this.params, this.volShift, this.fundingPerUnit);
+    return screenedDistance(
+      viewOf(book),
+      this.market,
+      this.prices,
+      this.params,
+      this.volShift,
+      this.fundingPerUnit,
+    );
   }
 
   /** Ends a pass with every shard's report: applies the round's forced flow, or switches to the final pass. */
@@ -939,7 +968,7 @@ export class ScenarioShard {
     if (seenAt === this.cascade.prices) return true;
     const moves = this.movesSince(seenAt);
     let bound = 0;
-    for (const [asset, { index, mark }] of sensitivityOf(book, this.cascade.params)) {
+    for (const [asset, { index, mark }] of sensitivityOf(viewOf(book), this.cascade.params)) {
       const move = moves.get(asset);
       if (!move) return false;
       bound += index * move.index + mark * move.mark;
