@@ -483,8 +483,11 @@ export function floatLinearDistance(
     const quote = quotes.get(balance.asset);
     if (!quote) continue;
     let counted: number;
-    if (balance.amount < 0n) counted = balance.amountFloat * quote.indexFloat * surcharge;
-    else if (balance.tiers) {
+    let terms: number;
+    if (balance.amount < 0n) {
+      counted = balance.amountFloat * quote.indexFloat * surcharge;
+      terms = -counted;
+    } else if (balance.tiers) {
       const tiers = balance.tiers;
       tiers.floats ??= {
         weight: tiers.weight.map((w) => Number(w) / 1e18),
@@ -494,11 +497,12 @@ export function floatLinearDistance(
       const value = balance.amountFloat * quote.indexFloat;
       let k = 0;
       while (k < tiers.edges.length && value > (tiers.edges[k] as number)) k++;
-      counted =
-        (floats.offset[k] as number) + balance.amountFloat * (floats.weight[k] as number) * quote.indexFloat;
+      const slope = balance.amountFloat * (floats.weight[k] as number) * quote.indexFloat;
+      counted = (floats.offset[k] as number) + slope;
+      terms = Math.abs(floats.offset[k] as number) + slope;
     } else continue;
     distance += counted;
-    magnitude += Math.abs(counted);
+    magnitude += terms;
   }
   for (const group of compiled.linear) {
     const quote = quotes.get(group.underlying);
