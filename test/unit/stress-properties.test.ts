@@ -188,7 +188,7 @@ describe("stress properties", () => {
     );
   });
 
-  it("the cascade's float screen certifies only accounts whose exact equity − MM is at least its bound", () => {
+  it("the cascade's float screen bounds every account's exact equity − MM and equity", () => {
     // Accounts moved to a hair's breadth of their MM at the shocked prices: USDC (haircut 0, index 1)
     // is set so that exact equity − MM = delta (to 1e-18), from −10 to +10 USD down to 1e-6.
     fc.assert(
@@ -231,11 +231,17 @@ describe("stress properties", () => {
           });
           const second = cascadeOf(adjusted);
           for (const book of second.book.accounts) {
-            const bound = second.cascade.screen(book);
-            if (bound === null) continue;
+            const screen = second.cascade.screen(book);
+            if (screen === null) continue;
+            const { distanceLow, distanceHigh, equityLow } = screen;
             const outcome = second.cascade.evaluate(book);
-            expect(outcome.status).not.toBe("LIQUIDATION");
-            expect(Number(outcome.equity - outcome.maintenance) / 1e54).toBeGreaterThanOrEqual(bound);
+            const distance = Number(outcome.equity - outcome.maintenance) / 1e54;
+            expect(distance).toBeGreaterThanOrEqual(distanceLow);
+            expect(distance).toBeLessThanOrEqual(distanceHigh);
+            expect(Number(outcome.equity) / 1e54).toBeGreaterThanOrEqual(equityLow);
+            // What the cascade acts on: certainly above MM, or certainly below it.
+            if (distanceLow > 0) expect(outcome.status).not.toBe("LIQUIDATION");
+            if (distanceHigh < 0) expect(outcome.status).toBe("LIQUIDATION");
           }
         },
       ),

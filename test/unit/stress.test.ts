@@ -204,6 +204,26 @@ describe("liquidation cascade", () => {
   });
 });
 
+describe("the accounts the shock breaks first", () => {
+  it("are the ten largest deficits, even when the largest come last and the float screen sees them first", () => {
+    // Long 1 BTC @ 100,000, BTC −25 %: equity = collateral − 25,000, MM 325. Collateral 25,000 + 10·i
+    // gives equity 10·i ≥ 0 and deficit 325 − 10·i: every account breaks, b-1 the worst. Listed
+    // from b-12 down to b-1, the ten worst arrive after the list of ten is full.
+    const accounts = Array.from({ length: 12 }, (_, k) => 12 - k).map((i) => ({
+      id: `b-${i}`,
+      collateral: { USDC: String(25000 + 10 * i) },
+      positions: [perp("BTC", "1", "100000")],
+    }));
+    const portfolio = parse(
+      portfolioDocument({
+        accounts: accounts.map((a) => accountDocument(a)),
+      }),
+    );
+    const result = reportFor(portfolio, scenario({ shocks: { BTC: { price: "-0.25" } }, cascade: true }));
+    expect(result?.breaksFirst).toEqual(Array.from({ length: 10 }, (_, k) => `b-${k + 1}`));
+  });
+});
+
 describe("Cover-1 and Cover-2", () => {
   it("are the largest and the two largest bad debts, with their accounts", () => {
     // BTC −25% on long 1 @ 100,000: bad debt = 25,000 − collateral.

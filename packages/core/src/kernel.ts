@@ -463,8 +463,9 @@ export function fixedMarket(market: Market): Map<string, FixedQuote> | null {
 }
 
 /**
- * A float64 estimate of collateral + uPnL − MM of the fixed-point part of a standard-model book
- * (its collateral, perps and futures), and the sum of the magnitudes of its terms. The estimate is
+ * Float64 estimates of the equity (collateral + uPnL) and the MM of the fixed-point part of a
+ * standard-model book (its collateral, perps and futures), and the sum of the magnitudes of their
+ * terms. Each estimate is
  * within ~1e-15 × magnitude of the exact value: each term is a product of a few floats, and the
  * counted collateral and the MM are continuous across tier and bracket edges, so an edge decided
  * on the wrong side in float costs only rounding. A caller that needs a certain sign widens that
@@ -474,10 +475,11 @@ export function floatLinearDistance(
   compiled: CompiledBook,
   quotes: ReadonlyMap<string, FixedQuote>,
   /** Where the result goes (a caller's scratch: the screen runs for every account). */
-  into: { distance: number; magnitude: number },
+  into: { equity: number; maintenance: number; magnitude: number },
 ): void {
   const surcharge = 1 + Number(fixedParameter(compiled.params.liabilitySurcharge) ?? 0n) / 1e18;
-  let distance = 0;
+  let equity = 0;
+  let maintenance = 0;
   let magnitude = 0;
   for (const balance of compiled.collateral) {
     const quote = quotes.get(balance.asset);
@@ -501,7 +503,7 @@ export function floatLinearDistance(
       counted = (floats.offset[k] as number) + slope;
       terms = Math.abs(floats.offset[k] as number) + slope;
     } else continue;
-    distance += counted;
+    equity += counted;
     magnitude += terms;
   }
   for (const group of compiled.linear) {
@@ -513,11 +515,12 @@ export function floatLinearDistance(
     sums.floats ??= { mmCoefficient: Number(sums.mmCoefficient) / 1e36, cum: Number(sums.cum) / 1e54 };
     const mm = sums.floats;
     const exposure = quote.markFloat * floats.netSize;
-    const maintenance = quote.markFloat * mm.mmCoefficient - mm.cum;
-    distance += exposure - floats.cost - maintenance;
+    equity += exposure - floats.cost;
+    maintenance += quote.markFloat * mm.mmCoefficient - mm.cum;
     magnitude += Math.abs(exposure) + Math.abs(floats.cost) + quote.markFloat * mm.mmCoefficient + mm.cum;
   }
-  into.distance = distance;
+  into.equity = equity;
+  into.maintenance = maintenance;
   into.magnitude = magnitude;
 }
 

@@ -180,7 +180,7 @@ function optionsUnderStress(
 
 /** Scratch results of the per-account float sums (filled and read at once, never kept). */
 const OPTION_SCRATCH = { value: 0, initial: 0, maintenance: 0 };
-const LINEAR_SCRATCH = { distance: 0, magnitude: 0 };
+const LINEAR_SCRATCH = { equity: 0, maintenance: 0, magnitude: 0 };
 
 /** The float sums of `optionsUnderStress`, before they enter exact money, written to `into`. */
 function optionFloats(
@@ -351,44 +351,56 @@ function evaluateAt(
 }
 
 /**
- * The float screen of a cascade round: a lower bound on a standard-model book's equity − MM under
- * a stressed market when it is certainly positive (the book is not in LIQUIDATION there), else
- * null. Equity − MM is estimated in float64 from the kernel's compiled book (`floatLinearDistance`)
- * and the options' float sums, which are what `evaluateAt` turns into exact money; the scenario's
- * funding counts at its worst. The estimate is within ~1e-15 of the magnitude of its terms; the
- * bound takes 1e-9 of it off. Portfolio-margin books and books the kernel cannot hold in fixed
- * point are never screened.
+ * The float screen of a cascade round: certain bounds on a standard-model book's equity − MM and
+ * equity under a stressed market. Equity and MM are estimated in float64 from the kernel's
+ * compiled book (`floatLinearDistance`) and the options' float sums, which are what `evaluateAt`
+ * turns into exact money. The scenario's funding, at most Σ |perp size| × |per-unit funding|,
+ * widens the band, and so does 1e-9 of the magnitude of every term (float rounding is ~1e-15 of
+ * it). Portfolio-margin books and books the kernel cannot hold in fixed point are not screened
+ * (null).
  */
-function screenedDistance(
+function screenBounds(
   view: StressView,
   base: Market,
   market: Market,
   params: RiskParams,
   volShift: (asset: string) => number,
-  funding: ScenarioFunding,
-): number | null {
+  fundingOf: ScenarioFunding,
+): ScreenBounds | null {
   if (view.book.marginMode === "portfolio") return null;
   const compiled = compileBook(linearPart(view), params);
   const quotes = compiled.fixedPoint ? fixedMarket(market) : null;
   if (!quotes) return null;
   floatLinearDistance(compiled, quotes, LINEAR_SCRATCH);
-  let { distance, magnitude } = LINEAR_SCRATCH;
+  let { equity, maintenance, magnitude } = LINEAR_SCRATCH;
   const models = optionModelsOf(view, base);
   if (models.length > 0) {
     const options = optionFloats(models, market, params, volShift, OPTION_SCRATCH);
-    distance += options.value - options.maintenance;
+    equity += options.value;
+    maintenance += options.maintenance;
     magnitude += Math.abs(options.value) + options.maintenance;
   }
-  if (funding.perUnit.size > 0) {
-    let worst = 0;
+  // The scenario's funding, |Σ size × unit| at most: a band around the estimate.
+  let funding = 0;
+  if (fundingOf.perUnit.size > 0)
     for (const [asset, size] of perpSizesOf(view).sizes)
-      worst += size.float * (funding.perUnitFloat.get(asset) ?? 0);
-    distance -= worst;
-    magnitude += worst;
-  }
-  const bound = distance - 1e-9 * magnitude;
-  return bound > 0 ? bound : null;
+      funding += size.float * (fundingOf.perUnitFloat.get(asset) ?? 0);
+  const band = funding + 1e-9 * (magnitude + funding);
+  SCREEN_BOUNDS.distanceLow = equity - maintenance - band;
+  SCREEN_BOUNDS.distanceHigh = equity - maintenance + band;
+  SCREEN_BOUNDS.equityLow = equity - band;
+  return SCREEN_BOUNDS;
 }
+
+/** Certain bounds from the float screen (a scratch: read at once, never kept). */
+export interface ScreenBounds {
+  /** equity − MM is at least this, and at most `distanceHigh`. */
+  distanceLow: number;
+  distanceHigh: number;
+  /** Equity is at least this. */
+  equityLow: number;
+}
+const SCREEN_BOUNDS: ScreenBounds = { distanceLow: 0, distanceHigh: 0, equityLow: 0 };
 
 /** Hours in an ISO 8601 duration (a year counts 365 days, a month 30). */
 function horizonHours(horizon: string): number {
@@ -685,9 +697,9 @@ export class ScenarioCascade {
     );
   }
 
-  /** `screenedDistance` at the current prices: a certain lower bound on equity − MM, or null. */
-  screen(book: AccountBook): number | null {
-    return screenedDistance(
+  /** `screenBounds` at the current prices (a scratch, read at once), or null: not screened. */
+  screen(book: AccountBook): ScreenBounds | null {
+    return screenBounds(
       viewOf(book),
       this.market,
       this.prices,
@@ -895,19 +907,24 @@ export class ScenarioShard {
       // outcome evaluated at its very prices.
       const seenAt = memory?.prices[i];
       if (!cascade.final && seenAt && this.cannotFail(book, memory.distance[i] as number, seenAt)) continue;
-      // Before an exact evaluation, the float screen: an account certainly above its MM here cannot
-      // fail in this pass, and its exact outcome comes in the final pass. With memory its distance
-      // is kept for the next rounds; a streamed shard screens it again in each pass.
-      if (!cascade.final) {
-        const distance = cascade.screen(book);
-        if (distance !== null) {
-          if (memory) {
-            memory.prices[i] = cascade.prices;
-            memory.outcomes[i] = undefined;
-            memory.distance[i] = distance;
-          }
-          continue;
+      // Before an exact evaluation, the float screen. An account certainly above its MM here
+      // cannot fail in this pass: its exact outcome comes in the final pass (with memory its
+      // distance serves the next rounds; a streamed shard screens it again in each pass). One
+      // certainly below its MM, without bad debt, fails: its exact figures come when it is closed,
+      // unless the first pass needs them for its ten worst first breaks.
+      const screen = cascade.final ? null : cascade.screen(book);
+      if (screen && (screen.distanceLow > 0 || this.failsUnseen(screen))) {
+        const fails = screen.distanceLow <= 0;
+        if (memory) {
+          memory.prices[i] = cascade.prices;
+          memory.outcomes[i] = undefined;
+          memory.distance[i] = fails ? Number.NaN : screen.distanceLow;
         }
+        if (fails) {
+          this.fail(book);
+          if (memory) this.pendingIndexes.push(i);
+        }
+        continue;
       }
       const remembered = seenAt === cascade.prices ? memory?.outcomes[i] : undefined;
       const outcome = remembered ?? cascade.evaluate(book);
@@ -975,6 +992,19 @@ export class ScenarioShard {
     }
     // Float rounding in the distance and the bound is ~1e-15 relative: a 1e-6 margin covers it.
     return distance - bound > 1e-6 * (distance + bound);
+  }
+
+  /**
+   * Whether a screened account certainly fails with no exact figure needed now: below its MM,
+   * equity certainly ≥ 0 (no bad debt before the cascade), and, in the first pass, a deficit
+   * (MM − equity ≤ −distanceLow) that cannot enter this shard's ten worst first breaks.
+   */
+  private failsUnseen(screen: ScreenBounds): boolean {
+    if (!(screen.distanceHigh < 0 && screen.equityLow >= 0)) return false;
+    if (this.cascade.firstPassDone) return true;
+    if (this.firstBreaks.length < FIRST_BREAKS_LISTED) return false;
+    const tenth = (this.firstBreaks[FIRST_BREAKS_LISTED - 1] as { deficit: bigint }).deficit;
+    return -screen.distanceLow < (Number(tenth) / 1e54) * (1 - 1e-9);
   }
 
   /** |Δ index| and |Δ mark| per asset from `seenAt` to the current prices, once per pair of markets. */
