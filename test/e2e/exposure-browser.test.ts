@@ -186,6 +186,8 @@ describe("the exposure report in headless Chromium", () => {
     ).toBe(0);
     const text = await p.evaluate<string>("document.body.innerText");
     expect(text).toContain("one account holds every position");
+    expect(text).toContain("no liquidations to set against the depth");
+    expect(text).not.toContain("Move to it:");
     expect(text).not.toContain("gross top 5");
     // Collateral amounts as given, without padding: 250,000 and 1.5.
     expect(text).toMatch(/USDC\s+250,000\s/);

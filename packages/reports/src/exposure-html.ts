@@ -309,9 +309,11 @@ function depthChart(name: string, asset: ExposureAsset, range: string): string {
   const low = mark * (1 - Number(range));
   const high = mark * (1 + Number(range));
   const inRange = (points: [number, number][]) => points.filter(([p]) => p >= low && p <= high);
-  const all = [depth.falling, depth.rising, liquidations.falling, liquidations.rising].flatMap(inRange);
+  const liquidated = [liquidations.falling, liquidations.rising].flatMap(inRange);
+  // Nothing liquidating in range leaves nothing to set against the book.
+  if (!liquidated.some(([, v]) => v > 0)) return "";
+  const all = [depth.falling, depth.rising].flatMap(inRange).concat(liquidated);
   const max = Math.max(...all.map(([, v]) => v), 0);
-  if (max === 0) return "";
   const height = 250;
   const { plotWidth, plotHeight, ticks, y } = plotArea(height, max);
   const x = (p: number) => PAD.left + ((p - low) / (high - low)) * plotWidth;
@@ -362,8 +364,9 @@ function depthSection(name: string, a: ExposureAsset, range: string): string {
         0,
       )
     : "";
+  const chart = depthChart(name, a, range);
   return `<p class="muted">Depth from ${source}, against cumulative liquidations on the same price axis</p>
-${depthChart(name, a, range)}
+${chart || `<p class="muted empty">Nothing on ${escapeHtml(name)} liquidates within ±${percent(range)} of the mark: no liquidations to set against the depth.</p>`}
 <p class="muted">Liquidation-to-depth ratio by move</p>
 ${ldrChart(name, a) || `<p class="muted empty">No level of the book within these moves: no ratio.</p>`}
 ${impact ? `<p class="muted">Impact prices: the average fill of a market order of each notional against the book (200 USDT ÷ IMR at the maximum leverage, then $1M and $10M)</p>\n${impact}` : ""}`;
@@ -574,7 +577,7 @@ ${table(
   4,
   "No account has a liquidation price: no single price move can liquidate any of them.",
 )}
-<p class="muted">Move to it: the change in the asset's price, from the mark and with every other price fixed, that brings the account to its liquidation price: − a fall (a long's risk), + a rise (a short's). "Past by" means the price is already beyond it by that much, and the account is in liquidation.</p>
+${report.closestToLiquidation.length > 0 ? `<p class="muted">Move to it: the change in the asset's price, from the mark and with every other price fixed, that brings the account to its liquidation price: − a fall (a long's risk), + a rise (a short's). "Past by" means the price is already beyond it by that much, and the account is in liquidation.</p>` : ""}
 
 <h2>Auto-deleveraging exposure</h2>
 <p class="muted">Profitable perps and futures, ranked by Binance's ADL score (max(0, uPnL)/max(1, wallet) × MM/(wallet + uPnL)): the first to be closed if a bankruptcy exhausts the insurance fund. "Deleveraged" is the notional the queue would give up if the largest stress scenario's bad debt past the fund fell on the asset alone.</p>
