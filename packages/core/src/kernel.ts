@@ -671,8 +671,13 @@ export function fixedLinearTotals(
 }
 
 /** Exact equity, IM and MM of an account (standard or portfolio model), without per-position detail. */
-export function marginTotals(book: AccountBook, market: Market, params: RiskParams): MarginTotals {
-  const compiled = compileBook(book, params);
+export function marginTotals(
+  book: AccountBook,
+  market: Market,
+  params: RiskParams,
+  /** The book's compiled form, when the caller keeps it (else looked up). */
+  compiled: CompiledBook = compileBook(book, params),
+): MarginTotals {
   const quotes = compiled.fixedPoint ? fixedMarket(market) : null;
   if (!quotes) return totalsOf(accountRisk(book, market, params));
   const portfolioMode = book.marginMode === "portfolio";

@@ -5,7 +5,14 @@ import { black76Price, impliedVol } from "./black76.ts";
 import type { AccountBook, Market, Quote } from "./book.ts";
 import { Decimal, fromModelFloat, neutralString, ONE, WIDE_ZERO, Wide, ZERO } from "./decimal.ts";
 import { type BookWalk, type DepthBooks, walkBook } from "./depth.ts";
-import { compileBook, fixedMarket, floatLinearDistance, marginTotals, toFixed18 } from "./kernel.ts";
+import {
+  type CompiledBook,
+  compileBook,
+  fixedMarket,
+  floatLinearDistance,
+  marginTotals,
+  toFixed18,
+} from "./kernel.ts";
 import { yearsToExpiry } from "./margin.ts";
 import type { RiskParams } from "./params.ts";
 import {
@@ -119,6 +126,8 @@ interface StressView {
   book: AccountBook;
   /** Its perps, futures and collateral: the part the kernel compiles. */
   linear?: AccountBook;
+  /** That part compiled by the kernel, for the params it was compiled with. */
+  compiled?: CompiledBook;
   /** Its options as float models (at the base market's expiry times and vols). */
   models?: OptionModel[];
   /** Bounds on how fast equity − MM moves with each asset's index and mark. */
@@ -299,6 +308,11 @@ function linearPart(view: StressView): AccountBook {
   return view.linear;
 }
 
+function compiledLinear(view: StressView, params: RiskParams): CompiledBook {
+  if (view.compiled?.params !== params) view.compiled = compileBook(linearPart(view), params);
+  return view.compiled;
+}
+
 const scaledParameters = new WeakMap<Decimal, bigint>();
 /** A parameter read for every account (the warning buffer) converted once. */
 function scaledParameter(value: Decimal): bigint {
@@ -334,7 +348,7 @@ function evaluateAt(
     totals = scaledTotals(marginTotals(target, market, params));
     totals.equity += fundingPnl;
   } else {
-    totals = scaledTotals(marginTotals(linearPart(view), market, params));
+    totals = scaledTotals(marginTotals(linearPart(view), market, params, compiledLinear(view, params)));
     const options = optionsUnderStress(models, market, params, volShift);
     totals.equity += options.value + fundingPnl;
     totals.initial += options.initial;
@@ -368,7 +382,7 @@ function screenBounds(
   fundingOf: ScenarioFunding,
 ): ScreenBounds | null {
   if (view.book.marginMode === "portfolio") return null;
-  const compiled = compileBook(linearPart(view), params);
+  const compiled = compiledLinear(view, params);
   const quotes = compiled.fixedPoint ? fixedMarket(market) : null;
   if (!quotes) return null;
   floatLinearDistance(compiled, quotes, LINEAR_SCRATCH);
@@ -685,8 +699,8 @@ export class ScenarioCascade {
     };
   }
 
-  evaluate(book: AccountBook) {
-    const view = viewOf(book);
+  /** The outcome at the current prices (`view`: the book's, when the caller holds it). */
+  evaluate(book: AccountBook, view: StressView = viewOf(book)) {
     return evaluateAt(
       view,
       this.market,
@@ -698,15 +712,8 @@ export class ScenarioCascade {
   }
 
   /** `screenBounds` at the current prices (a scratch, read at once), or null: not screened. */
-  screen(book: AccountBook): ScreenBounds | null {
-    return screenBounds(
-      viewOf(book),
-      this.market,
-      this.prices,
-      this.params,
-      this.volShift,
-      this.fundingPerUnit,
-    );
+  screen(book: AccountBook, view: StressView = viewOf(book)): ScreenBounds | null {
+    return screenBounds(view, this.market, this.prices, this.params, this.volShift, this.fundingPerUnit);
   }
 
   /** Ends a pass with every shard's report: applies the round's forced flow, or switches to the final pass. */
@@ -896,9 +903,10 @@ export class ScenarioShard {
     const memory = this.remember && cascade.cascades ? this.memoryOf(books) : undefined;
     for (let i = 0; i < books.length; i++) {
       const book = books[i] as AccountBook;
+      const view = memory ? (memory.views[i] ??= viewOf(book)) : viewOf(book);
       const closed = memory ? memory.closed[i] : this.closed.get(book.id);
       if (closed) {
-        closed.frozen ??= cascade.liquidated(book, cascade.evaluate(book), closed.round);
+        closed.frozen ??= cascade.liquidated(book, cascade.evaluate(book, view), closed.round);
         if (cascade.final) outcomes.push(closed.frozen);
         continue;
       }
@@ -906,13 +914,13 @@ export class ScenarioShard {
       // this round's prices is not evaluated again. The final pass reports everyone, reusing an
       // outcome evaluated at its very prices.
       const seenAt = memory?.prices[i];
-      if (!cascade.final && seenAt && this.cannotFail(book, memory.distance[i] as number, seenAt)) continue;
+      if (!cascade.final && seenAt && this.cannotFail(view, memory.distance[i] as number, seenAt)) continue;
       // Before an exact evaluation, the float screen. An account certainly above its MM here
       // cannot fail in this pass: its exact outcome comes in the final pass (with memory its
       // distance serves the next rounds; a streamed shard screens it again in each pass). One
       // certainly below its MM, without bad debt, fails: its exact figures come when it is closed,
       // unless the first pass needs them for its ten worst first breaks.
-      const screen = cascade.final ? null : cascade.screen(book);
+      const screen = cascade.final ? null : cascade.screen(book, view);
       if (screen && (screen.distanceLow > 0 || this.failsUnseen(screen))) {
         const fails = screen.distanceLow <= 0;
         if (memory) {
@@ -927,7 +935,7 @@ export class ScenarioShard {
         continue;
       }
       const remembered = seenAt === cascade.prices ? memory?.outcomes[i] : undefined;
-      const outcome = remembered ?? cascade.evaluate(book);
+      const outcome = remembered ?? cascade.evaluate(book, view);
       if (memory && !cascade.final) {
         memory.prices[i] = cascade.prices;
         memory.outcomes[i] = outcome;
@@ -960,6 +968,8 @@ export class ScenarioShard {
     books: readonly AccountBook[];
     /** The shard's closed accounts by place in the book (the same entries as `closed`). */
     closed: ({ round: number; frozen?: AccountOutcome } | undefined)[];
+    /** Each book's stress view, by place (one lookup per book per run, not per pass). */
+    views: (StressView | undefined)[];
     distance: Float64Array;
     prices: (Market | undefined)[];
     outcomes: (AccountOutcome | undefined)[];
@@ -970,6 +980,7 @@ export class ScenarioShard {
       this.memory = {
         books,
         closed: books.map((book) => this.closed.get(book.id)),
+        views: new Array(books.length),
         distance: new Float64Array(books.length),
         prices: new Array(books.length),
         outcomes: new Array(books.length),
@@ -980,12 +991,12 @@ export class ScenarioShard {
     return this.memory;
   }
 
-  private cannotFail(book: AccountBook, distance: number, seenAt: Market): boolean {
+  private cannotFail(view: StressView, distance: number, seenAt: Market): boolean {
     if (!(distance > 0)) return false;
     if (seenAt === this.cascade.prices) return true;
     const moves = this.movesSince(seenAt);
     let bound = 0;
-    for (const [asset, { index, mark }] of sensitivityOf(viewOf(book), this.cascade.params)) {
+    for (const [asset, { index, mark }] of sensitivityOf(view, this.cascade.params)) {
       const move = moves.get(asset);
       if (!move) return false;
       bound += index * move.index + mark * move.mark;
