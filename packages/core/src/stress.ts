@@ -903,7 +903,11 @@ export class ScenarioShard {
     const memory = this.remember && cascade.cascades ? this.memoryOf(books) : undefined;
     for (let i = 0; i < books.length; i++) {
       const book = books[i] as AccountBook;
-      const view = memory ? (memory.views[i] ??= viewOf(book)) : viewOf(book);
+      let view = memory?.views[i];
+      if (!view) {
+        view = viewOf(book);
+        if (memory) memory.views[i] = view;
+      }
       const closed = memory ? memory.closed[i] : this.closed.get(book.id);
       if (closed) {
         closed.frozen ??= cascade.liquidated(book, cascade.evaluate(book, view), closed.round);
