@@ -343,9 +343,11 @@ function evaluateAt(
   const warning = scaledParameter(params.status.warningBuffer);
   let totals: ScaledTotals;
   if (book.marginMode === "portfolio" || models.length === 0) {
-    const target =
-      book.marginMode === "portfolio" ? remarkForPortfolio(view, base, market, volShift) : linearPart(view);
-    totals = scaledTotals(marginTotals(target, market, params));
+    totals = scaledTotals(
+      book.marginMode === "portfolio"
+        ? marginTotals(remarkForPortfolio(view, base, market, volShift), market, params)
+        : marginTotals(linearPart(view), market, params, compiledLinear(view, params)),
+    );
     totals.equity += fundingPnl;
   } else {
     totals = scaledTotals(marginTotals(linearPart(view), market, params, compiledLinear(view, params)));
@@ -394,11 +396,8 @@ function screenBounds(
     maintenance += options.maintenance;
     magnitude += Math.abs(options.value) + options.maintenance;
   }
-  // The scenario's funding, |Σ size × unit| at most: a band around the estimate.
-  let funding = 0;
-  if (fundingOf.perUnit.size > 0)
-    for (const [asset, size] of perpSizesOf(view).sizes)
-      funding += size.float * (fundingOf.perUnitFloat.get(asset) ?? 0);
+  // The scenario's funding: a band around the estimate.
+  const funding = fundingBound(view, fundingOf);
   const band = funding + 1e-9 * (magnitude + funding);
   SCREEN_BOUNDS.distanceLow = equity - maintenance - band;
   SCREEN_BOUNDS.distanceHigh = equity - maintenance + band;
@@ -433,9 +432,9 @@ export function fundingIntervalsOf(scenario: Scenario): number {
 interface ScenarioFunding {
   perUnit: Map<string, Decimal>;
   /** The same at scale 36, and the most decimals any of them has; null when one has more than 36. */
-  perUnit36: Map<string, { exact: bigint; float: number }> | null;
+  perUnit36: Map<string, bigint> | null;
   decimals: number;
-  /** |perUnit| as floats, for the float screen. */
+  /** |perUnit| as floats: bounds on a book's funding. */
   perUnitFloat: Map<string, number>;
 }
 
@@ -450,12 +449,7 @@ function scenarioFunding(scenario: Scenario, shocked: Market): ScenarioFunding {
   const perUnit36 =
     decimals > UNIT_DECIMALS
       ? null
-      : new Map(
-          [...perUnit].map(([asset, unit]) => [
-            asset,
-            { exact: BigInt(unit.times(SCALE_36).toFixed(0)), float: Math.abs(unit.toNumber()) },
-          ]),
-        );
+      : new Map([...perUnit].map(([asset, unit]) => [asset, BigInt(unit.times(SCALE_36).toFixed(0))]));
   const perUnitFloat = new Map([...perUnit].map(([asset, unit]) => [asset, Math.abs(unit.toNumber())]));
   return { perUnit, perUnit36, decimals, perUnitFloat };
 }
@@ -499,18 +493,25 @@ function perpSizesOf(view: StressView): PerpSizes {
  * Decimal path would be exact too: every term and partial sum within its 50 significant digits,
  * bounded by the digits before the point of Σ|size × perUnit| plus the decimals of both factors.
  */
+/** Σ |perp size| × |per-unit funding| of a book: at least the magnitude of its scenario funding. */
+function fundingBound(view: StressView, funding: ScenarioFunding): number {
+  if (funding.perUnit.size === 0) return 0;
+  let bound = 0;
+  for (const [asset, size] of perpSizesOf(view).sizes)
+    bound += size.float * (funding.perUnitFloat.get(asset) ?? 0);
+  return bound;
+}
+
 function fundingPnlOf(view: StressView, funding: ScenarioFunding): bigint {
   if (funding.perUnit.size === 0) return 0n;
   const { sizes, decimals } = perpSizesOf(view);
   if (funding.perUnit36 && decimals <= SIZE_DECIMALS) {
     let pnl = 0n;
-    let bound = 0;
     for (const [asset, size] of sizes) {
       const unit = funding.perUnit36.get(asset);
-      if (!unit) continue;
-      pnl -= size.exact * unit.exact;
-      bound += size.float * unit.float;
+      if (unit !== undefined) pnl -= size.exact * unit;
     }
+    const bound = fundingBound(view, funding);
     if (
       bound === 0 ||
       Math.floor(Math.log10(bound * 1.01)) + 2 + decimals + funding.decimals <= Decimal.precision
