@@ -1,8 +1,8 @@
 import type { ExposureAsset, ExposureReport } from "@backing/contracts";
-import { type AccountStatus, collateralLine, STATUSES } from "./account.ts";
+import { type AccountStatus, STATUSES } from "./account.ts";
 import { DEPEG_ASSETS, LST_REFERENCE } from "./asset-classes.ts";
 import { black76, impliedVol } from "./black76.ts";
-import type { AccountBook, Market, OptionPosition } from "./book.ts";
+import type { AccountBook, LinearPosition, Market, OptionPosition } from "./book.ts";
 import {
   Decimal,
   fromModelFloat,
@@ -10,7 +10,7 @@ import {
   ONE,
   requirementString,
   valueString,
-  WIDE_ZERO,
+  Wide,
   ZERO,
 } from "./decimal.ts";
 import {
@@ -21,10 +21,24 @@ import {
   impactPrice,
 } from "./depth.ts";
 import { type AccountEvaluation, evaluateAccount, liquidationString } from "./evaluate.ts";
+import { type AccountAmounts, ClosedFormSolution, FixedAccountEvaluation } from "./fixed-evaluation.ts";
 import { ExactFloatSum } from "./float-sum.ts";
 import { yearsToExpiry } from "./margin.ts";
-import type { RiskParams } from "./params.ts";
+import type { HaircutTier, RiskParams } from "./params.ts";
 import type { Portfolio } from "./portfolio-input.ts";
+import {
+  absAmount,
+  addAsDecimal,
+  amountDecimal,
+  amountText,
+  compareAmounts,
+  ExactSum,
+  exactAmount,
+  formatFixed,
+  negateAmount,
+  type ScaledAmount,
+  timesAsDecimal,
+} from "./scaled.ts";
 import { adlScore } from "./venue-liquidation.ts";
 
 /** The moves of CumLiq and LDR (DESIGN §3.9): down for net long accounts, up for net short. */
@@ -141,40 +155,41 @@ const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id 
  * (reference §3.3). Exact: only the final divisions round, at 50 digits.
  */
 class ConcentrationAccumulator {
-  private total = WIDE_ZERO;
-  private sumOfSquares = WIDE_ZERO;
-  private readonly top = new TopK<Decimal>(20, (a, b) => b.comparedTo(a));
-  add(x: Decimal): void {
-    if (x.isZero()) return;
-    this.total = this.total.plus(x);
-    this.sumOfSquares = this.sumOfSquares.plus(x.times(x));
+  private readonly total = new ExactSum(Wide);
+  private readonly sumOfSquares = new ExactSum(Wide);
+  private readonly top = new TopK<ScaledAmount>(20, (a, b) => compareAmounts(b, a));
+  add(x: ScaledAmount): void {
+    if (x.value === 0n) return;
+    this.total.add(x);
+    // Each square as the Decimal product it was: rounded at 50 digits, so the sum is the same.
+    this.sumOfSquares.add(timesAsDecimal(x, x));
     this.top.offer(x);
   }
   partial(): ConcentrationPartial {
     return {
-      total: this.total.toFixed(),
-      sumOfSquares: this.sumOfSquares.toFixed(),
-      top: this.top.items.map((x) => x.toFixed()),
+      total: this.total.text(),
+      sumOfSquares: this.sumOfSquares.text(),
+      top: this.top.items.map(amountText),
     };
   }
   merge(partial: ConcentrationPartial): void {
-    this.total = this.total.plus(partial.total);
-    this.sumOfSquares = this.sumOfSquares.plus(partial.sumOfSquares);
-    for (const x of partial.top) this.top.offer(new Decimal(x));
+    this.total.addText(partial.total);
+    this.sumOfSquares.addText(partial.sumOfSquares);
+    for (const x of partial.top) this.top.offer(exactAmount(new Decimal(x)));
   }
   result(): ExposureAsset["concentration"]["gross"] {
-    const { total } = this;
+    const total = this.total.decimal;
     const share = (n: number) =>
       total.isZero()
         ? "0"
         : neutralString(
             this.top.items
               .slice(0, n)
-              .reduce((s, x) => s.plus(x), ZERO)
+              .reduce((s, x) => s.plus(amountDecimal(x)), ZERO)
               .div(total),
           );
     const [top1, top5, top10, top20] = TOP_N.map(share) as [string, string, string, string];
-    const hhi = total.isZero() ? ZERO : this.sumOfSquares.times(10_000).div(total.times(total));
+    const hhi = total.isZero() ? ZERO : this.sumOfSquares.decimal.times(10_000).div(total.times(total));
     return {
       total: neutralString(total),
       top1,
@@ -213,8 +228,8 @@ class FloatGreeks {
 const emptyGreeks = (): FloatGreeks => new FloatGreeks();
 
 class AssetAccumulator {
-  long = ZERO;
-  short = ZERO;
+  readonly long = new ExactSum();
+  readonly short = new ExactSum();
   accounts = 0;
   optionPositions = 0;
   readonly greeks = emptyGreeks();
@@ -222,31 +237,35 @@ class AssetAccumulator {
   readonly gross = new ConcentrationAccumulator();
   readonly net = new ConcentrationAccumulator();
   wrongWayAccounts = 0;
-  wrongWayCollateral = ZERO;
-  readonly bins: { onFall: Decimal; onRise: Decimal }[];
-  inHeatmap = ZERO;
-  beyondHeatmap = ZERO;
-  noLiquidationPrice = ZERO;
-  readonly cumLiq = CUM_LIQ_MOVES.map(() => ZERO);
+  readonly wrongWayCollateral = new ExactSum();
+  readonly bins: { onFall: ExactSum; onRise: ExactSum }[];
+  readonly inHeatmap = new ExactSum();
+  readonly beyondHeatmap = new ExactSum();
+  readonly noLiquidationPrice = new ExactSum();
+  readonly cumLiq = CUM_LIQ_MOVES.map(() => new ExactSum());
   /** One interval's funding at the latest rates: Σ size × mark × rate over long perps, and short ones. */
-  fundingLongsPay = ZERO;
-  fundingShortsPay = ZERO;
+  readonly fundingLongsPay = new ExactSum();
+  readonly fundingShortsPay = new ExactSum();
   /** Profitable perps and futures: notional and profit by side, and the ADL queue (DESIGN §3.12). */
-  adlNotional = { long: ZERO, short: ZERO };
-  adlProfit = { long: ZERO, short: ZERO };
+  readonly adlNotional = { long: new ExactSum(), short: new ExactSum() };
+  readonly adlProfit = { long: new ExactSum(), short: new ExactSum() };
   readonly adlQueue = new TopK<AdlRow>(
     ADL_LISTED,
     (a, b) => b.score.comparedTo(a.score) || byId(a, b) || (a.instrument < b.instrument ? -1 : 1),
   );
-  /** mark × (1 + Δ) for each move of CumLiq. */
-  readonly levels: readonly Decimal[];
+  /** The mark, the bin edges and mark × (1 + Δ) for each move of CumLiq, as exact amounts. */
+  readonly markAmount: ScaledAmount;
+  readonly edgeAmounts: readonly ScaledAmount[];
+  readonly levelAmounts: readonly ScaledAmount[];
   readonly markFloat: number;
   constructor(
     readonly mark: Decimal,
     readonly binEdges: readonly Decimal[],
   ) {
-    this.bins = binEdges.slice(1).map(() => ({ onFall: ZERO, onRise: ZERO }));
-    this.levels = CUM_LIQ_MOVES.map((move) => mark.times(ONE.plus(move)));
+    this.bins = binEdges.slice(1).map(() => ({ onFall: new ExactSum(), onRise: new ExactSum() }));
+    this.markAmount = exactAmount(mark);
+    this.edgeAmounts = binEdges.map(exactAmount);
+    this.levelAmounts = CUM_LIQ_MOVES.map((move) => exactAmount(mark.times(ONE.plus(move))));
     this.markFloat = mark.toNumber();
   }
 }
@@ -258,30 +277,36 @@ interface AdlRow {
   instrument: string;
   side: "long" | "short";
   score: Decimal;
+  /** The score as a float, for the queue's screen. */
+  roughScore: number;
   notional: Decimal;
   profit: Decimal;
 }
 const ADL_LISTED = 20;
 
 /** The bin holding `price` in ascending `edges` ([from, to) bins), or −1 outside them. */
-function binOf(edges: readonly Decimal[], price: Decimal): number {
+function binOf(edges: readonly ScaledAmount[], price: ScaledAmount): number {
   let low = 0;
   let high = edges.length - 1;
-  if (price.lt(edges[0] as Decimal) || price.gte(edges[high] as Decimal)) return -1;
+  if (
+    compareAmounts(price, edges[0] as ScaledAmount) < 0 ||
+    compareAmounts(price, edges[high] as ScaledAmount) >= 0
+  )
+    return -1;
   while (high - low > 1) {
     const middle = (low + high) >> 1;
-    if (price.gte(edges[middle] as Decimal)) low = middle;
+    if (compareAmounts(price, edges[middle] as ScaledAmount) >= 0) low = middle;
     else high = middle;
   }
   return low;
 }
 
 interface CollateralAccumulator {
-  amount: Decimal;
-  raw: Decimal;
-  afterHaircut: Decimal;
+  amount: ExactSum;
+  raw: ExactSum;
+  afterHaircut: ExactSum;
   accounts: number;
-  depegLoss: Decimal[];
+  depegLoss: ExactSum[];
 }
 
 interface ClosestRow {
@@ -365,10 +390,80 @@ interface AssetPartial {
   fundingShortsPay: string;
   adlNotional: { long: string; short: string };
   adlProfit: { long: string; short: string };
-  adlQueue: Record<keyof AdlRow, string>[];
+  adlQueue: Record<Exclude<keyof AdlRow, "roughScore">, string>[];
 }
 
 const CALL_STATUSES: ReadonlySet<AccountStatus> = new Set(["MARGIN_CALL", "LIQUIDATION"]);
+
+const NO_AMOUNT: ScaledAmount = { value: 0n, scale: 0 };
+
+/** An amount as a float, for screens that decide nothing within their margin of it. */
+const amountFloat = (amount: ScaledAmount) => Number(amount.value) / 10 ** amount.scale;
+
+/** The evaluation's totals as exact amounts: read from the kernel's integers when it has them. */
+function accountAmounts(evaluation: AccountEvaluation): AccountAmounts {
+  if (evaluation instanceof FixedAccountEvaluation) return evaluation.amounts();
+  const { risk } = evaluation;
+  return {
+    collateral: exactAmount(risk.collateralValue),
+    unrealizedPnl: exactAmount(risk.unrealizedPnl),
+    equity: exactAmount(risk.equity),
+    initial: exactAmount(risk.initialMargin),
+    maintenance: exactAmount(risk.maintenanceMargin),
+    call: exactAmount(evaluation.callAmount),
+  };
+}
+
+interface TierAmounts {
+  from: ScaledAmount;
+  upTo: ScaledAmount | null;
+  weight: ScaledAmount;
+  /** No haircut: the slice counts in full (valueBalance skips the product). */
+  full: boolean;
+}
+const tierAmountsCache = new WeakMap<readonly HaircutTier[], TierAmounts[]>();
+const NO_TIERS: readonly TierAmounts[] = [];
+
+/** An asset's haircut tiers as exact amounts, once per tier table. */
+function tierAmounts(params: RiskParams, asset: string): readonly TierAmounts[] {
+  const tiers = params.collateral.get(asset);
+  if (!tiers) return NO_TIERS;
+  let amounts = tierAmountsCache.get(tiers);
+  if (!amounts) {
+    amounts = tiers.map((tier) => ({
+      from: exactAmount(tier.from),
+      upTo: tier.upTo ? exactAmount(tier.upTo) : null,
+      weight: exactAmount(tier.weight),
+      full: tier.haircut.isZero(),
+    }));
+    tierAmountsCache.set(tiers, amounts);
+  }
+  return amounts;
+}
+
+/**
+ * `collateralLine` on exact amounts: USD value and counted value, each product and sum rounded
+ * as the Decimal it stands for, so they are the same numbers. `tiers` null: in the portfolio
+ * grid (un-haircut). `loanFactor`: 1 + the liability surcharge.
+ */
+function collateralAmounts(
+  amount: ScaledAmount,
+  index: ScaledAmount,
+  tiers: readonly TierAmounts[] | null,
+  loanFactor: ScaledAmount,
+): { usdValue: ScaledAmount; counted: ScaledAmount } {
+  const usdValue = timesAsDecimal(amount, index);
+  if (!tiers) return { usdValue, counted: usdValue };
+  if (usdValue.value < 0n) return { usdValue, counted: timesAsDecimal(usdValue, loanFactor) };
+  let counted = NO_AMOUNT;
+  for (const tier of tiers) {
+    if (compareAmounts(usdValue, tier.from) <= 0) break;
+    const to = tier.upTo && compareAmounts(usdValue, tier.upTo) > 0 ? tier.upTo : usdValue;
+    const slice = addAsDecimal(to, negateAmount(tier.from));
+    counted = addAsDecimal(counted, tier.full ? slice : timesAsDecimal(slice, tier.weight));
+  }
+  return { usdValue, counted };
+}
 
 /**
  * The exposure report (DESIGN §3.9), built a page of accounts at a time so the scheduled job holds
@@ -400,13 +495,16 @@ export class ExposureAggregator {
     LIQUIDATION: 0,
   };
   private readonly totals = {
-    equity: WIDE_ZERO,
-    initialMargin: WIDE_ZERO,
-    maintenanceMargin: WIDE_ZERO,
-    callAmount: WIDE_ZERO,
-    collateralRaw: WIDE_ZERO,
-    collateralAfterHaircut: WIDE_ZERO,
+    equity: new ExactSum(Wide),
+    initialMargin: new ExactSum(Wide),
+    maintenanceMargin: new ExactSum(Wide),
+    callAmount: new ExactSum(Wide),
+    collateralRaw: new ExactSum(Wide),
+    collateralAfterHaircut: new ExactSum(Wide),
   };
+  /** Per collateral asset: its index and the depeg moves' shocked indexes, as exact amounts. */
+  private readonly indexes = new Map<string, { index: ScaledAmount; shocked: ScaledAmount[] }>();
+  private readonly loanFactor: ScaledAmount;
   private accountCount = 0;
   private readonly closest = new TopK<ClosestRow>(
     CLOSEST_LISTED,
@@ -452,6 +550,7 @@ export class ExposureAggregator {
     books: DepthBooks = new Map(),
   ) {
     this.settings = exposureSettings(params, books);
+    this.loanFactor = exactAmount(ONE.plus(params.liabilitySurcharge));
   }
 
   private asset(name: string): AssetAccumulator {
@@ -466,6 +565,21 @@ export class ExposureAggregator {
       this.assets.set(name, accumulator);
     }
     return accumulator;
+  }
+
+  private collateralOf(name: string): CollateralAccumulator {
+    let entry = this.collateral.get(name);
+    if (!entry) {
+      entry = {
+        amount: new ExactSum(Wide),
+        raw: new ExactSum(Wide),
+        afterHaircut: new ExactSum(Wide),
+        accounts: 0,
+        depegLoss: DEPEG_MOVES.map(() => new ExactSum(Wide)),
+      };
+      this.collateral.set(name, entry);
+    }
+    return entry;
   }
 
   /** Adds accounts; returns their rows for the `accounts` table. */
@@ -483,126 +597,135 @@ export class ExposureAggregator {
    * several aggregators (the book's and its venue's).
    */
   addEvaluated(book: AccountBook, evaluation: AccountEvaluation): ExposureAccountRow {
-    const { market, params } = this;
-    const { risk, status } = evaluation;
+    const { params } = this;
+    const { status } = evaluation;
+    const amounts = accountAmounts(evaluation);
     this.accountCount++;
     this.byStatus[status]++;
-    this.totals.equity = this.totals.equity.plus(risk.equity);
-    this.totals.initialMargin = this.totals.initialMargin.plus(risk.initialMargin);
-    this.totals.maintenanceMargin = this.totals.maintenanceMargin.plus(risk.maintenanceMargin);
-    this.totals.callAmount = this.totals.callAmount.plus(evaluation.callAmount);
+    this.totals.equity.add(amounts.equity);
+    this.totals.initialMargin.add(amounts.initial);
+    this.totals.maintenanceMargin.add(amounts.maintenance);
+    this.totals.callAmount.add(amounts.call);
 
-    const gross = new Map<string, Decimal>();
-    const net = new Map<string, Decimal>();
+    // Per underlying: gross |size| × mark and net size × mark of the perps and futures, each
+    // product and running sum rounded as the Decimals they stand for.
+    const gross = new Map<string, ScaledAmount>();
+    const net = new Map<string, ScaledAmount>();
     let fundingPayment = ZERO;
+    const profitable: { position: LinearPosition; notional: ScaledAmount; profit: ScaledAmount }[] = [];
     for (const position of book.positions) {
       const asset = this.asset(position.underlying);
       if (!gross.has(position.underlying)) {
-        gross.set(position.underlying, ZERO);
-        net.set(position.underlying, ZERO);
+        gross.set(position.underlying, NO_AMOUNT);
+        net.set(position.underlying, NO_AMOUNT);
         asset.accounts++;
       }
       if (position.kind === "option") {
         this.addOption(asset, position);
         continue;
       }
-      const notional = position.size.abs().times(asset.mark);
-      if (position.size.gt(0)) asset.long = asset.long.plus(notional);
-      else asset.short = asset.short.plus(notional);
-      gross.set(position.underlying, (gross.get(position.underlying) ?? ZERO).plus(notional));
+      const size = exactAmount(position.size);
+      const exposure = timesAsDecimal(size, asset.markAmount);
+      const notional = absAmount(exposure);
+      if (size.value > 0n) asset.long.add(notional);
+      else asset.short.add(notional);
+      gross.set(position.underlying, addAsDecimal(gross.get(position.underlying) as ScaledAmount, notional));
+      net.set(position.underlying, addAsDecimal(net.get(position.underlying) as ScaledAmount, exposure));
       const rate =
         position.type === "perp" ? this.fundingRates?.get(book.venue)?.get(position.underlying) : undefined;
       if (rate) {
         // DESIGN §3.10: a positive rate means longs pay; a short's payment comes out negative (received).
         const payment = position.size.times(asset.mark).times(rate);
-        if (position.size.gt(0)) asset.fundingLongsPay = asset.fundingLongsPay.plus(payment);
-        else asset.fundingShortsPay = asset.fundingShortsPay.plus(payment);
+        (size.value > 0n ? asset.fundingLongsPay : asset.fundingShortsPay).add(exactAmount(payment));
         fundingPayment = fundingPayment.plus(payment);
       }
-      net.set(
-        position.underlying,
-        (net.get(position.underlying) ?? ZERO).plus(position.size.times(asset.mark)),
-      );
+      if (size.value !== 0n) {
+        const profit = timesAsDecimal(
+          size,
+          addAsDecimal(asset.markAmount, negateAmount(exactAmount(position.entryPrice))),
+        );
+        if (profit.value > 0n) profitable.push({ position, notional, profit });
+      }
     }
     for (const [name, x] of gross) {
       const asset = this.asset(name);
       asset.gross.add(x);
-      asset.net.add((net.get(name) ?? ZERO).abs());
+      asset.net.add(absAmount(net.get(name) as ScaledAmount));
     }
-    this.addToAdlQueue(book, risk);
-    const distance = risk.equity.minus(risk.maintenanceMargin);
-    if (fundingPayment.gt(0) && fundingPayment.gt(distance)) {
-      this.fundingAtRiskCount++;
-      this.fundingAtRisk.offer({ id: book.id, venue: book.venue, payment: fundingPayment, distance });
+    if (profitable.length > 0) this.addToAdlQueue(book, evaluation.risk, amounts, profitable);
+    if (fundingPayment.gt(0)) {
+      const distance = amountDecimal(addAsDecimal(amounts.equity, negateAmount(amounts.maintenance)));
+      if (fundingPayment.gt(distance)) {
+        this.fundingAtRiskCount++;
+        this.fundingAtRisk.offer({ id: book.id, venue: book.venue, payment: fundingPayment, distance });
+      }
     }
 
     const gridAssets =
       book.marginMode === "portfolio" ? new Set(book.positions.map((p) => p.underlying)) : null;
     for (const balance of book.collateral) {
       if (balance.amount.isZero()) continue;
-      const index = market.quotes.get(balance.asset)?.index ?? ZERO;
+      const { index, shocked } = this.indexOf(balance.asset);
       const inGrid = gridAssets?.has(balance.asset) ?? false;
-      const line = collateralLine(balance, index, params, inGrid);
-      let entry = this.collateral.get(balance.asset);
-      if (!entry) {
-        entry = {
-          amount: WIDE_ZERO,
-          raw: WIDE_ZERO,
-          afterHaircut: WIDE_ZERO,
-          accounts: 0,
-          depegLoss: DEPEG_MOVES.map(() => WIDE_ZERO),
-        };
-        this.collateral.set(balance.asset, entry);
-      }
-      entry.amount = entry.amount.plus(balance.amount);
-      entry.raw = entry.raw.plus(line.usdValue);
-      entry.afterHaircut = entry.afterHaircut.plus(line.counted);
+      const amount = exactAmount(balance.amount);
+      const tiers = inGrid ? null : tierAmounts(params, balance.asset);
+      const line = collateralAmounts(amount, index, tiers, this.loanFactor);
+      const entry = this.collateralOf(balance.asset);
+      entry.amount.add(amount);
+      entry.raw.add(line.usdValue);
+      entry.afterHaircut.add(line.counted);
       entry.accounts++;
-      this.totals.collateralRaw = this.totals.collateralRaw.plus(line.usdValue);
-      this.totals.collateralAfterHaircut = this.totals.collateralAfterHaircut.plus(line.counted);
+      this.totals.collateralRaw.add(line.usdValue);
+      this.totals.collateralAfterHaircut.add(line.counted);
       if (DEPEG_ASSETS.has(balance.asset)) {
-        for (const [m, factor] of DEPEG_FACTORS.entries()) {
-          const shocked = collateralLine(balance, index.times(factor), params, inGrid);
-          entry.depegLoss[m] = (entry.depegLoss[m] as Decimal).plus(line.counted.minus(shocked.counted));
+        for (const [m, shockedIndex] of shocked.entries()) {
+          const after = collateralAmounts(amount, shockedIndex, tiers, this.loanFactor).counted;
+          (entry.depegLoss[m] as ExactSum).add(addAsDecimal(line.counted, negateAmount(after)));
         }
       }
       const exposed = STAKED[balance.asset] ?? balance.asset;
-      if (balance.amount.gt(0) && (net.get(exposed) ?? ZERO).gt(0)) {
+      if (amount.value > 0n && (net.get(exposed)?.value ?? 0n) > 0n) {
         const asset = this.asset(exposed);
         asset.wrongWayAccounts++;
-        asset.wrongWayCollateral = asset.wrongWayCollateral.plus(line.counted);
+        asset.wrongWayCollateral.add(line.counted);
       }
     }
 
     for (const [name, solution] of evaluation.liquidation) {
       const asset = this.asset(name);
-      const notional = gross.get(name) ?? ZERO;
-      const price = solution.price;
+      const notional = gross.get(name) ?? NO_AMOUNT;
+      const price =
+        solution instanceof ClosedFormSolution
+          ? solution.amount()
+          : solution.price
+            ? exactAmount(solution.price)
+            : null;
       if (!price) {
-        asset.noLiquidationPrice = asset.noLiquidationPrice.plus(notional);
+        asset.noLiquidationPrice.add(notional);
         continue;
       }
       // direction 0 with a price: equity is exactly at MM, liquidated by a move either way.
       const onFall = solution.direction !== -1;
       const onRise = solution.direction !== 1;
-      const bin = binOf(asset.binEdges, price);
+      const bin = binOf(asset.edgeAmounts, price);
       if (bin >= 0) {
-        const entry = asset.bins[bin] as { onFall: Decimal; onRise: Decimal };
-        if (onFall) entry.onFall = entry.onFall.plus(notional);
-        else entry.onRise = entry.onRise.plus(notional);
-        asset.inHeatmap = asset.inHeatmap.plus(notional);
-      } else asset.beyondHeatmap = asset.beyondHeatmap.plus(notional);
+        const entry = asset.bins[bin] as { onFall: ExactSum; onRise: ExactSum };
+        (onFall ? entry.onFall : entry.onRise).add(notional);
+        asset.inHeatmap.add(notional);
+      } else asset.beyondHeatmap.add(notional);
       for (const [m, move] of CUM_LIQ_MOVES.entries()) {
-        const level = asset.levels[m] as Decimal;
-        const reached = move.startsWith("-") ? onFall && price.gte(level) : onRise && price.lte(level);
-        if (reached) asset.cumLiq[m] = (asset.cumLiq[m] as Decimal).plus(notional);
+        const level = asset.levelAmounts[m] as ScaledAmount;
+        const reached = move.startsWith("-")
+          ? onFall && compareAmounts(price, level) >= 0
+          : onRise && compareAmounts(price, level) <= 0;
+        if (reached) (asset.cumLiq[m] as ExactSum).add(notional);
       }
       // The exact distance (a 50-digit division) only for a candidate for the closest 20.
       const sign = solution.direction === -1 ? 1 : -1;
-      const roughDistance = (sign * (price.toNumber() - asset.markFloat)) / asset.markFloat;
+      const roughDistance = (sign * (amountFloat(price) - asset.markFloat)) / asset.markFloat;
       const worst = this.closest.worst();
       if (worst && roughDistance > worst.roughDistance + 1e-9) continue;
-      const move = price.minus(asset.mark).div(asset.mark);
+      const move = (solution.price as Decimal).minus(asset.mark).div(asset.mark);
       this.closest.offer({
         id: book.id,
         venue: book.venue,
@@ -612,9 +735,9 @@ export class ExposureAggregator {
         liquidationPrice: liquidationString(solution) as string,
         distance: solution.direction === -1 ? move : move.neg(),
         roughDistance,
-        notional,
-        equity: risk.equity,
-        maintenanceMargin: risk.maintenanceMargin,
+        notional: amountDecimal(notional),
+        equity: amountDecimal(amounts.equity),
+        maintenanceMargin: amountDecimal(amounts.maintenance),
       });
     }
 
@@ -622,39 +745,65 @@ export class ExposureAggregator {
       id: book.id,
       venue: book.venue,
       status,
-      equity: valueString(risk.equity),
-      initialMargin: requirementString(risk.initialMargin),
-      maintenanceMargin: requirementString(risk.maintenanceMargin),
-      callAmount: requirementString(evaluation.callAmount),
+      equity: formatFixed(amounts.equity.value, amounts.equity.scale, "floor"),
+      initialMargin: formatFixed(amounts.initial.value, amounts.initial.scale, "ceil"),
+      maintenanceMargin: formatFixed(amounts.maintenance.value, amounts.maintenance.scale, "ceil"),
+      callAmount: formatFixed(amounts.call.value, amounts.call.scale, "ceil"),
     };
-    this.compareWithPrevious(row, evaluation.callAmount);
+    if (this.previous) this.compareWithPrevious(row, amountDecimal(amounts.call));
     return row;
+  }
+
+  /** A collateral asset's index and its depeg moves' shocked indexes (index × factor, as Decimals multiply). */
+  private indexOf(asset: string): { index: ScaledAmount; shocked: ScaledAmount[] } {
+    let entry = this.indexes.get(asset);
+    if (!entry) {
+      const index = this.market.quotes.get(asset)?.index ?? ZERO;
+      entry = {
+        index: exactAmount(index),
+        shocked: DEPEG_FACTORS.map((factor) => exactAmount(index.times(factor))),
+      };
+      this.indexes.set(asset, entry);
+    }
+    return entry;
   }
 
   /**
    * The account's profitable perps and futures join their asset's ADL queue at the account's
-   * Binance score (`adlScore`): they are what auto-deleveraging would close first.
+   * Binance score (`adlScore`): they are what auto-deleveraging would close first. The score's
+   * three divisions are made only for a position that can enter the listed 20: a float estimate
+   * (within ~1e-15 of it) more than 1e-9 below the 20th's score cannot.
    */
-  private addToAdlQueue(book: AccountBook, risk: AccountEvaluation["risk"]): void {
-    const score = adlScore(risk);
-    if (!score) return;
-    for (const position of book.positions) {
-      if (position.kind !== "linear" || position.size.isZero()) continue;
+  private addToAdlQueue(
+    book: AccountBook,
+    risk: AccountEvaluation["risk"],
+    amounts: AccountAmounts,
+    profitable: readonly { position: LinearPosition; notional: ScaledAmount; profit: ScaledAmount }[],
+  ): void {
+    const total = addAsDecimal(amounts.collateral, amounts.unrealizedPnl);
+    if (amounts.unrealizedPnl.value <= 0n || total.value <= 0n) return;
+    const pnl = amountFloat(amounts.unrealizedPnl);
+    const roughScore =
+      ((pnl / Math.max(1, amountFloat(amounts.collateral))) * amountFloat(amounts.maintenance)) /
+      amountFloat(total);
+    let score: Decimal | null = null;
+    for (const { position, notional, profit } of profitable) {
       const asset = this.asset(position.underlying);
-      const profit = position.size.times(asset.mark.minus(position.entryPrice));
-      if (profit.lte(0)) continue;
       const side = position.size.isPositive() ? "long" : "short";
-      const notional = position.size.abs().times(asset.mark);
-      asset.adlNotional[side] = asset.adlNotional[side].plus(notional);
-      asset.adlProfit[side] = asset.adlProfit[side].plus(profit);
+      asset.adlNotional[side].add(notional);
+      asset.adlProfit[side].add(profit);
+      const worst = asset.adlQueue.worst();
+      if (worst && roughScore < worst.roughScore * (1 - 1e-9)) continue;
+      score ??= adlScore(risk) as Decimal;
       asset.adlQueue.offer({
         id: book.id,
         venue: book.venue,
         instrument: position.instrument,
         side,
         score,
-        notional,
-        profit,
+        roughScore,
+        notional: amountDecimal(notional),
+        profit: amountDecimal(profit),
       });
     }
   }
@@ -708,7 +857,7 @@ export class ExposureAggregator {
 
   /** What this aggregator summed, for another process to merge (a shard of a sharded report). */
   partial(): ExposurePartial {
-    const text = (d: Decimal) => d.toFixed();
+    const text = (d: Decimal | ExactSum) => (d instanceof ExactSum ? d.text() : d.toFixed());
     const assets: ExposurePartial["assets"] = {};
     for (const [name, a] of this.assets)
       assets[name] = {
@@ -731,7 +880,7 @@ export class ExposureAggregator {
         fundingShortsPay: text(a.fundingShortsPay),
         adlNotional: { long: text(a.adlNotional.long), short: text(a.adlNotional.short) },
         adlProfit: { long: text(a.adlProfit.long), short: text(a.adlProfit.short) },
-        adlQueue: a.adlQueue.items.map((r) => ({
+        adlQueue: a.adlQueue.items.map(({ roughScore: _, ...r }) => ({
           ...r,
           score: text(r.score),
           notional: text(r.notional),
@@ -798,11 +947,11 @@ export class ExposureAggregator {
     this.accountCount += partial.accounts;
     for (const status of STATUSES) this.byStatus[status] += partial.byStatus[status];
     for (const key of Object.keys(this.totals) as (keyof ExposurePartial["totals"])[])
-      this.totals[key] = this.totals[key].plus(partial.totals[key]);
+      this.totals[key].addText(partial.totals[key]);
     for (const [name, p] of Object.entries(partial.assets)) {
       const a = this.asset(name);
-      a.long = a.long.plus(p.long);
-      a.short = a.short.plus(p.short);
+      a.long.addText(p.long);
+      a.short.addText(p.short);
       a.accounts += p.accounts;
       a.optionPositions += p.optionPositions;
       a.greeks.merge(p.greeks);
@@ -810,48 +959,39 @@ export class ExposureAggregator {
       a.gross.merge(p.gross);
       a.net.merge(p.net);
       a.wrongWayAccounts += p.wrongWayAccounts;
-      a.wrongWayCollateral = a.wrongWayCollateral.plus(p.wrongWayCollateral);
+      a.wrongWayCollateral.addText(p.wrongWayCollateral);
       for (const [i, b] of p.bins.entries()) {
-        const bin = a.bins[i] as { onFall: Decimal; onRise: Decimal };
-        bin.onFall = bin.onFall.plus(b.onFall);
-        bin.onRise = bin.onRise.plus(b.onRise);
+        const bin = a.bins[i] as { onFall: ExactSum; onRise: ExactSum };
+        bin.onFall.addText(b.onFall);
+        bin.onRise.addText(b.onRise);
       }
-      a.inHeatmap = a.inHeatmap.plus(p.inHeatmap);
-      a.beyondHeatmap = a.beyondHeatmap.plus(p.beyondHeatmap);
-      a.noLiquidationPrice = a.noLiquidationPrice.plus(p.noLiquidationPrice);
-      for (const [i, x] of p.cumLiq.entries()) a.cumLiq[i] = (a.cumLiq[i] as Decimal).plus(x);
-      a.fundingLongsPay = a.fundingLongsPay.plus(p.fundingLongsPay);
-      a.fundingShortsPay = a.fundingShortsPay.plus(p.fundingShortsPay);
+      a.inHeatmap.addText(p.inHeatmap);
+      a.beyondHeatmap.addText(p.beyondHeatmap);
+      a.noLiquidationPrice.addText(p.noLiquidationPrice);
+      for (const [i, x] of p.cumLiq.entries()) (a.cumLiq[i] as ExactSum).addText(x);
+      a.fundingLongsPay.addText(p.fundingLongsPay);
+      a.fundingShortsPay.addText(p.fundingShortsPay);
       for (const side of ["long", "short"] as const) {
-        a.adlNotional[side] = a.adlNotional[side].plus(p.adlNotional[side]);
-        a.adlProfit[side] = a.adlProfit[side].plus(p.adlProfit[side]);
+        a.adlNotional[side].addText(p.adlNotional[side]);
+        a.adlProfit[side].addText(p.adlProfit[side]);
       }
       for (const r of p.adlQueue)
         a.adlQueue.offer({
           ...r,
           side: r.side as AdlRow["side"],
           score: d(r.score),
+          roughScore: Number(r.score),
           notional: d(r.notional),
           profit: d(r.profit),
         });
     }
     for (const [name, p] of Object.entries(partial.collateral)) {
-      let c = this.collateral.get(name);
-      if (!c) {
-        c = {
-          amount: WIDE_ZERO,
-          raw: WIDE_ZERO,
-          afterHaircut: WIDE_ZERO,
-          accounts: 0,
-          depegLoss: DEPEG_MOVES.map(() => WIDE_ZERO),
-        };
-        this.collateral.set(name, c);
-      }
-      c.amount = c.amount.plus(p.amount);
-      c.raw = c.raw.plus(p.raw);
-      c.afterHaircut = c.afterHaircut.plus(p.afterHaircut);
+      const c = this.collateralOf(name);
+      c.amount.addText(p.amount);
+      c.raw.addText(p.raw);
+      c.afterHaircut.addText(p.afterHaircut);
       c.accounts += p.accounts;
-      c.depegLoss = c.depegLoss.map((x, i) => x.plus(p.depegLoss[i] as string));
+      for (const [i, x] of p.depegLoss.entries()) (c.depegLoss[i] as ExactSum).addText(x);
     }
     for (const row of partial.closest)
       this.closest.offer({
@@ -895,14 +1035,14 @@ export class ExposureAggregator {
             )
           : null;
       const ldr = CUM_LIQ_MOVES.map((_, m) =>
-        depth?.[m]?.gt(0) ? (a.cumLiq[m] as Decimal).div(depth[m] as Decimal) : null,
+        depth?.[m]?.gt(0) ? (a.cumLiq[m] as ExactSum).decimal.div(depth[m] as Decimal) : null,
       );
       assets[name] = {
         mark: a.mark.toFixed(),
-        long: neutralString(a.long),
-        short: neutralString(a.short),
-        net: neutralString(a.long.minus(a.short)),
-        gross: neutralString(a.long.plus(a.short)),
+        long: neutralString(a.long.decimal),
+        short: neutralString(a.short.decimal),
+        net: neutralString(a.long.decimal.minus(a.short.decimal)),
+        gross: neutralString(a.long.decimal.plus(a.short.decimal)),
         accounts: a.accounts,
         options: {
           positions: a.optionPositions,
@@ -913,20 +1053,23 @@ export class ExposureAggregator {
           })),
         },
         concentration: { gross: a.gross.result(), net: a.net.result() },
-        wrongWay: { accounts: a.wrongWayAccounts, collateralAfterHaircut: valueString(a.wrongWayCollateral) },
+        wrongWay: {
+          accounts: a.wrongWayAccounts,
+          collateralAfterHaircut: valueString(a.wrongWayCollateral.decimal),
+        },
         heatmap: a.bins.map((bin, i) => ({
           from: neutralString(a.binEdges[i] as Decimal),
           to: neutralString(a.binEdges[i + 1] as Decimal),
-          notional: neutralString(bin.onFall.plus(bin.onRise)),
-          onFall: neutralString(bin.onFall),
-          onRise: neutralString(bin.onRise),
+          notional: neutralString(bin.onFall.decimal.plus(bin.onRise.decimal)),
+          onFall: neutralString(bin.onFall.decimal),
+          onRise: neutralString(bin.onRise.decimal),
         })),
         liquidation: {
-          inHeatmap: neutralString(a.inHeatmap),
-          beyondHeatmap: neutralString(a.beyondHeatmap),
-          noLiquidationPrice: neutralString(a.noLiquidationPrice),
+          inHeatmap: neutralString(a.inHeatmap.decimal),
+          beyondHeatmap: neutralString(a.beyondHeatmap.decimal),
+          noLiquidationPrice: neutralString(a.noLiquidationPrice.decimal),
         },
-        cumLiq: byMove(a.cumLiq.map(neutralString)),
+        cumLiq: byMove(a.cumLiq.map((sum) => neutralString(sum.decimal))),
         depth: depth ? byMove(depth.map(neutralString)) : null,
         depthSource: book ? "book" : depth1 ? "params" : null,
         impact: book ? impactRows(book, a.mark, settings.impactNotionals(name)) : null,
@@ -937,28 +1080,28 @@ export class ExposureAggregator {
         ...(this.fundingRates
           ? {
               funding: {
-                longsPay: neutralString(a.fundingLongsPay),
-                shortsPay: neutralString(a.fundingShortsPay),
-                net: neutralString(a.fundingLongsPay.plus(a.fundingShortsPay)),
+                longsPay: neutralString(a.fundingLongsPay.decimal),
+                shortsPay: neutralString(a.fundingShortsPay.decimal),
+                net: neutralString(a.fundingLongsPay.decimal.plus(a.fundingShortsPay.decimal)),
               },
             }
           : {}),
       };
     }
-    const totalCounted = this.totals.collateralAfterHaircut;
+    const totalCounted = this.totals.collateralAfterHaircut.decimal;
     const collateral: ExposureReport["collateral"] = {};
     for (const name of [...this.collateral.keys()].sort()) {
       const c = this.collateral.get(name) as CollateralAccumulator;
       collateral[name] = {
-        amount: c.amount.toFixed(),
-        raw: valueString(c.raw),
-        afterHaircut: valueString(c.afterHaircut),
-        share: totalCounted.gt(0) ? neutralString(c.afterHaircut.div(totalCounted)) : "0",
+        amount: c.amount.text(),
+        raw: valueString(c.raw.decimal),
+        afterHaircut: valueString(c.afterHaircut.decimal),
+        share: totalCounted.gt(0) ? neutralString(c.afterHaircut.decimal.div(totalCounted)) : "0",
         accounts: c.accounts,
         ...(DEPEG_ASSETS.has(name)
           ? {
               depeg: Object.fromEntries(
-                DEPEG_MOVES.map((move, m) => [move, requirementString(c.depegLoss[m] as Decimal)]),
+                DEPEG_MOVES.map((move, m) => [move, requirementString((c.depegLoss[m] as ExactSum).decimal)]),
               ),
             }
           : {}),
@@ -974,12 +1117,12 @@ export class ExposureAggregator {
       },
       accounts: this.accountCount,
       totals: {
-        equity: valueString(this.totals.equity),
-        initialMargin: requirementString(this.totals.initialMargin),
-        maintenanceMargin: requirementString(this.totals.maintenanceMargin),
-        callAmount: requirementString(this.totals.callAmount),
-        collateralRaw: valueString(this.totals.collateralRaw),
-        collateralAfterHaircut: valueString(this.totals.collateralAfterHaircut),
+        equity: valueString(this.totals.equity.decimal),
+        initialMargin: requirementString(this.totals.initialMargin.decimal),
+        maintenanceMargin: requirementString(this.totals.maintenanceMargin.decimal),
+        callAmount: requirementString(this.totals.callAmount.decimal),
+        collateralRaw: valueString(this.totals.collateralRaw.decimal),
+        collateralAfterHaircut: valueString(this.totals.collateralAfterHaircut.decimal),
       },
       assets,
       collateral,
@@ -1052,10 +1195,10 @@ function adlSection(a: AssetAccumulator, deficit: Decimal | null) {
   }
   return {
     profitableNotional: {
-      long: neutralString(a.adlNotional.long),
-      short: neutralString(a.adlNotional.short),
+      long: neutralString(a.adlNotional.long.decimal),
+      short: neutralString(a.adlNotional.short.decimal),
     },
-    profit: { long: valueString(a.adlProfit.long), short: valueString(a.adlProfit.short) },
+    profit: { long: valueString(a.adlProfit.long.decimal), short: valueString(a.adlProfit.short.decimal) },
     queue: a.adlQueue.items.map((row, i) => ({
       rank: i + 1,
       id: row.id,

@@ -23,7 +23,26 @@ import {
 import { type LiquidationSolution, liquidationPrice } from "./liquidation.ts";
 import { optionFigures, type PositionFigures } from "./margin.ts";
 import type { Bracket, RiskParams } from "./params.ts";
-import { addAsDecimal, digitsAmount, formatFixed, quotientDigits, type ScaledAmount } from "./scaled.ts";
+import {
+  addAsDecimal,
+  digitsAmount,
+  exactAmount,
+  formatFixed,
+  negateAmount,
+  quotientDigits,
+  type ScaledAmount,
+  timesAsDecimal,
+} from "./scaled.ts";
+
+/** An account's totals as exact amounts (what the exposure report sums). */
+export interface AccountAmounts {
+  collateral: ScaledAmount;
+  unrealizedPnl: ScaledAmount;
+  equity: ScaledAmount;
+  initial: ScaledAmount;
+  maintenance: ScaledAmount;
+  call: ScaledAmount;
+}
 
 /**
  * `backing evaluate`'s evaluation (DESIGN §3.3) on the kernel's fixed-point book: per-position
@@ -123,7 +142,7 @@ class FixedAccountRisk implements AccountRisk {
   constructor(
     readonly linear: FixedTotals,
     readonly positions: PositionFigures[],
-    private readonly options: { value: Decimal; initial: Decimal; maintenance: Decimal } | null,
+    readonly options: { value: Decimal; initial: Decimal; maintenance: Decimal } | null,
   ) {}
   get collateralValue() {
     return this.linear.collateralValue;
@@ -253,6 +272,38 @@ export class FixedAccountEvaluation {
   get callAmount(): Decimal {
     this.#callAmount ??= callAmount(this.risk.equity, this.risk.initialMargin);
     return this.#callAmount;
+  }
+
+  /**
+   * The totals as exact amounts, each equal to the Decimal its getter returns (`risk.equity`, …,
+   * `callAmount`) without building one: the options' Decimal sums are added as decimal.js adds
+   * them, and a leg's non-terminating IM quotient as `FixedTotals.initialMargin` adds it.
+   */
+  amounts(): AccountAmounts {
+    const { linear, options } = this.risk;
+    const collateral = { value: linear.collateral54, scale: 54 };
+    const unrealizedPnl = { value: linear.pnl54, scale: 54 };
+    let equity: ScaledAmount = { value: linear.collateral54 + linear.pnl54, scale: 54 };
+    let initial: ScaledAmount = { value: linear.initial54, scale: 54 };
+    for (const { absSize, mark, maxLeverage } of linear.divided.legs) {
+      // divideDown(|size| × mark, maxLeverage): the product at scale p over leverage at scale 18.
+      const notional = timesAsDecimal(exactAmount(absSize), exactAmount(mark));
+      const leverage = fixedParameter(maxLeverage);
+      const legInitial =
+        leverage === null
+          ? exactAmount(divideDown(absSize.times(mark), maxLeverage))
+          : digitsAmount(quotientDigits(notional.value, leverage, notional.scale - 18, "down"));
+      initial = addAsDecimal(initial, legInitial);
+    }
+    let maintenance: ScaledAmount = { value: linear.maintenance54, scale: 54 };
+    if (options) {
+      equity = addAsDecimal(equity, exactAmount(options.value));
+      initial = addAsDecimal(initial, exactAmount(options.initial));
+      maintenance = addAsDecimal(maintenance, exactAmount(options.maintenance));
+    }
+    const shortfall = addAsDecimal(initial, negateAmount(equity));
+    const call = shortfall.value > 0n ? shortfall : { value: 0n, scale: 0 };
+    return { collateral, unrealizedPnl, equity, initial, maintenance, call };
   }
 
   /** The totals' output strings, printed from the integers when the account is purely fixed-point. */
@@ -421,6 +472,10 @@ export class ClosedFormSolution implements LiquidationSolution {
   get price(): Decimal {
     this.#price ??= new Decimal(`${this.digits.coefficient}e${this.digits.exponent}`);
     return this.#price;
+  }
+  /** The price as an exact amount (equal to `price`). */
+  amount(): ScaledAmount {
+    return digitsAmount(this.digits);
   }
   /** Rounded toward the mark, as `liquidationString`. */
   text(): string {

@@ -43,20 +43,19 @@ const WORD_DIGITS = 7;
 const WORD = 1e7;
 
 /**
- * A Decimal as an integer count of 10^-18, or null when it has more than 18 decimals.
- * Read from decimal.js's documented internal form (sign `s`, exponent `e`, digits `d` in base 10^7
- * words aligned to the decimal point), not through a string: a book's first evaluation converts
- * every amount, and that conversion was most of its cost.
+ * A finite Decimal exactly as coefficient × 10^exponent (the coefficient without trailing zeros),
+ * or null for NaN and ±Infinity. Read from decimal.js's documented internal form (sign `s`,
+ * exponent `e`, digits `d` in base 10^7 words aligned to the decimal point), not through a string:
+ * a book's first evaluation converts every amount, and that conversion was most of its cost.
  */
-export function toFixed18(value: Decimal): bigint | null {
+export function decimalDigits(value: Decimal): { coefficient: bigint; exponent: number } | null {
   const words = value.d as number[] | null;
   if (!words) return null;
   const last = words.length - 1;
   // Exponent of the last word's unit: the value is Σ words[i] · 10^(7·(top − i)).
   const lastWordExponent = WORD_DIGITS * (Math.floor(value.e / WORD_DIGITS) - last);
-  let shift = lastWordExponent + SCALE;
   let lastWord = words[last] as number;
-  // Trailing zeros of the last word do not count as decimals.
+  // Trailing zeros of the last word are not digits of the coefficient.
   let trailing = 0;
   if (lastWord !== 0) {
     while (lastWord % 10 === 0) {
@@ -64,7 +63,6 @@ export function toFixed18(value: Decimal): bigint | null {
       trailing++;
     }
   }
-  if (shift + trailing < 0) return null;
   // Below 2^53 the words accumulate exactly as a float; larger coefficients go through BigInt.
   let small = 0;
   let coefficient = 0n;
@@ -84,9 +82,15 @@ export function toFixed18(value: Decimal): bigint | null {
     big = true;
     coefficient = coefficient * BigInt(lastScale) + BigInt(lastWord);
   }
-  shift += trailing;
-  const magnitude = (big ? coefficient : BigInt(small)) * powerOfTen(shift);
-  return value.s < 0 ? -magnitude : magnitude;
+  const magnitude = big ? coefficient : BigInt(small);
+  return { coefficient: value.s < 0 ? -magnitude : magnitude, exponent: lastWordExponent + trailing };
+}
+
+/** A Decimal as an integer count of 10^-18, or null when it has more than 18 decimals. */
+export function toFixed18(value: Decimal): bigint | null {
+  const digits = decimalDigits(value);
+  if (!digits || digits.exponent + SCALE < 0) return null;
+  return digits.coefficient * powerOfTen(digits.exponent + SCALE);
 }
 
 /** toFixed18 for parameters read on every evaluation (the same Decimal objects each time). */

@@ -1,6 +1,6 @@
 import type { AccountStatus, MarginTotals } from "./account.ts";
-import { type Decimal, OUTPUT_DECIMALS } from "./decimal.ts";
-import { type DividedInitial, FixedTotals, fromFixed, powerOfTen } from "./kernel.ts";
+import { Decimal, OUTPUT_DECIMALS } from "./decimal.ts";
+import { type DividedInitial, decimalDigits, FixedTotals, fromFixed, powerOfTen } from "./kernel.ts";
 
 /**
  * Account totals as exact integers at scale 54 (units of 10^-54 USD), the kernel's own
@@ -211,21 +211,105 @@ export function digitsAmount({
     : { value: coefficient * powerOfTen(exponent), scale: 0 };
 }
 
+/** The exact amount of a finite Decimal (no rounding), at the smallest scale ≥ 0 that holds it. */
+export function exactAmount(value: Decimal): ScaledAmount {
+  const digits = decimalDigits(value);
+  if (!digits) throw new RangeError(`not a finite amount: ${value}`);
+  return digitsAmount(digits);
+}
+
+/**
+ * An amount as an exact Decimal: of the engine's context (its operations round at 50 digits), or
+ * of the wide one (200) for a book-wide sum that later operations must not round.
+ */
+export function amountDecimal(amount: ScaledAmount, context: typeof Decimal = Decimal): Decimal {
+  return new context(amount.scale === 0 ? amount.value.toString() : `${amount.value}e-${amount.scale}`);
+}
+
+/** a and b as integers at their common (larger) scale. */
+function aligned(a: ScaledAmount, b: ScaledAmount): [bigint, bigint, number] {
+  if (a.scale === b.scale) return [a.value, b.value, a.scale];
+  return a.scale > b.scale
+    ? [a.value, b.value * powerOfTen(a.scale - b.scale), a.scale]
+    : [a.value * powerOfTen(b.scale - a.scale), b.value, b.scale];
+}
+
+export function compareAmounts(a: ScaledAmount, b: ScaledAmount): number {
+  const [x, y] = aligned(a, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export const negateAmount = (a: ScaledAmount): ScaledAmount => ({ value: -a.value, scale: a.scale });
+export const absAmount = (a: ScaledAmount): ScaledAmount => (a.value < 0n ? negateAmount(a) : a);
+
+const PRECISION_LIMIT = powerOfTen(SIGNIFICANT);
+
+/** An exact result rounded as a Decimal operation of the engine rounds it: half-up at 50 significant digits. */
+function roundedAsDecimal(value: bigint, scale: number): ScaledAmount {
+  const negative = value < 0n;
+  const magnitude = negative ? -value : value;
+  if (magnitude < PRECISION_LIMIT) return { value, scale };
+  let digits = SIGNIFICANT + 1;
+  while (magnitude >= powerOfTen(digits)) digits++;
+  const divisor = powerOfTen(digits - SIGNIFICANT);
+  let kept = magnitude / divisor;
+  if ((magnitude % divisor) * 2n >= divisor) kept += 1n;
+  return { value: (negative ? -kept : kept) * divisor, scale };
+}
+
 /**
  * a + b as decimal.js adds two Decimals of the engine: exact, then rounded half-up to 50
  * significant digits. Lets a sum of integers and 50-digit quotients print as the Decimal path's.
  */
 export function addAsDecimal(a: ScaledAmount, b: ScaledAmount): ScaledAmount {
-  const scale = Math.max(a.scale, b.scale);
-  let value = a.value * powerOfTen(scale - a.scale) + b.value * powerOfTen(scale - b.scale);
+  const [x, y, scale] = aligned(a, b);
+  return roundedAsDecimal(x + y, scale);
+}
+
+/** a × b as decimal.js multiplies two Decimals of the engine (exact, then 50 significant digits). */
+export function timesAsDecimal(a: ScaledAmount, b: ScaledAmount): ScaledAmount {
+  return roundedAsDecimal(a.value * b.value, a.scale + b.scale);
+}
+
+/** The plain decimal text of an amount, as Decimal's `toFixed()` prints it (no trailing zeros). */
+export function amountText({ value, scale }: ScaledAmount): string {
+  if (scale === 0 || value === 0n) return value.toString();
   const negative = value < 0n;
-  const magnitude = negative ? -value : value;
-  const extra = magnitude.toString().length - SIGNIFICANT;
-  if (extra > 0) {
-    const divisor = powerOfTen(extra);
-    let kept = magnitude / divisor;
-    if ((magnitude % divisor) * 2n >= divisor) kept += 1n;
-    value = (negative ? -kept : kept) * divisor;
+  const digits = (negative ? -value : value).toString().padStart(scale + 1, "0");
+  const point = digits.length - scale;
+  let end = digits.length;
+  while (end > point && digits.charCodeAt(end - 1) === 48) end--;
+  const text = end > point ? `${digits.slice(0, point)}.${digits.slice(point, end)}` : digits.slice(0, point);
+  return negative ? `-${text}` : text;
+}
+
+/**
+ * An exact running sum of amounts, at the finest scale added so far: order-independent, and
+ * without a Decimal per term (the exposure report adds a dozen per account).
+ */
+export class ExactSum {
+  #value = 0n;
+  #scale = 0;
+  /** `context`: the Decimal context `decimal` reads the sum in (what later operations round at). */
+  constructor(private readonly context: typeof Decimal = Decimal) {}
+  add({ value, scale }: ScaledAmount): void {
+    if (scale > this.#scale) {
+      this.#value *= powerOfTen(scale - this.#scale);
+      this.#scale = scale;
+    }
+    this.#value += scale === this.#scale ? value : value * powerOfTen(this.#scale - scale);
   }
-  return { value, scale };
+  /** Adds a sum printed by `text` (a shard's partial). */
+  addText(text: string): void {
+    this.add(exactAmount(new Decimal(text)));
+  }
+  get amount(): ScaledAmount {
+    return { value: this.#value, scale: this.#scale };
+  }
+  get decimal(): Decimal {
+    return amountDecimal(this.amount, this.context);
+  }
+  text(): string {
+    return amountText(this.amount);
+  }
 }
