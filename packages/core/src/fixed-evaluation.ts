@@ -1,6 +1,6 @@
-import { type AccountRisk, type AccountStatus, callAmount, marginRatio, statusOf } from "./account.ts";
+import { type AccountRisk, type AccountStatus, callAmount, marginRatio } from "./account.ts";
 import type { AccountBook, Market } from "./book.ts";
-import { Decimal, divideDown, requirementString, valueString, ZERO } from "./decimal.ts";
+import { Decimal, divideDown, ONE, requirementString, valueString, ZERO } from "./decimal.ts";
 import {
   assignmentKey,
   bracketKey,
@@ -18,6 +18,7 @@ import {
   type Leg,
   type LinearGroup,
   legBracket,
+  powerOfTen,
   SCALE_UNIT,
 } from "./kernel.ts";
 import { type LiquidationSolution, liquidationPrice } from "./liquidation.ts";
@@ -25,6 +26,8 @@ import { optionFigures, type PositionFigures } from "./margin.ts";
 import type { Bracket, RiskParams } from "./params.ts";
 import {
   addAsDecimal,
+  amountDecimal,
+  compareAmounts,
   digitsAmount,
   exactAmount,
   formatFixed,
@@ -126,14 +129,6 @@ export class FixedLinearFigures implements PositionFigures {
   }
 }
 
-const UNIT54 = new Decimal(10).pow(54);
-
-/** A Decimal at scale 54 when it has at most 54 decimals, else null. */
-function exactScaled(value: Decimal): bigint | null {
-  const scaled = value.times(UNIT54);
-  return scaled.isInteger() ? BigInt(scaled.toFixed(0)) : null;
-}
-
 /** The account totals: the kernel's integers, plus the options' Decimal figures when it holds any. */
 class FixedAccountRisk implements AccountRisk {
   #equity?: Decimal;
@@ -173,12 +168,17 @@ class FixedAccountRisk implements AccountRisk {
   get integral(): boolean {
     return this.options === null;
   }
-  /** equity − MM at scale 54, when exact. */
+  /** equity − MM at scale 54 (the options' part as decimal.js subtracts it), when exact. */
   excess54(): bigint | null {
     const linear = this.linear.collateral54 + this.linear.pnl54 - this.linear.maintenance54;
     if (!this.options) return linear;
-    const options = exactScaled(this.options.value.minus(this.options.maintenance));
-    return options === null ? null : linear + options;
+    const options = addAsDecimal(
+      exactAmount(this.options.value),
+      negateAmount(exactAmount(this.options.maintenance)),
+    );
+    if (options.scale <= 54) return linear + options.value * powerOfTen(54 - options.scale);
+    const divisor = powerOfTen(options.scale - 54);
+    return options.value % divisor === 0n ? linear + options.value / divisor : null;
   }
 }
 
@@ -188,6 +188,7 @@ export class FixedAccountEvaluation {
   readonly liquidation = new Map<string, LiquidationSolution>();
   #marginRatio?: Decimal | null;
   #callAmount?: Decimal;
+  #amounts?: AccountAmounts;
 
   constructor(
     readonly book: AccountBook,
@@ -225,9 +226,7 @@ export class FixedAccountEvaluation {
     }
     this.risk = new FixedAccountRisk(linear, positions, options);
     const { warningBuffer } = params.status;
-    this.status = options
-      ? statusOf(this.risk.equity, this.risk.initialMargin, this.risk.maintenanceMargin, warningBuffer)
-      : linear.status(warningBuffer);
+    this.status = options ? amountsStatus(this.amounts(), warningBuffer) : linear.status(warningBuffer);
 
     const excess54 = this.risk.excess54();
     for (const position of book.positions) {
@@ -245,22 +244,38 @@ export class FixedAccountEvaluation {
           params,
           underlying,
           false,
-          this.risk.equity.minus(this.risk.maintenanceMargin),
+          this.excessAtMark(),
           this.sliceAtMark(underlying),
         );
       this.liquidation.set(underlying, solution);
     }
   }
 
-  /** equity − MM of the positions on one underlying (Σ uPnL + value − MM), for the certified search. */
+  /** risk.equity − risk.maintenanceMargin, for the certified search. */
+  private excessAtMark(): Decimal {
+    const { equity, maintenance } = this.amounts();
+    return amountDecimal(addAsDecimal(equity, negateAmount(maintenance)));
+  }
+
+  /**
+   * equity − MM of the positions on one underlying (Σ uPnL + value − MM, summed as Decimals
+   * in the book's order), for the certified search.
+   */
   private sliceAtMark(underlying: string): Decimal {
-    let slice = ZERO;
+    let slice: ScaledAmount = { value: 0n, scale: 0 };
     this.book.positions.forEach((position, i) => {
+      if (position.underlying !== underlying) return;
       const figures = this.risk.positions[i] as PositionFigures;
-      if (position.underlying === underlying)
-        slice = slice.plus(figures.unrealizedPnl).plus(figures.value).minus(figures.maintenanceMargin);
+      if (figures instanceof FixedLinearFigures) {
+        slice = addAsDecimal(slice, { value: figures.pnl36, scale: 36 });
+        slice = addAsDecimal(slice, { value: -figures.maintenance54, scale: 54 });
+      } else {
+        slice = addAsDecimal(slice, exactAmount(figures.unrealizedPnl));
+        slice = addAsDecimal(slice, exactAmount(figures.value));
+        slice = addAsDecimal(slice, negateAmount(exactAmount(figures.maintenanceMargin)));
+      }
     });
-    return slice;
+    return amountDecimal(slice);
   }
 
   get marginRatio(): Decimal | null {
@@ -280,6 +295,11 @@ export class FixedAccountEvaluation {
    * them, and a leg's non-terminating IM quotient as `FixedTotals.initialMargin` adds it.
    */
   amounts(): AccountAmounts {
+    this.#amounts ??= this.computeAmounts();
+    return this.#amounts;
+  }
+
+  private computeAmounts(): AccountAmounts {
     const { linear, options } = this.risk;
     const collateral = { value: linear.collateral54, scale: 54 };
     const unrealizedPnl = { value: linear.pnl54, scale: 54 };
@@ -361,6 +381,22 @@ export function totalsText(evaluation: {
     marginRatio: ratio ? requirementString(ratio) : null,
     callAmount: requirementString(evaluation.callAmount),
   };
+}
+
+/** 1 + warning buffer, per buffer (a parameter: the same Decimal for every account). */
+const warningFactors = new WeakMap<Decimal, ScaledAmount>();
+
+/** `statusOf` on the totals' exact amounts: IM × (1 + buffer) rounded as decimal.js rounds it. */
+function amountsStatus(amounts: AccountAmounts, warningBuffer: Decimal): AccountStatus {
+  const { equity, initial, maintenance } = amounts;
+  if (compareAmounts(equity, maintenance) < 0) return "LIQUIDATION";
+  if (compareAmounts(equity, initial) < 0) return "MARGIN_CALL";
+  let factor = warningFactors.get(warningBuffer);
+  if (!factor) {
+    factor = exactAmount(ONE.plus(warningBuffer));
+    warningFactors.set(warningBuffer, factor);
+  }
+  return compareAmounts(equity, timesAsDecimal(initial, factor)) < 0 ? "WARNING" : "HEALTHY";
 }
 
 /**
