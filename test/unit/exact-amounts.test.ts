@@ -5,6 +5,7 @@ import {
   collateralLine,
   Decimal,
   decimalEvaluation,
+  decimalFloat,
   ExactSum,
   exactAmount,
   exposureReport,
@@ -43,6 +44,20 @@ describe("exact amounts", () => {
     // 0.5 × 3 = 1.5 has 2 digits: exact.
     expect(amountText(timesAsDecimal(exactAmount(new Decimal("0.5")), exactAmount(new Decimal(3))))).toBe(
       "1.5",
+    );
+  });
+
+  it("decimalFloat is toNumber bit for bit (−0, tiny, huge and 25-digit coefficients included)", () => {
+    const values = fc.oneof(
+      fc
+        .tuple(fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n }), fc.integer({ min: -40, max: 30 }))
+        .map(([coefficient, exponent]) => new Decimal(`${coefficient}e${exponent}`)),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => new Decimal(x)),
+      fc.constantFrom(new Decimal("-0"), new Decimal("0.1"), new Decimal("100050"), new Decimal("1e-7")),
+    );
+    fc.assert(
+      fc.property(values, (value) => Object.is(decimalFloat(value), value.toNumber())),
+      { numRuns: 20_000 },
     );
   });
 

@@ -5,6 +5,7 @@ import { black76, impliedVol } from "./black76.ts";
 import type { AccountBook, LinearPosition, Market, OptionPosition } from "./book.ts";
 import {
   Decimal,
+  decimalFloat,
   fromModelFloat,
   neutralString,
   ONE,
@@ -812,15 +813,15 @@ export class ExposureAggregator {
     asset.optionPositions++;
     const forward = asset.markFloat;
     const years = yearsToExpiry(position, this.market.asOfMs);
-    const strike = position.strike.toNumber();
+    const strike = decimalFloat(position.strike);
     const vol =
       this.market.vols.get(position.underlying) ??
       (position.markPrice
-        ? impliedVol(position.optionType, forward, strike, years, position.markPrice.toNumber())
+        ? impliedVol(position.optionType, forward, strike, years, decimalFloat(position.markPrice))
         : undefined) ??
       0;
     const greeks = black76({ type: position.optionType, forward, strike, years, vol });
-    const size = position.size.toNumber();
+    const size = decimalFloat(position.size);
     const bucket = EXPIRY_BUCKETS.findIndex((b) => years * 365 <= b.maxDays);
     asset.greeks.add(size, greeks);
     (asset.greeksByExpiry[bucket] as FloatGreeks).add(size, greeks);

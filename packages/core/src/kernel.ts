@@ -7,7 +7,7 @@ import {
   statusOf,
 } from "./account.ts";
 import type { AccountBook, LinearPosition, Market, OptionPosition } from "./book.ts";
-import { Decimal, divideDown, ONE, ZERO } from "./decimal.ts";
+import { Decimal, decimalFloat, divideDown, ONE, ZERO } from "./decimal.ts";
 import { optionFigures } from "./margin.ts";
 import type { Bracket, HaircutTier, RiskParams } from "./params.ts";
 import { portfolioMargin } from "./portfolio-margin.ts";
@@ -363,7 +363,7 @@ function addLeg(group: LinearGroup, position: LinearPosition, fixed: (value: Dec
   const size = fixed(position.size);
   const absSize = size < 0n ? -size : size;
   // As the Decimal path's float guesses read it (a float only guides, it never decides).
-  const sizeFloat = position.size.toNumber();
+  const sizeFloat = decimalFloat(position.size);
   const leg: Leg = {
     position,
     size,

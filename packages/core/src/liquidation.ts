@@ -1,7 +1,7 @@
 import { inInstrumentOrder } from "./account.ts";
 import { black76Price } from "./black76.ts";
 import { type AccountBook, type Market, withMark } from "./book.ts";
-import { Decimal, dmax, ZERO } from "./decimal.ts";
+import { Decimal, decimalFloat, dmax, ZERO } from "./decimal.ts";
 import { marginTotals } from "./kernel.ts";
 import { linearFigures, optionFigures, yearsToExpiry } from "./margin.ts";
 import type { Bracket, RiskParams } from "./params.ts";
@@ -405,7 +405,7 @@ function solveOptionsFromFloat(
   );
   const linear = legs.flatMap((p) =>
     p.kind === "linear"
-      ? [{ size: p.size.toNumber(), entry: p.entryPrice.toNumber(), funding: p.funding.toNumber() }]
+      ? [{ size: decimalFloat(p.size), entry: decimalFloat(p.entryPrice), funding: decimalFloat(p.funding) }]
       : [],
   );
   const options = legs.flatMap((p) =>
@@ -413,10 +413,10 @@ function solveOptionsFromFloat(
       ? [
           {
             type: p.optionType,
-            size: p.size.toNumber(),
-            strike: p.strike.toNumber(),
+            size: decimalFloat(p.size),
+            strike: decimalFloat(p.strike),
             years: yearsToExpiry(p, market.asOfMs),
-            given: p.markPrice?.toNumber(),
+            given: p.markPrice ? decimalFloat(p.markPrice) : undefined,
           },
         ]
       : [],
@@ -449,7 +449,7 @@ function solveOptionsFromFloat(
     }
     return g;
   };
-  const mark = (market.quotes.get(underlying)?.mark ?? ZERO).toNumber();
+  const mark = decimalFloat(market.quotes.get(underlying)?.mark ?? ZERO);
   const offset = (excessAtMark ?? exact(new Decimal(mark))).toNumber() - slice(mark);
   const f = (P: number) => offset + slice(P);
   const f0 = f(mark);
@@ -477,7 +477,7 @@ function solveOptionsFromFloat(
   if (low === undefined || high === undefined) {
     // No sign change at any probe. Float64 can only be wrong about a probe's sign where |f| is
     // within its rounding noise of zero: re-check those few exactly; if none flips, there is no root.
-    const scale = Math.abs(offset) + legs.reduce((n, p) => n + Math.abs(p.size.toNumber()) * mark * 10, 0);
+    const scale = Math.abs(offset) + legs.reduce((n, p) => n + Math.abs(decimalFloat(p.size)) * mark * 10, 0);
     const doubtful = probes.filter((p) => Math.abs(f(p)) <= 1e-9 * scale);
     if (doubtful.some((p) => exact(new Decimal(p)).gt(0) !== positive)) return undefined;
     return { underlying, price: null, method: "bracketed-search", direction: 0 };

@@ -1,6 +1,6 @@
 import { type Black76Result, black76, black76Price } from "./black76.ts";
 import { type LinearPosition, type Market, MS_PER_YEAR, type OptionPosition, quoteOf } from "./book.ts";
-import { type Decimal, divideDown, dmax, fromModelFloat, ONE, ZERO } from "./decimal.ts";
+import { type Decimal, decimalFloat, divideDown, dmax, fromModelFloat, ONE, ZERO } from "./decimal.ts";
 import type { Bracket, HaircutTier, RiskParams } from "./params.ts";
 
 export interface HaircutSlice {
@@ -151,20 +151,26 @@ export function markOption(
     const years = yearsToExpiry(position, market.asOfMs);
     const price = black76Price(
       position.optionType,
-      underlyingMark.toNumber(),
-      position.strike.toNumber(),
+      decimalFloat(underlyingMark),
+      decimalFloat(position.strike),
       years,
       vol,
     );
     return { markPrice: fromModelFloat(price), source: "black76" };
   }
   const years = yearsToExpiry(position, market.asOfMs);
-  const forward = underlyingMark.toNumber();
+  const forward = decimalFloat(underlyingMark);
   const model =
     vol === undefined
       ? undefined
       : {
-          ...black76({ type: position.optionType, forward, strike: position.strike.toNumber(), years, vol }),
+          ...black76({
+            type: position.optionType,
+            forward,
+            strike: decimalFloat(position.strike),
+            years,
+            vol,
+          }),
           forward,
           years,
           vol,
