@@ -26,7 +26,6 @@ import { optionFigures, type PositionFigures } from "./margin.ts";
 import type { Bracket, RiskParams } from "./params.ts";
 import {
   addAsDecimal,
-  amountDecimal,
   compareAmounts,
   digitsAmount,
   exactAmount,
@@ -252,16 +251,16 @@ export class FixedAccountEvaluation {
   }
 
   /** risk.equity − risk.maintenanceMargin, for the certified search. */
-  private excessAtMark(): Decimal {
+  private excessAtMark(): ScaledAmount {
     const { equity, maintenance } = this.amounts();
-    return amountDecimal(addAsDecimal(equity, negateAmount(maintenance)));
+    return addAsDecimal(equity, negateAmount(maintenance));
   }
 
   /**
    * equity − MM of the positions on one underlying (Σ uPnL + value − MM, summed as Decimals
    * in the book's order), for the certified search.
    */
-  private sliceAtMark(underlying: string): Decimal {
+  private sliceAtMark(underlying: string): ScaledAmount {
     let slice: ScaledAmount = { value: 0n, scale: 0 };
     this.book.positions.forEach((position, i) => {
       if (position.underlying !== underlying) return;
@@ -275,7 +274,7 @@ export class FixedAccountEvaluation {
         slice = addAsDecimal(slice, negateAmount(exactAmount(figures.maintenanceMargin)));
       }
     });
-    return amountDecimal(slice);
+    return slice;
   }
 
   get marginRatio(): Decimal | null {

@@ -5,6 +5,7 @@ import { Decimal, decimalFloat, dmax, ZERO } from "./decimal.ts";
 import { marginTotals } from "./kernel.ts";
 import { linearFigures, optionFigures, yearsToExpiry } from "./margin.ts";
 import type { Bracket, RiskParams } from "./params.ts";
+import { amountDecimal, type ScaledAmount } from "./scaled.ts";
 
 /** How a liquidation price was found, for the explain trace. */
 export interface LiquidationSolution {
@@ -26,8 +27,8 @@ function excessFunction(
   market: Market,
   params: RiskParams,
   underlying: string,
-  excessAtMark?: Decimal,
-  sliceAtMark?: Decimal,
+  excessAtMark?: KnownFigure,
+  sliceAtMark?: KnownFigure,
 ) {
   const slice: AccountBook = {
     ...book,
@@ -55,15 +56,35 @@ function excessFunction(
           return totals.equity.minus(totals.maintenanceMargin);
         };
   const mark = market.quotes.get(underlying)?.mark ?? ZERO;
-  const full =
-    excessAtMark ??
-    (() => {
-      const totals = marginTotals(book, market, params);
-      return totals.equity.minus(totals.maintenanceMargin);
-    })();
-  const constant = full.minus(sliceAtMark ?? sliceExcess(mark));
-  return (price: Decimal) => constant.plus(sliceExcess(price));
+  // Made on the first exact trial: a search certified by its floats never needs it.
+  let constant: Decimal | undefined;
+  return (price: Decimal) => {
+    constant ??= (excessAtMark ? figureDecimal(excessAtMark) : excessOf(book, market, params)).minus(
+      sliceAtMark ? figureDecimal(sliceAtMark) : sliceExcess(mark),
+    );
+    return constant.plus(sliceExcess(price));
+  };
 }
+
+function excessOf(book: AccountBook, market: Market, params: RiskParams): Decimal {
+  const totals = marginTotals(book, market, params);
+  return totals.equity.minus(totals.maintenanceMargin);
+}
+
+/**
+ * An exact figure the caller already has: a Decimal, or an integer amount (the fixed-point
+ * evaluation's) that becomes a Decimal only if a search needs it exactly.
+ */
+export type KnownFigure = Decimal | ScaledAmount;
+
+const figureDecimal = (figure: KnownFigure): Decimal =>
+  Decimal.isDecimal(figure) ? (figure as Decimal) : amountDecimal(figure as ScaledAmount);
+
+/** The figure's float, bit for bit its Decimal's `toNumber()` (both parse the exact digits once). */
+const figureFloat = (figure: KnownFigure): number =>
+  Decimal.isDecimal(figure)
+    ? (figure as Decimal).toNumber()
+    : Number(`${(figure as ScaledAmount).value}e-${(figure as ScaledAmount).scale}`);
 
 /** f is piecewise linear in P in the standard model unless an option is marked by Black-76. */
 function isPiecewiseLinear(book: AccountBook, underlying: string): boolean {
@@ -96,9 +117,9 @@ export function liquidationPrice(
   params: RiskParams,
   underlying: string,
   explain = false,
-  excessAtMark?: Decimal,
+  excessAtMark?: KnownFigure,
   /** Standard model: Σ uPnL + value − MM of the positions on `underlying` at the mark, if known. */
-  sliceAtMark?: Decimal,
+  sliceAtMark?: KnownFigure,
 ): LiquidationSolution {
   const mark = market.quotes.get(underlying)?.mark ?? ZERO;
   if (!mark.gt(0)) return { underlying, price: null, method: "closed-form", direction: 0 };
@@ -117,12 +138,7 @@ export function liquidationPrice(
     }
     return solveBracketed(f, mark, underlying);
   }
-  const excess =
-    excessAtMark ??
-    (() => {
-      const totals = marginTotals(book, market, params);
-      return totals.equity.minus(totals.maintenanceMargin);
-    })();
+  const excess = excessAtMark ? figureDecimal(excessAtMark) : excessOf(book, market, params);
   if (!explain) {
     const fast = solveFromFloatGuess(book, params, underlying, mark, excess);
     if (fast) return fast;
@@ -393,7 +409,7 @@ function solveOptionsFromFloat(
   params: RiskParams,
   underlying: string,
   exact: (price: Decimal) => Decimal,
-  excessAtMark: Decimal | undefined,
+  excessAtMark: KnownFigure | undefined,
 ): LiquidationSolution | undefined {
   const brackets = floatBrackets(params.brackets.get(underlying) ?? []);
   const maintenance = params.options.shortMaintenance.toNumber();
@@ -450,7 +466,8 @@ function solveOptionsFromFloat(
     return g;
   };
   const mark = decimalFloat(market.quotes.get(underlying)?.mark ?? ZERO);
-  const offset = (excessAtMark ?? exact(new Decimal(mark))).toNumber() - slice(mark);
+  const offset =
+    (excessAtMark ? figureFloat(excessAtMark) : exact(new Decimal(mark)).toNumber()) - slice(mark);
   const f = (P: number) => offset + slice(P);
   const f0 = f(mark);
   if (f0 === 0) return undefined;
