@@ -2,7 +2,7 @@ import { inInstrumentOrder } from "./account.ts";
 import { black76Price } from "./black76.ts";
 import { type AccountBook, type Market, withMark } from "./book.ts";
 import { Decimal, decimalFloat, dmax, ZERO } from "./decimal.ts";
-import { marginTotals } from "./kernel.ts";
+import { decimalDigits, marginTotals } from "./kernel.ts";
 import { linearFigures, optionFigures, yearsToExpiry } from "./margin.ts";
 import type { Bracket, RiskParams } from "./params.ts";
 import { amountDecimal, type ScaledAmount } from "./scaled.ts";
@@ -391,8 +391,9 @@ function bracketHolds(brackets: readonly Bracket[], bracket: Bracket, notional: 
   return (!below || notional.gte(below.notionalCap)) && (isLast || notional.lte(bracket.notionalCap));
 }
 
-const CERTIFY_BELOW = new Decimal("0.999999999999");
-const CERTIFY_ABOVE = new Decimal("1.000000000001");
+/** 1 ∓ 1e-12 as integers × 10^-12: the certificate's two trial points around a float root. */
+const CERTIFY_BELOW = 999_999_999_999n;
+const CERTIFY_ABOVE = 1_000_000_000_001n;
 
 /**
  * Standard model with Black-76 options: the same outward search and Illinois refinement as
@@ -448,7 +449,12 @@ function solveOptionsFromFloat(
     optionMarks = 0;
     for (const leg of linear) {
       const notional = Math.abs(leg.size) * P;
-      const bracket = brackets.find((b) => notional <= b.cap) ?? brackets[brackets.length - 1];
+      let bracket = brackets[brackets.length - 1];
+      for (const b of brackets)
+        if (notional <= b.cap) {
+          bracket = b;
+          break;
+        }
       g += leg.size * (P - leg.entry) + leg.funding - (notional * (bracket?.mmr ?? 0) - (bracket?.cum ?? 0));
       absoluteTerms +=
         notional * 2 + Math.abs(leg.size * leg.entry) + Math.abs(leg.funding) + (bracket?.cum ?? 0);
@@ -476,28 +482,35 @@ function solveOptionsFromFloat(
   let high: number | undefined;
   let lowPrev = mark;
   let highPrev = mark;
+  // Each probe and f there, kept for the no-root check below.
   const probes: number[] = [];
+  const values: number[] = [];
+  const probe = (p: number) => {
+    const value = f(p);
+    probes.push(p);
+    values.push(value);
+    return value > 0 !== positive;
+  };
   for (let i = 0; i < UPWARD_FACTORS.length && low === undefined; i++) {
     const down = SEARCH_FACTORS[i];
     if (down !== undefined) {
       const p = mark * (1 - down);
-      probes.push(p);
-      if (f(p) > 0 !== positive) [low, high] = [p, lowPrev];
+      if (probe(p)) [low, high] = [p, lowPrev];
       lowPrev = p;
     }
     if (low !== undefined) break;
     const p = mark * (1 + (UPWARD_FACTORS[i] as number));
-    probes.push(p);
-    if (f(p) > 0 !== positive) [low, high] = [highPrev, p];
+    if (probe(p)) [low, high] = [highPrev, p];
     highPrev = p;
   }
   if (low === undefined || high === undefined) {
     // No sign change at any probe. Float64 can only be wrong about a probe's sign where |f| is
     // within its rounding noise of zero: re-check those few exactly; if none flips, there is no root.
     const scale = Math.abs(offset) + legs.reduce((n, p) => n + Math.abs(decimalFloat(p.size)) * mark * 10, 0);
-    const doubtful = probes.filter((p) => Math.abs(f(p)) <= 1e-9 * scale);
-    if (doubtful.some((p) => exact(new Decimal(p)).gt(0) !== positive)) return undefined;
-    return { underlying, price: null, method: "bracketed-search", direction: 0 };
+    const flips = probes.some(
+      (p, i) => Math.abs(values[i] as number) <= 1e-9 * scale && exact(new Decimal(p)).gt(0) !== positive,
+    );
+    return flips ? undefined : { underlying, price: null, method: "bracketed-search", direction: 0 };
   }
   const { a, b, direction } = illinois(f, low, high, 1e-15);
   const root = 0.5 * (a + b);
@@ -510,14 +523,18 @@ function solveOptionsFromFloat(
   // 2e-14 × |size| × mark), at the point and at the mark (the offset). Else the exact excess decides.
   slice(mark);
   const atMark = 1e-15 * (1 + legs.length) * (absoluteTerms + Math.abs(offset)) + 2e-14 * optionMarks;
-  const negativeAt = (point: Decimal) => {
-    const value = f(point.toNumber());
+  // The trial points price × (1 ∓ 1e-12): exact products (27 digits), as Decimals only if needed.
+  const digits = decimalDigits(price) as { coefficient: bigint; exponent: number };
+  const negativeAt = (factor: bigint) => {
+    const text = `${digits.coefficient * factor}e${digits.exponent - 12}`;
+    // Number() parses the exact digits as Decimal's toNumber does: the same float.
+    const value = f(Number(text));
     const bound = 1e-15 * (1 + legs.length) * absoluteTerms + 2e-14 * optionMarks + atMark;
     if (Math.abs(value) > bound) return value < 0;
-    return exact(point).lt(0);
+    return exact(new Decimal(text)).lt(0);
   };
-  const belowNegative = negativeAt(price.times(CERTIFY_BELOW));
-  const aboveNegative = negativeAt(price.times(CERTIFY_ABOVE));
+  const belowNegative = negativeAt(CERTIFY_BELOW);
+  const aboveNegative = negativeAt(CERTIFY_ABOVE);
   const rising = belowNegative && !aboveNegative;
   const falling = !belowNegative && aboveNegative;
   if (!(direction === 1 ? rising : falling)) return undefined;
