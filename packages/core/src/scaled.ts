@@ -226,16 +226,14 @@ export function amountDecimal(amount: ScaledAmount, context: typeof Decimal = De
   return new context(amount.scale === 0 ? amount.value.toString() : `${amount.value}e-${amount.scale}`);
 }
 
-/** a and b as integers at their common (larger) scale. */
-function aligned(a: ScaledAmount, b: ScaledAmount): [bigint, bigint, number] {
-  if (a.scale === b.scale) return [a.value, b.value, a.scale];
-  return a.scale > b.scale
-    ? [a.value, b.value * powerOfTen(a.scale - b.scale), a.scale]
-    : [a.value * powerOfTen(b.scale - a.scale), b.value, b.scale];
-}
+/** An amount's integer at a scale at least its own. */
+const at = (a: ScaledAmount, scale: number) =>
+  a.scale === scale ? a.value : a.value * powerOfTen(scale - a.scale);
 
 export function compareAmounts(a: ScaledAmount, b: ScaledAmount): number {
-  const [x, y] = aligned(a, b);
+  const scale = Math.max(a.scale, b.scale);
+  const x = at(a, scale);
+  const y = at(b, scale);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
@@ -262,8 +260,8 @@ function roundedAsDecimal(value: bigint, scale: number): ScaledAmount {
  * significant digits. Lets a sum of integers and 50-digit quotients print as the Decimal path's.
  */
 export function addAsDecimal(a: ScaledAmount, b: ScaledAmount): ScaledAmount {
-  const [x, y, scale] = aligned(a, b);
-  return roundedAsDecimal(x + y, scale);
+  const scale = Math.max(a.scale, b.scale);
+  return roundedAsDecimal(at(a, scale) + at(b, scale), scale);
 }
 
 /** a × b as decimal.js multiplies two Decimals of the engine (exact, then 50 significant digits). */
