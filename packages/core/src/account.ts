@@ -79,9 +79,13 @@ export function collateralLine(
   return valueBalance(balance.asset, balance.amount, index, tiers, params.liabilitySurcharge, explain);
 }
 
+/** Code-unit order of instrument names (unique within a book). */
+export const byInstrument = (x: { instrument: string }, y: { instrument: string }) =>
+  x.instrument < y.instrument ? -1 : x.instrument > y.instrument ? 1 : 0;
+
 /** Items with an instrument name (unique within a book), sorted by it in code-unit order. */
 export function inInstrumentOrder<T extends { instrument: string }>(items: readonly T[]): T[] {
-  return [...items].sort((x, y) => (x.instrument < y.instrument ? -1 : x.instrument > y.instrument ? 1 : 0));
+  return [...items].sort(byInstrument);
 }
 
 /**

@@ -1,6 +1,6 @@
-import { inInstrumentOrder } from "./account.ts";
+import { byInstrument } from "./account.ts";
 import { black76Price } from "./black76.ts";
-import { type AccountBook, type Market, withMark } from "./book.ts";
+import { type AccountBook, type Market, type Position, withMark } from "./book.ts";
 import { Decimal, decimalFloat, dmax, ZERO } from "./decimal.ts";
 import { decimalDigits, marginTotals } from "./kernel.ts";
 import { linearFigures, optionFigures, yearsToExpiry } from "./margin.ts";
@@ -413,31 +413,31 @@ function solveOptionsFromFloat(
   excessAtMark: KnownFigure | undefined,
 ): LiquidationSolution | undefined {
   const brackets = floatBrackets(params.brackets.get(underlying) ?? []);
-  const maintenance = params.options.shortMaintenance.toNumber();
+  const maintenance = decimalFloat(params.options.shortMaintenance);
   const vol = market.vols.get(underlying);
   // In instrument order (unique in a book), not the input's: float sums depend on their order,
   // and the root's last printed digit must not depend on how the positions were listed.
-  const legs = inInstrumentOrder(
-    book.positions.filter((p) => p.underlying === underlying && !p.size.isZero()),
-  );
-  const linear = legs.flatMap((p) =>
-    p.kind === "linear"
-      ? [{ size: decimalFloat(p.size), entry: decimalFloat(p.entryPrice), funding: decimalFloat(p.funding) }]
-      : [],
-  );
-  const options = legs.flatMap((p) =>
-    p.kind === "option"
-      ? [
-          {
-            type: p.optionType,
-            size: decimalFloat(p.size),
-            strike: decimalFloat(p.strike),
-            years: yearsToExpiry(p, market.asOfMs),
-            given: p.markPrice ? decimalFloat(p.markPrice) : undefined,
-          },
-        ]
-      : [],
-  );
+  const legs: Position[] = [];
+  for (const p of book.positions) if (p.underlying === underlying && !p.size.isZero()) legs.push(p);
+  if (legs.length > 1) legs.sort(byInstrument);
+  const linear: { size: number; entry: number; funding: number }[] = [];
+  const options: { type: "call" | "put"; size: number; strike: number; years: number; given?: number }[] = [];
+  for (const p of legs) {
+    if (p.kind === "linear")
+      linear.push({
+        size: decimalFloat(p.size),
+        entry: decimalFloat(p.entryPrice),
+        funding: decimalFloat(p.funding),
+      });
+    else
+      options.push({
+        type: p.optionType,
+        size: decimalFloat(p.size),
+        strike: decimalFloat(p.strike),
+        years: yearsToExpiry(p, market.asOfMs),
+        given: p.markPrice ? decimalFloat(p.markPrice) : undefined,
+      });
+  }
   if (options.some((o) => o.given === undefined) && vol === undefined) return undefined;
   /** equity − MM of the slice at price P, in float64. */
   // What the last `slice` summed, in absolute terms, and its options' |size| × mark: the error bound.
