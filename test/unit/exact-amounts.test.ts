@@ -9,6 +9,10 @@ import {
   ExactSum,
   exactAmount,
   exposureReport,
+  FixedOptionFigures,
+  fromModelFloat,
+  modelAmount,
+  optionFigures,
   requirementString,
   timesAsDecimal,
   valueString,
@@ -74,6 +78,65 @@ describe("exact amounts", () => {
         expect(forward.decimal.eq(expected)).toBe(true);
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe("an option's figures on exact amounts", () => {
+  it("modelAmount is fromModelFloat's exact value, from 1e-300 to 1e300", () => {
+    const floats = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.double({ min: 1e-12, max: 1e6, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(floats, (x) => amountText(modelAmount(x)) === fromModelFloat(x).toFixed()),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it("FixedOptionFigures equal optionFigures: value, IM, MM and notional, long and short, given and Black-76 marks", () => {
+    const options = fc.record({
+      optionType: fc.constantFrom("call", "put"),
+      size: decimalString(-50, 50, 9),
+      strike: decimalString(0.01, 300000, 8),
+      markPrice: fc.option(decimalString(0, 50000, 12), { nil: undefined }),
+      mark: decimalString(0.5, 250000, 12),
+      vol: decimalString(0.05, 3, 4),
+    });
+    fc.assert(
+      fc.property(options, ({ optionType, size, strike, markPrice, mark, vol }) => {
+        const portfolio = parse(
+          portfolioDocument({
+            prices: { BTC: { index: mark } },
+            volatility: { BTC: vol },
+            accounts: [
+              accountDocument({
+                positions: [
+                  {
+                    instrument: "BTC-OPT",
+                    type: "option",
+                    underlying: "BTC",
+                    optionType,
+                    strike,
+                    expiry: "2026-03-27T08:00:00Z",
+                    size,
+                    ...(markPrice === undefined ? {} : { markPrice }),
+                  },
+                ],
+              }),
+            ],
+          }),
+        );
+        const { market, params } = portfolio;
+        const position = portfolio.accounts[0]?.positions[0];
+        if (position?.kind !== "option") throw new Error("expected an option");
+        const S = market.quotes.get("BTC")?.mark as Decimal;
+        const expected = optionFigures(position, S, market, params, false);
+        const actual = new FixedOptionFigures(position, S, market, params);
+        for (const key of ["value", "initialMargin", "maintenanceMargin", "notional"] as const)
+          expect(actual[key].toFixed(), key).toBe(expected[key].toFixed());
+      }),
+      { numRuns: 3000 },
     );
   });
 });

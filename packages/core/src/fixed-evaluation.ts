@@ -1,6 +1,7 @@
 import { type AccountRisk, type AccountStatus, callAmount, marginRatio } from "./account.ts";
-import type { AccountBook, Market } from "./book.ts";
-import { Decimal, divideDown, ONE, requirementString, valueString, ZERO } from "./decimal.ts";
+import { black76Price } from "./black76.ts";
+import type { AccountBook, Market, OptionPosition } from "./book.ts";
+import { Decimal, decimalFloat, divideDown, ONE, requirementString, valueString, ZERO } from "./decimal.ts";
 import {
   assignmentKey,
   bracketKey,
@@ -22,14 +23,17 @@ import {
   SCALE_UNIT,
 } from "./kernel.ts";
 import { type LiquidationSolution, liquidationPrice } from "./liquidation.ts";
-import { optionFigures, type PositionFigures } from "./margin.ts";
+import { type PositionFigures, yearsToExpiry } from "./margin.ts";
 import type { Bracket, RiskParams } from "./params.ts";
 import {
+  absAmount,
   addAsDecimal,
+  amountDecimal,
   compareAmounts,
   digitsAmount,
   exactAmount,
   formatFixed,
+  modelAmount,
   negateAmount,
   quotientDigits,
   type ScaledAmount,
@@ -128,16 +132,125 @@ export class FixedLinearFigures implements PositionFigures {
   }
 }
 
-/** The account totals: the kernel's integers, plus the options' Decimal figures when it holds any. */
+/**
+ * An option's figures (`optionFigures`, DESIGN §3.3) on exact amounts: each Decimal product,
+ * difference and max as decimal.js computes it, so they are the same numbers; Decimals are built
+ * only when read (the account document prints them).
+ */
+export class FixedOptionFigures implements PositionFigures {
+  readonly instrument: string;
+  readonly unrealizedPnl = ZERO;
+  readonly valueAmount: ScaledAmount;
+  readonly initialAmount: ScaledAmount;
+  readonly maintenanceAmount: ScaledAmount;
+  readonly notionalAmount: ScaledAmount;
+  constructor(position: OptionPosition, underlyingMark: Decimal, market: Market, params: RiskParams) {
+    this.instrument = position.instrument;
+    const S = exactAmount(underlyingMark);
+    const markPrice = optionMarkAmount(position, underlyingMark, market);
+    const size = exactAmount(position.size);
+    const units = absAmount(size);
+    this.valueAmount = timesAsDecimal(size, markPrice);
+    this.notionalAmount = timesAsDecimal(units, S);
+    this.initialAmount = NO_AMOUNT;
+    this.maintenanceAmount = NO_AMOUNT;
+    if (size.value >= 0n) return;
+    const rates = optionRates(params);
+    const strike = exactAmount(position.strike);
+    const minus = (a: ScaledAmount, b: ScaledAmount) => addAsDecimal(a, negateAmount(b));
+    const max = (a: ScaledAmount, b: ScaledAmount) => (compareAmounts(a, b) >= 0 ? a : b);
+    const otm =
+      position.optionType === "call" ? max(minus(strike, S), NO_AMOUNT) : max(minus(S, strike), NO_AMOUNT);
+    const initialPerUnit = addAsDecimal(
+      max(minus(timesAsDecimal(rates.base, S), otm), timesAsDecimal(rates.floor, S)),
+      markPrice,
+    );
+    const maintenanceOfMark = timesAsDecimal(rates.maintenance, S);
+    if (position.optionType === "call") {
+      this.maintenanceAmount = timesAsDecimal(addAsDecimal(maintenanceOfMark, markPrice), units);
+      this.initialAmount = timesAsDecimal(initialPerUnit, units);
+    } else {
+      const maintenancePerUnit = addAsDecimal(
+        max(maintenanceOfMark, timesAsDecimal(rates.maintenance, markPrice)),
+        markPrice,
+      );
+      this.maintenanceAmount = timesAsDecimal(maintenancePerUnit, units);
+      this.initialAmount = timesAsDecimal(max(initialPerUnit, maintenancePerUnit), units);
+    }
+  }
+  get notional(): Decimal {
+    return amountDecimal(this.notionalAmount);
+  }
+  get value(): Decimal {
+    return amountDecimal(this.valueAmount);
+  }
+  get initialMargin(): Decimal {
+    return amountDecimal(this.initialAmount);
+  }
+  get maintenanceMargin(): Decimal {
+    return amountDecimal(this.maintenanceAmount);
+  }
+}
+
+/** The short-option rates of a parameter set as amounts, once per set. */
+const optionRateAmounts = new WeakMap<RiskParams, Record<"base" | "floor" | "maintenance", ScaledAmount>>();
+function optionRates(params: RiskParams) {
+  let rates = optionRateAmounts.get(params);
+  if (!rates) {
+    const { shortInitialBase, shortInitialFloor, shortMaintenance } = params.options;
+    rates = {
+      base: exactAmount(shortInitialBase),
+      floor: exactAmount(shortInitialFloor),
+      maintenance: exactAmount(shortMaintenance),
+    };
+    optionRateAmounts.set(params, rates);
+  }
+  return rates;
+}
+
+/** `markOption`'s mark price as an amount: given, or Black-76 through `fromModelFloat`'s 15 digits. */
+function optionMarkAmount(position: OptionPosition, underlyingMark: Decimal, market: Market): ScaledAmount {
+  if (position.markPrice) return exactAmount(position.markPrice);
+  const vol = market.vols.get(position.underlying);
+  // parsePortfolio guarantees a volatility for options without a markPrice.
+  if (vol === undefined) throw new Error(`no volatility for ${position.underlying}`);
+  const years = yearsToExpiry(position, market.asOfMs);
+  const price = black76Price(
+    position.optionType,
+    decimalFloat(underlyingMark),
+    decimalFloat(position.strike),
+    years,
+    vol,
+  );
+  return modelAmount(price);
+}
+
+/** An option book's sums (value, IM, MM), as decimal.js sums them. */
+interface OptionSums {
+  value: ScaledAmount;
+  initial: ScaledAmount;
+  maintenance: ScaledAmount;
+}
+
+/** The account totals: the kernel's integers, plus the options' sums when it holds any. */
 class FixedAccountRisk implements AccountRisk {
-  #equity?: Decimal;
-  #initial?: Decimal;
-  #maintenance?: Decimal;
+  #amounts?: AccountAmounts;
+  #decimals = new Map<string, Decimal>();
   constructor(
     readonly linear: FixedTotals,
     readonly positions: PositionFigures[],
-    readonly options: { value: Decimal; initial: Decimal; maintenance: Decimal } | null,
+    readonly options: OptionSums | null,
   ) {}
+  #read(key: "equity" | "initial" | "maintenance" | "optionValue"): Decimal {
+    let decimal = this.#decimals.get(key);
+    if (!decimal) {
+      decimal = amountDecimal(
+        key === "optionValue" ? (this.options as OptionSums).value : this.amounts()[key],
+      );
+      this.#decimals.set(key, decimal);
+    }
+    return decimal;
+  }
   get collateralValue() {
     return this.linear.collateralValue;
   }
@@ -145,23 +258,16 @@ class FixedAccountRisk implements AccountRisk {
     return this.linear.unrealizedPnl;
   }
   get optionValue() {
-    return this.options?.value ?? ZERO;
+    return this.options ? this.#read("optionValue") : ZERO;
   }
   get equity() {
-    this.#equity ??= this.options ? this.linear.equity.plus(this.options.value) : this.linear.equity;
-    return this.#equity;
+    return this.options ? this.#read("equity") : this.linear.equity;
   }
   get initialMargin() {
-    this.#initial ??= this.options
-      ? this.linear.initialMargin.plus(this.options.initial)
-      : this.linear.initialMargin;
-    return this.#initial;
+    return this.options ? this.#read("initial") : this.linear.initialMargin;
   }
   get maintenanceMargin() {
-    this.#maintenance ??= this.options
-      ? this.linear.maintenanceMargin.plus(this.options.maintenance)
-      : this.linear.maintenanceMargin;
-    return this.#maintenance;
+    return this.options ? this.#read("maintenance") : this.linear.maintenanceMargin;
   }
   /** Without options: every total is an integer, or (IM) the Decimal path's sum of quotients. */
   get integral(): boolean {
@@ -171,15 +277,51 @@ class FixedAccountRisk implements AccountRisk {
   excess54(): bigint | null {
     const linear = this.linear.collateral54 + this.linear.pnl54 - this.linear.maintenance54;
     if (!this.options) return linear;
-    const options = addAsDecimal(
-      exactAmount(this.options.value),
-      negateAmount(exactAmount(this.options.maintenance)),
-    );
+    const options = addAsDecimal(this.options.value, negateAmount(this.options.maintenance));
     if (options.scale <= 54) return linear + options.value * powerOfTen(54 - options.scale);
     const divisor = powerOfTen(options.scale - 54);
     return options.value % divisor === 0n ? linear + options.value / divisor : null;
   }
+
+  /**
+   * The totals as exact amounts, each equal to the Decimal its getter returns (and `callAmount`)
+   * without building one: the options' sums are added as decimal.js adds them, and a leg's
+   * non-terminating IM quotient as `FixedTotals.initialMargin` adds it.
+   */
+  amounts(): AccountAmounts {
+    this.#amounts ??= this.computeAmounts();
+    return this.#amounts;
+  }
+
+  private computeAmounts(): AccountAmounts {
+    const { linear, options } = this;
+    const collateral = { value: linear.collateral54, scale: 54 };
+    const unrealizedPnl = { value: linear.pnl54, scale: 54 };
+    let equity: ScaledAmount = { value: linear.collateral54 + linear.pnl54, scale: 54 };
+    let initial: ScaledAmount = { value: linear.initial54, scale: 54 };
+    for (const { absSize, mark, maxLeverage } of linear.divided.legs) {
+      // divideDown(|size| × mark, maxLeverage): the product at scale p over leverage at scale 18.
+      const notional = timesAsDecimal(exactAmount(absSize), exactAmount(mark));
+      const leverage = fixedParameter(maxLeverage);
+      const legInitial =
+        leverage === null
+          ? exactAmount(divideDown(absSize.times(mark), maxLeverage))
+          : digitsAmount(quotientDigits(notional.value, leverage, notional.scale - 18, "down"));
+      initial = addAsDecimal(initial, legInitial);
+    }
+    let maintenance: ScaledAmount = { value: linear.maintenance54, scale: 54 };
+    if (options) {
+      equity = addAsDecimal(equity, options.value);
+      initial = addAsDecimal(initial, options.initial);
+      maintenance = addAsDecimal(maintenance, options.maintenance);
+    }
+    const shortfall = addAsDecimal(initial, negateAmount(equity));
+    const call = shortfall.value > 0n ? shortfall : NO_AMOUNT;
+    return { collateral, unrealizedPnl, equity, initial, maintenance, call };
+  }
 }
+
+const NO_AMOUNT: ScaledAmount = { value: 0n, scale: 0 };
 
 export class FixedAccountEvaluation {
   readonly risk: FixedAccountRisk;
@@ -187,7 +329,6 @@ export class FixedAccountEvaluation {
   readonly liquidation = new Map<string, LiquidationSolution>();
   #marginRatio?: Decimal | null;
   #callAmount?: Decimal;
-  #amounts?: AccountAmounts;
 
   constructor(
     readonly book: AccountBook,
@@ -197,7 +338,7 @@ export class FixedAccountEvaluation {
     quotes: ReadonlyMap<string, FixedQuote>,
   ) {
     const linear = fixedLinearTotals(compiled, quotes, market, false);
-    let options: { value: Decimal; initial: Decimal; maintenance: Decimal } | null = null;
+    let options: OptionSums | null = null;
     const positions = book.positions.map((position, i): PositionFigures => {
       const compiledLeg = compiled.legs[i];
       if (compiledLeg)
@@ -208,20 +349,17 @@ export class FixedAccountEvaluation {
         );
       if (position.kind !== "option") throw new Error(`uncompiled position ${position.instrument}`);
       const mark = (market.quotes.get(position.underlying) as { mark: Decimal }).mark;
-      return optionFigures(position, mark, market, params, false);
+      return new FixedOptionFigures(position, mark, market, params);
     });
     if (compiled.options.length > 0) {
       // Summed in instrument order, as the Decimal path and the kernel sum them.
-      let value = ZERO;
-      let initial = ZERO;
-      let maintenance = ZERO;
+      options = { value: NO_AMOUNT, initial: NO_AMOUNT, maintenance: NO_AMOUNT };
       for (const option of compiled.options) {
-        const figures = positions[book.positions.indexOf(option)] as PositionFigures;
-        value = value.plus(figures.value);
-        initial = initial.plus(figures.initialMargin);
-        maintenance = maintenance.plus(figures.maintenanceMargin);
+        const figures = positions[book.positions.indexOf(option)] as FixedOptionFigures;
+        options.value = addAsDecimal(options.value, figures.valueAmount);
+        options.initial = addAsDecimal(options.initial, figures.initialAmount);
+        options.maintenance = addAsDecimal(options.maintenance, figures.maintenanceAmount);
       }
-      options = { value, initial, maintenance };
     }
     this.risk = new FixedAccountRisk(linear, positions, options);
     const { warningBuffer } = params.status;
@@ -269,9 +407,9 @@ export class FixedAccountEvaluation {
         slice = addAsDecimal(slice, { value: figures.pnl36, scale: 36 });
         slice = addAsDecimal(slice, { value: -figures.maintenance54, scale: 54 });
       } else {
-        slice = addAsDecimal(slice, exactAmount(figures.unrealizedPnl));
-        slice = addAsDecimal(slice, exactAmount(figures.value));
-        slice = addAsDecimal(slice, negateAmount(exactAmount(figures.maintenanceMargin)));
+        const option = figures as FixedOptionFigures;
+        slice = addAsDecimal(slice, option.valueAmount);
+        slice = addAsDecimal(slice, negateAmount(option.maintenanceAmount));
       }
     });
     return slice;
@@ -288,41 +426,9 @@ export class FixedAccountEvaluation {
     return this.#callAmount;
   }
 
-  /**
-   * The totals as exact amounts, each equal to the Decimal its getter returns (`risk.equity`, …,
-   * `callAmount`) without building one: the options' Decimal sums are added as decimal.js adds
-   * them, and a leg's non-terminating IM quotient as `FixedTotals.initialMargin` adds it.
-   */
+  /** The totals as exact amounts (`FixedAccountRisk.amounts`). */
   amounts(): AccountAmounts {
-    this.#amounts ??= this.computeAmounts();
-    return this.#amounts;
-  }
-
-  private computeAmounts(): AccountAmounts {
-    const { linear, options } = this.risk;
-    const collateral = { value: linear.collateral54, scale: 54 };
-    const unrealizedPnl = { value: linear.pnl54, scale: 54 };
-    let equity: ScaledAmount = { value: linear.collateral54 + linear.pnl54, scale: 54 };
-    let initial: ScaledAmount = { value: linear.initial54, scale: 54 };
-    for (const { absSize, mark, maxLeverage } of linear.divided.legs) {
-      // divideDown(|size| × mark, maxLeverage): the product at scale p over leverage at scale 18.
-      const notional = timesAsDecimal(exactAmount(absSize), exactAmount(mark));
-      const leverage = fixedParameter(maxLeverage);
-      const legInitial =
-        leverage === null
-          ? exactAmount(divideDown(absSize.times(mark), maxLeverage))
-          : digitsAmount(quotientDigits(notional.value, leverage, notional.scale - 18, "down"));
-      initial = addAsDecimal(initial, legInitial);
-    }
-    let maintenance: ScaledAmount = { value: linear.maintenance54, scale: 54 };
-    if (options) {
-      equity = addAsDecimal(equity, exactAmount(options.value));
-      initial = addAsDecimal(initial, exactAmount(options.initial));
-      maintenance = addAsDecimal(maintenance, exactAmount(options.maintenance));
-    }
-    const shortfall = addAsDecimal(initial, negateAmount(equity));
-    const call = shortfall.value > 0n ? shortfall : { value: 0n, scale: 0 };
-    return { collateral, unrealizedPnl, equity, initial, maintenance, call };
+    return this.risk.amounts();
   }
 
   /** The totals' output strings, printed from the integers when the account is purely fixed-point. */

@@ -218,6 +218,19 @@ export function exactAmount(value: Decimal): ScaledAmount {
   return digitsAmount(digits);
 }
 
+/** The exact amount of `fromModelFloat(value)`: the float's 15 significant digits, without a Decimal. */
+export function modelAmount(value: number): ScaledAmount {
+  if (!Number.isFinite(value)) throw new RangeError(`model value is not finite: ${value}`);
+  const text = value.toPrecision(15);
+  const e = text.indexOf("e");
+  const mantissa = e < 0 ? text : text.slice(0, e);
+  const point = mantissa.indexOf(".");
+  const digits = point < 0 ? mantissa : mantissa.slice(0, point) + mantissa.slice(point + 1);
+  const scale = (point < 0 ? 0 : mantissa.length - point - 1) - (e < 0 ? 0 : Number(text.slice(e + 1)));
+  const coefficient = BigInt(digits);
+  return scale >= 0 ? { value: coefficient, scale } : { value: coefficient * powerOfTen(-scale), scale: 0 };
+}
+
 /**
  * An amount as an exact Decimal: of the engine's context (its operations round at 50 digits), or
  * of the wide one (200) for a book-wide sum that later operations must not round.
