@@ -13,6 +13,7 @@ import {
   fromModelFloat,
   modelAmount,
   optionFigures,
+  plainDecimal,
   requirementString,
   timesAsDecimal,
   valueString,
@@ -63,6 +64,30 @@ describe("exact amounts", () => {
       fc.property(values, (value) => Object.is(decimalFloat(value), value.toNumber())),
       { numRuns: 20_000 },
     );
+  });
+
+  it("plainDecimal builds what decimal.js's parser builds from a schema-checked decimal string", () => {
+    const text = fc
+      .tuple(
+        fc.boolean(),
+        fc.stringMatching(/^(0|[1-9]\d{0,17})$/),
+        fc.option(fc.stringMatching(/^\d{1,18}$/), { nil: undefined }),
+      )
+      .map(
+        ([negative, whole, fraction]) =>
+          `${negative ? "-" : ""}${whole}${fraction === undefined ? "" : `.${fraction}`}`,
+      );
+    fc.assert(
+      fc.property(text, (value) => {
+        const built = plainDecimal(value);
+        const parsed = new Decimal(value);
+        expect([built.s, built.e, built.d]).toEqual([parsed.s, parsed.e, parsed.d]);
+        expect(built.times("1.5").toFixed()).toBe(parsed.times("1.5").toFixed());
+      }),
+      { numRuns: 20_000 },
+    );
+    expect(plainDecimal("-0").isNegative()).toBe(new Decimal("-0").isNegative());
+    expect(plainDecimal("0.000000000000000001").e).toBe(-18);
   });
 
   it("an exact sum is the 200-digit sum in any order, and prints as toFixed", () => {

@@ -19,6 +19,8 @@ const BOUNDS_TEXT = `at most ${DECIMAL_BOUNDS.integerDigits} digits before the p
 
 function decimalString(expected: string, accept: (value: string) => boolean) {
   return z.string({ error: `expected ${expected}` }).superRefine((value, ctx) => {
+    // Most values pass: one pattern decides them; the others are told which rule they broke.
+    if (BOUNDED_DECIMAL.test(value) && accept(value)) return;
     if (!DECIMAL_PATTERN.test(value) || !accept(value))
       ctx.addIssue({ code: "custom", message: `expected ${expected}` });
     else if (!BOUNDED_DECIMAL.test(value))

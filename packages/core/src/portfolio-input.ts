@@ -1,6 +1,6 @@
 import { type InputIssue, issuesFromZod, PortfolioDocument, RiskParamsDocument } from "@backing/contracts";
 import type { AccountBook, LinearPosition, Market, Position, Quote } from "./book.ts";
-import { Decimal, ZERO } from "./decimal.ts";
+import { plainDecimal, ZERO } from "./decimal.ts";
 import { type DepthBook, depthBooks } from "./depth.ts";
 import { buildRiskParams, mergeParams, type RiskParams } from "./params.ts";
 
@@ -43,8 +43,8 @@ export function parsePortfolio(input: unknown, defaults: RiskParamsDocument): Po
   const asOfMs = Date.parse(document.asOf);
   const quotes = new Map<string, Quote>();
   for (const [asset, quote] of Object.entries(document.prices)) {
-    const index = new Decimal(quote.index);
-    quotes.set(asset, { index, mark: quote.mark === undefined ? index : new Decimal(quote.mark) });
+    const index = plainDecimal(quote.index);
+    quotes.set(asset, { index, mark: quote.mark === undefined ? index : plainDecimal(quote.mark) });
   }
   const vols = new Map(Object.entries(document.volatility).map(([asset, vol]) => [asset, Number(vol)]));
   const market: Market = { asOfMs, quotes, vols };
@@ -70,7 +70,7 @@ export function parsePortfolio(input: unknown, defaults: RiskParamsDocument): Po
         });
       }
       if (!quotes.has(asset)) issues.push({ path, message: `no price for ${asset}: add prices.${asset}` });
-      return { asset, amount: new Decimal(amount) };
+      return { asset, amount: plainDecimal(amount) };
     });
 
     const instruments = new Map<string, number>();
@@ -95,7 +95,7 @@ export function parsePortfolio(input: unknown, defaults: RiskParamsDocument): Po
           message: `instrument expired at ${position.expiry} (asOf ${document.asOf})`,
         });
       }
-      const size = new Decimal(position.size);
+      const size = plainDecimal(position.size);
       if (position.type === "option") {
         if (position.markPrice === undefined && !vols.has(position.underlying)) {
           issues.push({
@@ -114,10 +114,10 @@ export function parsePortfolio(input: unknown, defaults: RiskParamsDocument): Po
           instrument: position.instrument,
           underlying: position.underlying,
           optionType: position.optionType,
-          strike: new Decimal(position.strike),
+          strike: plainDecimal(position.strike),
           expiryMs: Date.parse(position.expiry),
           size,
-          markPrice: position.markPrice === undefined ? null : new Decimal(position.markPrice),
+          markPrice: position.markPrice === undefined ? null : plainDecimal(position.markPrice),
         };
       }
       if (!params.brackets.has(position.underlying)) {
@@ -126,14 +126,14 @@ export function parsePortfolio(input: unknown, defaults: RiskParamsDocument): Po
           message: `unknown underlying ${position.underlying}: the risk parameters have no brackets for it`,
         });
       }
-      const accrued = position.funding === undefined ? ZERO : new Decimal(position.funding);
+      const accrued = position.funding === undefined ? ZERO : plainDecimal(position.funding);
       const linear: LinearPosition = {
         kind: "linear",
         type: position.type,
         instrument: position.instrument,
         underlying: position.underlying,
         size,
-        entryPrice: new Decimal(position.entryPrice),
+        entryPrice: plainDecimal(position.entryPrice),
         funding: accrued,
         expiryMs: position.type === "future" ? Date.parse(position.expiry) : null,
       };
@@ -147,10 +147,10 @@ export function parsePortfolio(input: unknown, defaults: RiskParamsDocument): Po
           return linear;
         }
         // DESIGN §3.10: F rises by rate × price when longs pay, so a long owes size × (F − index).
-        const fundingIndex = new Decimal(position.fundingIndex);
-        const unsettled = size.times(new Decimal(cumulative).minus(fundingIndex)).negated();
+        const fundingIndex = plainDecimal(position.fundingIndex);
+        const unsettled = size.times(plainDecimal(cumulative).minus(fundingIndex)).negated();
         linear.funding = accrued.plus(unsettled);
-        linear.settlement = { accrued, fundingIndex, cumulative: new Decimal(cumulative), unsettled };
+        linear.settlement = { accrued, fundingIndex, cumulative: plainDecimal(cumulative), unsettled };
       }
       return linear;
     });
