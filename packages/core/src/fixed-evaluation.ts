@@ -68,7 +68,7 @@ export function fixedEvaluation(
   params: RiskParams,
 ): FixedAccountEvaluation | undefined {
   if (book.marginMode !== "standard") return undefined;
-  const compiled = compileBook(book, params);
+  const compiled = compileBook(book, params, false);
   const quotes = compiled.fixedPoint ? fixedMarket(market) : null;
   if (!quotes || !book.positions.every((p) => quotes.has(p.underlying))) return undefined;
   return new FixedAccountEvaluation(book, market, params, compiled, quotes);

@@ -269,7 +269,12 @@ export function exactReciprocal(maxLeverage: Decimal): bigint | null {
 /** One compiled form per book, for the params it was compiled with. */
 const compiledBooks = new WeakMap<AccountBook, CompiledBook>();
 
-export function compileBook(book: AccountBook, params: RiskParams): CompiledBook {
+export function compileBook(
+  book: AccountBook,
+  params: RiskParams,
+  /** False for a book evaluated once (a report's page): the cache's WeakMap entry costs more than it saves. */
+  remember = true,
+): CompiledBook {
   const cached = compiledBooks.get(book);
   if (cached?.params === params) return cached;
   let fixedPoint = toFixed18(params.liabilitySurcharge) !== null;
@@ -278,7 +283,8 @@ export function compileBook(book: AccountBook, params: RiskParams): CompiledBook
     if (result === null) fixedPoint = false;
     return result ?? 0n;
   };
-  const gridAssets = new Set(book.marginMode === "portfolio" ? book.positions.map((p) => p.underlying) : []);
+  const gridAssets =
+    book.marginMode === "portfolio" ? new Set(book.positions.map((p) => p.underlying)) : null;
   const collateral = book.collateral
     .filter((c) => !c.amount.isZero())
     .map((c) => {
@@ -291,7 +297,7 @@ export function compileBook(book: AccountBook, params: RiskParams): CompiledBook
         amount,
         amountFloat: toFloat(amount),
         tiers,
-        inGrid: gridAssets.has(c.asset),
+        inGrid: gridAssets?.has(c.asset) ?? false,
         tierSlope: 0n,
         slopeTier: -1,
       };
@@ -334,7 +340,7 @@ export function compileBook(book: AccountBook, params: RiskParams): CompiledBook
     options,
     legs: book.positions.map((p) => legOf.get(p)),
   };
-  compiledBooks.set(book, compiled);
+  if (remember) compiledBooks.set(book, compiled);
   return compiled;
 }
 
