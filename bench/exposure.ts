@@ -3,7 +3,8 @@
  * concentration, heatmap with each account's liquidation prices, CumLiq/LDR, collateral and depeg,
  * greeks) plus its JSON, CSV and HTML, for a generated 100,000-account book, pure, on one core;
  * and peak memory. The book is generated and parsed a page at a time, as the scheduled job reads
- * it, so memory holds one page and the aggregates. Baseline in the same run: `backing evaluate`'s
+ * it, so memory holds one page and the aggregates; generating a page (the stand-in for reading it)
+ * is not timed, parsing it is. Baseline in the same run: `backing evaluate`'s
  * per-account evaluation (status, figures, liquidation prices) of the same pages.
  * Target (issue 6): under 10 s and under 512 MB.
  */
@@ -21,41 +22,55 @@ const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
 const PAGE = 1_000;
 const SHAPE = { accounts: ACCOUNTS, perps: 3, options: 1 };
 
-/** The book a page at a time (seeded: every run and both phases see the same accounts). */
-function* pages() {
+/**
+ * The book a page of raw documents at a time (seeded: every run and phase sees the same accounts).
+ * Generating them stands in for reading them (the job's DynamoDB pages): it is timed apart, and
+ * each phase times its own work on the page, from parsing on.
+ */
+function* rawPages() {
   const random = seededRandom(7);
   const header = syntheticPortfolio({ ...SHAPE, accounts: 0 });
   for (let start = 0; start < ACCOUNTS; start += PAGE) {
     const accounts = Array.from({ length: Math.min(PAGE, ACCOUNTS - start) }, (_, i) =>
       syntheticAccount(start + i, random, SHAPE),
     );
-    yield parsePortfolio({ ...header, accounts }, DEFAULT_RISK_PARAMS);
+    yield { ...header, accounts };
   }
 }
 
+/** Runs `work` on each parsed page and returns the time spent parsing and working, generation excluded. */
+function timedPages(work: (page: ReturnType<typeof parsePortfolio>) => void): number {
+  let elapsed = 0;
+  for (const raw of rawPages()) {
+    const start = performance.now();
+    work(parsePortfolio(raw, DEFAULT_RISK_PARAMS));
+    elapsed += performance.now() - start;
+  }
+  return elapsed;
+}
+
 function exposure() {
-  const start = performance.now();
   let aggregator: ExposureAggregator | undefined;
   let csvBytes = 0;
   let asOf = "";
-  for (const page of pages()) {
+  const paged = timedPages((page) => {
     aggregator ??= new ExposureAggregator(page.market, page.params);
     asOf = page.asOf;
     csvBytes += accountsCsvRows(aggregator.add(page.accounts)).length;
-  }
+  });
+  const start = performance.now();
   const files = exposureFiles((aggregator as ExposureAggregator).report(asOf));
   const bytes = Object.values(files).reduce((n, f) => n + f.length, csvBytes);
-  return { ms: performance.now() - start, bytes };
+  return { ms: paged + performance.now() - start, bytes };
 }
 
 /** As the scheduled job does: one evaluation per account feeds the book's and its venue's aggregator. */
 function exposureWithVenues() {
-  const start = performance.now();
   let aggregator: ExposureAggregator | undefined;
   const venues = new Map<string, ExposureAggregator>();
   let bytes = 0;
   let asOf = "";
-  for (const page of pages()) {
+  const paged = timedPages((page) => {
     aggregator ??= new ExposureAggregator(page.market, page.params);
     const book = aggregator;
     asOf = page.asOf;
@@ -70,28 +85,37 @@ function exposureWithVenues() {
       return book.addEvaluated(account, evaluation);
     });
     bytes += accountsCsvRows(rows).length;
-  }
+  });
+  const start = performance.now();
   for (const report of [aggregator as ExposureAggregator, ...venues.values()].map((a) => a.report(asOf)))
     bytes += Object.values(exposureFiles(report)).reduce((n, f) => n + f.length, 0);
-  return { ms: performance.now() - start, bytes, venues: venues.size };
+  return { ms: paged + performance.now() - start, bytes, venues: venues.size };
 }
 
-/** Generating and parsing the pages alone: part of both timings above, shown apart. */
-function parseOnly() {
-  const start = performance.now();
+/** Generating the raw pages alone (not in any timing above) and parsing them (in all of them). */
+function generationAndParsing() {
+  let generating = 0;
   let sink = 0;
-  for (const page of pages()) sink += page.accounts.length;
+  let start = performance.now();
+  for (const raw of rawPages()) {
+    generating += performance.now() - start;
+    sink += raw.accounts.length;
+    start = performance.now();
+  }
+  const parsing = timedPages((page) => {
+    sink += page.accounts.length;
+  });
   if (sink < 0) console.log("");
-  return performance.now() - start;
+  return { generating, parsing };
 }
 
 function evaluate() {
-  const start = performance.now();
   let sink = 0;
-  for (const page of pages())
+  const ms = timedPages((page) => {
     for (const result of evaluatePortfolioAccounts(page)) sink += result.positions.length;
+  });
   if (sink < 0) console.log("");
-  return performance.now() - start;
+  return ms;
 }
 
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
@@ -102,7 +126,7 @@ const report = exposure();
 const peakAfterReport = process.resourceUsage().maxRSS;
 const withVenues = exposureWithVenues();
 const baseline = evaluate();
-const parsing = parseOnly();
+const { generating, parsing } = generationAndParsing();
 console.log(`backing evaluate's evaluation (baseline)  ${(baseline / 1000).toFixed(2)} s`);
 console.log(
   `exposure report + JSON/CSV/HTML           ${(report.ms / 1000).toFixed(2)} s  (${(report.bytes / 1e6).toFixed(1)} MB of files)`,
@@ -110,7 +134,8 @@ console.log(
 console.log(
   `  with a report per venue (the job; ${withVenues.venues} venues)  ${(withVenues.ms / 1000).toFixed(2)} s  (${(withVenues.ms / report.ms).toFixed(2)}× the report alone)`,
 );
-console.log(`  of which generating and parsing the book  ${(parsing / 1000).toFixed(2)} s (in both rows)`);
+console.log(`  of which parsing the book                ${(parsing / 1000).toFixed(2)} s (in every row)`);
+console.log(`generating the synthetic book (untimed)   ${(generating / 1000).toFixed(2)} s`);
 console.log(`peak RSS during the report                ${mb(peakAfterReport)}`);
 console.log(
   `\nreport / evaluate: ${(report.ms / baseline).toFixed(2)}; vs the 10 s target: ${(10_000 / report.ms).toFixed(2)}× (${(10_000 / (report.ms - parsing)).toFixed(2)}× on a parsed book); vs 512 MB: ${(512 / (peakAfterReport / 1024)).toFixed(2)}×`,
