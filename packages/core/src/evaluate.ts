@@ -13,6 +13,7 @@ import {
   ClosedFormSolution,
   FixedAccountEvaluation,
   FixedLinearFigures,
+  FixedOptionFigures,
   fixedEvaluation,
   totalsText,
 } from "./fixed-evaluation.ts";
@@ -142,7 +143,7 @@ export function accountResult(
     positions: risk.positions.map((figures, i) => {
       const position = book.positions[i];
       const text =
-        figures instanceof FixedLinearFigures
+        figures instanceof FixedLinearFigures || figures instanceof FixedOptionFigures
           ? figures.text()
           : {
               notional: neutralString(figures.notional),
@@ -162,7 +163,9 @@ export function accountResult(
         initialMargin: text.initialMargin,
         maintenanceMargin: text.maintenanceMargin,
         liquidationPrice: position?.kind === "linear" ? liquidationText(position.underlying) : null,
-        ...(position?.kind === "option" ? { value: valueString(figures.value) } : {}),
+        ...(position?.kind === "option"
+          ? { value: "value" in text ? text.value : valueString(figures.value) }
+          : {}),
       };
     }),
   };

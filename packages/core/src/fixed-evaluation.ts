@@ -190,6 +190,17 @@ export class FixedOptionFigures implements PositionFigures {
   get maintenanceMargin(): Decimal {
     return amountDecimal(this.maintenanceAmount);
   }
+  /** The position's output strings, as the Decimal path prints them. */
+  text() {
+    return {
+      notional: formatFixed(this.notionalAmount.value, this.notionalAmount.scale, "half-even"),
+      unrealizedPnl: "0",
+      funding: undefined,
+      initialMargin: formatFixed(this.initialAmount.value, this.initialAmount.scale, "ceil"),
+      maintenanceMargin: formatFixed(this.maintenanceAmount.value, this.maintenanceAmount.scale, "ceil"),
+      value: formatFixed(this.valueAmount.value, this.valueAmount.scale, "floor"),
+    };
+  }
 }
 
 /** The short-option rates of a parameter set as amounts, once per set. */
@@ -434,7 +445,7 @@ export class FixedAccountEvaluation {
   /** The totals' output strings, printed from the integers when the account is purely fixed-point. */
   text() {
     const { risk } = this;
-    if (!risk.integral) return totalsText(this);
+    if (!risk.integral) return this.optionsText();
     const { collateral54, pnl54, initial54, maintenance54, divided } = risk.linear;
     const equity54 = collateral54 + pnl54;
     // IM: the integer part, plus each leg whose 1/maxLeverage does not terminate, added as
@@ -458,6 +469,36 @@ export class FixedAccountEvaluation {
       maintenanceMargin: formatFixed(maintenance54, 54, "ceil"),
       marginRatio: ratio,
       callAmount: call.value > 0n ? formatFixed(call.value, call.scale, "ceil") : "0",
+    };
+  }
+
+  /** `totalsText` of an account with options, printed from its exact amounts (equal to its getters). */
+  private optionsText() {
+    const { equity, initial, maintenance, call } = this.amounts();
+    const optionValue = (this.risk.options as OptionSums).value;
+    let ratio: string | null = null;
+    if (equity.value > 0n) {
+      // MM / equity truncated at 50 significant digits (divideDown), then rounded up.
+      const quotient = quotientDigits(
+        maintenance.value,
+        equity.value,
+        maintenance.scale - equity.scale,
+        "down",
+      );
+      const amount = digitsAmount(quotient);
+      ratio = formatFixed(amount.value, amount.scale, "ceil");
+    }
+    const text = (amount: ScaledAmount, rounding: "ceil" | "floor") =>
+      formatFixed(amount.value, amount.scale, rounding);
+    return {
+      collateralValue: formatFixed(this.risk.linear.collateral54, 54, "floor"),
+      unrealizedPnl: formatFixed(this.risk.linear.pnl54, 54, "floor"),
+      optionValue: text(optionValue, "floor"),
+      equity: text(equity, "floor"),
+      initialMargin: text(initial, "ceil"),
+      maintenanceMargin: text(maintenance, "ceil"),
+      marginRatio: ratio,
+      callAmount: text(call, "ceil"),
     };
   }
 
