@@ -6,6 +6,7 @@ import {
   Decimal,
   decimalEvaluation,
   decimalFloat,
+  digitCount,
   ExactSum,
   exactAmount,
   exposureReport,
@@ -88,6 +89,20 @@ describe("exact amounts", () => {
     );
     expect(plainDecimal("-0").isNegative()).toBe(new Decimal("-0").isNegative());
     expect(plainDecimal("0.000000000000000001").e).toBe(-18);
+  });
+
+  it("digitCount is the length of the integer's decimal text, at every power of ten and past the table", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 130n }), (value) => {
+        expect(digitCount(value)).toBe(value.toString().length);
+      }),
+      { numRuns: 5000 },
+    );
+    for (let k = 1; k < 125; k++) {
+      expect(digitCount(10n ** BigInt(k))).toBe(k + 1);
+      expect(digitCount(10n ** BigInt(k) - 1n)).toBe(k);
+    }
+    expect(digitCount(0n)).toBe(1);
   });
 
   it("an exact sum is the 200-digit sum in any order, and prints as toFixed", () => {

@@ -39,6 +39,21 @@ const GUARD = 1e-9;
 /** Powers of ten as BigInt, by exponent. */
 const POWERS_OF_TEN = Array.from({ length: 120 }, (_, k) => TEN ** BigInt(k));
 export const powerOfTen = (k: number): bigint => POWERS_OF_TEN[k] ?? TEN ** BigInt(k);
+
+/** How many decimal digits a non-negative integer has (1 for 0): a binary search, no string. */
+export function digitCount(value: bigint): number {
+  const top = POWERS_OF_TEN.length - 1;
+  if (value >= (POWERS_OF_TEN[top] as bigint)) return value.toString().length;
+  // The least d with value < 10^d.
+  let low = 1;
+  let high = top;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (value < (POWERS_OF_TEN[middle] as bigint)) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
 const WORD_DIGITS = 7;
 const WORD = 1e7;
 

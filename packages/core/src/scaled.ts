@@ -1,6 +1,13 @@
 import type { AccountStatus, MarginTotals } from "./account.ts";
 import { Decimal, OUTPUT_DECIMALS } from "./decimal.ts";
-import { type DividedInitial, decimalDigits, FixedTotals, fromFixed, powerOfTen } from "./kernel.ts";
+import {
+  type DividedInitial,
+  decimalDigits,
+  digitCount,
+  FixedTotals,
+  fromFixed,
+  powerOfTen,
+} from "./kernel.ts";
 
 /**
  * Account totals as exact integers at scale 54 (units of 10^-54 USD), the kernel's own
@@ -177,9 +184,9 @@ export function quotientDigits(
   const negative = numerator < 0n;
   const magnitude = negative ? -numerator : numerator;
   // Enough extra digits that the integer quotient carries at least 51 significant digits.
-  const shift = Math.max(0, SIGNIFICANT + 2 - (magnitude.toString().length - denominator.toString().length));
+  const shift = Math.max(0, SIGNIFICANT + 2 - (digitCount(magnitude) - digitCount(denominator)));
   let quotient = (magnitude * powerOfTen(shift)) / denominator;
-  const extra = quotient.toString().length - SIGNIFICANT;
+  const extra = digitCount(quotient) - SIGNIFICANT;
   let exponent = -shift - scale;
   if (extra > 0) {
     const divisor = powerOfTen(extra);
@@ -260,9 +267,7 @@ function roundedAsDecimal(value: bigint, scale: number): ScaledAmount {
   const negative = value < 0n;
   const magnitude = negative ? -value : value;
   if (magnitude < PRECISION_LIMIT) return { value, scale };
-  let digits = SIGNIFICANT + 1;
-  while (magnitude >= powerOfTen(digits)) digits++;
-  const divisor = powerOfTen(digits - SIGNIFICANT);
+  const divisor = powerOfTen(digitCount(magnitude) - SIGNIFICANT);
   let kept = magnitude / divisor;
   if ((magnitude % divisor) * 2n >= divisor) kept += 1n;
   return { value: (negative ? -kept : kept) * divisor, scale };
