@@ -2,11 +2,11 @@ import {
   type AccountRisk,
   type AccountStatus,
   accountRisk,
-  inInstrumentOrder,
+  byInstrument,
   type MarginTotals,
   statusOf,
 } from "./account.ts";
-import type { AccountBook, LinearPosition, Market, OptionPosition } from "./book.ts";
+import type { AccountBook, LinearPosition, Market, OptionPosition, Position } from "./book.ts";
 import { Decimal, decimalFloat, divideDown, ONE, ZERO } from "./decimal.ts";
 import { optionFigures } from "./margin.ts";
 import type { Bracket, HaircutTier, RiskParams } from "./params.ts";
@@ -215,8 +215,10 @@ export interface LinearGroup {
   netSize: bigint;
   /** Σ size × entry − Σ funding, scale 36 */
   cost: bigint;
-  /** By bracket assignment (`bracketKey`). */
-  byAssignment: Map<number | string, BracketSums>;
+  /** By bracket assignment (`bracketKey`): the first one seen, then a map (made when a second is). */
+  firstKey?: number | string;
+  firstSums?: BracketSums;
+  byAssignment?: Map<number | string, BracketSums>;
   /** netSize and cost as floats, for the float screen (made on first use). */
   floats?: { netSize: number; cost: number };
 }
@@ -300,34 +302,38 @@ export function compileBook(
   };
   const gridAssets =
     book.marginMode === "portfolio" ? new Set(book.positions.map((p) => p.underlying)) : null;
-  const collateral = book.collateral
-    .filter((c) => !c.amount.isZero())
-    .map((c) => {
-      const amount = fixed(c.amount);
-      const list = params.collateral.get(c.asset);
-      const tiers = list ? compileTiers(list) : null;
-      if (list && !tiers) fixedPoint = false;
-      return {
-        asset: c.asset,
-        amount,
-        amountFloat: toFloat(amount),
-        tiers,
-        inGrid: gridAssets?.has(c.asset) ?? false,
-        tierSlope: 0n,
-        slopeTier: -1,
-      };
+  const collateral: CompiledBook["collateral"] = [];
+  for (const c of book.collateral) {
+    if (c.amount.isZero()) continue;
+    const amount = fixed(c.amount);
+    const list = params.collateral.get(c.asset);
+    const tiers = list ? compileTiers(list) : null;
+    if (list && !tiers) fixedPoint = false;
+    collateral.push({
+      asset: c.asset,
+      amount,
+      amountFloat: toFloat(amount),
+      tiers,
+      inGrid: gridAssets?.has(c.asset) ?? false,
+      tierSlope: 0n,
+      slopeTier: -1,
     });
-  const linear = new Map<string, LinearGroup>();
+  }
+  const linear: LinearGroup[] = [];
   const options: OptionPosition[] = [];
-  const legOf = new Map<AccountBook["positions"][number], { leg: Leg; group: LinearGroup }>();
+  const legs: CompiledBook["legs"] = new Array(book.positions.length);
   // Legs in instrument order: the IM of legs with a non-terminating leverage is a sum of rounded
   // quotients, which must not depend on how the positions were listed.
-  for (const position of inInstrumentOrder(book.positions)) {
+  const order = book.positions.map((_, i) => i);
+  if (order.length > 1)
+    order.sort((i, j) => byInstrument(book.positions[i] as Position, book.positions[j] as Position));
+  for (const i of order) {
+    const position = book.positions[i] as Position;
     if (position.kind === "option") {
       options.push(position);
       continue;
     }
-    let group = linear.get(position.underlying);
+    let group = linear.find((g) => g.underlying === position.underlying);
     if (!group) {
       const brackets = params.brackets.get(position.underlying) ?? [];
       const caps = compiledCaps(brackets);
@@ -341,20 +347,12 @@ export function compileBook(
         exactCaps: caps.exact,
         netSize: 0n,
         cost: 0n,
-        byAssignment: new Map(),
       };
-      linear.set(position.underlying, group);
+      linear.push(group);
     }
-    legOf.set(position, { leg: addLeg(group, position, fixed), group });
+    legs[i] = { leg: addLeg(group, position, fixed), group };
   }
-  const compiled: CompiledBook = {
-    params,
-    fixedPoint,
-    collateral,
-    linear: [...linear.values()],
-    options,
-    legs: book.positions.map((p) => legOf.get(p)),
-  };
+  const compiled: CompiledBook = { params, fixedPoint, collateral, linear, options, legs };
   if (remember) compiledBooks.set(book, compiled);
   return compiled;
 }
@@ -438,7 +436,7 @@ export function bracketOfLeg(key: number | string, i: number): number {
 }
 
 export function bracketSums(group: LinearGroup, key: number | string): BracketSums {
-  let sums = group.byAssignment.get(key);
+  let sums = group.firstKey === key ? group.firstSums : group.byAssignment?.get(key);
   if (!sums) {
     const computed: BracketSums = { imCoefficient: 0n, divided: [], mmCoefficient: 0n, cum: 0n };
     group.legs.forEach((leg, i) => {
@@ -457,7 +455,13 @@ export function bracketSums(group: LinearGroup, key: number | string): BracketSu
       computed.cum += (fixedParameter(bracket.cum) ?? 0n) * SCALE_UNIT * SCALE_UNIT;
     });
     sums = computed;
-    group.byAssignment.set(key, sums);
+    if (group.firstSums === undefined) {
+      group.firstKey = key;
+      group.firstSums = sums;
+    } else {
+      group.byAssignment ??= new Map();
+      group.byAssignment.set(key, sums);
+    }
   }
   return sums;
 }
