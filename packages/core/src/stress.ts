@@ -3,7 +3,16 @@ import type { AccountStatus } from "./account.ts";
 import { LST_REFERENCE } from "./asset-classes.ts";
 import { black76Price, impliedVol } from "./black76.ts";
 import type { AccountBook, Market, Quote } from "./book.ts";
-import { Decimal, fromModelFloat, neutralString, ONE, WIDE_ZERO, Wide, ZERO } from "./decimal.ts";
+import {
+  Decimal,
+  decimalFloat,
+  fromModelFloat,
+  neutralString,
+  ONE,
+  WIDE_ZERO,
+  Wide,
+  ZERO,
+} from "./decimal.ts";
 import { type BookWalk, type DepthBooks, walkBook } from "./depth.ts";
 import {
   type CompiledBook,
@@ -151,16 +160,18 @@ function optionModelsOf(view: StressView, base: Market): OptionModel[] {
     models = book.positions.flatMap((p) => {
       if (p.kind !== "option") return [];
       const years = yearsToExpiry(p, base.asOfMs);
-      const forward = (base.quotes.get(p.underlying) as Quote).mark.toNumber();
-      const strike = p.strike.toNumber();
+      const forward = decimalFloat((base.quotes.get(p.underlying) as Quote).mark);
+      const strike = decimalFloat(p.strike);
       // An option given only a markPrice is revalued around its implied vol.
       const vol =
         base.vols.get(p.underlying) ??
         (p.markPrice
-          ? impliedVol(p.optionType, forward, strike, years, p.markPrice.toNumber())
+          ? impliedVol(p.optionType, forward, strike, years, decimalFloat(p.markPrice))
           : undefined) ??
         MIN_VOL;
-      return [{ type: p.optionType, size: p.size.toNumber(), strike, years, vol, underlying: p.underlying }];
+      return [
+        { type: p.optionType, size: decimalFloat(p.size), strike, years, vol, underlying: p.underlying },
+      ];
     });
     view.models = models;
   }
@@ -277,10 +288,10 @@ function sensitivityOf(view: StressView, params: RiskParams): Map<string, { inde
     sensitivity?.set(asset, { index: entry.index + index * 1.01, mark: entry.mark + mark * 1.01 });
   };
   const surcharge = 1 + Math.max(0, params.liabilitySurcharge.toNumber());
-  for (const c of book.collateral) add(c.asset, Math.abs(c.amount.toNumber()) * surcharge, 0);
+  for (const c of book.collateral) add(c.asset, Math.abs(decimalFloat(c.amount)) * surcharge, 0);
   const maintenance = params.options.shortMaintenance.toNumber();
   for (const p of book.positions) {
-    const units = Math.abs(p.size.toNumber());
+    const units = Math.abs(decimalFloat(p.size));
     if (p.kind === "linear") {
       const mmr = Math.max(0, ...(params.brackets.get(p.underlying) ?? []).map((b) => b.mmr.toNumber()));
       add(p.underlying, 0, units * (1 + mmr));
@@ -309,7 +320,7 @@ function linearPart(view: StressView): AccountBook {
 }
 
 function compiledLinear(view: StressView, params: RiskParams): CompiledBook {
-  if (view.compiled?.params !== params) view.compiled = compileBook(linearPart(view), params);
+  if (view.compiled?.params !== params) view.compiled = compileBook(linearPart(view), params, false);
   return view.compiled;
 }
 
