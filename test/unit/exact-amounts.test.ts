@@ -16,6 +16,7 @@ import {
   optionFigures,
   plainDecimal,
   requirementString,
+  sortSmall,
   timesAsDecimal,
   valueString,
   Wide,
@@ -103,6 +104,16 @@ describe("exact amounts", () => {
       expect(digitCount(10n ** BigInt(k) - 1n)).toBe(k);
     }
     expect(digitCount(0n)).toBe(1);
+  });
+
+  it("sortSmall orders as Array.prototype.sort, by insertion up to 16 items and past them", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 3 }), { maxLength: 40 }), (items) => {
+        const compare = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+        expect(sortSmall([...items], compare)).toEqual([...items].sort(compare));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("an exact sum is the 200-digit sum in any order, and prints as toFixed", () => {

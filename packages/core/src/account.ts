@@ -83,6 +83,24 @@ export function collateralLine(
 export const byInstrument = (x: { instrument: string }, y: { instrument: string }) =>
   x.instrument < y.instrument ? -1 : x.instrument > y.instrument ? 1 : 0;
 
+/**
+ * Sorts in place by `compare`: by insertion up to 16 items (a book's few positions, without the
+ * buffers `Array.prototype.sort` allocates), else with `sort`.
+ */
+export function sortSmall<T>(items: T[], compare: (x: T, y: T) => number): T[] {
+  if (items.length > 16) return items.sort(compare);
+  for (let a = 1; a < items.length; a++) {
+    const item = items[a] as T;
+    let b = a;
+    while (b > 0 && compare(items[b - 1] as T, item) > 0) {
+      items[b] = items[b - 1] as T;
+      b--;
+    }
+    items[b] = item;
+  }
+  return items;
+}
+
 /** Items with an instrument name (unique within a book), sorted by it in code-unit order. */
 export function inInstrumentOrder<T extends { instrument: string }>(items: readonly T[]): T[] {
   return [...items].sort(byInstrument);

@@ -86,9 +86,9 @@ export function decimalFloat(value: Decimal): number {
   const words = value.d as number[] | null;
   if (!words) return value.toNumber();
   let coefficient = 0;
-  for (const word of words) {
+  for (let i = 0; i < words.length; i++) {
     if (coefficient >= SAFE_BEFORE_WORD) return value.toNumber();
-    coefficient = coefficient * 1e7 + word;
+    coefficient = coefficient * 1e7 + (words[i] as number);
   }
   // Exponent of the last word's unit: the value is Σ words[i] · 10^(7·(top − i)).
   const exponent = 7 * (Math.floor(value.e / 7) - (words.length - 1));

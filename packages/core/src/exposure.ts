@@ -24,6 +24,7 @@ import {
 import { type AccountEvaluation, evaluateAccount, liquidationString } from "./evaluate.ts";
 import { type AccountAmounts, ClosedFormSolution, FixedAccountEvaluation } from "./fixed-evaluation.ts";
 import { ExactFloatSum } from "./float-sum.ts";
+import type { LiquidationSolution } from "./liquidation.ts";
 import { yearsToExpiry } from "./margin.ts";
 import type { HaircutTier, RiskParams } from "./params.ts";
 import type { Portfolio } from "./portfolio-input.ts";
@@ -648,9 +649,9 @@ export class ExposureAggregator {
         if (profit.value > 0n) profitable.push({ position, notional, profit });
       }
     }
-    for (const [name, x] of gross) {
+    for (const name of gross.keys()) {
       const asset = this.asset(name);
-      asset.gross.add(x);
+      asset.gross.add(gross.get(name) as ScaledAmount);
       asset.net.add(absAmount(net.get(name) as ScaledAmount));
     }
     if (profitable.length > 0) this.addToAdlQueue(book, evaluation.risk, amounts, profitable);
@@ -692,7 +693,9 @@ export class ExposureAggregator {
       }
     }
 
-    for (const [name, solution] of evaluation.liquidation) {
+    // By key: destructured entries would be an array per underlying.
+    for (const name of evaluation.liquidation.keys()) {
+      const solution = evaluation.liquidation.get(name) as LiquidationSolution;
       const asset = this.asset(name);
       const notional = gross.get(name) ?? NO_AMOUNT;
       const price =

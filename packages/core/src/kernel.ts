@@ -4,6 +4,7 @@ import {
   accountRisk,
   byInstrument,
   type MarginTotals,
+  sortSmall,
   statusOf,
 } from "./account.ts";
 import type { AccountBook, LinearPosition, Market, OptionPosition, Position } from "./book.ts";
@@ -325,8 +326,7 @@ export function compileBook(
   // Legs in instrument order: the IM of legs with a non-terminating leverage is a sum of rounded
   // quotients, which must not depend on how the positions were listed.
   const order = book.positions.map((_, i) => i);
-  if (order.length > 1)
-    order.sort((i, j) => byInstrument(book.positions[i] as Position, book.positions[j] as Position));
+  sortSmall(order, (i, j) => byInstrument(book.positions[i] as Position, book.positions[j] as Position));
   for (const i of order) {
     const position = book.positions[i] as Position;
     if (position.kind === "option") {

@@ -1,4 +1,4 @@
-import { byInstrument } from "./account.ts";
+import { byInstrument, sortSmall } from "./account.ts";
 import { black76Price } from "./black76.ts";
 import { type AccountBook, type Market, type Position, withMark } from "./book.ts";
 import { Decimal, decimalFloat, dmax, ZERO } from "./decimal.ts";
@@ -419,7 +419,7 @@ function solveOptionsFromFloat(
   // and the root's last printed digit must not depend on how the positions were listed.
   const legs: Position[] = [];
   for (const p of book.positions) if (p.underlying === underlying && !p.size.isZero()) legs.push(p);
-  if (legs.length > 1) legs.sort(byInstrument);
+  sortSmall(legs, byInstrument);
   const linear: { size: number; entry: number; funding: number }[] = [];
   const options: { type: "call" | "put"; size: number; strike: number; years: number; given?: number }[] = [];
   for (const p of legs) {
@@ -439,14 +439,15 @@ function solveOptionsFromFloat(
       });
   }
   if (options.some((o) => o.given === undefined) && vol === undefined) return undefined;
-  /** equity − MM of the slice at price P, in float64. */
-  // What the last `slice` summed, in absolute terms, and its options' |size| × mark: the error bound.
-  let absoluteTerms = 0;
-  let optionMarks = 0;
-  const slice = (P: number) => {
+  // What a `slice` summed, in absolute terms, and its options' |size| × mark: the error bound,
+  // filled in only where a certificate needs it (a double the closure wrote on every probe
+  // would be a new heap number each time).
+  const terms = { absolute: 0, optionMarks: 0 };
+  /** equity − MM of the slice at price P, in float64; with `bound`, also its error terms. */
+  const slice = (P: number, bound?: typeof terms) => {
     let g = 0;
-    absoluteTerms = 0;
-    optionMarks = 0;
+    let absoluteTerms = 0;
+    let optionMarks = 0;
     for (const leg of linear) {
       const notional = Math.abs(leg.size) * P;
       let bracket = brackets[brackets.length - 1];
@@ -468,6 +469,10 @@ function solveOptionsFromFloat(
         const perUnit = o.type === "call" ? maintenance * P : Math.max(maintenance * P, maintenance * mark);
         g -= (perUnit + mark) * -o.size;
       }
+    }
+    if (bound) {
+      bound.absolute = absoluteTerms;
+      bound.optionMarks = optionMarks;
     }
     return g;
   };
@@ -521,15 +526,15 @@ function solveOptionsFromFloat(
   // per operation, a few per leg: 1e-15 × (1 + legs) of them bounds it) and by each option mark's
   // rounding to 15 digits in the exact path (≤ 5e-15 of it, entering value and MM up to 3 times:
   // 2e-14 × |size| × mark), at the point and at the mark (the offset). Else the exact excess decides.
-  slice(mark);
-  const atMark = 1e-15 * (1 + legs.length) * (absoluteTerms + Math.abs(offset)) + 2e-14 * optionMarks;
+  slice(mark, terms);
+  const atMark = 1e-15 * (1 + legs.length) * (terms.absolute + Math.abs(offset)) + 2e-14 * terms.optionMarks;
   // The trial points price × (1 ∓ 1e-12): exact products (27 digits), as Decimals only if needed.
   const digits = decimalDigits(price) as { coefficient: bigint; exponent: number };
   const negativeAt = (factor: bigint) => {
     const text = `${digits.coefficient * factor}e${digits.exponent - 12}`;
     // Number() parses the exact digits as Decimal's toNumber does: the same float.
-    const value = f(Number(text));
-    const bound = 1e-15 * (1 + legs.length) * absoluteTerms + 2e-14 * optionMarks + atMark;
+    const value = offset + slice(Number(text), terms);
+    const bound = 1e-15 * (1 + legs.length) * terms.absolute + 2e-14 * terms.optionMarks + atMark;
     if (Math.abs(value) > bound) return value < 0;
     return exact(new Decimal(text)).lt(0);
   };
