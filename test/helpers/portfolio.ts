@@ -38,3 +38,15 @@ export function perp(
 ) {
   return { instrument: `${underlying}-PERP`, type: "perp", underlying, size, entryPrice, ...extra };
 }
+
+/** A BTC option position document (expiring 2026-03-27), its mark given or left to Black-76. */
+export const btcOption = (optionType: "call" | "put", strike: string, size: string, markPrice?: string) => ({
+  instrument: `BTC-20260327-${strike}-${optionType === "call" ? "C" : "P"}`,
+  type: "option",
+  underlying: "BTC",
+  optionType,
+  strike,
+  expiry: "2026-03-27T08:00:00Z",
+  size,
+  ...(markPrice === undefined ? {} : { markPrice }),
+});

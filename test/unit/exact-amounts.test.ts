@@ -24,7 +24,7 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decimalString } from "../helpers/arbitraries.ts";
-import { accountDocument, parse, portfolioDocument } from "../helpers/portfolio.ts";
+import { accountDocument, btcOption, parse, portfolioDocument, single } from "../helpers/portfolio.ts";
 
 /** Decimals of up to 45 significant digits anywhere from 10^-40 to 10^50: products reach 90 digits. */
 const decimal = fc
@@ -156,30 +156,11 @@ describe("an option's figures on exact amounts", () => {
     });
     fc.assert(
       fc.property(options, ({ optionType, size, strike, markPrice, mark, vol }) => {
-        const portfolio = parse(
-          portfolioDocument({
-            prices: { BTC: { index: mark } },
-            volatility: { BTC: vol },
-            accounts: [
-              accountDocument({
-                positions: [
-                  {
-                    instrument: "BTC-OPT",
-                    type: "option",
-                    underlying: "BTC",
-                    optionType,
-                    strike,
-                    expiry: "2026-03-27T08:00:00Z",
-                    size,
-                    ...(markPrice === undefined ? {} : { markPrice }),
-                  },
-                ],
-              }),
-            ],
-          }),
+        const { book, market, params } = single(
+          { positions: [btcOption(optionType, strike, size, markPrice)] },
+          { prices: { BTC: { index: mark } }, volatility: { BTC: vol } },
         );
-        const { market, params } = portfolio;
-        const position = portfolio.accounts[0]?.positions[0];
+        const position = book.positions[0];
         if (position?.kind !== "option") throw new Error("expected an option");
         const S = market.quotes.get("BTC")?.mark as Decimal;
         const expected = optionFigures(position, S, market, params, false);

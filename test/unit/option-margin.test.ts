@@ -1,17 +1,6 @@
 import { accountRisk, black76 } from "@backing/core";
 import { describe, expect, it } from "vitest";
-import { single } from "../helpers/portfolio.ts";
-
-const option = (optionType: "call" | "put", strike: string, size: string, markPrice?: string) => ({
-  instrument: `BTC-20260327-${strike}-${optionType === "call" ? "C" : "P"}`,
-  type: "option",
-  underlying: "BTC",
-  optionType,
-  strike,
-  expiry: "2026-03-27T08:00:00Z",
-  size,
-  ...(markPrice === undefined ? {} : { markPrice }),
-});
+import { btcOption as option, single } from "../helpers/portfolio.ts";
 
 function figures(position: ReturnType<typeof option>, extra: Record<string, unknown> = {}) {
   const { book, market, params } = single({ positions: [position] }, extra);

@@ -1,7 +1,6 @@
 import { type AccountRisk, type AccountStatus, callAmount, marginRatio } from "./account.ts";
-import { black76Price } from "./black76.ts";
 import type { AccountBook, Market, OptionPosition } from "./book.ts";
-import { Decimal, decimalFloat, divideDown, ONE, requirementString, valueString, ZERO } from "./decimal.ts";
+import { Decimal, divideDown, ONE, requirementString, valueString, ZERO } from "./decimal.ts";
 import {
   assignmentKey,
   bracketKey,
@@ -23,7 +22,7 @@ import {
   SCALE_UNIT,
 } from "./kernel.ts";
 import { type LiquidationSolution, liquidationPrice } from "./liquidation.ts";
-import { type PositionFigures, yearsToExpiry } from "./margin.ts";
+import { modelPrice, type PositionFigures } from "./margin.ts";
 import type { Bracket, RiskParams } from "./params.ts";
 import {
   absAmount,
@@ -225,15 +224,7 @@ function optionMarkAmount(position: OptionPosition, underlyingMark: Decimal, mar
   const vol = market.vols.get(position.underlying);
   // parsePortfolio guarantees a volatility for options without a markPrice.
   if (vol === undefined) throw new Error(`no volatility for ${position.underlying}`);
-  const years = yearsToExpiry(position, market.asOfMs);
-  const price = black76Price(
-    position.optionType,
-    decimalFloat(underlyingMark),
-    decimalFloat(position.strike),
-    years,
-    vol,
-  );
-  return modelAmount(price);
+  return modelAmount(modelPrice(position, underlyingMark, market, vol));
 }
 
 /** An option book's sums (value, IM, MM), as decimal.js sums them. */

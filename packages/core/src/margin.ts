@@ -137,6 +137,17 @@ export interface OptionMark {
 }
 
 /** The option's USD mark: the given markPrice, else Black-76 with F = underlying mark, r = 0. */
+/** The Black-76 price alone (no greeks) of an option at the underlying's mark, as a float. */
+export function modelPrice(position: OptionPosition, underlyingMark: Decimal, market: Market, vol: number) {
+  return black76Price(
+    position.optionType,
+    decimalFloat(underlyingMark),
+    decimalFloat(position.strike),
+    yearsToExpiry(position, market.asOfMs),
+    vol,
+  );
+}
+
 export function markOption(
   position: OptionPosition,
   underlyingMark: Decimal,
@@ -148,15 +159,10 @@ export function markOption(
   const vol = market.vols.get(position.underlying);
   if (!position.markPrice && !withModel && vol !== undefined) {
     // The hot path (every evaluation, every liquidation trial): the price alone, no greeks.
-    const years = yearsToExpiry(position, market.asOfMs);
-    const price = black76Price(
-      position.optionType,
-      decimalFloat(underlyingMark),
-      decimalFloat(position.strike),
-      years,
-      vol,
-    );
-    return { markPrice: fromModelFloat(price), source: "black76" };
+    return {
+      markPrice: fromModelFloat(modelPrice(position, underlyingMark, market, vol)),
+      source: "black76",
+    };
   }
   const years = yearsToExpiry(position, market.asOfMs);
   const forward = decimalFloat(underlyingMark);
