@@ -154,9 +154,11 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
     const inputs = inputsOf(run);
     const { params, market, depth } = pinnedMarket(inputs);
     const previous = await previousFor(deps, inputs, task.segment, task.segments);
+    const rates = fundingRatesOf(inputs);
+    const newAggregator = () => new ExposureAggregator(market, params, previous, rates, depth);
     // One evaluation per account feeds the book's aggregator and its venue's: each venue gets a
     // report of its own accounts only (what its webhook points at and its API key can read).
-    const aggregator = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs), depth);
+    const aggregator = newAggregator();
     const byVenue = new Map<string, ExposureAggregator>();
     const partial: ExposureSegmentPartial = {
       accounts: 0,
@@ -181,7 +183,7 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
           const evaluation = aggregator.evaluate(book);
           let venue = byVenue.get(book.venue);
           if (!venue) {
-            venue = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs), depth);
+            venue = newAggregator();
             byVenue.set(book.venue, venue);
           }
           venue.addEvaluated(book, evaluation);
@@ -211,7 +213,9 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
     const previous: PreviousReport | null = inputs.previous
       ? { asOf: inputs.previous.asOf, accounts: new Map() }
       : null;
-    const aggregator = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs), depth);
+    const rates = fundingRatesOf(inputs);
+    const newAggregator = () => new ExposureAggregator(market, params, previous, rates, depth);
+    const aggregator = newAggregator();
     const byVenue = new Map<string, ExposureAggregator>();
     let accounts = 0;
     let invalidAccounts = 0;
@@ -226,7 +230,7 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
       for (const [venue, venuePartial] of Object.entries(partial.venues)) {
         let venueAggregator = byVenue.get(venue);
         if (!venueAggregator) {
-          venueAggregator = new ExposureAggregator(market, params, previous, fundingRatesOf(inputs), depth);
+          venueAggregator = newAggregator();
           byVenue.set(venue, venueAggregator);
         }
         venueAggregator.merge(venuePartial);
