@@ -4,6 +4,7 @@ import {
   fromModelFloat,
   requirementString,
   scaledFromFloat,
+  scaledStatus,
   toScaled,
   valueString,
 } from "@backing/core";
@@ -54,6 +55,37 @@ describe("scale-54 integers", () => {
         const value = negative ? -x : x;
         expect(scaledFromFloat(value)).toBe(toScaled(fromModelFloat(value)));
       }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("decide WARNING against IM × (1 + buffer) as the Decimal path does, on and next to the line", () => {
+    // Equity exactly at IM × (1 + buffer) is HEALTHY; one unit of 10^-54 below is WARNING. Far from
+    // the line a float comparison decides, near it the integers do. (Against scale-54 integers of
+    // up to 70 digits: statusOf's Decimals would round past 50.)
+    const unit = 10n ** 54n;
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 10n ** 70n }),
+        // A buffer parameter has at most 18 decimals.
+        fc.bigInt({ min: 0n, max: 10n ** 18n }).map((buffer18) => buffer18 * 10n ** 36n),
+        fc.oneof(fc.constantFrom(-1n, 0n, 1n), fc.bigInt({ min: -(10n ** 60n), max: 10n ** 60n })),
+        (initial, buffer54, offset) => {
+          // The line at scale 54 is initial × (1 + buffer): exact when 10^54 divides the product.
+          const line = (initial * (unit + buffer54)) / unit;
+          const equity = line + offset;
+          if (equity < initial) return;
+          const totals = {
+            equity,
+            initial,
+            maintenance: 0n,
+            initialFraction: { numerator: 0n, denominator: 1n, legs: [] },
+          };
+          // The definition, in integers: equity < IM × (1 + buffer) ⟺ e·10^54 < i·(10^54 + b).
+          const expected = equity * unit < initial * (unit + buffer54) ? "WARNING" : "HEALTHY";
+          expect(scaledStatus(totals, buffer54)).toBe(expected);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -196,6 +196,8 @@ export interface BracketSums {
 
 interface DividedLeg {
   absSize: bigint;
+  /** absSize × 10^36: its IM numerator at scale 54 is this × mark (scale 18), over leverage. */
+  absSize36: bigint;
   absSizeDecimal: Decimal;
   maxLeverage: Decimal;
   /** maxLeverage at scale 18 */
@@ -446,6 +448,7 @@ export function bracketSums(group: LinearGroup, key: number | string): BracketSu
       else {
         computed.divided.push({
           absSize: leg.absSize,
+          absSize36: leg.absSize * SCALE_UNIT * SCALE_UNIT,
           absSizeDecimal: leg.position.size.abs(),
           maxLeverage: bracket.maxLeverage,
           leverage: fixedParameter(bracket.maxLeverage) ?? 1n,
@@ -689,9 +692,14 @@ export function fixedLinearTotals(
       divided = { numerator: 0n, denominator: 1n, legs: [] };
     for (const leg of sums.divided) {
       // IM = |size| × mark / maxLeverage at scale 54 = |size|·mark·10^36 / leverage18: add the fraction.
-      const numerator = leg.absSize * quote.mark * SCALE_UNIT * SCALE_UNIT;
-      divided.numerator = divided.numerator * leg.leverage + numerator * divided.denominator;
-      divided.denominator *= leg.leverage;
+      const numerator = leg.absSize36 * quote.mark;
+      if (divided.legs.length === 0) {
+        divided.numerator = numerator;
+        divided.denominator = leg.leverage;
+      } else {
+        divided.numerator = divided.numerator * leg.leverage + numerator * divided.denominator;
+        divided.denominator *= leg.leverage;
+      }
       const mark = (market.quotes.get(group.underlying) as { mark: Decimal }).mark;
       divided.legs.push({ absSize: leg.absSizeDecimal, mark, maxLeverage: leg.maxLeverage });
     }

@@ -112,7 +112,14 @@ export function scaledStatus(t: ScaledTotals, warningBuffer54: bigint): AccountS
   const equity = whole ? t.equity : t.equity * denominator;
   const initial = whole ? t.initial : t.initial * denominator + numerator;
   if (equity < initial) return "MARGIN_CALL";
-  // equity < IM × (1 + buffer), with the smaller products of the surplus over IM.
+  // equity < IM × (1 + buffer), with the smaller products of the surplus over IM. Decided in float
+  // first (two conversions instead of two 200-bit products): each side is within ~1e-15 of
+  // its magnitude, so a gap past 1e-12 of it is certain; a closer one is decided exactly.
+  const surplus = Number(equity - initial);
+  const buffered = Number(initial) * (Number(warningBuffer54) / 1e54);
+  const doubt = 1e-12 * (surplus + buffered);
+  if (surplus < buffered - doubt) return "WARNING";
+  if (surplus > buffered + doubt) return "HEALTHY";
   return (equity - initial) * UNIT54 < initial * warningBuffer54 ? "WARNING" : "HEALTHY";
 }
 

@@ -179,23 +179,22 @@ function optionModelsOf(view: StressView, base: Market): OptionModel[] {
 }
 
 /**
- * The options of an account under a stressed market, in float64: Black-76 at the stressed
- * underlying and shifted vol, value = size × mark, and the short-option IM/MM of §3.3. This is the
- * stress engine's one float → exact boundary: the three sums enter (as 15 significant digits, like
- * `fromModelFloat`) once per account.
+ * The options of an account under a stressed market, in float64 (`optionFloats`): Black-76 at the
+ * stressed underlying and shifted vol, value = size × mark, and the short-option IM/MM of §3.3.
+ * This is the stress engine's one float → exact boundary: the three sums enter (as 15 significant
+ * digits, like `fromModelFloat`) once per account, added to `totals`.
  */
-function optionsUnderStress(
+function addOptionsUnderStress(
+  totals: ScaledTotals,
   models: OptionModel[],
   market: Market,
   params: RiskParams,
   volShift: (asset: string) => number,
-) {
+): void {
   const { value, initial, maintenance } = optionFloats(models, market, params, volShift, OPTION_SCRATCH);
-  return {
-    value: scaledFromFloat(value),
-    initial: scaledFromFloat(initial),
-    maintenance: scaledFromFloat(maintenance),
-  };
+  totals.equity += scaledFromFloat(value);
+  totals.initial += scaledFromFloat(initial);
+  totals.maintenance += scaledFromFloat(maintenance);
 }
 
 /** Scratch results of the per-account float sums (filled and read at once, never kept). */
@@ -324,20 +323,9 @@ function compiledLinear(view: StressView, params: RiskParams): CompiledBook {
   return view.compiled;
 }
 
-const scaledParameters = new WeakMap<Decimal, bigint>();
-/** A parameter read for every account (the warning buffer) converted once. */
-function scaledParameter(value: Decimal): bigint {
-  let scaled = scaledParameters.get(value);
-  if (scaled === undefined) {
-    scaled = toScaled(value);
-    scaledParameters.set(value, scaled);
-  }
-  return scaled;
-}
-
 /**
  * Equity, MM and status of a book under a stressed market. Standard model: the kernel on the linear
- * part (compiled once per book) plus the options in float (`optionsUnderStress`); portfolio model:
+ * part (compiled once per book) plus the options in float (`addOptionsUnderStress`); portfolio model:
  * the whole book through the kernel with its options re-marked.
  */
 function evaluateAt(
@@ -348,30 +336,24 @@ function evaluateAt(
   volShift: (asset: string) => number,
   /** Scale 54, added to equity: the scenario's funding on the book's perps. */
   fundingPnl: bigint,
+  /** The params' warning buffer at scale 54. */
+  warning54: bigint,
 ): AccountOutcome {
   const { book } = view;
   const models = optionModelsOf(view, base);
-  const warning = scaledParameter(params.status.warningBuffer);
-  let totals: ScaledTotals;
-  if (book.marginMode === "portfolio" || models.length === 0) {
-    totals = scaledTotals(
-      book.marginMode === "portfolio"
-        ? marginTotals(remarkForPortfolio(view, base, market, volShift), market, params)
-        : marginTotals(linearPart(view), market, params, compiledLinear(view, params)),
-    );
-    totals.equity += fundingPnl;
-  } else {
-    totals = scaledTotals(marginTotals(linearPart(view), market, params, compiledLinear(view, params)));
-    const options = optionsUnderStress(models, market, params, volShift);
-    totals.equity += options.value + fundingPnl;
-    totals.initial += options.initial;
-    totals.maintenance += options.maintenance;
-  }
+  const portfolio = book.marginMode === "portfolio";
+  const totals = scaledTotals(
+    portfolio
+      ? marginTotals(remarkForPortfolio(view, base, market, volShift), market, params)
+      : marginTotals(linearPart(view), market, params, compiledLinear(view, params)),
+  );
+  if (!portfolio && models.length > 0) addOptionsUnderStress(totals, models, market, params, volShift);
+  if (fundingPnl !== 0n) totals.equity += fundingPnl;
   return {
     id: book.id,
     equity: totals.equity,
     maintenance: totals.maintenance,
-    status: scaledStatus(totals, warning),
+    status: scaledStatus(totals, warning54),
     closedInRound: 0,
     fee: 0n,
   };
@@ -616,7 +598,11 @@ export interface ShardState {
   pendingAtRound: number;
 }
 
-const byDeficit = (a: { id: string; deficit: bigint }, b: { id: string; deficit: bigint }) =>
+interface FirstBreak {
+  id: string;
+  deficit: bigint;
+}
+const byDeficit = (a: FirstBreak, b: FirstBreak) =>
   a.deficit === b.deficit ? a.id.localeCompare(b.id) : b.deficit > a.deficit ? 1 : -1;
 const FIRST_BREAKS_LISTED = 10;
 
@@ -649,7 +635,7 @@ export class ScenarioCascade {
   private readonly netSize = new Map<string, Decimal>();
   /** Per asset whose price a book set: where the cumulative flow reached on it. */
   private readonly walks = new Map<string, BookWalk>();
-  private firstBreaks: { id: string; deficit: bigint }[] = [];
+  private firstBreaks: FirstBreak[] = [];
   /** The first pass (at the shocked prices) also records the pre-cascade bad debt and first breaks. */
   firstPassDone = false;
   readonly cascades: boolean;
@@ -666,6 +652,7 @@ export class ScenarioCascade {
     this.prices = this.shocked;
     this.fundingPerUnit = scenarioFunding(scenario, this.shocked);
     this.feeRate = liquidationSettings(params.document).fee;
+    this.warning54 = toScaled(params.status.warningBuffer);
     this.cascades = scenario.cascade && (settings.impact.size > 0 || settings.depth.size > 0);
     // Without a cascade the shocked prices are final: one pass reports everything.
     this.final = !this.cascades;
@@ -688,12 +675,19 @@ export class ScenarioCascade {
   /** The venue's liquidation fee rate (params "liquidation", DESIGN §3.12). */
   private readonly feeRate: Decimal;
 
+  /** The params' warning buffer at scale 54, read by every evaluation. */
+  private readonly warning54: bigint;
+
   /**
    * An account in LIQUIDATION is closed by the venue at the current marks (all at once: the
    * cascade's flow), paying the fee on the closed notional into the insurance fund: its outcome
    * takes the fee from equity.
    */
   liquidated(book: AccountBook, outcome: AccountOutcome, round: number): AccountOutcome {
+    // Without a fee, an account the final prices find in LIQUIDATION is already its own closed outcome.
+    const unchanged =
+      outcome.status === "LIQUIDATION" && outcome.closedInRound === round && outcome.fee === 0n;
+    if (unchanged && this.feeRate.isZero()) return outcome;
     let fee = 0n;
     if (!this.feeRate.isZero()) {
       let notional = ZERO;
@@ -720,6 +714,7 @@ export class ScenarioCascade {
       this.params,
       this.volShift,
       fundingPnlOf(view, this.fundingPerUnit),
+      this.warning54,
     );
   }
 
@@ -854,7 +849,7 @@ export class ScenarioShard {
   /** Per asset, this pass's forced base units: signed and gross (Wide, exact). */
   private readonly flow = new Map<string, { size: Decimal; grossSize: Decimal }>();
   private badDebtBeforeCascade = 0n;
-  private firstBreaks: { id: string; deficit: bigint }[] = [];
+  private firstBreaks: FirstBreak[] = [];
 
   constructor(
     private readonly cascade: ScenarioCascade,
@@ -1053,10 +1048,15 @@ export class ScenarioShard {
     return moves;
   }
 
+  /** Keeps the listed worst first breaks in order: an insertion, no sort (most breaks do not enter). */
   private noteFirstBreak(outcome: AccountOutcome): void {
-    this.firstBreaks.push({ id: outcome.id, deficit: deficitOf(outcome) });
-    this.firstBreaks.sort(byDeficit);
-    if (this.firstBreaks.length > FIRST_BREAKS_LISTED) this.firstBreaks.length = FIRST_BREAKS_LISTED;
+    const entry = { id: outcome.id, deficit: deficitOf(outcome) };
+    const list = this.firstBreaks;
+    let at = list.length;
+    while (at > 0 && byDeficit(entry, list[at - 1] as FirstBreak) < 0) at--;
+    if (at >= FIRST_BREAKS_LISTED) return;
+    list.splice(at, 0, entry);
+    if (list.length > FIRST_BREAKS_LISTED) list.length = FIRST_BREAKS_LISTED;
   }
 
   private fail(book: AccountBook): void {
