@@ -479,7 +479,8 @@ export interface FixedQuote {
 /** Fixed-point and float copies of a market's prices, once per market object (null: > 18 decimals). */
 const fixedMarkets = new WeakMap<Market, Map<string, FixedQuote> | null>();
 export function fixedMarket(market: Market): Map<string, FixedQuote> | null {
-  if (fixedMarkets.has(market)) return fixedMarkets.get(market) ?? null;
+  const known = fixedMarkets.get(market);
+  if (known !== undefined) return known;
   let quotes: Map<string, FixedQuote> | null = new Map();
   for (const [asset, q] of market.quotes) {
     const index = toFixed18(q.index);

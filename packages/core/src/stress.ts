@@ -17,6 +17,8 @@ import { type BookWalk, type DepthBooks, walkBook } from "./depth.ts";
 import {
   type CompiledBook,
   compileBook,
+  type FixedQuote,
+  fixedLinearTotals,
   fixedMarket,
   floatLinearDistance,
   marginTotals,
@@ -184,14 +186,8 @@ function optionModelsOf(view: StressView, base: Market): OptionModel[] {
  * This is the stress engine's one float → exact boundary: the three sums enter (as 15 significant
  * digits, like `fromModelFloat`) once per account, added to `totals`.
  */
-function addOptionsUnderStress(
-  totals: ScaledTotals,
-  models: OptionModel[],
-  market: Market,
-  params: RiskParams,
-  volShift: (asset: string) => number,
-): void {
-  const { value, initial, maintenance } = optionFloats(models, market, params, volShift, OPTION_SCRATCH);
+function addOptionsUnderStress(totals: ScaledTotals, models: OptionModel[], at: StressPricing): void {
+  const { value, initial, maintenance } = optionFloats(models, at, OPTION_SCRATCH);
   totals.equity += scaledFromFloat(value);
   totals.initial += scaledFromFloat(initial);
   totals.maintenance += scaledFromFloat(maintenance);
@@ -204,13 +200,11 @@ const LINEAR_SCRATCH = { equity: 0, maintenance: 0, magnitude: 0 };
 /** The float sums of `optionsUnderStress`, before they enter exact money, written to `into`. */
 function optionFloats(
   models: OptionModel[],
-  market: Market,
-  params: RiskParams,
-  volShift: (asset: string) => number,
+  at: StressPricing,
   into: typeof OPTION_SCRATCH,
 ): typeof OPTION_SCRATCH {
-  const { base: b, floor: f, maintenance: m } = optionParameters(params);
-  const quotes = floatQuotes(market);
+  const { base: b, floor: f, maintenance: m } = at.optionRates;
+  const { floats: quotes, volShift } = at;
   let value = 0;
   let initial = 0;
   let maintenance = 0;
@@ -267,6 +261,24 @@ function floatQuotes(market: Market): FloatQuotes {
     floatQuotesOf.set(market, quotes);
   }
   return quotes;
+}
+
+/**
+ * What every evaluation and screen at one set of stressed prices reads, converted once per
+ * scenario and cascade round rather than looked up per account.
+ */
+interface StressPricing {
+  /** The unstressed market: the options' expiry times and vols. */
+  base: Market;
+  market: Market;
+  /** Its prices at scale 18, or null when one does not fit the kernel's fixed point. */
+  fixed: ReadonlyMap<string, FixedQuote> | null;
+  floats: FloatQuotes;
+  params: RiskParams;
+  optionRates: { base: number; floor: number; maintenance: number };
+  volShift: (asset: string) => number;
+  /** The params' warning buffer at scale 54. */
+  warning54: bigint;
 }
 
 /**
@@ -330,30 +342,32 @@ function compiledLinear(view: StressView, params: RiskParams): CompiledBook {
  */
 function evaluateAt(
   view: StressView,
-  base: Market,
-  market: Market,
-  params: RiskParams,
-  volShift: (asset: string) => number,
+  at: StressPricing,
   /** Scale 54, added to equity: the scenario's funding on the book's perps. */
   fundingPnl: bigint,
-  /** The params' warning buffer at scale 54. */
-  warning54: bigint,
 ): AccountOutcome {
   const { book } = view;
+  const { base, market, params } = at;
   const models = optionModelsOf(view, base);
   const portfolio = book.marginMode === "portfolio";
-  const totals = scaledTotals(
-    portfolio
-      ? marginTotals(remarkForPortfolio(view, base, market, volShift), market, params)
-      : marginTotals(linearPart(view), market, params, compiledLinear(view, params)),
-  );
-  if (!portfolio && models.length > 0) addOptionsUnderStress(totals, models, market, params, volShift);
+  let totals: ScaledTotals;
+  if (portfolio)
+    totals = scaledTotals(marginTotals(remarkForPortfolio(view, base, market, at.volShift), market, params));
+  else {
+    const compiled = compiledLinear(view, params);
+    totals = scaledTotals(
+      compiled.fixedPoint && at.fixed
+        ? fixedLinearTotals(compiled, at.fixed, market, false)
+        : marginTotals(linearPart(view), market, params, compiled),
+    );
+    if (models.length > 0) addOptionsUnderStress(totals, models, at);
+  }
   if (fundingPnl !== 0n) totals.equity += fundingPnl;
   return {
     id: book.id,
     equity: totals.equity,
     maintenance: totals.maintenance,
-    status: scaledStatus(totals, warning54),
+    status: scaledStatus(totals, at.warning54),
     closedInRound: 0,
     fee: 0n,
   };
@@ -368,23 +382,16 @@ function evaluateAt(
  * it). Portfolio-margin books and books the kernel cannot hold in fixed point are not screened
  * (null).
  */
-function screenBounds(
-  view: StressView,
-  base: Market,
-  market: Market,
-  params: RiskParams,
-  volShift: (asset: string) => number,
-  fundingOf: ScenarioFunding,
-): ScreenBounds | null {
+function screenBounds(view: StressView, at: StressPricing, fundingOf: ScenarioFunding): ScreenBounds | null {
   if (view.book.marginMode === "portfolio") return null;
-  const compiled = compiledLinear(view, params);
-  const quotes = compiled.fixedPoint ? fixedMarket(market) : null;
+  const compiled = compiledLinear(view, at.params);
+  const quotes = compiled.fixedPoint ? at.fixed : null;
   if (!quotes) return null;
   floatLinearDistance(compiled, quotes, LINEAR_SCRATCH);
   let { equity, maintenance, magnitude } = LINEAR_SCRATCH;
-  const models = optionModelsOf(view, base);
+  const models = optionModelsOf(view, at.base);
   if (models.length > 0) {
-    const options = optionFloats(models, market, params, volShift, OPTION_SCRATCH);
+    const options = optionFloats(models, at, OPTION_SCRATCH);
     equity += options.value;
     maintenance += options.maintenance;
     magnitude += Math.abs(options.value) + options.maintenance;
@@ -652,7 +659,6 @@ export class ScenarioCascade {
     this.prices = this.shocked;
     this.fundingPerUnit = scenarioFunding(scenario, this.shocked);
     this.feeRate = liquidationSettings(params.document).fee;
-    this.warning54 = toScaled(params.status.warningBuffer);
     this.cascades = scenario.cascade && (settings.impact.size > 0 || settings.depth.size > 0);
     // Without a cascade the shocked prices are final: one pass reports everything.
     this.final = !this.cascades;
@@ -675,8 +681,23 @@ export class ScenarioCascade {
   /** The venue's liquidation fee rate (params "liquidation", DESIGN §3.12). */
   private readonly feeRate: Decimal;
 
-  /** The params' warning buffer at scale 54, read by every evaluation. */
-  private readonly warning54: bigint;
+  /** The current prices as evaluations read them (`evaluating`), made once per set of prices. */
+  private evaluatingAt?: StressPricing;
+  private get evaluating(): StressPricing {
+    const market = this.prices;
+    if (this.evaluatingAt?.market !== market)
+      this.evaluatingAt = {
+        base: this.market,
+        market,
+        fixed: fixedMarket(market),
+        floats: floatQuotes(market),
+        params: this.params,
+        optionRates: optionParameters(this.params),
+        volShift: this.volShift,
+        warning54: this.evaluatingAt?.warning54 ?? toScaled(this.params.status.warningBuffer),
+      };
+    return this.evaluatingAt;
+  }
 
   /**
    * An account in LIQUIDATION is closed by the venue at the current marks (all at once: the
@@ -707,20 +728,12 @@ export class ScenarioCascade {
 
   /** The outcome at the current prices (`view`: the book's, when the caller holds it). */
   evaluate(book: AccountBook, view: StressView = viewOf(book)) {
-    return evaluateAt(
-      view,
-      this.market,
-      this.prices,
-      this.params,
-      this.volShift,
-      fundingPnlOf(view, this.fundingPerUnit),
-      this.warning54,
-    );
+    return evaluateAt(view, this.evaluating, fundingPnlOf(view, this.fundingPerUnit));
   }
 
   /** `screenBounds` at the current prices (a scratch, read at once), or null: not screened. */
   screen(book: AccountBook, view: StressView = viewOf(book)): ScreenBounds | null {
-    return screenBounds(view, this.market, this.prices, this.params, this.volShift, this.fundingPerUnit);
+    return screenBounds(view, this.evaluating, this.fundingPerUnit);
   }
 
   /** Ends a pass with every shard's report: applies the round's forced flow, or switches to the final pass. */
