@@ -268,6 +268,7 @@ function compileTiers(tiers: readonly HaircutTier[]): CompiledTiers | null {
       weight: weight as bigint[],
       prefix,
       offset: prefix.map((p, k) => p - (from36[k] as bigint) * (weight[k] as bigint)),
+      floats: undefined,
     };
   }
   compiledTiersCache.set(tiers, compiled);
@@ -349,6 +350,11 @@ export function compileBook(
         exactCaps: caps.exact,
         netSize: 0n,
         cost: 0n,
+        // Every field from the start: objects of one shape keep the hot loops' property reads monomorphic.
+        firstKey: undefined,
+        firstSums: undefined,
+        byAssignment: undefined,
+        floats: undefined,
       };
       linear.push(group);
     }
@@ -440,7 +446,13 @@ export function bracketOfLeg(key: number | string, i: number): number {
 export function bracketSums(group: LinearGroup, key: number | string): BracketSums {
   let sums = group.firstKey === key ? group.firstSums : group.byAssignment?.get(key);
   if (!sums) {
-    const computed: BracketSums = { imCoefficient: 0n, divided: [], mmCoefficient: 0n, cum: 0n };
+    const computed: BracketSums = {
+      imCoefficient: 0n,
+      divided: [],
+      mmCoefficient: 0n,
+      cum: 0n,
+      floats: undefined,
+    };
     group.legs.forEach((leg, i) => {
       const bracket = group.brackets[bracketOfLeg(key, i)] as Bracket;
       const reciprocal = exactReciprocal(bracket.maxLeverage);

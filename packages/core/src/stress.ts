@@ -21,6 +21,7 @@ import {
   fixedLinearTotals,
   fixedMarket,
   floatLinearDistance,
+  fromFixed,
   marginTotals,
   toFixed18,
 } from "./kernel.ts";
@@ -142,8 +143,10 @@ interface StressView {
   /** Its options as float models (at the base market's expiry times and vols). */
   models?: OptionModel[];
   /** Bounds on how fast equity − MM moves with each asset's index and mark. */
-  sensitivity?: Map<string, { index: number; mark: number }>;
+  sensitivity?: Sensitivity[];
   perps?: PerpSizes;
+  /** Its perps and futures as a cascade closes them: underlying and size, at scale 18 where it fits. */
+  closing?: { underlying: string; size: Decimal; size18: bigint | null }[];
 }
 const stressViews = new WeakMap<AccountBook, StressView>();
 function viewOf(book: AccountBook): StressView {
@@ -289,11 +292,15 @@ interface StressPricing {
  * - an option: its Black-76 value at most |size| (|delta| ≤ 1 at r = 0), a short's MM
  *   (maint × S + mark, or max(maint × S, maint × mark) + mark) at most |size| × (maint + 1).
  */
-function sensitivityOf(view: StressView, params: RiskParams): Map<string, { index: number; mark: number }> {
+interface Sensitivity {
+  asset: string;
+  index: number;
+  mark: number;
+}
+function sensitivityOf(view: StressView, params: RiskParams): Sensitivity[] {
   const { book } = view;
-  let sensitivity = view.sensitivity;
-  if (sensitivity) return sensitivity;
-  sensitivity = new Map();
+  if (view.sensitivity) return view.sensitivity;
+  const sensitivity = new Map<string, { index: number; mark: number }>();
   const add = (asset: string, index: number, mark: number) => {
     const entry = sensitivity?.get(asset) ?? { index: 0, mark: 0 };
     sensitivity?.set(asset, { index: entry.index + index * 1.01, mark: entry.mark + mark * 1.01 });
@@ -308,8 +315,27 @@ function sensitivityOf(view: StressView, params: RiskParams): Map<string, { inde
       add(p.underlying, 0, units * (1 + mmr));
     } else add(p.underlying, 0, units * (p.size.isNegative() ? 2 + maintenance : 1));
   }
-  view.sensitivity = sensitivity;
-  return sensitivity;
+  view.sensitivity = [...sensitivity].map(([asset, { index, mark }]) => ({ asset, index, mark }));
+  return view.sensitivity;
+}
+
+/** A shard's forced flow of one asset in a pass (`ScenarioShard.fail`). */
+interface ForcedFlow {
+  /** Σ size and Σ |size| of the sizes that fit scale 18. */
+  size18: bigint;
+  gross18: bigint;
+  /** The same of the others (Wide, exact). */
+  size: Decimal;
+  grossSize: Decimal;
+}
+
+function closingOf(view: StressView): NonNullable<StressView["closing"]> {
+  view.closing ??= view.book.positions.flatMap((p) =>
+    p.kind === "linear" && !p.size.isZero()
+      ? [{ underlying: p.underlying, size: p.size, size18: toFixed18(p.size) }]
+      : [],
+  );
+  return view.closing;
 }
 
 /** One account after a scenario; amounts are exact integers at scale 54 (see scaled.ts). */
@@ -859,8 +885,11 @@ export class ScenarioShard {
   private pending: string[] = [];
   private pendingAtRound = 0;
   private failing = 0;
-  /** Per asset, this pass's forced base units: signed and gross (Wide, exact). */
-  private readonly flow = new Map<string, { size: Decimal; grossSize: Decimal }>();
+  /**
+   * Per asset, this pass's forced base units, signed and gross: integers at scale 18, and Wide
+   * (exact) sums of the sizes with more decimals.
+   */
+  private readonly flow = new Map<string, ForcedFlow>();
   private badDebtBeforeCascade = 0n;
   private firstBreaks: FirstBreak[] = [];
 
@@ -953,7 +982,7 @@ export class ScenarioShard {
           memory.distance[i] = fails ? Number.NaN : screen.distanceLow;
         }
         if (fails) {
-          this.fail(book);
+          this.fail(book, view);
           if (memory) this.pendingIndexes.push(i);
         }
         continue;
@@ -975,7 +1004,7 @@ export class ScenarioShard {
       if (cascade.final)
         outcomes.push(outcome.status === "LIQUIDATION" ? cascade.liquidated(book, outcome, 0) : outcome);
       else if (cascade.cascades && outcome.status === "LIQUIDATION") {
-        this.fail(book);
+        this.fail(book, view);
         if (memory) this.pendingIndexes.push(i);
       }
     }
@@ -1020,7 +1049,7 @@ export class ScenarioShard {
     if (seenAt === this.cascade.prices) return true;
     const moves = this.movesSince(seenAt);
     let bound = 0;
-    for (const [asset, { index, mark }] of sensitivityOf(view, this.cascade.params)) {
+    for (const { asset, index, mark } of sensitivityOf(view, this.cascade.params)) {
       const move = moves.get(asset);
       if (!move) return false;
       bound += index * move.index + mark * move.mark;
@@ -1072,19 +1101,23 @@ export class ScenarioShard {
     if (list.length > FIRST_BREAKS_LISTED) list.length = FIRST_BREAKS_LISTED;
   }
 
-  private fail(book: AccountBook): void {
+  private fail(book: AccountBook, view: StressView): void {
     this.failing++;
     this.pending.push(book.id);
     // Forced only if its round goes ahead: at the round cap the account is never closed.
-    for (const p of book.positions) {
-      if (p.kind !== "linear" || p.size.isZero()) continue;
-      let entry = this.flow.get(p.underlying);
+    for (const { underlying, size, size18 } of closingOf(view)) {
+      let entry = this.flow.get(underlying);
       if (!entry) {
-        entry = { size: WIDE_ZERO, grossSize: WIDE_ZERO };
-        this.flow.set(p.underlying, entry);
+        entry = { size18: 0n, gross18: 0n, size: WIDE_ZERO, grossSize: WIDE_ZERO };
+        this.flow.set(underlying, entry);
       }
-      entry.size = entry.size.plus(p.size);
-      entry.grossSize = p.size.isNegative() ? entry.grossSize.minus(p.size) : entry.grossSize.plus(p.size);
+      if (size18 !== null) {
+        entry.size18 += size18;
+        entry.gross18 += size18 < 0n ? -size18 : size18;
+      } else {
+        entry.size = entry.size.plus(size);
+        entry.grossSize = size.isNegative() ? entry.grossSize.minus(size) : entry.grossSize.plus(size);
+      }
     }
   }
 
@@ -1096,12 +1129,13 @@ export class ScenarioShard {
       flow: Object.fromEntries(
         [...this.flow].map(([asset, f]) => {
           const mark = (this.cascade.prices.quotes.get(asset) as Quote).mark;
+          const size = f.size.plus(fromFixed(f.size18, 1));
           return [
             asset,
             {
-              net: f.size.times(mark).toFixed(),
-              gross: f.grossSize.times(mark).toFixed(),
-              size: f.size.toFixed(),
+              net: size.times(mark).toFixed(),
+              gross: f.grossSize.plus(fromFixed(f.gross18, 1)).times(mark).toFixed(),
+              size: size.toFixed(),
             },
           ];
         }),
