@@ -18,13 +18,17 @@ const BOUNDED_DECIMAL = new RegExp(
 const BOUNDS_TEXT = `at most ${DECIMAL_BOUNDS.integerDigits} digits before the point and ${DECIMAL_BOUNDS.fractionDigits} after, no exponent`;
 
 function decimalString(expected: string, accept: (value: string) => boolean) {
-  return z.string({ error: `expected ${expected}` }).superRefine((value, ctx) => {
+  // A plain check on zod's payload: every amount of every account passes through it, and
+  // superRefine would add a closure to each payload first.
+  return z.string({ error: `expected ${expected}` }).check((payload) => {
+    const value = payload.value;
     // Most values pass: one pattern decides them; the others are told which rule they broke.
     if (BOUNDED_DECIMAL.test(value) && accept(value)) return;
-    if (!DECIMAL_PATTERN.test(value) || !accept(value))
-      ctx.addIssue({ code: "custom", message: `expected ${expected}` });
-    else if (!BOUNDED_DECIMAL.test(value))
-      ctx.addIssue({ code: "custom", message: `expected ${expected} with ${BOUNDS_TEXT}` });
+    const message =
+      !DECIMAL_PATTERN.test(value) || !accept(value)
+        ? `expected ${expected}`
+        : `expected ${expected} with ${BOUNDS_TEXT}`;
+    payload.issues.push({ code: "custom", message, input: value, continue: true });
   });
 }
 

@@ -17,6 +17,8 @@ export class PortfolioInputError extends Error {
   }
 }
 
+const positionPath = (account: number, position: number) => `accounts[${account}].positions[${position}]`;
+
 export interface Portfolio {
   asOf: string;
   market: Market;
@@ -51,61 +53,75 @@ export function parsePortfolio(input: unknown, defaults: RiskParamsDocument): Po
 
   const issues: InputIssue[] = [];
   const firstIndexOfId = new Map<string, number>();
+  // A book's positions share a few expiries: each is parsed once.
+  const expiries = new Map<string, number>();
+  const expiryMs = (expiry: string) => {
+    let ms = expiries.get(expiry);
+    if (ms === undefined) {
+      ms = Date.parse(expiry);
+      expiries.set(expiry, ms);
+    }
+    return ms;
+  };
+  // Paths are spelt only for an issue: most accounts have none.
   const accounts = document.accounts.map((account, a): AccountBook => {
-    const at = `accounts[${a}]`;
     const previous = firstIndexOfId.get(account.id);
     if (previous !== undefined) {
       issues.push({
-        path: `${at}.id`,
+        path: `accounts[${a}].id`,
         message: `duplicate account id "${account.id}" (also accounts[${previous}])`,
       });
     } else firstIndexOfId.set(account.id, a);
 
     const collateral = Object.entries(account.collateral).map(([asset, amount]) => {
-      const path = `${at}.collateral.${asset}`;
       if (!params.collateral.has(asset)) {
         issues.push({
-          path,
+          path: `accounts[${a}].collateral.${asset}`,
           message: `unknown collateral asset ${asset}: the risk parameters have no haircut tiers for it`,
         });
       }
-      if (!quotes.has(asset)) issues.push({ path, message: `no price for ${asset}: add prices.${asset}` });
+      if (!quotes.has(asset))
+        issues.push({
+          path: `accounts[${a}].collateral.${asset}`,
+          message: `no price for ${asset}: add prices.${asset}`,
+        });
       return { asset, amount: plainDecimal(amount) };
     });
 
     const instruments = new Map<string, number>();
     const positions = account.positions.map((position, p): Position => {
-      const path = `${at}.positions[${p}]`;
       const seen = instruments.get(position.instrument);
       if (seen !== undefined) {
         issues.push({
-          path: `${path}.instrument`,
+          path: `${positionPath(a, p)}.instrument`,
           message: `duplicate instrument "${position.instrument}" (also positions[${seen}])`,
         });
       } else instruments.set(position.instrument, p);
       const quote = quotes.get(position.underlying);
       if (!quote)
         issues.push({
-          path: `${path}.underlying`,
+          path: `${positionPath(a, p)}.underlying`,
           message: `no price for ${position.underlying}: add prices.${position.underlying}`,
         });
-      if ("expiry" in position && Date.parse(position.expiry) <= asOfMs) {
+      const expiryText = "expiry" in position ? position.expiry : null;
+      const expiry = expiryText === null ? null : expiryMs(expiryText);
+      if (expiry !== null && expiry <= asOfMs) {
         issues.push({
-          path: `${path}.expiry`,
-          message: `instrument expired at ${position.expiry} (asOf ${document.asOf})`,
+          path: `${positionPath(a, p)}.expiry`,
+          message: `instrument expired at ${expiryText} (asOf ${document.asOf})`,
         });
       }
       const size = plainDecimal(position.size);
       if (position.type === "option") {
         if (position.markPrice === undefined && !vols.has(position.underlying)) {
           issues.push({
-            path: `${path}.markPrice`,
+            path: `${positionPath(a, p)}.markPrice`,
             message: `required when volatility.${position.underlying} is not given (Black-76 needs a volatility)`,
           });
         }
         if (quote && !quote.mark.isPositive()) {
           issues.push({
-            path: `${path}.underlying`,
+            path: `${positionPath(a, p)}.underlying`,
             message: `the mark of ${position.underlying} must be positive to value an option`,
           });
         }
@@ -115,14 +131,14 @@ export function parsePortfolio(input: unknown, defaults: RiskParamsDocument): Po
           underlying: position.underlying,
           optionType: position.optionType,
           strike: plainDecimal(position.strike),
-          expiryMs: Date.parse(position.expiry),
+          expiryMs: expiry as number,
           size,
           markPrice: position.markPrice === undefined ? null : plainDecimal(position.markPrice),
         };
       }
       if (!params.brackets.has(position.underlying)) {
         issues.push({
-          path: `${path}.underlying`,
+          path: `${positionPath(a, p)}.underlying`,
           message: `unknown underlying ${position.underlying}: the risk parameters have no brackets for it`,
         });
       }
@@ -135,13 +151,13 @@ export function parsePortfolio(input: unknown, defaults: RiskParamsDocument): Po
         size,
         entryPrice: plainDecimal(position.entryPrice),
         funding: accrued,
-        expiryMs: position.type === "future" ? Date.parse(position.expiry) : null,
+        expiryMs: expiry,
       };
       if (position.type === "perp" && position.fundingIndex !== undefined) {
         const cumulative = document.cumulativeFunding[account.venue]?.[position.underlying];
         if (cumulative === undefined) {
           issues.push({
-            path: `${path}.fundingIndex`,
+            path: `${positionPath(a, p)}.fundingIndex`,
             message: `no cumulative funding to settle against: add cumulativeFunding.${account.venue}.${position.underlying}`,
           });
           return linear;
