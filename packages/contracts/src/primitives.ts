@@ -37,8 +37,10 @@ export const DecimalText = z
   .string()
   .refine((value) => DECIMAL_PATTERN.test(value), { error: "expected a decimal string" });
 
-const isNegative = (value: string) => value.startsWith("-") && /[1-9]/.test(value);
-const isZero = (value: string) => !/[1-9]/.test(value);
+// Hoisted: a regex literal inside the arrow would be a new RegExp object on every call.
+const NONZERO_DIGIT = /[1-9]/;
+const isNegative = (value: string) => value.startsWith("-") && NONZERO_DIGIT.test(value);
+const isZero = (value: string) => !NONZERO_DIGIT.test(value);
 
 export const DecimalString = decimalString("a decimal string", () => true);
 export const NonNegativeDecimalString = decimalString("a non-negative decimal string", (v) => !isNegative(v));
