@@ -75,14 +75,14 @@ function exposureWithVenues() {
     const book = aggregator;
     asOf = page.asOf;
     const rows = page.accounts.map((account) => {
-      const evaluation = book.evaluate(account);
+      const contribution = book.contribution(account, book.evaluate(account));
       let venue = venues.get(account.venue);
       if (!venue) {
-        venue = new ExposureAggregator(page.market, page.params);
+        venue = book.sibling();
         venues.set(account.venue, venue);
       }
-      venue.addEvaluated(account, evaluation);
-      return book.addEvaluated(account, evaluation);
+      venue.addContribution(contribution);
+      return book.addContribution(contribution);
     });
     bytes += accountsCsvRows(rows).length;
   });

@@ -153,4 +153,65 @@ describe("exposure report properties", () => {
       { numRuns: 60 },
     );
   });
+
+  it("a venue's report from the book's contributions is the report of its accounts alone", () => {
+    const withVenues = fc.tuple(books, fc.array(fc.nat(), { minLength: 12, maxLength: 12 }));
+    fc.assert(
+      fc.property(withVenues, ([document, draws]) => {
+        const accounts = document.accounts.map((a, i) => ({
+          ...(a as Record<string, unknown>),
+          venue: `v-${(draws[i] ?? 0) % 3}`,
+        }));
+        const portfolio = parse({ ...document, accounts });
+        const { market, params } = portfolio;
+        // Funding rates on every priced asset, so the funding sums and funding-at-risk are fed too.
+        const rates = new Map(
+          ["v-0", "v-1", "v-2"].map((venue, v) => [
+            venue,
+            new Map([...market.quotes.keys()].map((asset) => [asset, new Decimal(`0.00${v + 1}`)])),
+          ]),
+        );
+        const previous: PreviousReport = {
+          asOf: "2026-01-01T00:00:00Z",
+          accounts: new Map(
+            portfolio.accounts.map((b, i) => [
+              b.id,
+              { venue: b.venue, status: i % 2 ? "MARGIN_CALL" : "HEALTHY", equity: new Decimal(i * 100) },
+            ]),
+          ),
+        };
+        const whole = new ExposureAggregator(market, params, previous, rates);
+        const venues = new Map<string, ExposureAggregator>();
+        for (const book of portfolio.accounts) {
+          const contribution = whole.contribution(book, whole.evaluate(book));
+          let venue = venues.get(book.venue);
+          if (!venue) {
+            venue = whole.sibling();
+            venues.set(book.venue, venue);
+          }
+          venue.addContribution(contribution);
+          whole.addContribution(contribution);
+        }
+        const alone = new ExposureAggregator(market, params, previous, rates);
+        alone.add(portfolio.accounts);
+        expect(whole.report(portfolio.asOf)).toEqual(alone.report(portfolio.asOf));
+        for (const [name, venue] of venues) {
+          const own = new ExposureAggregator(market, params, previous, rates);
+          own.add(portfolio.accounts.filter((b) => b.venue === name));
+          expect(venue.report(portfolio.asOf)).toEqual(own.report(portfolio.asOf));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("refuses a contribution computed at another market", () => {
+    const portfolio = parse(fc.sample(books, { numRuns: 1, seed: 3 })[0] as Record<string, unknown>);
+    const first = new ExposureAggregator(portfolio.market, portfolio.params);
+    const other = new ExposureAggregator({ ...portfolio.market }, portfolio.params);
+    const book = portfolio.accounts[0] as (typeof portfolio.accounts)[number];
+    expect(() => other.addContribution(first.contribution(book, first.evaluate(book)))).toThrow(
+      /market and params it was computed at/,
+    );
+  });
 });

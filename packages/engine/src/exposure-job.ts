@@ -180,14 +180,15 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
         }
         partial.accounts += books.length;
         const rows = books.map((book) => {
-          const evaluation = aggregator.evaluate(book);
+          // Computed once, added to both: the venue's report costs only its sums.
+          const contribution = aggregator.contribution(book, aggregator.evaluate(book));
           let venue = byVenue.get(book.venue);
           if (!venue) {
             venue = newAggregator();
             byVenue.set(book.venue, venue);
           }
-          venue.addEvaluated(book, evaluation);
-          return aggregator.addEvaluated(book, evaluation);
+          venue.addContribution(contribution);
+          return aggregator.addContribution(contribution);
         });
         yield deps.rendering.accountRows(rows);
         onProgress?.(partial.accounts);
