@@ -6,7 +6,8 @@
  * it, so memory holds one page and the aggregates; generating a page (the stand-in for reading it)
  * is not timed, parsing it is. Baseline in the same run: `backing evaluate`'s
  * per-account evaluation (status, figures, liquidation prices) of the same pages.
- * Target (issue 6): under 10 s and under 512 MB.
+ * Target (issue 6): under 10 s and under 512 MB. Each phase runs once per round (BENCH_ROUNDS,
+ * default 2) and prints its fastest round.
  */
 import {
   DEFAULT_RISK_PARAMS,
@@ -120,13 +121,27 @@ function evaluate() {
 
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 console.log(
-  `${ACCOUNTS.toLocaleString("en-US")} accounts (3 collateral assets, 3 perps, 1 option each), pages of ${PAGE}, one core`,
+  `${ACCOUNTS.toLocaleString("en-US")} accounts (3 collateral assets, 3 perps, 1 option each), pages of ${PAGE}, one core; each row the fastest of ${Number(process.env.BENCH_ROUNDS ?? 2)} rounds`,
 );
-const report = exposure();
+// Every phase once per round, ROUNDS rounds; each row prints its fastest round. This machine's
+// speed drifts by tens of percent within a minute (a shared host), which only ever adds time, and
+// the first round also pays for compiling the code.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+let report = exposure();
 const peakAfterReport = process.resourceUsage().maxRSS;
-const withVenues = exposureWithVenues();
-const baseline = evaluate();
-const { generating, parsing } = generationAndParsing();
+let withVenues = exposureWithVenues();
+let baseline = evaluate();
+let { generating, parsing } = generationAndParsing();
+for (let round = 1; round < ROUNDS; round++) {
+  const again = exposure();
+  if (again.ms < report.ms) report = again;
+  const venuesAgain = exposureWithVenues();
+  if (venuesAgain.ms < withVenues.ms) withVenues = venuesAgain;
+  baseline = Math.min(baseline, evaluate());
+  const pagesAgain = generationAndParsing();
+  generating = Math.min(generating, pagesAgain.generating);
+  parsing = Math.min(parsing, pagesAgain.parsing);
+}
 console.log(`backing evaluate's evaluation (baseline)  ${(baseline / 1000).toFixed(2)} s`);
 console.log(
   `exposure report + JSON/CSV/HTML           ${(report.ms / 1000).toFixed(2)} s  (${(report.bytes / 1e6).toFixed(1)} MB of files)`,
