@@ -191,6 +191,26 @@ describe("liquidation cascade", () => {
     expect(result?.accounts[1]).toMatchObject({ status: "LIQUIDATION", badDebt: "300" });
   });
 
+  it("sums a size past 18 decimals (a book built in code, not parsed) into the forced flow exactly", () => {
+    // a-1 as above but long 10.00000000000000000001: closed in round 1 at 80,000, it sells
+    // 800,000.0000000000000008; a-2's 1 BTC is not closed (one round allowed).
+    const portfolio = cascadeBook(1);
+    const [first, second] = portfolio.accounts;
+    const long = first?.positions[0];
+    if (!first || !second || long?.kind !== "linear") throw new Error("unexpected book");
+    const fine = { ...first, positions: [{ ...long, size: new Decimal("10.00000000000000000001") }] };
+    const run = runScenario(
+      [fine, second],
+      portfolio.market,
+      portfolio.params,
+      cascading,
+      new Decimal(1),
+      stressSettings(portfolio.params),
+    );
+    expect(run.rounds).toBe(1);
+    expect(run.forcedNotional.get("BTC")?.toFixed()).toBe("800000.0000000000000008");
+  });
+
   it("skips the cascade when the scenario says cascade: false", () => {
     const result = reportFor(portfolio, { ...cascading, cascade: false });
     expect(result?.cascade).toEqual({
