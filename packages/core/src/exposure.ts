@@ -467,25 +467,6 @@ function collateralAmounts(
   return { usdValue, counted };
 }
 
-/**
- * The exposure report (DESIGN §3.9), built a page of accounts at a time so the scheduled job holds
- * one page and a fixed number of aggregates, never the book (only `previous` is per account).
- *
- * Choices where the spec is silent (also in the README):
- * - long, short, net and gross are perps and futures at |size| × mark; options are reported as
- *   greeks (Black-76 at the given vol, or at the vol implied by the option's markPrice).
- * - Concentration per asset: gross basis x_i = Σ|size| × mark of account i, net basis
- *   x_i = |Σ size × mark|.
- * - Heatmap: each account's cross-margin liquidation price on the asset (all other prices fixed,
- *   the same solve as `backing evaluate`) carries the account's gross linear notional on it at the
- *   mark. Bins are [mark·(1 − range + i·w), mark·(1 − range + (i+1)·w)).
- * - CumLiq(Δ < 0) sums accounts liquidated when the price falls whose liquidation price is at or
- *   above mark·(1 + Δ) (an account already past it counts at every Δ); CumLiq(Δ > 0) the same
- *   upward. Depth(Δ) = depth₁% · |Δ| / 0.01 · depthMultiplier; LDR = CumLiq / Depth; LDR > 1 is a
- *   cascade warning.
- * - Depeg loss: Σ over accounts of the collateral value after haircut at the index minus at
- *   index·(1 + move), tiers applied per account (a loan in the asset gains).
- */
 interface MarkedAsset {
   mark: Decimal;
   amount: ScaledAmount;
@@ -528,6 +509,25 @@ export interface ExposureContribution {
   row: ExposureAccountRow;
 }
 
+/**
+ * The exposure report (DESIGN §3.9), built a page of accounts at a time so the scheduled job holds
+ * one page and a fixed number of aggregates, never the book (only `previous` is per account).
+ *
+ * Choices where the spec is silent (also in the README):
+ * - long, short, net and gross are perps and futures at |size| × mark; options are reported as
+ *   greeks (Black-76 at the given vol, or at the vol implied by the option's markPrice).
+ * - Concentration per asset: gross basis x_i = Σ|size| × mark of account i, net basis
+ *   x_i = |Σ size × mark|.
+ * - Heatmap: each account's cross-margin liquidation price on the asset (all other prices fixed,
+ *   the same solve as `backing evaluate`) carries the account's gross linear notional on it at the
+ *   mark. Bins are [mark·(1 − range + i·w), mark·(1 − range + (i+1)·w)).
+ * - CumLiq(Δ < 0) sums accounts liquidated when the price falls whose liquidation price is at or
+ *   above mark·(1 + Δ) (an account already past it counts at every Δ); CumLiq(Δ > 0) the same
+ *   upward. Depth(Δ) = depth₁% · |Δ| / 0.01 · depthMultiplier; LDR = CumLiq / Depth; LDR > 1 is a
+ *   cascade warning.
+ * - Depeg loss: Σ over accounts of the collateral value after haircut at the index minus at
+ *   index·(1 + move), tiers applied per account (a loan in the asset gains).
+ */
 export class ExposureAggregator {
   private readonly settings: ExposureSettings;
   private readonly assets = new Map<string, AssetAccumulator>();

@@ -200,7 +200,7 @@ function addOptionsUnderStress(totals: ScaledTotals, models: OptionModel[], at: 
 const OPTION_SCRATCH = { value: 0, initial: 0, maintenance: 0 };
 const LINEAR_SCRATCH = { equity: 0, maintenance: 0, magnitude: 0 };
 
-/** The float sums of `optionsUnderStress`, before they enter exact money, written to `into`. */
+/** The float sums of `addOptionsUnderStress`, before they enter exact money, written to `into`. */
 function optionFloats(
   models: OptionModel[],
   at: StressPricing,
@@ -284,6 +284,12 @@ interface StressPricing {
   warning54: bigint;
 }
 
+interface Sensitivity {
+  asset: string;
+  index: number;
+  mark: number;
+}
+
 /**
  * An upper bound on how much a standard-model account's equity − MM changes per unit move of
  * each asset's index (collateral) and mark (positions), everything else fixed (float, 1 % padded):
@@ -292,11 +298,6 @@ interface StressPricing {
  * - an option: its Black-76 value at most |size| (|delta| ≤ 1 at r = 0), a short's MM
  *   (maint × S + mark, or max(maint × S, maint × mark) + mark) at most |size| × (maint + 1).
  */
-interface Sensitivity {
-  asset: string;
-  index: number;
-  mark: number;
-}
 function sensitivityOf(view: StressView, params: RiskParams): Sensitivity[] {
   const { book } = view;
   if (view.sensitivity) return view.sensitivity;
