@@ -84,6 +84,34 @@ describe("spot shock", () => {
   });
 });
 
+describe("statuses on the lines", () => {
+  // No move: 1 BTC perp at 100,000 has IM 100,000 / 100 = 1,000 and MM 450; 10 ETH at 3,000 has
+  // IM 30,000 / 75 = 400 (a leverage whose reciprocal does not terminate) and MM 180. The default
+  // warning buffer is 0.2: WARNING below IM × 1.2. Equity exactly on a line is on its upper side.
+  const still = scenario({ shocks: { BTC: { price: "0" }, ETH: { price: "0" } } });
+  const cases = [
+    ["BTC", "1", "100000", "999.99999999", "MARGIN_CALL"],
+    ["BTC", "1", "100000", "1000", "WARNING"],
+    ["BTC", "1", "100000", "1199.99999999", "WARNING"],
+    ["BTC", "1", "100000", "1200", "HEALTHY"],
+    ["ETH", "10", "3000", "399.99999999", "MARGIN_CALL"],
+    ["ETH", "10", "3000", "400", "WARNING"],
+    ["ETH", "10", "3000", "479.99999999", "WARNING"],
+    ["ETH", "10", "3000", "480", "HEALTHY"],
+  ] as const;
+
+  it("are decided exactly where equity is within a float's error of IM or IM × (1 + buffer)", () => {
+    const portfolio = book(
+      cases.map(([asset, size, entry, usdc]) => ({
+        collateral: { USDC: usdc },
+        positions: [perp(asset, size, entry)],
+      })),
+    );
+    const result = reportFor(portfolio, still);
+    expect(result?.accounts.map((a) => a.status)).toEqual(cases.map((c) => c[4]));
+  });
+});
+
 describe("peg shock on stETH collateral", () => {
   const account = { collateral: { stETH: "10" }, positions: [perp("ETH", "1", "3000")] };
 

@@ -190,8 +190,11 @@ export interface BracketSums {
   mmCoefficient: bigint;
   /** Σ cum, scale 54 */
   cum: bigint;
-  /** mmCoefficient and cum as floats, for the float screen (made on first use). */
-  floats?: { mmCoefficient: number; cum: number };
+  /**
+   * mmCoefficient, cum and imCoefficient as floats, and Σ |size| / maxLeverage of the divided legs,
+   * for the float screens (made on first use).
+   */
+  floats?: { mmCoefficient: number; cum: number; imCoefficient: number; dividedSize: number };
 }
 
 interface DividedLeg {
@@ -557,8 +560,7 @@ export function floatLinearDistance(
     group.floats ??= { netSize: Number(group.netSize) / 1e18, cost: Number(group.cost) / 1e36 };
     const floats = group.floats;
     const sums = bracketSums(group, bracketKey(group, quote.mark, quote.markFloat));
-    sums.floats ??= { mmCoefficient: Number(sums.mmCoefficient) / 1e36, cum: Number(sums.cum) / 1e54 };
-    const mm = sums.floats;
+    const mm = floatSums(sums);
     const exposure = quote.markFloat * floats.netSize;
     equity += exposure - floats.cost;
     maintenance += quote.markFloat * mm.mmCoefficient - mm.cum;
@@ -666,6 +668,51 @@ export function fixedLinearTotals(
   market: Market,
   portfolioMode: boolean,
 ): FixedTotals {
+  const sums = linearSums(compiled, quotes, market, portfolioMode, true, LINEAR_SUMS);
+  return new FixedTotals(sums.collateral54, sums.pnl54, sums.initial54, sums.maintenance54, sums.divided);
+}
+
+/** What `linearSums` writes: exact scale-54 sums, and IM in float when it was not asked exactly. */
+export interface LinearSums {
+  collateral54: bigint;
+  pnl54: bigint;
+  maintenance54: bigint;
+  /** Exact IM (with its non-terminating fraction `divided`), when asked for; else 0 and none. */
+  initial54: bigint;
+  divided: DividedInitial;
+  /** The standard model's IM as a float (within ~1e-15 of it, all terms positive), when not asked exactly. */
+  initialFloat: number;
+}
+const LINEAR_SUMS: LinearSums = {
+  collateral54: 0n,
+  pnl54: 0n,
+  maintenance54: 0n,
+  initial54: 0n,
+  divided: NO_DIVIDED,
+  initialFloat: 0,
+};
+
+/**
+ * Equity's and MM's fixed-point part of a standard-model book exactly, and its IM only as a float
+ * (a scratch, read at once). The stress engine needs IM only to tell MARGIN_CALL, WARNING and
+ * HEALTHY apart, and a float decides that for all but the accounts next to a line.
+ */
+export function fixedEquityAndMaintenance(
+  compiled: CompiledBook,
+  quotes: ReadonlyMap<string, FixedQuote>,
+  market: Market,
+): LinearSums {
+  return linearSums(compiled, quotes, market, false, false, LINEAR_SUMS);
+}
+
+function linearSums(
+  compiled: CompiledBook,
+  quotes: ReadonlyMap<string, FixedQuote>,
+  market: Market,
+  portfolioMode: boolean,
+  exactInitial: boolean,
+  into: LinearSums,
+): LinearSums {
   const surcharge = (fixedParameter(compiled.params.liabilitySurcharge) ?? 0n) + SCALE_UNIT;
   let collateral54 = 0n;
   for (const balance of compiled.collateral) {
@@ -691,6 +738,7 @@ export function fixedLinearTotals(
 
   let pnl36 = 0n;
   let initial54 = 0n;
+  let initialFloat = 0;
   let maintenance54 = 0n;
   let divided = NO_DIVIDED;
   for (const group of compiled.linear) {
@@ -699,8 +747,13 @@ export function fixedLinearTotals(
     pnl36 += quote.mark * group.netSize - group.cost;
     if (portfolioMode) continue;
     const sums = bracketSums(group, bracketKey(group, quote.mark, quote.markFloat));
-    initial54 += quote.mark * sums.imCoefficient;
     maintenance54 += quote.mark * sums.mmCoefficient - sums.cum;
+    if (!exactInitial) {
+      const floats = floatSums(sums);
+      initialFloat += quote.markFloat * (floats.imCoefficient + floats.dividedSize);
+      continue;
+    }
+    initial54 += quote.mark * sums.imCoefficient;
     if (sums.divided.length > 0 && divided === NO_DIVIDED)
       divided = { numerator: 0n, denominator: 1n, legs: [] };
     for (const leg of sums.divided) {
@@ -717,7 +770,27 @@ export function fixedLinearTotals(
       divided.legs.push({ absSize: leg.absSizeDecimal, mark, maxLeverage: leg.maxLeverage });
     }
   }
-  return new FixedTotals(collateral54, pnl36 * SCALE_UNIT, initial54, maintenance54, divided);
+  into.collateral54 = collateral54;
+  into.pnl54 = pnl36 * SCALE_UNIT;
+  into.maintenance54 = maintenance54;
+  into.initial54 = initial54;
+  into.divided = divided;
+  into.initialFloat = initialFloat;
+  return into;
+}
+
+/** A bracket assignment's sums as floats, for the float screens (made on first use). */
+function floatSums(sums: BracketSums): NonNullable<BracketSums["floats"]> {
+  sums.floats ??= {
+    mmCoefficient: Number(sums.mmCoefficient) / 1e36,
+    cum: Number(sums.cum) / 1e54,
+    imCoefficient: Number(sums.imCoefficient) / 1e36,
+    dividedSize: sums.divided.reduce(
+      (n, leg) => n + Number(leg.absSize) / 1e18 / leg.maxLeverage.toNumber(),
+      0,
+    ),
+  };
+  return sums.floats;
 }
 
 /** Exact equity, IM and MM of an account (standard or portfolio model), without per-position detail. */

@@ -18,6 +18,7 @@ import {
   type CompiledBook,
   compileBook,
   type FixedQuote,
+  fixedEquityAndMaintenance,
   fixedLinearTotals,
   fixedMarket,
   floatLinearDistance,
@@ -280,8 +281,9 @@ interface StressPricing {
   params: RiskParams;
   optionRates: { base: number; floor: number; maintenance: number };
   volShift: (asset: string) => number;
-  /** The params' warning buffer at scale 54. */
+  /** The params' warning buffer at scale 54, and as a float. */
   warning54: bigint;
+  warningFloat: number;
 }
 
 interface Sensitivity {
@@ -377,27 +379,70 @@ function evaluateAt(
   const { base, market, params } = at;
   const models = optionModelsOf(view, base);
   const portfolio = book.marginMode === "portfolio";
+  const compiled = portfolio ? null : compiledLinear(view, params);
+  if (compiled?.fixedPoint && at.fixed)
+    return standardOutcome(view, compiled, at.fixed, models, at, fundingPnl);
   let totals: ScaledTotals;
-  if (portfolio)
+  if (!compiled)
     totals = scaledTotals(marginTotals(remarkForPortfolio(view, base, market, at.volShift), market, params));
   else {
-    const compiled = compiledLinear(view, params);
-    totals = scaledTotals(
-      compiled.fixedPoint && at.fixed
-        ? fixedLinearTotals(compiled, at.fixed, market, false)
-        : marginTotals(linearPart(view), market, params, compiled),
-    );
+    totals = scaledTotals(marginTotals(linearPart(view), market, params, compiled));
     if (models.length > 0) addOptionsUnderStress(totals, models, at);
   }
   if (fundingPnl !== 0n) totals.equity += fundingPnl;
-  return {
-    id: book.id,
-    equity: totals.equity,
-    maintenance: totals.maintenance,
-    status: scaledStatus(totals, at.warning54),
-    closedInRound: 0,
-    fee: 0n,
-  };
+  return outcomeOf(book, totals.equity, totals.maintenance, scaledStatus(totals, at.warning54));
+}
+
+const outcomeOf = (
+  book: AccountBook,
+  equity: bigint,
+  maintenance: bigint,
+  status: AccountStatus,
+): AccountOutcome => ({ id: book.id, equity, maintenance, status, closedInRound: 0, fee: 0n });
+
+/**
+ * A standard-model book the kernel holds in fixed point: equity and MM exact (they are printed),
+ * IM in float. The status needs IM only against equity: a float IM (within ~1e-14 of it: each
+ * linear term ~1e-16, the options' sum rounded to 15 digits by the exact path) decides it when
+ * equity is more than 1e-12 of the magnitudes away from IM and IM × (1 + buffer); next to either
+ * line the exact IM is computed and compared in integers.
+ */
+function standardOutcome(
+  view: StressView,
+  compiled: CompiledBook,
+  quotes: ReadonlyMap<string, FixedQuote>,
+  models: OptionModel[],
+  at: StressPricing,
+  fundingPnl: bigint,
+): AccountOutcome {
+  const { book } = view;
+  const linear = fixedEquityAndMaintenance(compiled, quotes, at.market);
+  let equity = linear.collateral54 + linear.pnl54;
+  let maintenance = linear.maintenance54;
+  let initialFloat = linear.initialFloat;
+  let optionsInitial = 0;
+  if (models.length > 0) {
+    const options = optionFloats(models, at, OPTION_SCRATCH);
+    equity += scaledFromFloat(options.value);
+    maintenance += scaledFromFloat(options.maintenance);
+    optionsInitial = options.initial;
+    initialFloat += optionsInitial;
+  }
+  if (fundingPnl !== 0n) equity += fundingPnl;
+  if (equity < maintenance) return outcomeOf(book, equity, maintenance, "LIQUIDATION");
+  const equityFloat = Number(equity) / 1e54;
+  const warningLine = initialFloat * (1 + at.warningFloat);
+  const doubt = 1e-12 * (Math.abs(equityFloat) + warningLine);
+  let status: AccountStatus | null = null;
+  if (equityFloat < initialFloat - doubt) status = "MARGIN_CALL";
+  else if (equityFloat > warningLine + doubt) status = "HEALTHY";
+  else if (equityFloat > initialFloat + doubt && equityFloat < warningLine - doubt) status = "WARNING";
+  if (status === null) {
+    const exact = scaledTotals(fixedLinearTotals(compiled, quotes, at.market, false));
+    if (models.length > 0) exact.initial += scaledFromFloat(optionsInitial);
+    status = scaledStatus({ ...exact, equity, maintenance }, at.warning54);
+  }
+  return outcomeOf(book, equity, maintenance, status);
 }
 
 /**
@@ -722,6 +767,7 @@ export class ScenarioCascade {
         optionRates: optionParameters(this.params),
         volShift: this.volShift,
         warning54: this.evaluatingAt?.warning54 ?? toScaled(this.params.status.warningBuffer),
+        warningFloat: this.params.status.warningBuffer.toNumber(),
       };
     return this.evaluatingAt;
   }
