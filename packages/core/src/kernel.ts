@@ -233,9 +233,14 @@ export interface CompiledBook {
   params: RiskParams;
   /** False when some input has more than 18 decimals: evaluate with Decimal instead. */
   fixedPoint: boolean;
+  /** 1 + the loan surcharge: at scale 18, and as a float (the float screen's). */
+  loanFactor18: bigint;
+  loanFactorFloat: number;
   collateral: {
     asset: string;
     amount: bigint;
+    /** A loan (negative amount): valued × (1 + surcharge), no haircut tiers. */
+    loan: boolean;
     amountFloat: number;
     tiers: CompiledTiers | null;
     inGrid: boolean;
@@ -319,6 +324,7 @@ export function compileBook(
     collateral.push({
       asset: c.asset,
       amount,
+      loan: amount < 0n,
       amountFloat: toFloat(amount),
       tiers,
       inGrid: gridAssets?.has(c.asset) ?? false,
@@ -363,7 +369,17 @@ export function compileBook(
     }
     legs[i] = { leg: addLeg(group, position, fixed), group };
   }
-  const compiled: CompiledBook = { params, fixedPoint, collateral, linear, options, legs };
+  const loanFactor18 = (fixedParameter(params.liabilitySurcharge) ?? 0n) + SCALE_UNIT;
+  const compiled: CompiledBook = {
+    params,
+    fixedPoint,
+    loanFactor18,
+    loanFactorFloat: Number(loanFactor18) / 1e18,
+    collateral,
+    linear,
+    options,
+    legs,
+  };
   if (remember) compiledBooks.set(book, compiled);
   return compiled;
 }
@@ -525,7 +541,7 @@ export function floatLinearDistance(
   /** Where the result goes (a caller's scratch: the screen runs for every account). */
   into: { equity: number; maintenance: number; magnitude: number },
 ): void {
-  const surcharge = 1 + Number(fixedParameter(compiled.params.liabilitySurcharge) ?? 0n) / 1e18;
+  const surcharge = compiled.loanFactorFloat;
   let equity = 0;
   let maintenance = 0;
   let magnitude = 0;
@@ -534,7 +550,7 @@ export function floatLinearDistance(
     if (!quote) continue;
     let counted: number;
     let terms: number;
-    if (balance.amount < 0n) {
+    if (balance.loan) {
       counted = balance.amountFloat * quote.indexFloat * surcharge;
       terms = -counted;
     } else if (balance.tiers) {
@@ -713,13 +729,13 @@ function linearSums(
   exactInitial: boolean,
   into: LinearSums,
 ): LinearSums {
-  const surcharge = (fixedParameter(compiled.params.liabilitySurcharge) ?? 0n) + SCALE_UNIT;
+  const surcharge = compiled.loanFactor18;
   let collateral54 = 0n;
   for (const balance of compiled.collateral) {
     const quote = quotes.get(balance.asset);
     if (!quote) continue;
     if (balance.inGrid) collateral54 += balance.amount * quote.index * SCALE_UNIT;
-    else if (balance.amount < 0n) collateral54 += balance.amount * quote.index * surcharge;
+    else if (balance.loan) collateral54 += balance.amount * quote.index * surcharge;
     else if (balance.tiers) {
       const { edges, exactEdges, weight, offset } = balance.tiers;
       const k = countEdgesBelow(
