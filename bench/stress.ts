@@ -152,16 +152,16 @@ function float(): number {
 }
 
 console.log(
-  `${ACCOUNTS.toLocaleString("en-US")} accounts × ${pack.scenarios.length} scenarios = ${pairs.toLocaleString("en-US")} account-scenarios, one core; each row the fastest of ${Number(process.env.BENCH_ROUNDS ?? 2)} rounds`,
+  `${ACCOUNTS.toLocaleString("en-US")} accounts × ${pack.scenarios.length} scenarios = ${pairs.toLocaleString("en-US")} account-scenarios, one core; each row the fastest of ${Number(process.env.BENCH_ROUNDS ?? 3)} rounds`,
 );
 // Warm-up: both paths run once first, so each is measured warm, with every book compiled (the
 // kernel's compiled book, option models, the cascade's float-screen tables) as a whole-book job
 // amortises it across scenarios and rounds.
 exact(false);
 exact(true);
-// Then every phase once per round, ROUNDS rounds, each row its fastest: this machine's speed
+// Then every phase once per round, ROUNDS rounds (3 by default), each row its fastest: this machine's speed
 // drifts by tens of percent within a minute (a shared host), which only ever adds time.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 let baseline = Infinity;
 let withoutCascade = Infinity;
 let withCascade = Infinity;
