@@ -159,8 +159,9 @@ console.log(
 // amortises it across scenarios and rounds.
 exact(false);
 exact(true);
-// Then every phase once per round, ROUNDS rounds (3 by default), each row its fastest: this machine's speed
-// drifts by tens of percent within a minute (a shared host), which only ever adds time.
+// Then every phase once per round, ROUNDS rounds (3 by default), each row its fastest: this
+// machine's speed drifts by tens of percent within a minute (a shared host), which only ever
+// adds time.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 let baseline = Infinity;
 let withoutCascade = Infinity;
