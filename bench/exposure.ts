@@ -76,14 +76,14 @@ function exposureWithVenues() {
     const book = aggregator;
     asOf = page.asOf;
     const rows = page.accounts.map((account) => {
-      const contribution = book.contribution(account, book.evaluate(account));
+      const evaluation = book.evaluate(account);
       let venue = venues.get(account.venue);
       if (!venue) {
-        venue = book.sibling();
+        venue = new ExposureAggregator(page.market, page.params);
         venues.set(account.venue, venue);
       }
-      venue.addContribution(contribution);
-      return book.addContribution(contribution);
+      venue.addEvaluated(account, evaluation);
+      return book.addEvaluated(account, evaluation);
     });
     bytes += accountsCsvRows(rows).length;
   });

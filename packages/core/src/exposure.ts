@@ -1,7 +1,7 @@
 import type { ExposureAsset, ExposureReport } from "@backing/contracts";
 import { type AccountStatus, STATUSES } from "./account.ts";
 import { DEPEG_ASSETS, LST_REFERENCE } from "./asset-classes.ts";
-import { type Black76Result, black76, impliedVol } from "./black76.ts";
+import { black76, impliedVol } from "./black76.ts";
 import type { AccountBook, LinearPosition, Market, OptionPosition } from "./book.ts";
 import {
   Decimal,
@@ -467,48 +467,6 @@ function collateralAmounts(
   return { usdValue, counted };
 }
 
-interface MarkedAsset {
-  mark: Decimal;
-  amount: ScaledAmount;
-  float: number;
-}
-
-/** What one evaluated account adds to an exposure report (`ExposureAggregator.contribution`). */
-export interface ExposureContribution {
-  /** The market and params it was computed at: only an aggregator of the same adds it. */
-  market: Market;
-  params: RiskParams;
-  book: AccountBook;
-  evaluation: AccountEvaluation;
-  amounts: AccountAmounts;
-  /** Per underlying, in the book's order: Σ |size| × mark and Σ size × mark of its perps and futures. */
-  underlyings: { name: string; gross: ScaledAmount; net: ScaledAmount }[];
-  linear: { underlying: string; long: boolean; notional: ScaledAmount; funding: ScaledAmount | null }[];
-  options: { underlying: string; size: number; greeks: Black76Result; bucket: number }[];
-  profitable: { position: LinearPosition; notional: ScaledAmount; profit: ScaledAmount }[];
-  /** One interval's funding payment when it exceeds equity − MM. */
-  fundingAtRisk: { payment: Decimal; distance: Decimal } | null;
-  collateral: {
-    asset: string;
-    amount: ScaledAmount;
-    usdValue: ScaledAmount;
-    counted: ScaledAmount;
-    /** The counted value lost at each depeg move (depeg assets only). */
-    depegLosses: ScaledAmount[] | null;
-    /** The asset whose net long this collateral doubles (wrong-way), if any. */
-    wrongWay: string | null;
-  }[];
-  liquidation: {
-    name: string;
-    notional: ScaledAmount;
-    solution: LiquidationSolution;
-    price: ScaledAmount | null;
-    /** Float estimate of the move to the liquidation price, to screen the closest 20. */
-    roughDistance: number;
-  }[];
-  row: ExposureAccountRow;
-}
-
 /**
  * The exposure report (DESIGN §3.9), built a page of accounts at a time so the scheduled job holds
  * one page and a fixed number of aggregates, never the book (only `previous` is per account).
@@ -546,7 +504,6 @@ export class ExposureAggregator {
     collateralRaw: new ExactSum(Wide),
     collateralAfterHaircut: new ExactSum(Wide),
   };
-  private readonly marks = new Map<string, MarkedAsset>();
   /** Per collateral asset: its index and the depeg moves' shocked indexes, as exact amounts. */
   private readonly indexes = new Map<string, { index: ScaledAmount; shocked: ScaledAmount[] }>();
   private readonly loanFactor: ScaledAmount;
@@ -592,7 +549,7 @@ export class ExposureAggregator {
     private readonly previous: PreviousReport | null = null,
     /** The latest funding rate per venue and asset, when known (the stateful engine's prints). */
     private readonly fundingRates: ReadonlyMap<string, ReadonlyMap<string, Decimal>> | null = null,
-    private readonly books: DepthBooks = new Map(),
+    books: DepthBooks = new Map(),
   ) {
     this.settings = exposureSettings(params, books);
     this.loanFactor = exactAmount(ONE.plus(params.liabilitySurcharge));
@@ -639,155 +596,12 @@ export class ExposureAggregator {
 
   /**
    * Adds an account already evaluated at the same market and params: one evaluation can feed
-   * several aggregators (the book's and its venue's, through `contribution`).
+   * several aggregators (the book's and its venue's).
    */
   addEvaluated(book: AccountBook, evaluation: AccountEvaluation): ExposureAccountRow {
-    return this.addContribution(this.contribution(book, evaluation));
-  }
-
-  /**
-   * What an evaluated account adds to a report at this aggregator's market and params: every
-   * per-account product, tier slice, depeg loss and option greek, computed once. The scheduled
-   * job adds it to the book's aggregator and to its venue's (`addContribution`).
-   */
-  contribution(book: AccountBook, evaluation: AccountEvaluation): ExposureContribution {
     const { params } = this;
-    const amounts = accountAmounts(evaluation);
-    // Per underlying: gross |size| × mark and net size × mark of the perps and futures, each
-    // product and running sum rounded as the Decimals they stand for.
-    const gross = new Map<string, ScaledAmount>();
-    const net = new Map<string, ScaledAmount>();
-    const linear: ExposureContribution["linear"] = [];
-    const options: ExposureContribution["options"] = [];
-    let fundingPayment = ZERO;
-    const profitable: ExposureContribution["profitable"] = [];
-    for (const position of book.positions) {
-      if (!gross.has(position.underlying)) {
-        gross.set(position.underlying, NO_AMOUNT);
-        net.set(position.underlying, NO_AMOUNT);
-      }
-      const marked = this.marked(position.underlying);
-      if (position.kind === "option") {
-        options.push(this.optionGreeks(marked, position));
-        continue;
-      }
-      const size = exactAmount(position.size);
-      const exposure = timesAsDecimal(size, marked.amount);
-      const notional = absAmount(exposure);
-      gross.set(position.underlying, addAsDecimal(gross.get(position.underlying) as ScaledAmount, notional));
-      net.set(position.underlying, addAsDecimal(net.get(position.underlying) as ScaledAmount, exposure));
-      const rate =
-        position.type === "perp" ? this.fundingRates?.get(book.venue)?.get(position.underlying) : undefined;
-      let funding: ScaledAmount | null = null;
-      if (rate) {
-        // DESIGN §3.10: a positive rate means longs pay; a short's payment comes out negative (received).
-        const payment = position.size.times(marked.mark).times(rate);
-        funding = exactAmount(payment);
-        fundingPayment = fundingPayment.plus(payment);
-      }
-      linear.push({ underlying: position.underlying, long: size.value > 0n, notional, funding });
-      if (size.value !== 0n) {
-        const profit = timesAsDecimal(
-          size,
-          addAsDecimal(marked.amount, negateAmount(exactAmount(position.entryPrice))),
-        );
-        if (profit.value > 0n) profitable.push({ position, notional, profit });
-      }
-    }
-    let fundingAtRisk: ExposureContribution["fundingAtRisk"] = null;
-    if (fundingPayment.gt(0)) {
-      const distance = amountDecimal(addAsDecimal(amounts.equity, negateAmount(amounts.maintenance)));
-      if (fundingPayment.gt(distance)) fundingAtRisk = { payment: fundingPayment, distance };
-    }
-
-    const gridAssets =
-      book.marginMode === "portfolio" ? new Set(book.positions.map((p) => p.underlying)) : null;
-    const collateral: ExposureContribution["collateral"] = [];
-    for (const balance of book.collateral) {
-      if (balance.amount.isZero()) continue;
-      const { index, shocked } = this.indexOf(balance.asset);
-      const inGrid = gridAssets?.has(balance.asset) ?? false;
-      const amount = exactAmount(balance.amount);
-      const tiers = inGrid ? null : tierAmounts(params, balance.asset);
-      const line = collateralAmounts(amount, index, tiers, this.loanFactor);
-      const depegLosses = DEPEG_ASSETS.has(balance.asset)
-        ? shocked.map((shockedIndex) =>
-            addAsDecimal(
-              line.counted,
-              negateAmount(collateralAmounts(amount, shockedIndex, tiers, this.loanFactor).counted),
-            ),
-          )
-        : null;
-      const exposed = STAKED[balance.asset] ?? balance.asset;
-      const wrongWay = amount.value > 0n && (net.get(exposed)?.value ?? 0n) > 0n ? exposed : null;
-      collateral.push({
-        asset: balance.asset,
-        amount,
-        usdValue: line.usdValue,
-        counted: line.counted,
-        depegLosses,
-        wrongWay,
-      });
-    }
-
-    const liquidation: ExposureContribution["liquidation"] = [];
-    // By key: destructured entries would be an array per underlying.
-    for (const name of evaluation.liquidation.keys()) {
-      const solution = evaluation.liquidation.get(name) as LiquidationSolution;
-      const price =
-        solution instanceof ClosedFormSolution
-          ? solution.amount()
-          : solution.price
-            ? exactAmount(solution.price)
-            : null;
-      const { float: markFloat } = this.marked(name);
-      const sign = solution.direction === -1 ? 1 : -1;
-      const roughDistance = price ? (sign * (amountFloat(price) - markFloat)) / markFloat : 0;
-      liquidation.push({ name, notional: gross.get(name) ?? NO_AMOUNT, solution, price, roughDistance });
-    }
-
-    const row: ExposureAccountRow = {
-      id: book.id,
-      venue: book.venue,
-      status: evaluation.status,
-      equity: formatFixed(amounts.equity.value, amounts.equity.scale, "floor"),
-      initialMargin: formatFixed(amounts.initial.value, amounts.initial.scale, "ceil"),
-      maintenanceMargin: formatFixed(amounts.maintenance.value, amounts.maintenance.scale, "ceil"),
-      callAmount: formatFixed(amounts.call.value, amounts.call.scale, "ceil"),
-    };
-    const underlyings = [...gross].map(([name, g]) => ({
-      name,
-      gross: g,
-      net: net.get(name) as ScaledAmount,
-    }));
-    return {
-      market: this.market,
-      params,
-      book,
-      evaluation,
-      amounts,
-      underlyings,
-      linear,
-      options,
-      profitable,
-      fundingAtRisk,
-      collateral,
-      liquidation,
-      row,
-    };
-  }
-
-  /** An empty aggregator at the same market, params, previous report, funding rates and depth (a venue's). */
-  sibling(): ExposureAggregator {
-    return new ExposureAggregator(this.market, this.params, this.previous, this.fundingRates, this.books);
-  }
-
-  /** Adds what `contribution` computed, at this aggregator's market and params; returns the account's row. */
-  addContribution(c: ExposureContribution): ExposureAccountRow {
-    if (c.market !== this.market || c.params !== this.params)
-      throw new Error("an exposure contribution is added at the market and params it was computed at");
-    const { book, evaluation, amounts, row } = c;
     const { status } = evaluation;
+    const amounts = accountAmounts(evaluation);
     this.accountCount++;
     this.byStatus[status]++;
     this.totals.equity.add(amounts.equity);
@@ -795,49 +609,101 @@ export class ExposureAggregator {
     this.totals.maintenanceMargin.add(amounts.maintenance);
     this.totals.callAmount.add(amounts.call);
 
-    for (const { name } of c.underlyings) this.asset(name).accounts++;
-    for (const option of c.options) {
-      const asset = this.asset(option.underlying);
-      asset.optionPositions++;
-      asset.greeks.add(option.size, option.greeks);
-      (asset.greeksByExpiry[option.bucket] as FloatGreeks).add(option.size, option.greeks);
-    }
-    for (const { underlying, long, notional, funding } of c.linear) {
-      const asset = this.asset(underlying);
-      if (long) asset.long.add(notional);
+    // Per underlying: gross |size| × mark and net size × mark of the perps and futures, each
+    // product and running sum rounded as the Decimals they stand for.
+    const gross = new Map<string, ScaledAmount>();
+    const net = new Map<string, ScaledAmount>();
+    let fundingPayment = ZERO;
+    const profitable: { position: LinearPosition; notional: ScaledAmount; profit: ScaledAmount }[] = [];
+    for (const position of book.positions) {
+      const asset = this.asset(position.underlying);
+      if (!gross.has(position.underlying)) {
+        gross.set(position.underlying, NO_AMOUNT);
+        net.set(position.underlying, NO_AMOUNT);
+        asset.accounts++;
+      }
+      if (position.kind === "option") {
+        this.addOption(asset, position);
+        continue;
+      }
+      const size = exactAmount(position.size);
+      const exposure = timesAsDecimal(size, asset.markAmount);
+      const notional = absAmount(exposure);
+      if (size.value > 0n) asset.long.add(notional);
       else asset.short.add(notional);
-      if (funding) (long ? asset.fundingLongsPay : asset.fundingShortsPay).add(funding);
+      gross.set(position.underlying, addAsDecimal(gross.get(position.underlying) as ScaledAmount, notional));
+      net.set(position.underlying, addAsDecimal(net.get(position.underlying) as ScaledAmount, exposure));
+      const rate =
+        position.type === "perp" ? this.fundingRates?.get(book.venue)?.get(position.underlying) : undefined;
+      if (rate) {
+        // DESIGN §3.10: a positive rate means longs pay; a short's payment comes out negative (received).
+        const payment = position.size.times(asset.mark).times(rate);
+        (size.value > 0n ? asset.fundingLongsPay : asset.fundingShortsPay).add(exactAmount(payment));
+        fundingPayment = fundingPayment.plus(payment);
+      }
+      if (size.value !== 0n) {
+        const profit = timesAsDecimal(
+          size,
+          addAsDecimal(asset.markAmount, negateAmount(exactAmount(position.entryPrice))),
+        );
+        if (profit.value > 0n) profitable.push({ position, notional, profit });
+      }
     }
-    for (const { name, gross, net } of c.underlyings) {
+    for (const name of gross.keys()) {
       const asset = this.asset(name);
-      asset.gross.add(gross);
-      asset.net.add(absAmount(net));
+      asset.gross.add(gross.get(name) as ScaledAmount);
+      asset.net.add(absAmount(net.get(name) as ScaledAmount));
     }
-    if (c.profitable.length > 0) this.addToAdlQueue(book, evaluation.risk, amounts, c.profitable);
-    if (c.fundingAtRisk) {
-      this.fundingAtRiskCount++;
-      this.fundingAtRisk.offer({ id: book.id, venue: book.venue, ...c.fundingAtRisk });
+    if (profitable.length > 0) this.addToAdlQueue(book, evaluation.risk, amounts, profitable);
+    if (fundingPayment.gt(0)) {
+      const distance = amountDecimal(addAsDecimal(amounts.equity, negateAmount(amounts.maintenance)));
+      if (fundingPayment.gt(distance)) {
+        this.fundingAtRiskCount++;
+        this.fundingAtRisk.offer({ id: book.id, venue: book.venue, payment: fundingPayment, distance });
+      }
     }
 
-    for (const line of c.collateral) {
-      const entry = this.collateralOf(line.asset);
-      entry.amount.add(line.amount);
+    const gridAssets =
+      book.marginMode === "portfolio" ? new Set(book.positions.map((p) => p.underlying)) : null;
+    for (const balance of book.collateral) {
+      if (balance.amount.isZero()) continue;
+      const { index, shocked } = this.indexOf(balance.asset);
+      const inGrid = gridAssets?.has(balance.asset) ?? false;
+      const amount = exactAmount(balance.amount);
+      const tiers = inGrid ? null : tierAmounts(params, balance.asset);
+      const line = collateralAmounts(amount, index, tiers, this.loanFactor);
+      const entry = this.collateralOf(balance.asset);
+      entry.amount.add(amount);
       entry.raw.add(line.usdValue);
       entry.afterHaircut.add(line.counted);
       entry.accounts++;
       this.totals.collateralRaw.add(line.usdValue);
       this.totals.collateralAfterHaircut.add(line.counted);
-      if (line.depegLosses)
-        for (const [m, loss] of line.depegLosses.entries()) (entry.depegLoss[m] as ExactSum).add(loss);
-      if (line.wrongWay) {
-        const asset = this.asset(line.wrongWay);
+      if (DEPEG_ASSETS.has(balance.asset)) {
+        for (const [m, shockedIndex] of shocked.entries()) {
+          const after = collateralAmounts(amount, shockedIndex, tiers, this.loanFactor).counted;
+          (entry.depegLoss[m] as ExactSum).add(addAsDecimal(line.counted, negateAmount(after)));
+        }
+      }
+      const exposed = STAKED[balance.asset] ?? balance.asset;
+      if (amount.value > 0n && (net.get(exposed)?.value ?? 0n) > 0n) {
+        const asset = this.asset(exposed);
         asset.wrongWayAccounts++;
         asset.wrongWayCollateral.add(line.counted);
       }
     }
 
-    for (const { name, notional, solution, price, roughDistance } of c.liquidation) {
+    // By key: destructured entries would be an array per underlying.
+    for (const name of evaluation.liquidation.keys()) {
+      const solution = evaluation.liquidation.get(name) as LiquidationSolution;
       const asset = this.asset(name);
+      const notional = gross.get(name) ?? NO_AMOUNT;
+      const price =
+        solution instanceof ClosedFormSolution
+          ? solution.amount()
+          : solution.price
+            ? exactAmount(solution.price)
+            : null;
       if (!price) {
         asset.noLiquidationPrice.add(notional);
         continue;
@@ -859,6 +725,8 @@ export class ExposureAggregator {
         if (reached) (asset.cumLiq[m] as ExactSum).add(notional);
       }
       // The exact distance (a 50-digit division) only for a candidate for the closest 20.
+      const sign = solution.direction === -1 ? 1 : -1;
+      const roughDistance = (sign * (amountFloat(price) - asset.markFloat)) / asset.markFloat;
       const worst = this.closest.worst();
       if (worst && roughDistance > worst.roughDistance + 1e-9) continue;
       const move = (solution.price as Decimal).minus(asset.mark).div(asset.mark);
@@ -877,6 +745,15 @@ export class ExposureAggregator {
       });
     }
 
+    const row: ExposureAccountRow = {
+      id: book.id,
+      venue: book.venue,
+      status,
+      equity: formatFixed(amounts.equity.value, amounts.equity.scale, "floor"),
+      initialMargin: formatFixed(amounts.initial.value, amounts.initial.scale, "ceil"),
+      maintenanceMargin: formatFixed(amounts.maintenance.value, amounts.maintenance.scale, "ceil"),
+      callAmount: formatFixed(amounts.call.value, amounts.call.scale, "ceil"),
+    };
     if (this.previous) this.compareWithPrevious(row, amountDecimal(amounts.call));
     return row;
   }
@@ -935,12 +812,9 @@ export class ExposureAggregator {
     }
   }
 
-  /** An option's Black-76 greeks at the mark and its expiry bucket (what the report sums per asset). */
-  private optionGreeks(
-    marked: MarkedAsset,
-    position: OptionPosition,
-  ): ExposureContribution["options"][number] {
-    const forward = marked.float;
+  private addOption(asset: AssetAccumulator, position: OptionPosition): void {
+    asset.optionPositions++;
+    const forward = asset.markFloat;
     const years = yearsToExpiry(position, this.market.asOfMs);
     const strike = decimalFloat(position.strike);
     const vol =
@@ -949,23 +823,11 @@ export class ExposureAggregator {
         ? impliedVol(position.optionType, forward, strike, years, decimalFloat(position.markPrice))
         : undefined) ??
       0;
-    return {
-      underlying: position.underlying,
-      size: decimalFloat(position.size),
-      greeks: black76({ type: position.optionType, forward, strike, years, vol }),
-      bucket: EXPIRY_BUCKETS.findIndex((b) => years * 365 <= b.maxDays),
-    };
-  }
-
-  /** An asset's mark as Decimal, exact amount and float, once per aggregator. */
-  private marked(name: string): MarkedAsset {
-    let entry = this.marks.get(name);
-    if (!entry) {
-      const mark = this.market.quotes.get(name)?.mark ?? ZERO;
-      entry = { mark, amount: exactAmount(mark), float: mark.toNumber() };
-      this.marks.set(name, entry);
-    }
-    return entry;
+    const greeks = black76({ type: position.optionType, forward, strike, years, vol });
+    const size = decimalFloat(position.size);
+    const bucket = EXPIRY_BUCKETS.findIndex((b) => years * 365 <= b.maxDays);
+    asset.greeks.add(size, greeks);
+    (asset.greeksByExpiry[bucket] as FloatGreeks).add(size, greeks);
   }
 
   private compareWithPrevious(row: ExposureAccountRow, callAmount: Decimal): void {

@@ -180,15 +180,14 @@ export const exposureJob: ShardedJob<ExposureJobDeps, ExposureJobResult> = {
         }
         partial.accounts += books.length;
         const rows = books.map((book) => {
-          // Computed once, added to both: the venue's report costs only its sums.
-          const contribution = aggregator.contribution(book, aggregator.evaluate(book));
+          const evaluation = aggregator.evaluate(book);
           let venue = byVenue.get(book.venue);
           if (!venue) {
             venue = newAggregator();
             byVenue.set(book.venue, venue);
           }
-          venue.addContribution(contribution);
-          return aggregator.addContribution(contribution);
+          venue.addEvaluated(book, evaluation);
+          return aggregator.addEvaluated(book, evaluation);
         });
         yield deps.rendering.accountRows(rows);
         onProgress?.(partial.accounts);
