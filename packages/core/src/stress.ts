@@ -366,8 +366,9 @@ function compiledLinear(view: StressView, params: RiskParams): CompiledBook {
 
 /**
  * Equity, MM and status of a book under a stressed market. Standard model: the kernel on the linear
- * part (compiled once per book) plus the options in float (`addOptionsUnderStress`); portfolio model:
- * the whole book through the kernel with its options re-marked.
+ * part (compiled once per book) plus the options in float, through `standardOutcome` when the
+ * kernel holds the book in fixed point; portfolio model: the whole book through the kernel with
+ * its options re-marked.
  */
 function evaluateAt(
   view: StressView,
@@ -378,14 +379,13 @@ function evaluateAt(
   const { book } = view;
   const { base, market, params } = at;
   const models = optionModelsOf(view, base);
-  const portfolio = book.marginMode === "portfolio";
-  const compiled = portfolio ? null : compiledLinear(view, params);
-  if (compiled?.fixedPoint && at.fixed)
-    return standardOutcome(view, compiled, at.fixed, models, at, fundingPnl);
   let totals: ScaledTotals;
-  if (!compiled)
+  if (book.marginMode === "portfolio")
     totals = scaledTotals(marginTotals(remarkForPortfolio(view, base, market, at.volShift), market, params));
   else {
+    const compiled = compiledLinear(view, params);
+    if (compiled.fixedPoint && at.fixed)
+      return standardOutcome(view, compiled, at.fixed, models, at, fundingPnl);
     totals = scaledTotals(marginTotals(linearPart(view), market, params, compiled));
     if (models.length > 0) addOptionsUnderStress(totals, models, at);
   }
@@ -731,6 +731,8 @@ export class ScenarioCascade {
     this.prices = this.shocked;
     this.fundingPerUnit = scenarioFunding(scenario, this.shocked);
     this.feeRate = liquidationSettings(params.document).fee;
+    this.warning54 = toScaled(params.status.warningBuffer);
+    this.warningFloat = params.status.warningBuffer.toNumber();
     this.cascades = scenario.cascade && (settings.impact.size > 0 || settings.depth.size > 0);
     // Without a cascade the shocked prices are final: one pass reports everything.
     this.final = !this.cascades;
@@ -753,6 +755,10 @@ export class ScenarioCascade {
   /** The venue's liquidation fee rate (params "liquidation", DESIGN §3.12). */
   private readonly feeRate: Decimal;
 
+  /** The params' warning buffer, converted once. */
+  private readonly warning54: bigint;
+  private readonly warningFloat: number;
+
   /** The current prices as evaluations read them (`evaluating`), made once per set of prices. */
   private evaluatingAt?: StressPricing;
   private get evaluating(): StressPricing {
@@ -766,8 +772,8 @@ export class ScenarioCascade {
         params: this.params,
         optionRates: optionParameters(this.params),
         volShift: this.volShift,
-        warning54: this.evaluatingAt?.warning54 ?? toScaled(this.params.status.warningBuffer),
-        warningFloat: this.params.status.warningBuffer.toNumber(),
+        warning54: this.warning54,
+        warningFloat: this.warningFloat,
       };
     return this.evaluatingAt;
   }
